@@ -1,0 +1,273 @@
+"""The ``docflow`` command: the one edge where settings are built, errors become exit codes and
+Prefect is configured to be quiet."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from core.errors import DocflowError
+from core.settings import Settings, load_settings
+
+app = typer.Typer(help="docflow: ingest, OCR, extract, validate, post or review business documents.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+queue_app = typer.Typer(help="Inspect the exceptions review queue.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage web-app users (reviewers, finance, admins).", no_args_is_help=True)
+billing_app = typer.Typer(help="Billing reports for finance.", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
+app.add_typer(users_app, name="users")
+app.add_typer(billing_app, name="billing")
+
+
+def settings_from_env() -> Settings:
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+def quiet_prefect(settings: Settings) -> None:
+    """Prefect's temporary server logs and shutdown tracebacks are noise for a user of `run`."""
+    defaults = {
+        "PREFECT_HOME": str((settings.home / "prefect").resolve()),
+        "PREFECT_LOGGING_LEVEL": "ERROR",
+        "PREFECT_LOGGING_SERVER_LEVEL": "CRITICAL",
+        "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LOG_PRINTS": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+
+
+class Progress:
+    """One line per step of progress on stderr, so long runs show they are alive."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.total = 0
+        self.started = time.perf_counter()
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if total:
+            typer.echo(f"{self.label}: {total} document(s) to process", err=True)
+
+    def advance(self, done: int) -> None:
+        if self.total:
+            elapsed = time.perf_counter() - self.started
+            typer.echo(f"  {done}/{self.total} read ({elapsed:.0f} s)", err=True)
+
+
+def fail(exc: DocflowError) -> None:
+    typer.echo(f"error: {exc.message}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def run(
+    source: Annotated[str, typer.Argument(help="A folder or s3://bucket/prefix to take documents from.")] = "samples",
+    client: Annotated[str, typer.Option(help="Client (tenant) the documents belong to.")] = "default",
+    once: Annotated[bool, typer.Option("--once/--watch", help="Process what is there and stop, or keep watching.")] = True,
+    interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the pipeline over SOURCE: intake, OCR, extract, validate, then post or queue for review."""
+    try:
+        settings = settings_from_env()
+        quiet_prefect(settings)
+        from flows.run import run_flow
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
+        while True:
+            summary = flow(source, client, settings, progress=Progress("docflow"))
+            typer.echo(json.dumps(summary.to_json(), indent=2) if as_json else summary.render())
+            if once:
+                return
+            time.sleep(interval)
+    except DocflowError as exc:
+        fail(exc)
+
+
+@app.command("eval")
+def evaluate(
+    path: Annotated[Path, typer.Argument(help="Folder of documents with label JSON files (searched recursively).")],
+    force_ocr: Annotated[bool, typer.Option("--force-ocr", help="Render born-digital PDFs and OCR them too.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
+    no_cascade: Annotated[bool, typer.Option("--no-cascade", help="Disable the low-confidence re-OCR cascade.")] = False,
+) -> None:
+    """Measure extraction accuracy, straight-through rate and speed against labelled documents."""
+    try:
+        settings = settings_from_env()
+        if no_cascade:
+            settings = settings.model_copy(update={"cpu_budget_seconds": 0.0})
+        from pipeline.evaluate import evaluate as run_eval
+        from pipeline.evaluate import format_report
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % 10 == 0:
+                typer.echo(f"  {done}/{total} documents", err=True)
+
+        report = run_eval(path, settings, force_ocr=force_ocr, out=out, progress=progress)
+        typer.echo(format_report(report))
+        if out:
+            typer.echo(f"report written to {out}")
+    except DocflowError as exc:
+        fail(exc)
+
+
+@queue_app.command("list")
+def queue_list(
+    client: Annotated[str | None, typer.Option(help="Only this client's documents.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts (see the README).")] = False,
+) -> None:
+    """Every document that was not posted: waiting for review, rejected, escalated."""
+    try:
+        settings = settings_from_env()
+        from core.db import init_db, session_scope
+        from exceptions_queue.store import queue_list_json
+
+        engine = init_db(settings.db_url)
+        with session_scope(engine) as session:
+            items = queue_list_json(session, client)
+        if as_json:
+            typer.echo(json.dumps(items, indent=2, default=str))
+            return
+        if not items:
+            typer.echo("The queue is empty.")
+            return
+        for item in items:
+            codes = ", ".join(f["code"] for f in item["findings"]) or "-"
+            typer.echo(f"{item['document_id'][:12]}  {item['client']:<10} {item['doc_type'] or '-':<8} "
+                       f"{item['status']:<9} {codes:<40} {item['source']}")
+    except DocflowError as exc:
+        fail(exc)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the review web app (queue, items, audit, analytics, billing downloads)."""
+    try:
+        settings = settings_from_env()
+        import uvicorn
+
+        from core.db import init_db
+        from exceptions_queue.web import create_app
+
+        init_db(settings.db_url)
+        typer.echo(f"docflow review app on http://{host}:{port}/queue", err=True)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    except DocflowError as exc:
+        fail(exc)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name to sign in with.")],
+    role: Annotated[str, typer.Option(help="reviewer, finance or admin.")],
+    client: Annotated[list[str] | None, typer.Option(help="Client the user may see (repeat for several).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Create (or update) a web-app user."""
+    try:
+        settings = settings_from_env()
+        if not password_stdin:
+            raise typer.BadParameter("pass the password on standard input with --password-stdin")
+        password = sys.stdin.readline().rstrip("\n")
+        from core.db import init_db, session_scope
+        from exceptions_queue.users import add_user
+
+        engine = init_db(settings.db_url)
+        with session_scope(engine) as session:
+            add_user(session, name, role, client or [], password)
+        typer.echo(f"user {name} ({role}) saved; clients: {', '.join(client or []) or 'all'}")
+    except DocflowError as exc:
+        fail(exc)
+
+
+@billing_app.command("report")
+def billing_report(
+    client: Annotated[str, typer.Option(help="Client to bill.")],
+    period: Annotated[str, typer.Option(help="Month, YYYY-MM.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, html or json.")] = "json",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: standard output; xlsx needs --out).")] = None,
+) -> None:
+    """Per-document billing lines and the month's summary for one client."""
+    try:
+        settings = settings_from_env()
+        from billing.reports import build_report, write_report
+        from core.db import init_db, session_scope
+
+        engine = init_db(settings.db_url)
+        with session_scope(engine) as session:
+            report = build_report(session, settings, client, period)
+        data: Any = write_report(report, fmt, out)
+        if out is None:
+            typer.echo(data if isinstance(data, str) else data.decode())
+        else:
+            typer.echo(f"report written to {out}", err=True)
+    except DocflowError as exc:
+        fail(exc)
+
+
+def _prefect(*args: str, env: dict[str, str] | None = None, check: bool = True) -> int:
+    import subprocess
+
+    prefect = Path(sys.executable).parent / "prefect"
+    proc = subprocess.run([str(prefect), *args], env={**os.environ, **(env or {})}, check=False)
+    if check and proc.returncode != 0:
+        raise DocflowError(f"`prefect {' '.join(args)}` failed with exit code {proc.returncode}")
+    return proc.returncode
+
+
+@app.command()
+def deploy(
+    source: Annotated[str, typer.Argument(help="The inbox the watcher polls: a folder or s3://bucket/prefix.")],
+    pool: Annotated[str, typer.Option(help="Prefect work pool to create/use.")] = "docflow",
+) -> None:
+    """Register the watcher and processing deployments (prefect.yaml) with the Prefect server.
+
+    Needs PREFECT_API_URL pointing at a Prefect server (backed by PostgreSQL for production) and
+    DOCFLOW_DATABASE_URL pointing at the shared PostgreSQL database.
+    """
+    try:
+        if not os.environ.get("PREFECT_API_URL"):
+            raise DocflowError("set PREFECT_API_URL to your Prefect server (e.g. http://127.0.0.1:4200/api)")
+        root = Path(__file__).resolve().parent.parent
+        _prefect("work-pool", "create", pool, "--type", "process", "--overwrite")
+        _prefect("deploy", "--all", "--prefect-file", str(root / "prefect.yaml"),
+                 env={"DOCFLOW_SOURCE": source, "DOCFLOW_APP_DIR": str(root)})
+        typer.echo(f"deployments registered on pool {pool}; start workers with `docflow worker`")
+    except DocflowError as exc:
+        fail(exc)
+
+
+@app.command()
+def worker(
+    pool: Annotated[str, typer.Option(help="Prefect work pool to take runs from.")] = "docflow",
+    limit: Annotated[int, typer.Option(help="Flow runs this worker runs at once (memory bound).")] = 2,
+) -> None:
+    """Start a Prefect worker for docflow's work pool (run one per machine)."""
+    try:
+        if not os.environ.get("PREFECT_API_URL"):
+            raise DocflowError("set PREFECT_API_URL to your Prefect server (e.g. http://127.0.0.1:4200/api)")
+        _prefect("worker", "start", "--pool", pool, "--limit", str(limit))
+    except DocflowError as exc:
+        fail(exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,501 @@
+"""CMS-1500 (02/12) claims: read each box at the position the official blank form gives it.
+
+Three ways in, one interpretation:
+
+- a PDF whose AcroForm fields are filled: the field values themselves (``method="acroform"``);
+- a PDF with a text layer (a flattened, filled form): its words, assigned to the form's box
+  rectangles (``method="text-layer"``);
+- a scan, fax or photo (image, or PDF without text): the page is registered to the form's
+  printed rules (``claim_align``), rectified, the red form print dropped, and every box is
+  cropped, cleaned and OCR-ed in a few batched Tesseract calls (``claim_read``,
+  ``method="form-ocr"``).
+
+Values are then checked against their formats (NPI check digit, ICD-10 and CPT/HCPCS shapes,
+dates, money) and against each other (service-line charges must sum to box 28); a value that
+fails is re-read on its own (the cascade) within the CPU budget, and confidences follow the
+checks: only values confirmed by a strong check, or read cleanly in a well-registered page,
+come out at 0.95 or more.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.models import DocType, Extraction, Field, Origin, Page
+from core.settings import Settings
+from extractors import claim_formats as fmt
+from extractors.claim_align import Rectified, align_page, load_rgb
+from extractors.claim_read import CellText, PreparedPage, prepare, read_groups, read_single
+from extractors.claim_template import LAYOUT_PATH, FormLayout, Rect, load_layout
+from extractors.ocr import tesseract_version
+
+Source = bytes | Path
+ENGINE = "cms1500-template/1"
+MAX_LINES = 6
+DATE_PARTS = ("mm_from", "dd_from", "yy_from", "mm_end", "dd_end", "yy_end")
+MODIFIER_SUFFIXES = ("", "a", "b", "c")
+TITLE_WORDS = ("HEALTH INSURANCE CLAIM FORM", "NUCC", "CMS-1500", "INSURED'S I.D.", "PATIENT'S NAME",
+               "FEDERAL TAX I.D.", "BILLING PROVIDER")
+
+
+def _line_cells(i: int) -> dict[str, str]:
+    cells = {f"date_{p}": f"sv{i}_{p}" for p in DATE_PARTS}
+    cells.update({"place": f"place{i}", "cpt": f"cpt{i}", "pointers": f"diag{i}", "charges": f"ch{i}",
+                  "units": f"day{i}", "npi": f"local{i}"})
+    for n, suffix in enumerate(MODIFIER_SUFFIXES):
+        cells[f"mod{n}"] = f"mod{i}{suffix}"
+    return cells
+
+
+# Which boxes are read, batched by the kind of characters they hold (one OCR call per kind).
+TEXT_GROUPS = [["insurance_name"], ["pt_name"], ["doc_name"], ["doc_street"], ["doc_location"]]
+CODE_GROUPS = ([["insurance_id", "pt_account"]]
+               + [[f"diagnosis{k}" for k in range(r, r + 4)] for r in (1, 5, 9)]
+               + [[f"cpt{i}", f"mod{i}", f"mod{i}a", f"mod{i}b", f"mod{i}c", f"diag{i}"]
+                  for i in range(1, MAX_LINES + 1)])
+DIGIT_GROUPS = ([["birth_mm", "birth_dd", "birth_yy"], ["tax_id", "t_charge", "amt_paid"],
+                 ["pin", "pt_date", "physician_date"]]
+                + [[f"sv{i}_{p}" for p in DATE_PARTS] + [f"place{i}", f"ch{i}", f"day{i}", f"local{i}"]
+                   for i in range(1, MAX_LINES + 1)])
+KIND_OF = {name: kind for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS),
+                                           ("digits", DIGIT_GROUPS))
+           for group in groups for name in group}
+
+
+@dataclass
+class Cells:
+    """What each box holds, however it was read."""
+
+    values: dict[str, CellText]
+    method: str
+    quality: float
+    """How far raw readings can be trusted: 1.0 digital, < 1 for scans (registration, tier)."""
+    page: int
+    to_page: Any = None
+    """Callable mapping a template rect to the page's own coordinates (for ``Field.box``)."""
+
+    def text(self, name: str) -> str:
+        cell = self.values.get(name)
+        return cell.text.strip() if cell else ""
+
+    def conf(self, name: str) -> float:
+        cell = self.values.get(name)
+        return cell.conf if cell else 0.0
+
+    def has_ink(self, name: str) -> bool:
+        cell = self.values.get(name)
+        return bool(cell and (cell.has_ink or cell.text))
+
+
+# --------------------------------------------------------------------------------- sources
+
+
+def acroform_values(source: Source) -> dict[str, str] | None:
+    """Filled AcroForm values of a CMS-1500 PDF, or None when it has none."""
+    head = source[:1024] if isinstance(source, bytes) else Path(source).open("rb").read(1024)
+    if b"%PDF" not in head:
+        return None
+    try:
+        import io
+
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+        fields = reader.get_fields() or {}
+    except Exception:  # noqa: BLE001 - any unreadable form simply has no usable fields
+        return None
+    layout = load_layout()
+    values = {}
+    for name, spec in fields.items():
+        value = spec.get("/V")
+        if name in layout.widgets and value not in (None, ""):
+            values[name] = str(value)
+    return values if len(values) >= 5 else None
+
+
+def _cells_from_values(values: dict[str, str], layout: FormLayout) -> Cells:
+    cells = {name: CellText(values.get(name, ""), 1.0, rect, has_ink=bool(values.get(name)))
+             for name, rect in layout.widgets.items()}
+    return Cells(cells, "acroform", 1.0, 0, to_page=lambda r: r)
+
+
+def _cells_from_text_layer(page: Page, layout: FormLayout) -> Cells | None:
+    """Words of a text-layer page assigned to the box whose rectangle holds their centre."""
+    sx = page.width / layout.page_size[0]
+    sy = page.height / layout.page_size[1]
+    if abs(sx - sy) > 0.03 * sx:
+        return None
+    hits: dict[str, list[tuple[float, str]]] = {}
+    placed = 0
+    for word in page.words:
+        cx = (word.box[0] + word.box[2]) / 2 / sx
+        cy = (word.box[1] + word.box[3]) / 2 / sy
+        for name, (x0, y0, x1, y1) in layout.widgets.items():
+            if x0 - 1 <= cx <= x1 + 1 and y0 - 1 <= cy <= y1 + 1:
+                hits.setdefault(name, []).append((word.box[0], word.text))
+                placed += 1
+                break
+    if placed < max(8, 0.5 * len(page.words)):
+        return None
+    cells = {}
+    for name, rect in layout.widgets.items():
+        words = sorted(hits.get(name, []))
+        cells[name] = CellText(" ".join(t for _, t in words), 1.0 if words else 1.0, rect,
+                               has_ink=bool(words))
+    return Cells(cells, "text-layer", 1.0, page.index,
+                 to_page=lambda r: (r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy))
+
+
+def _cells_from_image(source: Source, page: Page | None, layout: FormLayout, settings: Settings,
+                      stats: dict[str, float]) -> tuple[Cells, PreparedPage, Rectified]:
+    index = page.index if page is not None else 0
+    started = time.perf_counter()
+    rgb = load_rgb(source, index, max_pixels=settings.max_image_pixels, pdf_dpi=settings.ocr_dpi)
+    rect = align_page(rgb, layout)
+    prepared = prepare(rect)
+    stats["align_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    values: dict[str, CellText] = {}
+    for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS), ("digits", DIGIT_GROUPS)):
+        boxed = [[(name, layout.widgets[name]) for name in group] for group in groups]
+        values.update(read_groups(prepared, boxed, kind))
+    stats["ocr_seconds"] = time.perf_counter() - started
+    reg = rect.registration
+    quality = 1.0 if reg.score >= 0.6 else 0.9 if reg.score >= 0.4 else 0.7
+    if not rect.colour:
+        quality = min(quality, 0.95)
+    stats["registration_score"] = reg.score
+    stats["colour_dropout"] = float(rect.colour)
+
+    src_w, _ = rect.source_size
+    homography = reg.homography
+    page_scale = (page.width / src_w) if page is not None and page.origin == Origin.OCR else 1.0
+
+    def to_page(r: Rect) -> tuple[float, float, float, float]:
+        pts = np.array([[r[0], r[1], 1], [r[2], r[1], 1], [r[0], r[3], 1], [r[2], r[3], 1]]).T
+        mapped = homography @ pts
+        xs, ys = mapped[0] / mapped[2] * page_scale, mapped[1] / mapped[2] * page_scale
+        return (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+
+    return Cells(values, "form-ocr", quality, index, to_page=to_page), prepared, rect
+
+
+# ---------------------------------------------------------------------------- interpretation
+
+
+@dataclass
+class Value:
+    value: Any
+    raw: str
+    conf: float
+    boxes: list[str]
+
+
+NAME_RE = re.compile(r"^[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*, [A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*$")
+UPPER_TEXT_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .,'&/#()-]*$")
+
+
+def _norm_text(text: str) -> str:
+    text = " ".join(text.replace("|", " ").split())
+    text = re.sub(r"\s*,\s*", ", ", text).strip(" ,")
+    return text
+
+
+def _person_name(text: str) -> str:
+    text = _norm_text(text).upper()
+    return text
+
+
+class _Reader:
+    """Turns box readings into typed, checked values; re-reads failures within the budget."""
+
+    def __init__(self, cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
+                 budget: float) -> None:
+        self.cells = cells
+        self.layout = layout
+        self.prepared = prepared
+        self.deadline = time.perf_counter() + budget
+        self.cascade_seconds = 0.0
+        self.rereads = 0
+
+    # A second reading of one box, used only when the first fails its format check.
+    def reread(self, name: str, check: Any) -> CellText | None:
+        if self.prepared is None or time.perf_counter() > self.deadline:
+            return None
+        started = time.perf_counter()
+        kind = KIND_OF.get(name, "text")
+        best = None
+        for psm, use_kind in ((7, kind), (8, kind), (7, "text")):
+            cell = read_single(self.prepared, name, self.layout.widgets[name], use_kind, psm=psm)
+            self.rereads += 1
+            if check(cell.text):
+                best = cell
+                break
+            if time.perf_counter() > self.deadline:
+                break
+        self.cascade_seconds += time.perf_counter() - started
+        if best is not None:
+            self.cells.values[name] = best
+        return best
+
+    def cell(self, name: str, check: Any = None) -> tuple[str, float, bool]:
+        """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed)."""
+        text, conf = self.cells.text(name), self.cells.conf(name)
+        if check is None:
+            return text, conf, True
+        if check(text):
+            return text, conf, True
+        if self.cells.has_ink(name):
+            again = self.reread(name, check)
+            if again is not None:
+                return again.text.strip(), again.conf, True
+        return text, conf, False
+
+
+def _scale(conf: float, quality: float) -> float:
+    """Raw OCR confidence (Tesseract's) → a probability-like score for a format-checked value."""
+    return max(0.0, min(1.0, conf)) * quality
+
+
+def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
+              budget: float) -> tuple[dict[str, Value], _Reader]:
+    r = _Reader(cells, layout, prepared, budget)
+    q = cells.quality
+    digital = cells.method != "form-ocr"
+    out: dict[str, Value] = {}
+
+    def soft(conf: float, ok: bool, cap: float) -> float:
+        """Confidence for a value with only a shape check (names, ids)."""
+        if digital:
+            return 0.97 if ok else 0.6
+        return min(cap, _scale(conf, q)) if ok else min(0.5, _scale(conf, q))
+
+    # Signature dates (4-digit years) anchor the century of 2-digit years.
+    pivot = None
+    for name in ("physician_date", "pt_date"):
+        m = re.search(r"(\d{1,2})/(\d{1,2})/(\d{4})", fmt.compact(cells.text(name)))
+        if m and 1990 <= int(m.group(3)) <= 2100:
+            pivot = int(m.group(3))
+            break
+
+    # --- box 2, 1a, carrier, 26, 25
+    text, conf, ok = r.cell("pt_name", lambda t: bool(NAME_RE.match(_person_name(t))))
+    if text:
+        out["patient_name"] = Value(_person_name(text), text, soft(conf, ok, 0.97), ["pt_name"])
+    text, conf, ok = r.cell("insurance_id", lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t))))
+    if text:
+        out["insured_id"] = Value(fmt.compact(text).upper(), text, soft(conf, ok, 0.97), ["insurance_id"])
+    text, conf, ok = r.cell("insurance_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
+    if text:
+        out["payer_name"] = Value(_norm_text(text), text, soft(conf, ok, 0.97), ["insurance_name"])
+    text, conf, ok = r.cell("pt_account", lambda t: bool(re.fullmatch(r"[A-Z0-9][A-Z0-9-]{2,19}", fmt.compact(t))))
+    if text:
+        out["patient_account_number"] = Value(fmt.compact(text).upper(), text, soft(conf, ok, 0.97),
+                                              ["pt_account"])
+
+    def tax_ok(t: str) -> bool:
+        c = fmt.compact(t)
+        return bool(fmt.EIN_RE.match(c) or fmt.SSN_RE.match(c))
+
+    text, conf, ok = r.cell("tax_id", tax_ok)
+    if text:
+        out["federal_tax_id"] = Value(fmt.compact(text), text, soft(conf, ok, 0.98), ["tax_id"])
+
+    # --- box 3: birth date
+    mm, c1, ok1 = r.cell("birth_mm", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 12)
+    dd, c2, ok2 = r.cell("birth_dd", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31)
+    yy, c3, ok3 = r.cell("birth_yy", lambda t: len(fmt.digits_only(t)) in (2, 4))
+    if mm or dd or yy:
+        born, certain = fmt.make_date(fmt.digits_only(mm), fmt.digits_only(dd), fmt.digits_only(yy),
+                                      pivot_year=pivot, birth=True)
+        if born is not None:
+            conf = soft(min(c1, c2, c3), ok1 and ok2 and ok3, 0.98)
+            out["patient_birth_date"] = Value(born, f"{mm} {dd} {yy}", conf if certain else min(conf, 0.5),
+                                              ["birth_mm", "birth_dd", "birth_yy"])
+
+    # --- box 33: billing provider
+    text, conf, ok = r.cell("doc_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
+    if text:
+        out["vendor_name"] = Value(_norm_text(text), text, soft(conf, ok, 0.97), ["doc_name"])
+    street, c1, ok1 = r.cell("doc_street", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
+    location, c2, ok2 = r.cell("doc_location", lambda t: fmt.split_location(_norm_text(t)) is not None)
+    if street or location:
+        parts = fmt.split_location(_norm_text(location))
+        loc = f"{parts[0]}, {parts[1]} {parts[2]}" if parts else _norm_text(location)
+        addr = ", ".join(p for p in (_norm_text(street), loc) if p)
+        out["address"] = Value(addr, f"{street} | {location}", soft(min(c1, c2), ok1 and ok2, 0.97),
+                               ["doc_street", "doc_location"])
+    text, conf, ok = r.cell("pin", lambda t: fmt.npi_valid(fmt.digits_only(t)))
+    if text:
+        npi = fmt.digits_only(text)
+        out["billing_provider_npi"] = Value(npi, text, (0.995 if digital else min(0.99, 0.5 + conf)) if ok
+                                            else min(0.3, conf), ["pin"])
+
+    # --- box 21: diagnoses
+    codes, confs, all_ok, boxes = [], [], True, []
+    for k in range(1, 13):
+        name = f"diagnosis{k}"
+        if not cells.has_ink(name):
+            continue
+        text, conf, ok = r.cell(name, lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))))
+        if not text:
+            all_ok = False
+            continue
+        codes.append(fmt.repair_icd10(text))
+        confs.append(conf)
+        all_ok &= ok
+        boxes.append(name)
+    if codes:
+        out["diagnosis_codes"] = Value(codes, " ".join(codes), soft(min(confs), all_ok, 0.97), boxes)
+
+    # --- box 24: service lines
+    lines, line_confs, lines_ok, line_boxes = [], [], True, []
+    n_pointers = len(codes)
+    for i in range(1, MAX_LINES + 1):
+        names = _line_cells(i)
+        if not any(cells.has_ink(n) for n in (names["cpt"], names["charges"], names["date_mm_from"])):
+            continue
+        line_boxes.extend(names.values())
+        parts = {}
+        part_conf = []
+        ok_all = True
+        for key in DATE_PARTS:
+            lim = 12 if key.startswith("mm") else 31 if key.startswith("dd") else 99
+            t, c, ok = r.cell(names[f"date_{key}"],
+                              lambda t, lim=lim: fmt.two_digits(t) is not None
+                              and (lim == 99 or 1 <= int(fmt.digits_only(t)) <= lim))
+            parts[key] = fmt.digits_only(t)
+            part_conf.append(c)
+            ok_all &= ok
+        d_from, _ = fmt.make_date(parts["mm_from"], parts["dd_from"], parts["yy_from"], pivot_year=pivot)
+        d_to, _ = fmt.make_date(parts["mm_end"], parts["dd_end"], parts["yy_end"], pivot_year=pivot)
+        ok_all &= d_from is not None and d_to is not None
+        cpt, c, ok = r.cell(names["cpt"], lambda t: bool(fmt.CPT_RE.match(fmt.repair_procedure(t))))
+        part_conf.append(c)
+        ok_all &= ok
+        modifiers = []
+        for n in range(4):
+            if cells.has_ink(names[f"mod{n}"]):
+                t, c, ok = r.cell(names[f"mod{n}"], lambda t: bool(fmt.MODIFIER_RE.match(fmt.compact(t).upper())))
+                if t:
+                    modifiers.append(fmt.compact(t).upper())
+                part_conf.append(c)
+                ok_all &= ok
+        t_units, c, ok = r.cell(names["units"], lambda t: bool(re.fullmatch(r"\d{1,4}(\.\d)?", fmt.compact(t))))
+        part_conf.append(c)
+        ok_all &= ok
+        t_charge, c, ok = r.cell(names["charges"], lambda t: fmt.parse_money(t) is not None)
+        charge = fmt.parse_money(t_charge)
+        part_conf.append(c)
+        ok_all &= ok
+        t_npi, c_npi, ok_npi = r.cell(names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)))
+        t_ptr, c_ptr, ok_ptr = r.cell(names["pointers"], lambda t: bool(fmt.POINTER_RE.match(fmt.compact(t).upper())))
+        t_pos, c_pos, ok_pos = r.cell(names["place"], lambda t: fmt.two_digits(t) is not None)
+        pointers = fmt.compact(t_ptr).upper()
+        if n_pointers and any(ord(ch) - 65 >= n_pointers for ch in pointers if ch.isalpha()):
+            ok_ptr = False
+        lines.append({
+            "date_from": d_from, "date_to": d_to,
+            "procedure_code": fmt.repair_procedure(cpt),
+            "modifiers": modifiers,
+            "units": fmt.compact(t_units),
+            "charges": charge,
+            "rendering_npi": fmt.digits_only(t_npi) or None,
+            "pointers": pointers or None,
+            "place_of_service": fmt.digits_only(t_pos) or None,
+        })
+        line_confs.append(min(part_conf))
+        lines_ok &= ok_all
+    total_text, total_conf, total_ok = r.cell("t_charge", lambda t: fmt.parse_money(t) is not None)
+    total = fmt.parse_money(total_text)
+    line_sum = sum((ln["charges"] for ln in lines if ln["charges"] is not None), Decimal("0"))
+    sums_agree = (total is not None and bool(lines) and all(ln["charges"] is not None for ln in lines)
+                  and line_sum == total)
+    if total is not None:
+        conf = 0.995 if sums_agree else (0.97 if digital else min(0.85, _scale(total_conf, q)))
+        out["total_amount"] = Value(total, total_text, conf, ["t_charge"])
+    if lines:
+        conf = soft(min(line_confs), lines_ok, 0.97)
+        if not sums_agree:
+            conf = min(conf, 0.6)
+        out["service_lines"] = Value(lines, f"{len(lines)} lines", conf, line_boxes)
+        dates = [d for ln in lines for d in (ln["date_from"], ln["date_to"]) if d is not None]
+        if dates:
+            date_conf = soft(min(line_confs), lines_ok, 0.98)
+            out["service_date_from"] = Value(min(dates), "", date_conf, line_boxes[:3])
+            out["service_date_to"] = Value(max(dates), "", date_conf, line_boxes[:3])
+    paid_text, paid_conf, paid_ok = r.cell("amt_paid", lambda t: fmt.parse_money(t) is not None)
+    paid = fmt.parse_money(paid_text)
+    if paid is not None:
+        conf = soft(paid_conf, paid_ok and (total is None or paid <= total), 0.97)
+        out["amount_paid"] = Value(paid, paid_text, conf, ["amt_paid"])
+    return out, r
+
+
+class ClaimExtractor:
+    """CMS-1500 claim forms, read box by box from the blank form's own geometry."""
+
+    name = "cms1500"
+    doc_types = (DocType.CLAIM,)
+    version = ENGINE
+
+    def available(self) -> bool:
+        return LAYOUT_PATH.exists() and tesseract_version() != "missing"
+
+    def score(self, pages: list[Page], doc_type: DocType, source: Source) -> float:
+        if doc_type not in (DocType.CLAIM, DocType.UNKNOWN):
+            return 0.0
+        text = " ".join(p.text for p in pages[:1]).upper()
+        hits = sum(1 for w in TITLE_WORDS if w in text)
+        keyword = min(1.0, 0.3 * hits)
+        layout = load_layout()
+        geometric = 0.0
+        if pages and pages[0].origin == Origin.TEXT_LAYER:
+            cells = _cells_from_text_layer(pages[0], layout)
+            if cells is not None and sum(c.has_ink for c in cells.values.values()) >= 10:
+                geometric = 0.9
+        base = 0.8 if doc_type == DocType.CLAIM else 0.0
+        return max(keyword, geometric, base)
+
+    def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction:
+        started = time.perf_counter()
+        layout = load_layout()
+        stats: dict[str, float] = {}
+        prepared = None
+        cells: Cells | None = None
+        values = acroform_values(source)
+        if values is not None:
+            cells = _cells_from_values(values, layout)
+        elif pages and pages[0].origin == Origin.TEXT_LAYER:
+            cells = _cells_from_text_layer(pages[0], layout)
+        if cells is None:
+            cells, prepared, _ = _cells_from_image(source, pages[0] if pages else None, layout,
+                                                   settings, stats)
+        found, reader = interpret(cells, layout, prepared, settings.cpu_budget_seconds)
+        fields: dict[str, Field] = {}
+        for name, v in found.items():
+            box = None
+            rects = [layout.widgets[b] for b in v.boxes if b in layout.widgets]
+            if rects and cells.to_page is not None:
+                mapped = [cells.to_page(rc) for rc in rects]
+                box = (min(m[0] for m in mapped), min(m[1] for m in mapped),
+                       max(m[2] for m in mapped), max(m[3] for m in mapped))
+            fields[name] = Field(name=name, value=v.value, raw=v.raw or None,
+                                 confidence=round(max(0.0, min(1.0, v.conf)), 4),
+                                 page=cells.page, box=box, method=cells.method)
+        fields["currency"] = Field(name="currency", value="USD", raw="$ CHARGES", confidence=0.99,
+                                   page=cells.page, method="form")
+        stats["cascade_seconds"] = reader.cascade_seconds
+        stats["cascade_rereads"] = float(reader.rereads)
+        stats["extract_seconds"] = time.perf_counter() - started
+        return Extraction(doc_type=DocType.CLAIM, doc_type_confidence=1.0, fields=fields,
+                          engine={"extractor": self.name, "claim": ENGINE, "method": cells.method,
+                                  "tesseract": tesseract_version()},
+                          stats=stats)

@@ -1,0 +1,247 @@
+"""Register a picture of a CMS-1500 page to the form template, and rectify it.
+
+The form's printed rules are its fingerprint. We find the page's long horizontal and vertical
+rules, estimate rotation (projection profiles), scale and offset (1-D correlation of the rule
+profiles with the template's) and then refine to a full homography with OpenCV's ECC on
+blurred rule maps, coarse to fine. That copes with scanner skew, fax resampling, phone-photo
+perspective and slightly crumpled paper. The result maps template points to image pixels, so
+every box is read at the position the blank form gives it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageSequence
+
+from core.errors import CorruptDocumentError, TooLargeError
+from extractors.claim_template import FormLayout
+
+WORK_WIDTH = 850
+"""Pixels across the page for registration (about 100 dpi): rules stay visible, cost stays low."""
+READ_DPI = 300
+"""Resolution of the rectified page that boxes are read from."""
+
+
+@dataclass
+class Registration:
+    homography: np.ndarray
+    """3x3: template point (x, y, 1) → source-image pixel."""
+    score: float
+    """ECC correlation of the page's rules with the template's, in [0, 1]; < 0.3 means lost."""
+    angle: float
+    method: str
+
+
+@dataclass
+class Rectified:
+    image: np.ndarray
+    """RGB (or gray as 3 channels) page warped onto the template at ``READ_DPI``."""
+    scale: float
+    """Pixels per PDF point of ``image``."""
+    registration: Registration
+    colour: bool
+    """True when the form print is coloured (dropout possible)."""
+    source_size: tuple[int, int]
+
+
+def load_rgb(source: bytes | Path, page_index: int, *, max_pixels: int, pdf_dpi: int = 300) -> np.ndarray:
+    """The page in colour (pages.py keeps only grayscale, which loses the red form print)."""
+    head = source[:8] if isinstance(source, bytes) else Path(source).open("rb").read(8)
+    if b"%PDF" in head:
+        from extractors.pages import PDFIUM_LOCK, open_pdf
+
+        pdf = open_pdf(source)
+        try:
+            with PDFIUM_LOCK:
+                pdf.init_forms()
+                page = pdf[page_index]
+                array = page.render(scale=pdf_dpi / 72, may_draw_forms=True).to_numpy().copy()
+        finally:
+            with PDFIUM_LOCK:
+                pdf.close()
+        if array.ndim == 2:
+            return cv2.cvtColor(array, cv2.COLOR_GRAY2RGB)
+        return np.ascontiguousarray(array[..., 2::-1]) if array.shape[2] >= 3 else array
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            for index, frame in enumerate(ImageSequence.Iterator(image)):
+                if index == page_index:
+                    if frame.size[0] * frame.size[1] > max_pixels:
+                        raise TooLargeError(f"image page is too large: {frame.size[0]}x{frame.size[1]}")
+                    return np.asarray(frame.convert("RGB")).copy()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CorruptDocumentError(f"image is damaged or not a valid image ({exc})") from exc
+    raise CorruptDocumentError(f"image has no page {page_index + 1}")
+
+
+def is_colour(rgb: np.ndarray) -> bool:
+    """Whether the form print is coloured (red dropout ink) rather than black."""
+    small = rgb[::4, ::4]
+    ink = ink_map(small.min(axis=2)) > 0
+    if ink.sum() < 100:
+        return False
+    s = small.astype(np.int16)
+    reddish = (s[..., 0] - s[..., 1] > 40)[ink]
+    return bool(reddish.mean() > 0.25)
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """Dark-on-light ink as 255, paper as 0, after flattening uneven lighting."""
+    size = max(15, (min(gray.shape) // 20) | 1)
+    background = cv2.dilate(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    background = cv2.GaussianBlur(background, (0, 0), size / 2)
+    norm = cv2.divide(gray, np.maximum(background, 1), scale=255)
+    return np.where(norm < 175, 255, 0).astype(np.uint8)
+
+
+def rule_maps(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Long horizontal and vertical strokes (form rules), text removed."""
+    h, w = ink.shape
+    kh = max(15, w // 28)
+    kv = max(15, h // 40)
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kh, 1)))
+    vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv)))
+    # Fax streaks and page edges run the whole height: they are not form rules.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(vert, connectivity=8)
+    tall = np.nonzero(stats[:, cv2.CC_STAT_HEIGHT] > 0.9 * h)[0]
+    tall = tall[tall > 0]
+    if len(tall):
+        vert[np.isin(labels, tall)] = 0
+    # Thick blobs (redaction bars, shadows) are not rules either.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    thick = np.nonzero(stats[:, cv2.CC_STAT_HEIGHT] > max(6, h // 150))[0]
+    thick = thick[thick > 0]
+    if len(thick):
+        horiz[np.isin(labels, thick)] = 0
+    return horiz, vert
+
+
+def _rotate(image: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    out = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    return out, np.vstack([matrix, [0, 0, 1]])
+
+
+def estimate_angle(ink: np.ndarray, limit: float = 7.0) -> float:
+    """Rotation (degrees, counter-clockwise as OpenCV) that makes the form's rules horizontal."""
+    small = cv2.resize(ink, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+
+    def sharpness(angle: float) -> float:
+        rotated, _ = _rotate(small, angle)
+        profile = rotated.astype(np.float32).sum(axis=1)
+        return float((profile ** 2).sum())
+
+    best = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
+    fine = np.arange(best - 0.5, best + 0.51, 0.1)
+    return float(max(fine, key=sharpness))
+
+
+def template_rules(layout: FormLayout, scale: float, size: tuple[int, int]) -> np.ndarray:
+    """The blank form's rules drawn at ``scale`` pixels per point (255 on 0)."""
+    w, h = size
+    canvas = np.zeros((h, w), np.uint8)
+    for x0, y0, x1, y1 in (*layout.h_lines, *layout.v_lines):
+        cv2.rectangle(canvas, (round(x0 * scale), round(y0 * scale)),
+                      (round(x1 * scale) - 1, round(y1 * scale) - 1), 255, -1)
+    return canvas
+
+
+def _profile_fit(observed: np.ndarray, template_spans: list[tuple[float, float, float]],
+                 base_scale: float) -> tuple[float, float]:
+    """Scale and offset (pixels per point, pixels) that best overlay a 1-D rule profile."""
+    n = len(observed)
+    obs = cv2.GaussianBlur(observed.astype(np.float32).reshape(-1, 1), (1, 0), 3).ravel()
+    obs = (obs - obs.mean()) / (obs.std() + 1e-6)
+    best = (-np.inf, base_scale, 0.0)
+    for scale in base_scale * np.arange(0.86, 1.1401, 0.005):
+        tmpl = np.zeros(n, np.float32)
+        for pos0, pos1, weight in template_spans:
+            a, b = int(pos0 * scale), int(np.ceil(pos1 * scale))
+            if 0 <= a < n:
+                tmpl[a:min(n, b + 1)] += weight
+        tmpl = cv2.GaussianBlur(tmpl.reshape(-1, 1), (1, 0), 3).ravel()
+        tmpl = (tmpl - tmpl.mean()) / (tmpl.std() + 1e-6)
+        corr = np.fft.irfft(np.fft.rfft(obs, 2 * n) * np.conj(np.fft.rfft(tmpl, 2 * n)), 2 * n)
+        shift = int(np.argmax(corr))
+        value = float(corr[shift]) / n
+        offset = shift if shift < n else shift - 2 * n
+        if abs(offset) < n * 0.25 and value > best[0]:
+            best = (value, float(scale), float(offset))
+    return best[1], best[2]
+
+
+def _ecc(template: np.ndarray, observed: np.ndarray, warp: np.ndarray, blur: float,
+         iterations: int = 60) -> tuple[np.ndarray, float]:
+    t = cv2.GaussianBlur(template.astype(np.float32), (0, 0), blur)
+    o = cv2.GaussianBlur(observed.astype(np.float32), (0, 0), blur)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-5)
+    score, warp = cv2.findTransformECC(t, o, warp.astype(np.float32), cv2.MOTION_HOMOGRAPHY,
+                                       criteria, None, 5)
+    return warp.astype(np.float64), float(score)
+
+
+def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
+    """The homography from template points to ``rgb`` pixels."""
+    height, width = rgb.shape[:2]
+    f = WORK_WIDTH / width
+    small = cv2.resize(rgb.min(axis=2), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    ink = ink_map(small)
+    angle = estimate_angle(ink)
+    rotated, rot = _rotate(ink, angle)
+    horiz, vert = rule_maps(rotated)
+    h, w = rotated.shape
+
+    base = w / layout.page_size[0]
+    h_spans = [(y0, y1, x1 - x0) for x0, y0, x1, y1 in layout.h_lines]
+    v_spans = [(x0, x1, y1 - y0) for x0, y0, x1, y1 in layout.v_lines]
+    sy, ty = _profile_fit(horiz.sum(axis=1), h_spans, base)
+    sx, tx = _profile_fit(vert.sum(axis=0), v_spans, base)
+
+    # ECC works in template-raster pixels at the working scale ``base``.
+    tsize = (round(layout.page_size[0] * base), round(layout.page_size[1] * base))
+    template = template_rules(layout, base, tsize)
+    observed = cv2.max(horiz, vert)
+    warp = np.array([[sx / base, 0, tx], [0, sy / base, ty], [0, 0, 1]], np.float64)
+    score, method = 0.0, "profile"
+    try:
+        half = np.diag([0.5, 0.5, 1.0])
+        small_warp = half @ warp @ np.linalg.inv(half)
+        t2 = cv2.resize(template, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        o2 = cv2.resize(observed, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        small_warp, _ = _ecc(t2, o2, small_warp, blur=2.0)
+        warp = np.linalg.inv(half) @ small_warp @ half
+        warp, score = _ecc(template, observed, warp, blur=1.5, iterations=40)
+        method = "ecc"
+    except cv2.error:
+        pass
+    # template pt → template raster px → rotated work px → work px → source px
+    to_raster = np.diag([base, base, 1.0])
+    unrotate = np.linalg.inv(rot)
+    to_source = np.diag([1 / f, 1 / f, 1.0])
+    homography = to_source @ unrotate @ warp @ to_raster
+    return Registration(homography=homography, score=max(0.0, score), angle=angle, method=method)
+
+
+def rectify(rgb: np.ndarray, registration: Registration, layout: FormLayout,
+            dpi: int = READ_DPI) -> np.ndarray:
+    """The page warped onto the template: pixel (u, v) is template point (u, v) / (dpi / 72)."""
+    k = dpi / 72.0
+    out_size = (round(layout.page_size[0] * k), round(layout.page_size[1] * k))
+    to_points = np.diag([1 / k, 1 / k, 1.0])
+    matrix = registration.homography @ to_points
+    return cv2.warpPerspective(rgb, matrix, out_size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+
+
+def align_page(rgb: np.ndarray, layout: FormLayout, dpi: int = READ_DPI) -> Rectified:
+    registration = register(rgb, layout)
+    image = rectify(rgb, registration, layout, dpi)
+    return Rectified(image=image, scale=dpi / 72.0, registration=registration,
+                     colour=is_colour(rgb), source_size=(rgb.shape[1], rgb.shape[0]))

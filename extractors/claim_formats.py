@@ -1,0 +1,147 @@
+"""Formats of CMS-1500 values: check digits, code patterns, dates, money, and OCR repairs.
+
+A value that passes a strong check (an NPI's Luhn digit, line charges summing to box 28) can be
+trusted far more than one that merely looks plausible; the extractor's confidences rest on that.
+The repairs only undo OCR confusions that the box's format makes unambiguous (``O`` read where a
+digit must be, a lost decimal point in an ICD-10 code).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+CPT_RE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
+MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
+POINTER_RE = re.compile(r"^[A-L]{1,4}$")
+POS_RE = re.compile(r"^\d{2}$")
+EIN_RE = re.compile(r"^\d{2}-\d{7}$")
+SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+MONEY_RE = re.compile(r"^\d{1,7}\.\d{2}$")
+STATE_ZIP_RE = re.compile(r"^(?P<city>.+?),?\s+(?P<state>[A-Z]{2})\s+(?P<zip>\d{5}(-\d{4})?)$")
+
+_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "Z": "2",
+                           "S": "5", "B": "8", "G": "6", "T": "7"})
+_TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"})
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def npi_valid(value: str) -> bool:
+    """A 10-digit NPI whose check digit is right (Luhn over the ``80840`` prefix + 9 digits)."""
+    return bool(re.fullmatch(r"\d{10}", value)) and luhn_ok("80840" + value)
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text or "").strip(".,;:'\"`_")
+
+
+def digits_only(text: str) -> str:
+    return re.sub(r"\D", "", (text or "").upper().translate(_TO_DIGIT))
+
+
+def repair_icd10(text: str) -> str:
+    """An ICD-10-CM code from OCR text: letter, two digits, optional dot and up to 4 more."""
+    raw = compact(text).upper().replace(",", ".")
+    raw = raw.replace("..", ".")
+    if not raw:
+        return ""
+    body = raw.replace(".", "")
+    if len(body) < 3:
+        return raw
+    first = body[0].translate(_TO_LETTER)
+    second = body[1].translate(_TO_DIGIT)
+    rest = body[2:]
+    code = first + second + rest[0]
+    if len(body) > 3:
+        code += "." + body[3:]
+    return code
+
+
+def repair_procedure(text: str) -> str:
+    """A CPT (five digits, or four and F/T/U) or HCPCS level II code (letter + four digits)."""
+    raw = compact(text).upper()
+    if len(raw) != 5:
+        return raw
+    if raw[0].isalpha() and raw[0] not in "OIZSB":
+        return raw[0] + raw[1:].translate(_TO_DIGIT)
+    if CPT_RE.match(raw):
+        return raw
+    fixed = raw[:4].translate(_TO_DIGIT) + raw[4]
+    return fixed if CPT_RE.match(fixed) else raw
+
+
+def parse_money(text: str) -> Decimal | None:
+    """``"1928.06"``, ``"1928 06"`` (dollars | cents columns) or ``"1,928.06"``."""
+    raw = re.sub(r"[^0-9., ]", "", (text or "").replace("$", "")).strip()
+    raw = raw.replace(",", "")
+    m = re.fullmatch(r"(\d{1,7})\s*\.?\s*(\d{2})", raw.replace(" .", ".").replace(". ", "."))
+    if not m:
+        m = re.fullmatch(r"(\d{1,7})\s+(\d{2})", raw)
+    if not m:
+        return None
+    try:
+        return Decimal(f"{m.group(1)}.{m.group(2)}")
+    except InvalidOperation:
+        return None
+
+
+def two_digits(text: str) -> str | None:
+    d = digits_only(text)
+    return d if len(d) == 2 else None
+
+
+def make_date(mm: str | None, dd: str | None, yy: str | None, *, pivot_year: int | None = None,
+              birth: bool = False) -> tuple[dt.date | None, bool]:
+    """A date from the form's MM | DD | YY(YY) columns, and whether its century was certain.
+
+    Two-digit years take the century that puts the date nearest before ``pivot_year`` (service
+    dates: the same century as the claim; birth dates: the latest past year).
+    """
+    if not (mm and dd and yy):
+        return None, False
+    month, day = int(mm), int(dd)
+    certain = len(yy) == 4
+    if len(yy) == 4:
+        year = int(yy)
+    elif len(yy) == 2:
+        ref = pivot_year or dt.date.today().year
+        year = (ref // 100) * 100 + int(yy)
+        if birth:
+            if year > ref:
+                year -= 100
+            # The century is a guess whenever the other one also gives a living person's age,
+            # or when the common "YY < 50 means 20YY" convention would read it differently.
+            other_plausible = 0 <= ref - (year - 100) <= 105 or 0 <= ref - (year + 100) <= 105
+            convention = 2000 + int(yy) if int(yy) < 50 else 1900 + int(yy)
+            certain = not other_plausible and convention == year
+        else:
+            if year > ref + 50:
+                year -= 100
+            certain = True
+    else:
+        return None, False
+    try:
+        return dt.date(year, month, day), certain
+    except ValueError:
+        return None, False
+
+
+def split_location(text: str) -> tuple[str, str, str] | None:
+    """``CITY, ST 12345`` → (city, state, zip) when it has that shape."""
+    m = STATE_ZIP_RE.match(" ".join(text.split()))
+    if not m:
+        return None
+    return m.group("city").rstrip(","), m.group("state"), m.group("zip")

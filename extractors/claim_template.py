@@ -1,0 +1,119 @@
+"""The CMS-1500 (02/12) form geometry, as data derived from the official blank fillable PDF.
+
+Every box of the form is where the form's own AcroForm widget says it is, so the template is
+vendor-independent: whoever prints or fills the form, the boxes sit at these rectangles. The
+layout file (``cms1500_layout.json``) holds, in PDF points with the origin at the top left of the
+612 x 792 page:
+
+- ``widgets``: text-field rectangles by field name (``pt_name``, ``cpt1``, ``ch1``…);
+- ``lines``: the printed rules (horizontal and vertical segments) found on a 200 dpi rendering
+  of the blank form; page registration aligns a scanned page to these.
+
+Rebuild it from the blank form with ``python -m extractors.claim_template FORM.pdf``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+LAYOUT_PATH = Path(__file__).with_name("cms1500_layout.json")
+PAGE_SIZE = (612.0, 792.0)
+"""US Letter in PDF points: the coordinate space of the layout."""
+
+Rect = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class FormLayout:
+    page_size: tuple[float, float]
+    widgets: dict[str, Rect]
+    h_lines: tuple[Rect, ...]
+    v_lines: tuple[Rect, ...]
+
+    def rect(self, name: str) -> Rect:
+        return self.widgets[name]
+
+
+@cache
+def load_layout(path: Path = LAYOUT_PATH) -> FormLayout:
+    data = json.loads(path.read_text())
+    return FormLayout(
+        page_size=(float(data["page_size"][0]), float(data["page_size"][1])),
+        widgets={k: (v[0], v[1], v[2], v[3]) for k, v in data["widgets"].items()},
+        h_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["h"]),
+        v_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["v"]),
+    )
+
+
+def _widget_rects(form_pdf: Path) -> dict[str, list[float]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(form_pdf))
+    height = float(reader.pages[0].mediabox.height)
+    rects: dict[str, list[float]] = {}
+    for annot in reader.pages[0].get("/Annots", []):
+        widget = annot.get_object()
+        if widget.get("/Subtype") != "/Widget":
+            continue
+        parent = widget.get("/Parent")
+        parent = parent.get_object() if parent is not None else {}
+        kind = widget.get("/FT", parent.get("/FT"))
+        name = str(widget.get("/T", parent.get("/T")))
+        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+        if kind != "/Tx" or x1 - x0 < 4:  # the 2-pt widgets are the 24F dollar|cent ticks
+            continue
+        rects[name] = [round(x0, 2), round(height - y1, 2), round(x1, 2), round(height - y0, 2)]
+    return rects
+
+
+def _rule_segments(form_pdf: Path, dpi: int = 200) -> dict[str, list[list[float]]]:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(form_pdf))
+    try:
+        rgb = pdf[0].render(scale=dpi / 72).to_numpy()[..., :3]
+    finally:
+        pdf.close()
+    ink = (rgb.min(axis=2) < 170).astype(np.uint8) * 255
+    scale = 72.0 / dpi
+    out: dict[str, list[list[float]]] = {}
+    for kind, kernel in (("h", (31, 1)), ("v", (1, 31))):
+        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        segs = []
+        for x, y, w, h, _area in stats[1:count]:
+            segs.append([round(x * scale, 2), round(y * scale, 2),
+                         round((x + w) * scale, 2), round((y + h) * scale, 2)])
+        out[kind] = sorted(segs, key=lambda r: (r[1], r[0]))
+    return out
+
+
+def build_layout(form_pdf: Path) -> dict[str, object]:
+    return {
+        "source": "CMS-1500 (02/12) blank fillable form (shared/forms/cms1500.pdf)",
+        "units": "PDF points, origin top-left",
+        "page_size": list(PAGE_SIZE),
+        "widgets": _widget_rects(form_pdf),
+        "lines": _rule_segments(form_pdf),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m extractors.claim_template FORM.pdf", file=sys.stderr)
+        return 2
+    layout = build_layout(Path(argv[0]))
+    LAYOUT_PATH.write_text(json.dumps(layout, indent=1) + "\n")
+    print(f"wrote {LAYOUT_PATH} ({len(layout['widgets'])} widgets)")  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,77 @@
+"""Invoice, receipt, claim or unknown, from keywords and the shape of the printed area.
+
+Claim forms are unmistakable (the CMS-1500 title and box labels). Receipts and invoices share
+vocabulary ("TAX INVOICE" is printed on many till receipts), so layout decides as much as words:
+till receipts are narrow (a 58–80 mm paper roll) with short rows, invoices fill a letter/A4 page.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.models import DocType, Page
+from extractors.parsers import fold
+
+CLAIM_CUES = [
+    (r"health insurance claim form", 4.0), (r"\b1500\b", 1.0), (r"\bnucc\b", 1.5),
+    (r"\bpica\b", 1.0), (r"insured'?s? (?:i\.?d|name|policy)", 1.5), (r"patient'?s? (?:name|birth)", 1.5),
+    (r"federal tax i\.?d", 1.0), (r"billing provider", 1.0), (r"diagnosis", 0.5),
+    (r"medicare|medicaid|tricare|champva", 1.0), (r"npi", 0.5),
+]
+RECEIPT_CUES = [
+    (r"\bcash\b", 1.0), (r"\bchange\b", 1.0), (r"\bgst\b", 0.7), (r"\breceipt\b", 0.8),
+    (r"thank you|terima kasih", 1.0), (r"\bsdn\.? ?bhd\b|\bs/b\b|\bbhd\b", 1.0),
+    (r"total qty|qty total", 1.0), (r"\brounding\b", 1.0), (r"\bcashier\b|\bcounter\b|\bpos\b", 0.7),
+    (r"\btable\b|\bpax\b", 0.5), (r"\brm\s?\d|\(rm\)", 0.8), (r"simplified tax invoice", 1.0),
+    (r"goods sold are not", 1.0), (r"\bchange due\b|\btendered\b", 1.0),
+]
+INVOICE_CUES = [
+    (r"\binvoice\b", 1.0), (r"\brechnung", 1.5), (r"\bfacture\b", 1.5), (r"\bfactuur", 1.5),
+    (r"invoice (?:number|no|date|#)", 1.5), (r"due date|payment terms|zahlungsziel|echeance|vervaldatum", 1.0),
+    (r"bill(?:ed)? to|rechnungsempf|destinataire|factuuradres", 1.0), (r"\biban\b|\bbic\b|\bswift\b", 0.8),
+    (r"\bvat\b|\bmwst\b|\bust\b|\btva\b|\bbtw\b|ust-?id", 0.8), (r"\bsubtotal\b|zwischensumme|total ht|netto", 0.7),
+    (r"\bkvk\b|handelsregister|hrb\b|siret|siren", 0.8), (r"purchase order|\bpo\b|bestell|order (?:no|number|id)", 0.5),
+]
+
+
+def _hits(text: str, cues: list[tuple[str, float]]) -> float:
+    return sum(weight for pattern, weight in cues if re.search(pattern, text))
+
+
+def text_width_inches(page: Page) -> float:
+    """Width of the printed area (words' horizontal extent, trimmed of outliers), in inches."""
+    if not page.words:
+        return page.width / max(page.dpi, 1)
+    xs0 = sorted(w.box[0] for w in page.words)
+    xs1 = sorted(w.box[2] for w in page.words)
+    k = max(0, len(xs0) // 50)
+    return (xs1[len(xs1) - 1 - k] - xs0[k]) / max(page.dpi, 1)
+
+
+def classify(pages: list[Page]) -> tuple[DocType, float]:
+    """The document type and a confidence in [0, 1]."""
+    if not pages or not any(p.words for p in pages):
+        return DocType.UNKNOWN, 0.0
+    text = fold("\n".join(p.text for p in pages[:2]))
+    claim = _hits(text, CLAIM_CUES)
+    receipt = _hits(text, RECEIPT_CUES)
+    invoice = _hits(text, INVOICE_CUES)
+    first = pages[0]
+    width = text_width_inches(first)
+    words_per_line = len(first.words) / max(1, len({w.line for w in first.words}))
+    if width < 4.6:
+        receipt += 2.5
+    elif width > 5.8:
+        invoice += 2.0
+    if words_per_line < 4.5:
+        receipt += 0.5
+    if claim >= 5.0:
+        return DocType.CLAIM, min(1.0, 0.6 + claim / 20)
+    scores = {DocType.INVOICE: invoice, DocType.RECEIPT: receipt, DocType.CLAIM: claim * 0.5}
+    best = max(scores, key=lambda k: scores[k])
+    ordered = sorted(scores.values(), reverse=True)
+    if ordered[0] < 1.5:
+        return DocType.UNKNOWN, 0.3
+    margin = ordered[0] - ordered[1]
+    confidence = min(0.99, 0.5 + 0.1 * margin + 0.02 * ordered[0])
+    return best, round(confidence, 3)

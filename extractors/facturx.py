@@ -1,0 +1,324 @@
+"""ZUGFeRD / Factur-X / XRechnung: read the invoice XML a born-digital PDF carries as attachment.
+
+An e-invoice PDF embeds the seller's own structured invoice (UN/CEFACT CII D16B, ZUGFeRD 1.0
+``CrossIndustryDocument`` or UBL ``Invoice``/``CreditNote``). When it is there, it *is* the
+invoice data: no reading of the page is needed, so this extractor outranks the layout one.
+Elements are looked up by local name, so every namespace flavour of the three syntaxes works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import xml.etree.ElementTree as ET
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+from core.models import DocType, Extraction, Field, Page
+from core.settings import Settings
+
+Source = bytes | Path
+
+PREFERRED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
+ROOTS = {"CrossIndustryInvoice", "CrossIndustryDocument", "Invoice", "CreditNote"}
+METHOD = "embedded_xml"
+ENGINE = "facturx-1"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def embedded_invoice_xml(source: Source) -> tuple[str, ET.Element] | None:
+    """(attachment name, parsed root) of the invoice XML in a PDF, or None."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if b"%PDF" not in data[:1024]:
+        return None
+    import logging
+
+    import pypdf
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        attachments = reader.attachments
+        items = [(name, blob) for name, blobs in attachments.items() for blob in blobs]
+    except Exception:  # pypdf raises many types on damaged files; the page loader reports them
+        return None
+    candidates: list[tuple[int, str, ET.Element]] = []
+    for name, blob in items:
+        if not name.lower().endswith(".xml"):
+            continue
+        try:
+            root = ET.fromstring(blob)
+        except ET.ParseError:
+            continue
+        if _local(root.tag) not in ROOTS:
+            continue
+        rank = PREFERRED_NAMES.index(name.lower()) if name.lower() in PREFERRED_NAMES else 9
+        candidates.append((rank, name, root))
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: (c[0], c[1]))
+    return candidates[0][1], candidates[0][2]
+
+
+# ------------------------------------------------------------------------------ element helpers
+
+def _children(el: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in el if _local(c.tag) == name]
+
+
+def _path(el: ET.Element | None, *names: str) -> list[ET.Element]:
+    nodes = [el] if el is not None else []
+    for name in names:
+        if name == "**":
+            continue
+        nodes = [c for n in nodes for c in _children(n, name)]
+    return nodes
+
+
+def _first(el: ET.Element | None, *names: str) -> ET.Element | None:
+    found = _path(el, *names)
+    return found[0] if found else None
+
+
+def _find(el: ET.Element, name: str) -> ET.Element | None:
+    for node in el.iter():
+        if _local(node.tag) == name:
+            return node
+    return None
+
+
+def _text(el: ET.Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    text = " ".join(el.text.split())
+    return text or None
+
+
+def _amount(el: ET.Element | None) -> Decimal | None:
+    text = _text(el)
+    if text is None:
+        return None
+    try:
+        return Decimal(text).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
+
+
+def _raw_decimal(el: ET.Element | None) -> Decimal | None:
+    text = _text(el)
+    try:
+        return Decimal(text) if text is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _date(el: ET.Element | None) -> dt.date | None:
+    if el is None:
+        return None
+    node = _first(el, "DateTimeString") if _text(el) is None else el
+    text = _text(node if node is not None else el)
+    if text is None:
+        return None
+    m = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2}).*", text)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def _address(addr: ET.Element | None, parts: tuple[str, ...], zip_name: str, city_name: str,
+             country: ET.Element | None) -> str | None:
+    if addr is None:
+        return None
+    pieces = [t for t in (_text(_first(addr, p)) for p in parts) if t]
+    zip_city = " ".join(t for t in (_text(_first(addr, zip_name)), _text(_first(addr, city_name))) if t)
+    if zip_city:
+        pieces.append(zip_city)
+    code = _text(country)
+    if code:
+        pieces.append(code)
+    return ", ".join(pieces) or None
+
+
+# ------------------------------------------------------------------------------------- mapping
+
+def _quantity(value: Decimal | None) -> str | None:
+    """Quantities are not money: the label format is the plain number (``"20"``, ``"1.5"``)."""
+    if value is None:
+        return None
+    normal = value.normalize()
+    return f"{normal.quantize(Decimal(1)) if normal == normal.to_integral() else normal:f}"
+
+
+def _unit_price(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    exp = value.normalize().as_tuple().exponent
+    places = max(2, -int(exp) if isinstance(exp, int) else 2)
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def map_cii(root: ET.Element) -> dict[str, object]:
+    """Fields of a CII D16B (``CrossIndustryInvoice``) or ZUGFeRD 1.0 document."""
+    v1 = _local(root.tag) == "CrossIndustryDocument"
+    doc = _first(root, "HeaderExchangedDocument" if v1 else "ExchangedDocument")
+    tx = _first(root, "SpecifiedSupplyChainTradeTransaction") or _first(
+        root, "SupplyChainTradeTransaction")
+    agreement = _first(tx, "ApplicableSupplyChainTradeAgreement" if v1 else "ApplicableHeaderTradeAgreement")
+    settlement = _first(tx, "ApplicableSupplyChainTradeSettlement" if v1 else "ApplicableHeaderTradeSettlement")
+    seller = _first(agreement, "SellerTradeParty")
+    buyer = _first(agreement, "BuyerTradeParty")
+    currency = _text(_first(settlement, "InvoiceCurrencyCode"))
+    summation = _first(settlement, "SpecifiedTradeSettlementMonetarySummation" if v1
+                       else "SpecifiedTradeSettlementHeaderMonetarySummation")
+    total = _amount(_first(summation, "GrandTotalAmount"))
+    due_payable = _amount(_first(summation, "DuePayableAmount"))
+    taxes = _path(summation, "TaxTotalAmount")
+    tax = None
+    for node in taxes:
+        if currency is None or node.get("currencyID") in (None, currency):
+            tax = _amount(node)
+            break
+    vat = None
+    for reg in _path(seller, "SpecifiedTaxRegistration"):
+        ident = _first(reg, "ID")
+        if ident is not None and ident.get("schemeID") == "VA":
+            vat = _text(ident)
+    addr = _first(seller, "PostalTradeAddress")
+    po_node = _first(agreement, "BuyerOrderReferencedDocument",
+                     "ID" if v1 else "IssuerAssignedID")
+    due = None
+    for terms in _path(settlement, "SpecifiedTradePaymentTerms"):
+        due = _date(_first(terms, "DueDateDateTime"))
+        if due:
+            break
+    lines = []
+    for item in _path(tx, "IncludedSupplyChainTradeLineItem"):
+        product = _first(item, "SpecifiedTradeProduct")
+        delivery = _first(item, "SpecifiedSupplyChainTradeDelivery" if v1 else "SpecifiedLineTradeDelivery")
+        line_agreement = _first(item, "SpecifiedSupplyChainTradeAgreement" if v1 else "SpecifiedLineTradeAgreement")
+        line_settlement = _first(item, "SpecifiedSupplyChainTradeSettlement" if v1 else "SpecifiedLineTradeSettlement")
+        sums = _first(line_settlement, "SpecifiedTradeSettlementMonetarySummation" if v1
+                      else "SpecifiedTradeSettlementLineMonetarySummation")
+        row = {
+            "description": _text(_first(product, "Name")),
+            "quantity": _quantity(_raw_decimal(_first(delivery, "BilledQuantity"))),
+            "unit_price": _unit_price(_raw_decimal(_first(line_agreement, "NetPriceProductTradePrice", "ChargeAmount"))),
+            "amount": _amount(_first(sums, "LineTotalAmount")),
+        }
+        if any(v is not None for v in row.values()):
+            lines.append(row)
+    return {
+        "vendor_name": _text(_first(seller, "Name")),
+        "invoice_number": _text(_first(doc, "ID")),
+        "invoice_date": _date(_first(doc, "IssueDateTime")),
+        "total_amount": total if total is not None else due_payable,
+        "amount_due": due_payable,
+        "currency": currency,
+        "address": _address(addr, ("LineOne", "LineTwo", "LineThree"), "PostcodeCode", "CityName",
+                            _first(addr, "CountryID")),
+        "subtotal": _amount(_first(summation, "TaxBasisTotalAmount")),
+        "tax_amount": tax,
+        "due_date": due,
+        "vendor_vat": vat,
+        "buyer_name": _text(_first(buyer, "Name")),
+        "po_number": _text(po_node),
+        "line_items": lines or None,
+    }
+
+
+def map_ubl(root: ET.Element) -> dict[str, object]:
+    """Fields of a UBL ``Invoice`` or ``CreditNote``."""
+    supplier = _first(root, "AccountingSupplierParty", "Party")
+    customer = _first(root, "AccountingCustomerParty", "Party")
+    name = _text(_first(supplier, "PartyName", "Name")) or _text(
+        _first(supplier, "PartyLegalEntity", "RegistrationName"))
+    buyer = _text(_first(customer, "PartyName", "Name")) or _text(
+        _first(customer, "PartyLegalEntity", "RegistrationName"))
+    currency = _text(_first(root, "DocumentCurrencyCode"))
+    totals = _first(root, "LegalMonetaryTotal")
+    tax = None
+    for node in _path(root, "TaxTotal", "TaxAmount"):
+        if currency is None or node.get("currencyID") in (None, currency):
+            tax = _amount(node)
+            break
+    vat = None
+    for scheme in _path(supplier, "PartyTaxScheme"):
+        if _text(_first(scheme, "TaxScheme", "ID")) == "VAT":
+            vat = _text(_first(scheme, "CompanyID"))
+    addr = _first(supplier, "PostalAddress")
+    due = _date(_first(root, "DueDate")) or _date(_first(root, "PaymentMeans", "PaymentDueDate"))
+    lines = []
+    for item in _path(root, "InvoiceLine") + _path(root, "CreditNoteLine"):
+        qty = _first(item, "InvoicedQuantity") or _first(item, "CreditedQuantity")
+        row = {
+            "description": _text(_first(item, "Item", "Name")),
+            "quantity": _quantity(_raw_decimal(qty)),
+            "unit_price": _unit_price(_raw_decimal(_first(item, "Price", "PriceAmount"))),
+            "amount": _amount(_first(item, "LineExtensionAmount")),
+        }
+        if any(v is not None for v in row.values()):
+            lines.append(row)
+    return {
+        "vendor_name": name,
+        "invoice_number": _text(_first(root, "ID")),
+        "invoice_date": _date(_first(root, "IssueDate")),
+        "total_amount": _amount(_first(totals, "TaxInclusiveAmount")),
+        "amount_due": _amount(_first(totals, "PayableAmount")),
+        "currency": currency,
+        "address": _address(addr, ("StreetName", "AdditionalStreetName"), "PostalZone", "CityName",
+                            _first(addr, "Country", "IdentificationCode")),
+        "subtotal": _amount(_first(totals, "TaxExclusiveAmount")),
+        "tax_amount": tax,
+        "due_date": due,
+        "vendor_vat": vat,
+        "buyer_name": buyer,
+        "po_number": _text(_first(root, "OrderReference", "ID")),
+        "line_items": lines or None,
+    }
+
+
+def map_invoice_xml(root: ET.Element) -> dict[str, object]:
+    return map_ubl(root) if _local(root.tag) in ("Invoice", "CreditNote") else map_cii(root)
+
+
+class FacturXExtractor:
+    """Reads the embedded e-invoice XML; scores 1.0 for invoices that carry one."""
+
+    name = "facturx"
+    doc_types = (DocType.INVOICE,)
+    version = ENGINE
+
+    def available(self) -> bool:
+        try:
+            import pypdf  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def score(self, pages: list[Page], doc_type: DocType, source: Source) -> float:
+        if doc_type not in (DocType.INVOICE, DocType.UNKNOWN, DocType.RECEIPT):
+            return 0.0
+        return 1.0 if embedded_invoice_xml(source) is not None else 0.0
+
+    def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction:
+        found = embedded_invoice_xml(source)
+        if found is None:
+            return Extraction(doc_type=DocType.INVOICE, doc_type_confidence=0.0,
+                              engine={"extractor": self.name})
+        name, root = found
+        values = map_invoice_xml(root)
+        fields: dict[str, Field] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            fields[key] = Field(name=key, value=value, raw=f"{name}", confidence=0.99,
+                                page=None, method=METHOD)
+        return Extraction(doc_type=DocType.INVOICE, doc_type_confidence=1.0, fields=fields,
+                          engine={"extractor": self.name, "facturx": ENGINE, "xml": name})

@@ -1,0 +1,133 @@
+"""OpenCV preprocessing and Tesseract (through pytesseract) for one page image.
+
+Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): its own OpenMP threading is 3–4×
+slower on this class of machine than running one process per core, so parallelism comes from
+running several pages at once, bounded by a process-wide semaphore.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytesseract
+
+from core.models import Word
+
+# Configures the tesseract child processes, not this process's behaviour.
+os.environ["OMP_THREAD_LIMIT"] = "1"
+
+_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def _tesseract_slots(workers: int) -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _slots = threading.BoundedSemaphore(max(1, workers))
+        return _slots
+
+
+def tesseract_version() -> str:
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError:
+        return "missing"
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def estimate_skew(gray: np.ndarray) -> float:
+    """Skew angle in degrees from the dominant direction of text lines (0 when unsure)."""
+    scale = 1000.0 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    # Smear characters horizontally into line blobs, then measure the blobs' angles.
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(9, small.shape[1] // 60), 1))
+    blobs = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel)
+    contours, _ = cv2.findContours(blobs, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    angles: list[float] = []
+    weights: list[float] = []
+    for contour in contours:
+        (_, _), (w, h), angle = cv2.minAreaRect(contour)
+        if w < h:
+            w, h = h, w
+            angle += 90
+        if w < small.shape[1] * 0.08 or h < 2 or w / h < 4:
+            continue
+        angle = ((angle + 90) % 180) - 90
+        if abs(angle) <= 15:
+            angles.append(angle)
+            weights.append(w)
+    if len(angles) < 3:
+        return 0.0
+    return float(np.average(angles, weights=weights))
+
+
+def rotate(gray: np.ndarray, degrees: float) -> np.ndarray:
+    if abs(degrees) < 0.1:
+        return gray
+    h, w = gray.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def binarise(gray: np.ndarray, mode: str = "otsu") -> np.ndarray:
+    if mode == "none":
+        return gray
+    if mode == "adaptive":
+        return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 15)
+    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+
+
+@dataclass
+class Prepared:
+    gray: np.ndarray
+    """Deskewed grayscale: the picture reviewers see; word boxes are in its pixels."""
+    binary: np.ndarray
+    skew: float
+
+
+def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu") -> Prepared:
+    """Grayscale, deskew, denoise and binarise a page for Tesseract."""
+    gray = to_gray(image)
+    skew = estimate_skew(gray) if deskew else 0.0
+    if abs(skew) >= 0.2:
+        gray = rotate(gray, skew)
+    else:
+        skew = 0.0
+    denoised = cv2.medianBlur(gray, 3)
+    return Prepared(gray=gray, binary=binarise(denoised, mode), skew=skew)
+
+
+
+def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers: int = 1,
+                  extra: str = "") -> tuple[list[Word], float]:
+    """Words with boxes and confidences in [0, 1], and the seconds Tesseract took."""
+    config = f"--oem 1 --psm {psm} {extra}".strip()
+    with _tesseract_slots(workers):
+        started = time.perf_counter()
+        data = pytesseract.image_to_data(image, lang=lang, config=config,
+                                         output_type=pytesseract.Output.DICT)
+        seconds = time.perf_counter() - started
+    words = []
+    for i, text in enumerate(data["text"]):
+        text = text.strip()
+        conf = float(data["conf"][i])
+        if not text or conf < 0:
+            continue
+        x, y, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
+        words.append(Word(text=text, box=(x, y, x + w, y + h), conf=min(1.0, conf / 100.0),
+                          block=int(data["block_num"][i])))
+    return words, seconds

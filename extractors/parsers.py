@@ -1,0 +1,287 @@
+"""Shared parsers: money with either decimal mark, dates in many spellings, currencies, ids.
+
+Every parser returns ``None`` (or an empty list) when the text is not what it looks for; callers
+decide what a miss means. Dates come back with an ``ambiguous`` flag so that confidence can drop
+when day and month could be swapped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+# ---------------------------------------------------------------------------------------- money
+
+_AMOUNT_RE = re.compile(
+    r"(?<![\w.,])"
+    r"(?P<sign>[-−–]\s?)?"
+    r"(?P<num>\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"(?P<trail>-)?"
+    r"(?![\w]|[.,]\d)"
+)
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    start: int
+    end: int
+    has_decimals: bool
+    text: str
+
+
+def parse_amount(text: str, *, decimal_mark: str | None = None,
+                 allow_int: bool = True) -> Decimal | None:
+    """``"1.005,55"`` → 1005.55, ``"€ 1,234.50"`` → 1234.50, ``"-8,79"`` → -8.79."""
+    found = find_amounts(text, decimal_mark=decimal_mark, allow_int=allow_int)
+    if len(found) != 1:
+        return None
+    return found[0].value
+
+
+def _number(num: str, decimal_mark: str | None) -> tuple[Decimal, bool] | None:
+    num = num.replace(" ", "").replace("'", "")
+    dots, commas = num.count("."), num.count(",")
+    if dots and commas:
+        dec = "." if num.rfind(".") > num.rfind(",") else ","
+    elif dots or commas:
+        sep = "." if dots else ","
+        tail = num.rsplit(sep, 1)[1]
+        if (dots + commas) > 1:
+            dec = None  # 1.234.567: thousands only
+        elif len(tail) == 3:
+            dec = sep if decimal_mark == sep else None
+        else:
+            dec = sep
+    else:
+        dec = None
+    if dec is None:
+        plain = num.replace(".", "").replace(",", "")
+        has_dec = False
+    else:
+        thousands = "," if dec == "." else "."
+        head, tail = num.rsplit(dec, 1)
+        if dec in head:
+            return None
+        plain = head.replace(thousands, "") + "." + tail
+        has_dec = True
+    try:
+        return Decimal(plain), has_dec
+    except InvalidOperation:
+        return None
+
+
+def find_amounts(text: str, *, decimal_mark: str | None = None,
+                 allow_int: bool = False) -> list[Amount]:
+    """Every money-looking number in ``text``; percentages and dates are skipped."""
+    out: list[Amount] = []
+    for m in _AMOUNT_RE.finditer(text):
+        after = text[m.end():m.end() + 2].lstrip()
+        if after.startswith("%"):
+            continue
+        if re.match(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}", text[m.start():m.end() + 6]):
+            continue
+        parsed = _number(m.group("num"), decimal_mark)
+        if parsed is None:
+            continue
+        value, has_dec = parsed
+        if not has_dec and not allow_int:
+            continue
+        if m.group("sign") or m.group("trail"):
+            value = -value
+        out.append(Amount(value.quantize(CENT, rounding=ROUND_HALF_UP) if has_dec else value,
+                          m.start(), m.end(), has_dec, m.group(0)))
+    return out
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def guess_decimal_mark(text: str) -> str | None:
+    """``","`` when the document writes amounts like ``1.234,56`` / ``12,50``, else ``"."``."""
+    comma = len(re.findall(r"\d[.,]?\d*,\d{2}(?!\d)", text))
+    dot = len(re.findall(r"\d,?\d*\.\d{2}(?!\d)", text))
+    if comma == dot == 0:
+        return None
+    return "," if comma > dot else "."
+
+
+# ---------------------------------------------------------------------------------------- dates
+
+MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    [
+        "january jan januar janvier janv januari jänner",
+        "february feb februar février fevrier fév fev februari",
+        "march mar märz maerz mars maart mac",
+        "april apr avril avr",
+        "may mai mei",
+        "june jun juni juin",
+        "july jul juli juillet juil",
+        "august aug août aout augustus ogos",
+        "september sep sept septembre",
+        "october oct oktober octobre okt okt. oktober",
+        "november nov novembre",
+        "december dec dezember décembre decembre dez disember",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        MONTHS[_name] = _num
+
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+
+_DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("ymd", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")),
+    ("dmy", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\s?[-/.]\s?(?P<b>\d{1,2})\s?[-/.]\s?(?P<y>\d{4}|\d{2})(?![\d])")),
+    ("d_mon_y", re.compile(
+        rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?P<y>(?:19|20)?\d{{2}})(?!\d)",
+        re.IGNORECASE)),
+    ("mon_d_y", re.compile(
+        rf"(?<![\w])(?P<mon>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>(?:19|20)\d{{2}})(?!\d)",
+        re.IGNORECASE)),
+    ("compact", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
+]
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: dt.date
+    start: int
+    end: int
+    ambiguous: bool
+    """True when day and month could be swapped (both ≤ 12 and different)."""
+    text: str
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    return 2000 + y if y < 100 else y
+
+
+def _mk(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, dayfirst: bool = True) -> list[FoundDate]:
+    """Dates anywhere in ``text``, in order of position, each span reported once."""
+    out: list[FoundDate] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            ambiguous = False
+            value: dt.date | None
+            if kind in ("ymd", "compact"):
+                value = _mk(int(m["y"]), int(m["m"]), int(m["d"]))
+            elif kind == "dmy":
+                a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
+                first = _mk(y, b, a) if dayfirst else _mk(y, a, b)
+                second = _mk(y, a, b) if dayfirst else _mk(y, b, a)
+                value = first or second
+                ambiguous = first is not None and second is not None and a != b
+            else:
+                month = MONTHS.get(m["mon"].lower().rstrip("."))
+                value = _mk(_year(m["y"]), month, int(m["d"])) if month else None
+            if value is None or not 1900 <= value.year <= 2100:
+                continue
+            taken.append((m.start(), m.end()))
+            out.append(FoundDate(value, m.start(), m.end(), ambiguous, m.group(0)))
+    out.sort(key=lambda f: f.start)
+    return out
+
+
+def parse_date(text: str, *, dayfirst: bool = True) -> dt.date | None:
+    found = find_dates(text, dayfirst=dayfirst)
+    return found[0].value if found else None
+
+
+# ------------------------------------------------------------------------------------ currencies
+
+CURRENCY_CODES = ("EUR", "USD", "GBP", "INR", "MYR", "CHF", "JPY", "CAD", "AUD", "SGD", "SEK",
+                  "NOK", "DKK", "PLN", "CZK", "HUF", "CNY", "HKD", "NZD", "ZAR", "RON", "BGN")
+_SYMBOLS = [("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("US$", "USD"), ("$", "USD"),
+            ("¥", "JPY")]
+_WORDS = [(r"\bUS\s?Dollars?\b", "USD"), (r"\bEuros?\b", "EUR"), (r"\bRs\.?(?=\s?-?\d)", "INR"),
+          (r"\bINR\b", "INR"), (r"\bRM\s?(?=\d)", "MYR"), (r"\(RM\)", "MYR"), (r"\bRinggit\b", "MYR"),
+          (r"\bDM\b", "DEM")]
+
+
+def currency_votes(text: str) -> dict[str, int]:
+    """How often each currency is named in ``text`` (ISO code, symbol or word)."""
+    votes: dict[str, int] = {}
+    for code in CURRENCY_CODES:
+        n = len(re.findall(rf"(?<![A-Za-z]){code}(?![A-Za-z])", text))
+        if n:
+            votes[code] = votes.get(code, 0) + 2 * n
+    for symbol, code in _SYMBOLS:
+        n = text.count(symbol)
+        if symbol == "$":
+            n -= text.count("US$")
+        if n > 0:
+            votes[code] = votes.get(code, 0) + n
+    for pattern, code in _WORDS:
+        n = len(re.findall(pattern, text, re.IGNORECASE if "Dollar" in pattern or "Euro" in pattern
+                           or "Ringgit" in pattern else 0))
+        if n:
+            votes[code] = votes.get(code, 0) + 2 * n
+    return votes
+
+
+# ----------------------------------------------------------------------------------- identifiers
+
+_VAT_RE = re.compile(
+    r"(?<![A-Z0-9])(?P<vat>(?:ATU|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|"
+    r"RO|SE|SI|SK|GB|CHE)[\s\-]?(?:[0-9A-Z]{1,2}(?=[\s.]?\d))?(?:[\s.]?\d){6,12}(?:B\d\d|[A-Z])?)"
+    r"(?![A-Z0-9])"
+)
+
+
+def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
+    """EU-style VAT numbers (compact form, start, end), checked with python-stdnum when it can."""
+    from stdnum.eu import vat as eu_vat
+
+    out = []
+    for m in _VAT_RE.finditer(text.upper()):
+        raw = m.group("vat")
+        compact = re.sub(r"[\s.\-]", "", raw)
+        if sum(c.isdigit() for c in compact) < 7:
+            continue
+        try:
+            valid = bool(eu_vat.is_valid(compact))
+        except Exception:  # stdnum raises on odd country prefixes
+            valid = False
+        out.append((compact if valid else compact, m.start(), m.end()))
+    return out
+
+
+def vat_is_valid(value: str) -> bool:
+    from stdnum.eu import vat as eu_vat
+
+    try:
+        return bool(eu_vat.is_valid(value))
+    except Exception:
+        return False
+
+
+def compact_id(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value).upper()
+
+
+# ------------------------------------------------------------------------------------ text norms
+
+def fold(text: str) -> str:
+    """Case-, accent- and whitespace-folded text for label matching."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", text.casefold()).strip()

@@ -1,0 +1,121 @@
+"""One Protocol for every field extractor, and the registry that picks the best one.
+
+Each extractor says which document types it handles, whether it can run here, and how well it
+fits one document (``score``: the Factur-X reader scores 1.0 when the PDF carries invoice XML,
+the layout readers 0.5 for their type). ``pick`` takes the best available one.
+
+Raw confidences from the extractors are mapped through the calibration table
+(``calibration.json``, fitted on the dev sets by ``pipeline.evaluate.fit_calibration``) so that a
+confidence means the same thing whichever extractor produced it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from core.models import DocType, Extraction, Field, Page
+from core.settings import Settings
+
+Source = bytes | Path
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+# (module, class): imported lazily and guarded, so a missing optional extractor never breaks
+# the others (the claim extractor is written in parallel with this module).
+REGISTERED: tuple[tuple[str, str], ...] = (
+    ("extractors.facturx", "FacturXExtractor"),
+    ("extractors.invoice", "InvoiceExtractor"),
+    ("extractors.receipt", "ReceiptExtractor"),
+    ("extractors.claim", "ClaimExtractor"),
+)
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    name: str
+    doc_types: tuple[DocType, ...]
+
+    def available(self) -> bool: ...
+
+    def score(self, pages: list[Page], doc_type: DocType, source: Source) -> float: ...
+
+    def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction: ...
+
+
+@lru_cache(maxsize=1)
+def all_extractors() -> tuple[Extractor, ...]:
+    found: list[Extractor] = []
+    for module_name, class_name in REGISTERED:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        cls = getattr(module, class_name, None)
+        if cls is None:
+            continue
+        extractor = cls()
+        if isinstance(extractor, Extractor):
+            found.append(extractor)
+    return tuple(found)
+
+
+def pick(pages: list[Page], doc_type: DocType, source: Source,
+         *, disabled: frozenset[str] = frozenset()) -> Extractor | None:
+    """The available extractor with the highest score for this document (None when none fits)."""
+    best: tuple[float, Extractor] | None = None
+    for extractor in all_extractors():
+        if extractor.name in disabled or doc_type not in extractor.doc_types:
+            continue
+        if not extractor.available():
+            continue
+        score = extractor.score(pages, doc_type, source)
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, extractor)
+    return best[1] if best else None
+
+
+# ------------------------------------------------------------------------------- calibration
+
+@lru_cache(maxsize=4)
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, list[list[float]]]:
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {str(k): v for k, v in data.get("table", {}).items()}
+
+
+def calibrated(field: Field, table: dict[str, list[list[float]]] | None = None) -> float:
+    """The calibrated confidence of a field from its raw confidence and how it was found.
+
+    The table maps ``field|method`` (else ``*|method``, else ``*|*``) to steps
+    ``[[raw_at_least, confidence], …]`` in increasing ``raw_at_least``; the last step whose
+    bound the raw value reaches applies. Without a table, raw confidences are kept.
+    """
+    table = load_calibration() if table is None else table
+    if not table:
+        return field.confidence
+    for key in (f"{field.name}|{field.method}", f"*|{field.method}", "*|*"):
+        steps = table.get(key)
+        if steps:
+            value = steps[0][1]
+            for bound, conf in steps:
+                if field.confidence >= bound:
+                    value = conf
+            return max(0.0, min(1.0, value))
+    return field.confidence
+
+
+def apply_calibration(extraction: Extraction,
+                      table: dict[str, list[list[float]]] | None = None) -> Extraction:
+    fields = {}
+    for name, field in extraction.fields.items():
+        raw = field.confidence
+        fields[name] = field.model_copy(update={"confidence": calibrated(field, table)})
+        extraction.stats[f"raw_conf.{name}"] = raw
+    return extraction.model_copy(update={"fields": fields})

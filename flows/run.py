@@ -1,0 +1,123 @@
+"""The Prefect flow that takes a watched inbox through the pipeline.
+
+Tasks are thin: each wraps one plain function from ``pipeline``/``storage`` and adds retries
+where a failure can be transient (storage, database). Bad documents are not retried: they are a
+``reject``/``review`` outcome, decided by the pipeline, not an exception.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from core.db import get_engine, init_db
+from core.errors import TransientError
+from core.settings import Settings
+from pipeline import intake as intake_mod
+from pipeline.analyse import Analysis, DocInput, read_one, validate_and_decide
+from pipeline.finalize import Result, finalize, original_file
+from pipeline.history import DatabaseHistory
+from pipeline.summary import RunSummary
+from storage.areas import areas_for
+from storage.buckets import ObjectInfo
+
+TRANSIENT = (TransientError, OSError)
+
+
+@task(name="intake", retries=3, retry_delay_seconds=[1, 5, 15],
+      retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT))
+def intake_task(obj: ObjectInfo, source: str, client: str, settings: Settings) -> intake_mod.Taken:
+    areas = areas_for(source, client, settings)
+    return intake_mod.take(obj, areas, get_engine(settings.db_url), client, source,
+                           settings.home / "spool")
+
+
+@task(name="read-documents")
+def read_task(doc_ids: list[str], settings: Settings) -> list[Analysis]:
+    """Pages, classification and extraction of a small chunk of documents."""
+    from core.db import DocumentRow, session_scope
+
+    engine = get_engine(settings.db_url)
+    out = []
+    for doc_id in doc_ids:
+        with session_scope(engine) as session:
+            doc = session.get(DocumentRow, doc_id)
+            assert doc is not None
+            areas = areas_for(doc.inbox, doc.client, settings)
+            image_dir = settings.page_images_dir / doc_id
+            with original_file(doc, areas, settings.home / "spool") as path:
+                out.append(read_one(DocInput(doc_id, path, doc.filename), settings,
+                                    image_dir=image_dir if settings.keep_page_images else None))
+    return out
+
+
+@task(name="validate-and-decide")
+def decide_task(analyses: list[Analysis], settings: Settings, client: str) -> list[Analysis]:
+    validate_and_decide(analyses, settings, client, history=DatabaseHistory(get_engine(settings.db_url)))
+    return analyses
+
+
+@task(name="finalize", retries=3, retry_delay_seconds=[1, 5, 15],
+      retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT))
+def finalize_task(analysis: Analysis, settings: Settings) -> Result:
+    from core.db import DocumentRow, session_scope
+
+    engine = get_engine(settings.db_url)
+    with session_scope(engine) as session:
+        doc = session.get(DocumentRow, analysis.document_id)
+        assert doc is not None
+        areas = areas_for(doc.inbox, doc.client, settings)
+    with original_file(doc, areas, settings.home / "spool") as path:
+        return finalize(engine, settings, analysis.document_id, analysis, path)
+
+
+def chunks(items: list[str], workers: int, max_size: int = 8) -> list[list[str]]:
+    """Split into about ``2 × workers`` chunks of at most ``max_size`` (task overhead vs balance)."""
+    if not items:
+        return []
+    size = max(1, min(max_size, math.ceil(len(items) / (2 * workers))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def process_inbox(source: str, client: str, settings: Settings, *,
+                  batch_size: int = 64, progress: Any = None) -> RunSummary:
+    """The body of the flow: intake, then read → validate → decide → finalize in batches."""
+    started = time.perf_counter()
+    engine = init_db(settings.db_url)
+    areas = areas_for(source, client, settings)
+    summary = RunSummary(source=source, client=client, settings=settings)
+    objects = intake_mod.candidates(areas, settings)
+    summary.seen = len(objects)
+    takes = [f.result() for f in [intake_task.submit(o, source, client, settings) for o in objects]]
+    summary.skipped = [t for t in takes if not t.new]
+    pending = [d.id for d in intake_mod.pending_documents(engine, client)]
+    if progress:
+        progress.start(len(pending))
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start : start + batch_size]
+        futures = [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
+        analyses: list[Analysis] = []
+        for fut in futures:
+            analyses.extend(fut.result())
+            if progress:
+                progress.advance(len(analyses) + start)
+        decided = decide_task(analyses, settings, client)
+        results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
+        summary.results.extend(results)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@flow(name="docflow-run", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False,
+      validate_parameters=False)
+def run_flow(source: str, client: str, settings: Settings, progress: Any = None) -> RunSummary:
+    return process_inbox(source, client, settings, progress=progress)
+
+
+def spool_dir(settings: Settings) -> Path:
+    return settings.home / "spool"

@@ -1,0 +1,143 @@
+"""After the decision: post, queue for review, or quarantine — and write it all down.
+
+Every branch is idempotent: posting is keyed by the document id (``storage.outbox``), the queue
+holds one open item per document, and the quarantine copy has a fixed name. A crash between
+steps leaves the document ``received``, and the next run finishes it without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from billing import ledger
+from billing.accuracy import qa_sample
+from core.db import DocumentRow, session_scope, utcnow
+from core.models import Extraction, Outcome, Status, to_label_value
+from core.settings import Settings
+from exceptions_queue import store
+from extractors.pages import save_page_images
+from pipeline.analyse import Analysis
+from pipeline.history import duplicate_keys_for
+from storage.areas import Areas, areas_for
+from storage.buckets import LocalBucket
+from storage.outbox import post_document
+
+
+@dataclass(frozen=True)
+class Result:
+    document_id: str
+    filename: str
+    outcome: str
+    doc_type: str | None
+    reasons: list[tuple[str, str]]
+    """(finding code, message) pairs that caused the outcome."""
+    pages: int
+    seconds: float
+    posted_now: bool = False
+
+
+def label_fields(extraction: Extraction | None) -> dict[str, Any]:
+    if extraction is None:
+        return {}
+    return {name: to_label_value(f.value) for name, f in extraction.fields.items()}
+
+
+@contextlib.contextmanager
+def original_file(doc: DocumentRow, areas: Areas, spool_dir: Path) -> Iterator[Path]:
+    """The archived original as a local file (the archive itself when it is a folder)."""
+    from pipeline.intake import archive_key
+
+    key = archive_key(doc.id, doc.filename)
+    if isinstance(areas.archive, LocalBucket):
+        yield areas.archive.root / key
+        return
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=spool_dir) as tmp:
+        path = Path(tmp) / "original"
+        areas.archive.download(key, path)
+        yield path
+
+
+def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis,
+             source: Path | None) -> Result:
+    assert analysis.decision is not None
+    outcome = analysis.decision.outcome
+    with session_scope(engine) as session:
+        doc = session.get(DocumentRow, doc_id)
+        assert doc is not None
+        areas = areas_for(doc.inbox, doc.client, settings)
+        extraction = analysis.extraction
+        pages = analysis.pages
+        if outcome == Outcome.REVIEW and source is not None and settings.keep_page_images:
+            pages = save_page_images(source, pages, settings.page_images_dir / doc.id)
+        doc.doc_type = extraction.doc_type.value if extraction else None
+        doc.page_count = len(pages)
+        doc.extraction = extraction.model_dump(mode="json") if extraction else None
+        doc.findings = [f.model_dump(mode="json") for f in analysis.findings]
+        doc.pages = [{"index": p.index, "origin": p.origin.value, "width": p.width,
+                      "height": p.height, "dpi": p.dpi, "image_path": p.image_path} for p in pages]
+        if extraction is not None:
+            doc.dup_key_number, doc.dup_key_amount = duplicate_keys_for(doc.client, extraction)
+        doc.decided_at = utcnow()
+        doc.attempts = (doc.attempts or 0) + 1
+        posted_now = False
+        if outcome == Outcome.POST:
+            posted_now = post_document(session, areas.outbox, doc, label_fields(extraction))
+            if posted_now and qa_sample(doc.id, _qa_rate(settings, doc.client)):
+                store.enqueue(session, doc, [], queue="qa")
+        elif outcome == Outcome.REVIEW:
+            doc.status = Status.REVIEW.value
+            store.enqueue(session, doc, analysis.decision.findings)
+        else:
+            doc.status = Status.REJECTED.value
+            _quarantine(areas, doc, analysis, source)
+        _record_costs(session, doc, analysis, outcome)
+        reasons = [(f.code, f.message) for f in analysis.decision.findings]
+        return Result(doc.id, doc.filename, outcome.value, doc.doc_type, reasons, len(pages),
+                      sum(analysis.seconds.values()), posted_now)
+
+
+def _qa_rate(settings: Settings, client: str) -> float:
+    from billing.contracts import load_contract
+
+    return float(load_contract(settings, client).qa.sample_rate)
+
+
+def _quarantine(areas: Areas, doc: DocumentRow, analysis: Analysis, source: Path | None) -> None:
+    name = f"{doc.id[:12]}-{Path(doc.archive_uri or doc.filename).name}"
+    if source is not None and not areas.quarantine.exists(name):
+        areas.quarantine.upload(source, name)
+    reasons = [f.model_dump(mode="json") for f in analysis.findings]
+    areas.quarantine.write_bytes(
+        f"{name}.reason.json",
+        json.dumps({"document_id": doc.id, "source": doc.source_uri, "findings": reasons},
+                   indent=2).encode(),
+    )
+
+
+def _record_costs(session: Any, doc: DocumentRow, analysis: Analysis, outcome: Outcome) -> None:
+    text_pages = sum(1 for p in analysis.pages if p.origin.value == "text-layer")
+    ocr_pages = len(analysis.pages) - text_pages
+    stats = analysis.extraction.stats if analysis.extraction else {}
+    events: list[tuple[str, float | int | Decimal, float, dict[str, Any]]] = [
+        ("pages_text_layer", text_pages, 0.0, {}),
+        ("pages_ocr", ocr_pages, 0.0, {}),
+        ("cpu", 0, analysis.seconds.get("ocr", 0.0), {"stage": "ocr"}),
+        ("cpu", 0, analysis.seconds.get("other", 0.0), {"stage": "extract_validate"}),
+        ("storage", doc.size, 0.0, {"area": "archive"}),
+        ("outcome", 1, 0.0, {"outcome": outcome.value}),
+    ]
+    if stats.get("cascade_seconds"):
+        events.append(("ocr_cascade", 0, float(stats["cascade_seconds"]), {}))
+    if (doc.attempts or 0) > 1:
+        events.append(("reprocess", 1, 0.0, {"attempt": doc.attempts}))
+    ledger.record_many(session, doc.id, doc.client, events)

@@ -1,0 +1,73 @@
+"""What a client has already sent: duplicate look-ups over the documents table.
+
+Implements ``validators.History`` with two indexed keys per document, written when it is
+decided: vendor + invoice number, and vendor + total + date. The normalisation is the
+validators' own (``vendor_key``, ``number_key``, ``duplicate_keys``), so the database finds
+exactly what the in-memory history would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.engine import Engine
+
+from core.db import DocumentRow, session_scope
+from core.models import Extraction, Status
+from validators.history import number_key, vendor_key
+
+
+def _keys(client: str, doc_type: str, vendor_name: Any, invoice_number: Any,
+          total_amount: Any, invoice_date: Any) -> tuple[str | None, str | None]:
+    vendor = vendor_key(vendor_name)
+    if not vendor:
+        return None, None
+    prefix = f"{client}|{doc_type}|{vendor}"
+    number = number_key(invoice_number)
+    by_number = f"{prefix}|{number}"[:200] if number else None
+    by_amount = None
+    if total_amount is not None and invoice_date is not None:
+        amount = Decimal(str(total_amount)).quantize(Decimal("0.01"))
+        day = invoice_date.isoformat() if isinstance(invoice_date, dt.date) else str(invoice_date)
+        by_amount = f"{prefix}|{amount}|{day[:10]}"[:200]
+    return by_number, by_amount
+
+
+def duplicate_keys_for(client: str, extraction: Extraction) -> tuple[str | None, str | None]:
+    """The stored keys of a decided document (None when its fields cannot identify a bill)."""
+    from validators import coerce
+    from validators.rules import duplicate_keys
+
+    model, _ = coerce(extraction)
+    if model is None:
+        return None, None
+    keys = duplicate_keys(model)
+    return _keys(client, extraction.doc_type.value, keys["vendor_name"], keys["invoice_number"],
+                 keys["total_amount"], keys["invoice_date"])
+
+
+class DatabaseHistory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def find_duplicates(self, client: str, doc_type: str, vendor_name: str | None,
+                        invoice_number: str | None, total_amount: Decimal | None,
+                        invoice_date: dt.date | None, exclude_id: str | None) -> list[str]:
+        by_number, by_amount = _keys(client, str(doc_type), vendor_name, invoice_number,
+                                     total_amount, invoice_date)
+        conditions = []
+        if by_number:
+            conditions.append(DocumentRow.dup_key_number == by_number)
+        if by_amount:
+            conditions.append(DocumentRow.dup_key_amount == by_amount)
+        if not conditions:
+            return []
+        with session_scope(self.engine) as session:
+            query = select(DocumentRow.id).where(
+                or_(*conditions), DocumentRow.status != Status.REJECTED.value,
+                DocumentRow.id != (exclude_id or ""),
+            ).order_by(DocumentRow.received_at)
+            return list(session.scalars(query))

@@ -1,0 +1,122 @@
+"""Intake: take each file of a watched inbox exactly once.
+
+A file is taken when its size has been stable for ``settings.stable_seconds`` (partial uploads
+are left for the next poll), streamed to a spool file while hashing, archived under its SHA-256,
+then registered. The database's primary key on the document id decides who registered it, not
+timing, so two watchers racing over one inbox register each file once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import mimetypes
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from billing import ledger
+from core.db import DocumentRow, session_scope, utcnow
+from core.models import Status
+from core.settings import Settings
+from storage.areas import AREAS, Areas
+from storage.buckets import ObjectInfo
+
+SKIP_PREFIXES = tuple(f"{a}/" for a in AREAS)
+
+
+@dataclass(frozen=True)
+class Taken:
+    document_id: str
+    key: str
+    new: bool
+    reason: str = ""
+
+
+def candidates(areas: Areas, settings: Settings, now: dt.datetime | None = None) -> list[ObjectInfo]:
+    """Objects in the inbox that look complete (not modified for ``stable_seconds``)."""
+    now = now or utcnow()
+    out = []
+    for obj in areas.inbox.list():
+        name = PurePosixPath(obj.key).name
+        if obj.key.startswith(SKIP_PREFIXES) or name.startswith(".") or "__pycache__" in obj.key:
+            continue
+        if any(fnmatch.fnmatch(name, pattern) for pattern in settings.intake_ignore):
+            continue
+        modified = obj.modified if obj.modified.tzinfo else obj.modified.replace(tzinfo=dt.UTC)
+        if (now - modified).total_seconds() < settings.stable_seconds:
+            continue
+        out.append(obj)
+    return out
+
+
+def safe_name(key: str) -> str:
+    """A file name that is safe on any filesystem and in any URL (keeps the extension)."""
+    name = PurePosixPath(key.replace("\\", "/")).name or "file"
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._")[:80] or "file"
+    ext = re.sub(r"[^\w]+", "", ext, flags=re.ASCII)[:10].lower()
+    return f"{stem}.{ext}" if ext else stem
+
+
+def archive_key(document_id: str, key: str) -> str:
+    return f"{document_id[:2]}/{document_id}/{safe_name(key)}"
+
+
+def take(obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: str,
+         spool_dir: Path) -> Taken:
+    """Stream, hash, archive and register one inbox object."""
+    uri = areas.inbox.uri(obj.key)
+    with session_scope(engine) as session:
+        known = session.scalar(select(DocumentRow.id).where(
+            DocumentRow.source_uri == uri, DocumentRow.size == obj.size,
+            DocumentRow.received_at >= obj.modified))
+    if known is not None:
+        return Taken(known, obj.key, new=False, reason="already seen (same file)")
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=spool_dir, prefix="intake-")
+    tmp = Path(tmp_name)
+    try:
+        import os
+
+        os.close(fd)
+        digest = areas.inbox.download(obj.key, tmp)
+        with session_scope(engine) as session:
+            if session.get(DocumentRow, digest) is not None:
+                return Taken(digest, obj.key, new=False, reason="already seen (same bytes)")
+        akey = archive_key(digest, obj.key)
+        if not areas.archive.exists(akey):
+            areas.archive.upload(tmp, akey)
+        size = tmp.stat().st_size
+        try:
+            with session_scope(engine) as session:
+                session.add(DocumentRow(
+                    id=digest, client=client, source_uri=uri, inbox=inbox_uri,
+                    filename=PurePosixPath(obj.key).name[:1000], size=size,
+                    media_type=mimetypes.guess_type(obj.key)[0], status=Status.RECEIVED.value,
+                    archive_uri=areas.archive.uri(akey), received_at=utcnow(),
+                ))
+                session.flush()
+                ledger.record_many(session, digest, client, [("intake", size, 0.0, {"key": obj.key})])
+        except IntegrityError:
+            return Taken(digest, obj.key, new=False, reason="already registered by another worker")
+        return Taken(digest, obj.key, new=True)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def pending_documents(engine: Engine, client: str) -> list[DocumentRow]:
+    """Documents registered but not yet decided (new ones, or left by a crash)."""
+    with session_scope(engine) as session:
+        return list(session.scalars(
+            select(DocumentRow)
+            .where(DocumentRow.client == client, DocumentRow.status == Status.RECEIVED.value)
+            .order_by(DocumentRow.received_at, DocumentRow.id)
+        ))

@@ -1,0 +1,94 @@
+"""What a run did, for the person who started it (and for scripts, as JSON)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.settings import Settings
+from pipeline.finalize import Result
+from pipeline.intake import Taken
+from storage.areas import areas_for
+
+
+@dataclass
+class RunSummary:
+    source: str
+    client: str
+    settings: Settings
+    seen: int = 0
+    skipped: list[Taken] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_outcome(self, outcome: str) -> list[Result]:
+        return [r for r in self.results if r.outcome == outcome]
+
+    def locations(self) -> dict[str, str]:
+        areas = areas_for(self.source, self.client, self.settings)
+        return {
+            "outbox": areas.outbox.uri("").removesuffix("/"),
+            "archive": areas.archive.uri("").removesuffix("/"),
+            "quarantine": areas.quarantine.uri("").removesuffix("/"),
+            "database": _redact(self.settings.db_url),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "client": self.client, "seen": self.seen,
+            "already_processed": len(self.skipped), "processed": len(self.results),
+            "posted": len(self.by_outcome("post")), "review": len(self.by_outcome("review")),
+            "rejected": len(self.by_outcome("reject")), "seconds": round(self.seconds, 3),
+            "documents": [
+                {"document_id": r.document_id, "file": r.filename, "outcome": r.outcome,
+                 "doc_type": r.doc_type, "pages": r.pages, "seconds": round(r.seconds, 3),
+                 "reasons": [{"code": c, "message": m} for c, m in r.reasons]}
+                for r in self.results
+            ],
+            "locations": self.locations(),
+        }
+
+    def render(self) -> str:
+        lines = [f"docflow run: {self.source} (client {self.client})"]
+        if not self.results:
+            if self.seen:
+                lines.append(f"  nothing new: all {self.seen} file(s) were already processed "
+                             "(see `docflow queue list` for open items)")
+            else:
+                lines.append("  nothing to do: the inbox is empty")
+            return "\n".join(lines)
+        posted, review, rejected = (self.by_outcome(o) for o in ("post", "review", "reject"))
+        lines.append(f"  documents seen      {self.seen:>5}   (new {len(self.results)}, "
+                     f"already processed {len(self.skipped)})")
+        lines.append(f"  posted              {len(posted):>5}")
+        lines.append(f"  sent to review      {len(review):>5}")
+        codes = Counter(c for r in review for c, _ in r.reasons)
+        for code, count in codes.most_common():
+            lines.append(f"      {code} ×{count}")
+        for r in review:
+            first = r.reasons[0][1] if r.reasons else "needs a person"
+            lines.append(f"        {r.filename}: {first}")
+        lines.append(f"  rejected unreadable {len(rejected):>5}")
+        for r in rejected:
+            lines.append(f"        {r.filename}: {r.reasons[0][1] if r.reasons else 'unreadable'}")
+        n = len(self.results)
+        pages = sum(r.pages for r in self.results)
+        lines.append(f"  time                {self.seconds:.1f} s for {n} document(s), {pages} page(s): "
+                     f"{self.seconds / n:.2f} s per document")
+        loc = self.locations()
+        lines.append("  outputs")
+        lines.append(f"      outbox      {loc['outbox']}")
+        lines.append(f"      archive     {loc['archive']}")
+        lines.append(f"      quarantine  {loc['quarantine']}")
+        lines.append(f"      queue db    {loc['database']}  (docflow queue list / docflow serve)")
+        return "\n".join(lines)
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url

@@ -1,0 +1,1 @@
+"""Demo and test documents for docflow, and their generator (``python -m samples.generate``)."""

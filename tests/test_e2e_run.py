@@ -1,0 +1,116 @@
+"""End to end: the real CLI, the real Prefect flow, real Tesseract, over the shipped samples."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+DOCFLOW = Path(sys.executable).parent / "docflow"
+
+pytestmark = pytest.mark.slow
+
+
+def _expected() -> dict[str, dict]:
+    """file name → expected outcome (and reason) from the JSON beside each sample."""
+    out = {}
+    for label in SAMPLES.rglob("*.json"):
+        data = json.loads(label.read_text())
+        if "expected_outcome" not in data:
+            continue
+        for name in data.get("files") or [label.with_suffix(".pdf").name]:
+            out[name] = data
+    return out
+
+
+def _docflow(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOCFLOW_HOME": str(home), "DOCFLOW_STABLE_SECONDS": "0"}
+    env.pop("DOCFLOW_DATABASE_URL", None)
+    return subprocess.run([str(DOCFLOW), *args], capture_output=True, text=True, env=env,
+                          timeout=900, check=False)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, subprocess.CompletedProcess[str]]:
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    proc = _docflow(home, "run", str(SAMPLES), "--json")
+    assert proc.returncode == 0, proc.stderr
+    return home, json.loads(proc.stdout), proc
+
+
+def test_every_sample_ends_as_expected(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    _, summary, _ = first_run
+    expected = _expected()
+    assert expected, "samples/ has no expectations"
+    got = {d["file"]: d for d in summary["documents"]}
+    missing = set(expected) - set(got)
+    assert not missing, f"samples not processed: {missing}"
+    wrong = {}
+    for name, exp in expected.items():
+        doc = got[name]
+        if doc["outcome"] != exp["expected_outcome"]:
+            wrong[name] = (exp["expected_outcome"], doc["outcome"], doc["reasons"])
+        reason = exp.get("expected_reason")
+        if reason and reason not in [r["code"] for r in doc["reasons"]]:
+            wrong[name] = (reason, doc["reasons"])
+    assert not wrong, wrong
+
+
+def test_bad_files_are_quarantined_with_a_reason(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    home, summary, _ = first_run
+    rejected = [d for d in summary["documents"] if d["outcome"] == "reject"]
+    assert rejected
+    quarantine = home / "default" / "quarantine"
+    for doc in rejected:
+        assert doc["reasons"] and doc["reasons"][0]["message"]
+        kept = list(quarantine.glob(f"{doc['document_id'][:12]}-*"))
+        originals = [p for p in kept if not p.name.endswith(".reason.json")]
+        assert len(originals) == 1, f"original of {doc['file']} not kept in quarantine"
+
+
+def test_normal_run_prints_no_tracebacks_or_errors(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    _, _, proc = first_run
+    for noise in ("Traceback", "ERROR", "Exception"):
+        assert noise not in proc.stderr, proc.stderr
+
+
+def test_queue_list_json_holds_every_unposted_document(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    home, summary, _ = first_run
+    proc = _docflow(home, "queue", "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    items = json.loads(proc.stdout)
+    unposted = {d["document_id"] for d in summary["documents"] if d["outcome"] != "post"}
+    assert {i["document_id"] for i in items} == unposted
+    for item in items:
+        assert set(item) >= {"document_id", "client", "doc_type", "status", "source", "findings"}
+        assert item["status"] in {"review", "rejected"}
+        assert item["source"].startswith("file://")
+        assert item["findings"], item
+
+
+def test_posted_documents_are_in_the_outbox_once(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    home, summary, _ = first_run
+    posted = [d for d in summary["documents"] if d["outcome"] == "post"]
+    assert posted
+    outbox = home / "default" / "outbox"
+    files = {p.stem for p in outbox.rglob("*.json")}
+    assert {d["document_id"] for d in posted} <= files
+    lines = [ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines()]
+    assert len(lines) == len(posted)
+
+
+def test_second_run_processes_nothing_new(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    home, summary, _ = first_run
+    outbox = home / "default" / "outbox"
+    before = sorted(ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines())
+    proc = _docflow(home, "run", str(SAMPLES))
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing new" in proc.stdout
+    after = sorted(ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines())
+    assert after == before
