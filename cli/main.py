@@ -188,8 +188,9 @@ def users_add(
 
         engine = init_db(settings.db_url)
         with session_scope(engine) as session:
-            add_user(session, name, role, client or [], password)
-        typer.echo(f"user {name} ({role}) saved; clients: {', '.join(client or []) or 'all'}")
+            add_user(session, name, role, client or [], password, replace=True)
+        scope = ", ".join(client or []) or ("all" if role == "admin" else "none yet (add --client)")
+        typer.echo(f"user {name} ({role}) saved; clients: {scope}")
     except DocflowError as exc:
         fail(exc)
 
@@ -215,6 +216,32 @@ def billing_report(
             typer.echo(data if isinstance(data, str) else data.decode())
         else:
             typer.echo(f"report written to {out}", err=True)
+    except DocflowError as exc:
+        fail(exc)
+
+
+@app.command()
+def bench(
+    out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
+    scan_pages: Annotated[int, typer.Option(help="Scanned page images for the OCR comparison.")] = 12,
+    documents: Annotated[int, typer.Option(help="Born-digital PDFs for the end-to-end throughput.")] = 300,
+    memory_pages: Annotated[int, typer.Option(help="Pages of the long scan for peak memory (0: skip).")] = 300,
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes, for a smoke test (~1 min).")] = False,
+) -> None:
+    """Measure speed on this machine: OCR vs the tesseract limit, docs/s vs invoice2data, latency, memory."""
+    try:
+        settings = settings_from_env()
+        quiet_prefect(settings)
+        from flows.bench import format_bench, run_bench, write_json
+
+        if quick:
+            scan_pages, documents, memory_pages = 4, 40, 6
+        result = run_bench(settings, scan_pages=scan_pages, documents=documents,
+                           memory_pages=memory_pages, say=lambda m: typer.echo(m, err=True))
+        typer.echo(format_bench(result))
+        if out:
+            write_json(result, out)
+            typer.echo(f"results written to {out}")
     except DocflowError as exc:
         fail(exc)
 

@@ -350,7 +350,8 @@ def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
         new_fields[name] = base.model_copy(update={
             "value": value, "raw": new_text, "confidence": 1.0, "method": "review"})
         session.add(CorrectionRow(document_id=document_id, client=document.client, field=name,
-                                  old_value=old_text, new_value=new_text, source="review",
+                                  old_value=old_text, new_value=new_text,
+                                  source="qa" if item.queue == "qa" else "review",
                                   reviewer=user, at=now))
         _audit(session, document_id, user, "correct", field=name, old=old_text, new=new_text,
                at=now)
@@ -361,8 +362,9 @@ def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
     dumped = [f.model_dump(mode="json") for f in findings]
     document.findings = dumped
     item.reasons = dumped
-    _audit(session, document_id, user, "save",
-           detail={"changed": changed, "findings": [f.code for f in findings]}, at=now)
+    if changed:
+        _audit(session, document_id, user, "save",
+               detail={"changed": changed, "findings": [f.code for f in findings]}, at=now)
     session.flush()
     return findings
 
@@ -408,8 +410,12 @@ def approve(session: Session, document_id: str, user: str, outbox: Bucket,
     errors = [f for f in findings if f.severity == Severity.ERROR]
     if errors and not (override_note and override_note.strip()):
         raise UnresolvedFindingsError(errors)
-    posted = post_document(session, outbox, document, label_fields(extraction), posted_by=user)
-    document.status = Status.POSTED.value
+    if item.queue == "qa":  # a blind re-key of a posted document: corrections only, no posting
+        posted = False
+    else:
+        posted = post_document(session, outbox, document, label_fields(extraction),
+                               posted_by=user)
+        document.status = Status.POSTED.value
     document.findings = [f.model_dump(mode="json") for f in findings]
     document.decided_at = now
     _close(item, "approved", override_note, now)
@@ -426,8 +432,9 @@ def reject(session: Session, document_id: str, user: str, reason: str,
     now = now or utcnow()
     item = _held(session, document_id, user)
     document = _document(session, document_id)
-    document.status = Status.REJECTED.value
-    document.decided_at = now
+    if document.status != Status.POSTED.value:
+        document.status = Status.REJECTED.value
+        document.decided_at = now
     _close(item, "rejected", reason.strip(), now)
     _finish(session, item, document, user, "reject", now, resolved=True, note=reason.strip())
     session.flush()
@@ -447,7 +454,8 @@ def escalate(session: Session, document_id: str, user: str, note: str,
     item.claimed_by = None
     item.lease_expires_at = None
     item.resolution_note = (note or "").strip() or None
-    document.status = Status.ESCALATED.value
+    if document.status != Status.POSTED.value:
+        document.status = Status.ESCALATED.value
     session.flush()
     return item
 

@@ -15,12 +15,18 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.orm import Session
 
 from core.db import UserRow
-from core.errors import ConflictError
+from core.errors import ConflictError, DocflowError
 
 ROLES = ("reviewer", "finance", "admin")
 ALL_CLIENTS = "*"
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("docflow-timing-equaliser")
+
+
+class InvalidUserError(DocflowError, ValueError):
+    """A user name, role or password that cannot be accepted (nothing was saved)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -55,14 +61,15 @@ def _user(row: UserRow) -> User:
 
 def add_user(session: Session, name: str, role: str, clients: Iterable[str], password: str,
              *, replace: bool = False) -> User:
-    """Create (or with ``replace`` update) a user; ValueError on a bad role, name or password."""
+    """Create (or with ``replace`` update) a user; InvalidUserError on a bad name, role or
+    password, ConflictError if the user exists and ``replace`` is false."""
     name = name.strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
-        raise ValueError("user name must be 1-100 characters without spaces")
+        raise InvalidUserError("user name must be 1-100 characters without spaces")
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidUserError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 8:
-        raise ValueError("password must have at least 8 characters")
+        raise InvalidUserError("password must have at least 8 characters")
     client_list = sorted({c.strip() for c in clients if c.strip()})
     if not client_list and role == "admin":
         client_list = [ALL_CLIENTS]

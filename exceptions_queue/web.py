@@ -145,9 +145,11 @@ def duration(seconds: float | None) -> str:
     return f"{sign}{s // 86400}d {s % 86400 // 3600}h"
 
 
-def when(value: dt.datetime | None) -> str:
+def when(value: dt.datetime | None, seconds: bool = False) -> str:
     value = store.aware(value)
-    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+    if value is None:
+        return "—"
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def _env() -> Environment:
@@ -397,17 +399,16 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     def page_image(document_id: str, index: int, ctx: Ctx = Depends(current)) -> FileResponse:
         check_id(document_id)
 
-        def find(s: Session) -> Path:
+        def find(s: Session) -> Path | None:
             _item, document = store.get_item(s, document_id, ctx.clients)
             for page in document.pages or []:
-                if isinstance(page, dict) and page.get("index") == index and page.get("image_path"):
-                    path = Path(str(page["image_path"]))
-                    return path if path.is_absolute() else settings.home / path
-            raise NotFoundError("no such page")
+                if isinstance(page, dict) and page.get("index") == index:
+                    return _page_file(settings, page)
+            return None
 
         path = in_db(find)
-        if not path.is_file():
-            raise NotFoundError("page image missing")
+        if path is None:
+            raise NotFoundError("no such page image")
         return FileResponse(path, headers={"Cache-Control": "private, max-age=300"})
 
     @app.post("/items/{document_id}/{action}", include_in_schema=False)
@@ -434,8 +435,8 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             view = await run_in_threadpool(in_db, lambda s: _item_view(s, ctx, document_id))
             if action in ("save", "approve"):
                 view["submitted"] = _form_values(form)
-            return render(request, "item.html", ctx, status, error=exc.message,
-                          field_errors=errors, **view)
+            view.update(error=exc.message, field_errors=errors)
+            return render(request, "item.html", ctx, status, **view)
         return RedirectResponse(f"/items/{document_id}?done={done}", status_code=303)
 
     def _do(s: Session, ctx: Ctx, document_id: str, action: str, form: FormData) -> str:
@@ -527,7 +528,7 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
                                   "flagged": name in by_field})
             pages.append({"index": index, "width": float(page.get("width") or 1000),
                           "height": float(page.get("height") or 1400),
-                          "has_image": bool(page.get("image_path")), "boxes": boxes})
+                          "has_image": _page_file(settings, page) is not None, "boxes": boxes})
         lease = store.aware(item.lease_expires_at)
         holder = item.claimed_by if item.state == store.CLAIMED else None
         mine = holder == ctx.user.username and item.state == store.CLAIMED
@@ -735,6 +736,17 @@ def _mount_billing(app: FastAPI, current: Callable[[Request], Ctx], settings: Se
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _page_file(settings: Settings, page: dict[str, Any]) -> Path | None:
+    """The rendered page image, if it is still there (paths may be relative to the working
+    directory, as the pipeline writes them under a relative DOCFLOW_HOME, or to DOCFLOW_HOME)."""
+    raw = page.get("image_path")
+    if not raw:
+        return None
+    path = Path(str(raw))
+    candidates = [path] if path.is_absolute() else [path, settings.home / path]
+    return next((c for c in candidates if c.is_file()), None)
 
 
 def _safe_next(path: str) -> str:

@@ -166,6 +166,19 @@ def _cells_from_image(source: Source, page: Page | None, layout: FormLayout, set
     for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS), ("digits", DIGIT_GROUPS)):
         boxed = [[(name, layout.widgets[name]) for name in group] for group in groups]
         values.update(read_groups(prepared, boxed, kind))
+    # Lone digits (24G units) fool Tesseract's word mode ("1" read as "4"); read them again as a
+    # single word and keep that reading, flagging any disagreement.
+    units = [(f"day{i}", layout.widgets[f"day{i}"]) for i in range(1, MAX_LINES + 1)
+             if values.get(f"day{i}") is not None and values[f"day{i}"].has_ink]
+    for name, box in units:
+        first, other = values[name], read_single(prepared, name, box, "digits", psm=8)
+        if True:
+            if not other.text:
+                continue
+            if fmt.compact(other.text) != fmt.compact(first.text):
+                values[name] = CellText(other.text, min(0.6, other.conf), other.box, True, other.words)
+            else:
+                values[name].conf = max(first.conf, other.conf)
     stats["ocr_seconds"] = time.perf_counter() - started
     reg = rect.registration
     quality = 1.0 if reg.score >= 0.6 else 0.9 if reg.score >= 0.4 else 0.7

@@ -240,7 +240,43 @@ def rectify(rgb: np.ndarray, registration: Registration, layout: FormLayout,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
 
 
+def repair_streaks(rgb: np.ndarray) -> np.ndarray:
+    """Fill in fax streaks (dark columns running the whole page) from the columns beside them.
+
+    A pixel under a streak is taken as ink only when both neighbouring columns are ink there,
+    so a character crossed by a streak keeps its horizontal strokes.
+    """
+    dark = rgb.min(axis=2) < 160
+    fraction = dark.mean(axis=0)
+    streak = fraction > 0.9
+    if not streak.any() or streak.mean() > 0.05:
+        return rgb
+    # a streak's soft edges (resampling) belong to it too
+    for _ in range(2):
+        grown = streak.copy()
+        grown[1:] |= streak[:-1] & (fraction[1:] > 0.25)
+        grown[:-1] |= streak[1:] & (fraction[:-1] > 0.25)
+        streak = grown
+    out = rgb.copy()
+    width = rgb.shape[1]
+    x = 0
+    while x < width:
+        if not streak[x]:
+            x += 1
+            continue
+        end = x
+        while end + 1 < width and streak[end + 1]:
+            end += 1
+        a, b = max(0, x - 1), min(width - 1, end + 1)  # plus the soft edges
+        left, right = max(0, a - 1), min(width - 1, b + 1)
+        fill = np.maximum(rgb[:, left], rgb[:, right])
+        out[:, a:b + 1] = fill[:, None, :]
+        x = end + 1
+    return out
+
+
 def align_page(rgb: np.ndarray, layout: FormLayout, dpi: int = READ_DPI) -> Rectified:
+    rgb = repair_streaks(rgb)
     registration = register(rgb, layout)
     image = rectify(rgb, registration, layout, dpi)
     return Rectified(image=image, scale=dpi / 72.0, registration=registration,

@@ -21,7 +21,9 @@ from extractors.ocr import run_tesseract
 
 TARGET_CAP_PX = 30.0
 """Capital-letter height Tesseract reads best at (pixels)."""
-GAP = 64
+GAP = 100
+MARGIN = 30
+"""Paper around the mosaic: Tesseract ignores a lone glyph lost in a wide white page."""
 """White space between pasted crops (pixels): wider than any gap between words of one box."""
 
 WHITELISTS = {
@@ -46,6 +48,8 @@ class CellText:
 class PreparedPage:
     ink: np.ndarray
     """Binary ink map of the rectified page: 255 = value ink (form print dropped), 0 = paper."""
+    gray: np.ndarray
+    """The same page as flattened grayscale (dark ink on white), what Tesseract is shown."""
     scale: float
 
 
@@ -57,12 +61,16 @@ def prepare(rect: Rectified) -> PreparedPage:
     background = cv2.dilate(channel, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
     background = cv2.GaussianBlur(background, (0, 0), 15)
     norm = cv2.divide(channel, np.maximum(background, 1), scale=255)
+    if not rect.colour:
+        # bilevel faxes: soften the staircase edges of upsampled glyphs
+        norm = cv2.GaussianBlur(norm, (0, 0), 1.2)
     threshold = 150 if rect.colour else 160
     ink = np.where(norm < threshold, 255, 0).astype(np.uint8)
-    return PreparedPage(ink=ink, scale=rect.scale)
+    return PreparedPage(ink=ink, gray=norm, scale=rect.scale)
 
 
-def _clean(crop: np.ndarray, inner: tuple[int, int, int, int], max_stroke: int) -> np.ndarray:
+def _clean(crop: np.ndarray, inner: tuple[int, int, int, int], max_stroke: int, thin_px: float,
+           min_text_px: float) -> tuple[np.ndarray, float]:
     """Drop rules, streaks and ink that belongs to neighbouring print; 255 = ink."""
     h, w = crop.shape
     long_h = cv2.morphologyEx(crop, cv2.MORPH_OPEN,
@@ -74,18 +82,29 @@ def _clean(crop: np.ndarray, inner: tuple[int, int, int, int], max_stroke: int) 
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(clean, connectivity=8)
     ix0, iy0, ix1, iy1 = inner
     keep = np.zeros(count, bool)
+    thin = max(2, round(thin_px))
     for i in range(1, count):
         cx, cy = centroids[i]
-        area = stats[i, cv2.CC_STAT_AREA]
+        x, y, cw, ch, area = stats[i]
         if area < 6:
             continue
-        if ix0 <= cx <= ix1 and iy0 <= cy <= iy1:
-            keep[i] = True
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
+        if not (ix0 <= cx <= ix1 and iy0 <= cy <= iy1):
+            continue
+        # dashed separators: hair-thin strokes that poke out of the box
+        if cw <= thin and ch >= 3 * cw and (y < iy0 or y + ch > iy1):
+            continue
+        if ch <= thin and cw >= 3 * ch and (y < iy0 + thin or y + ch > iy1 - thin):
+            continue
+        keep[i] = True
+    heights = [stats[i, cv2.CC_STAT_HEIGHT] for i in np.nonzero(keep)[0]
+               if stats[i, cv2.CC_STAT_HEIGHT] >= min_text_px]
+    if not heights:
+        return np.zeros_like(crop), 0.0
+    return np.where(keep[labels], 255, 0).astype(np.uint8), float(np.percentile(heights, 75))
 
 
-def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (2.0, 3.0),
-             tolerance: float = 1.2) -> np.ndarray | None:
+def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (1.0, 3.0),
+             tolerance: tuple[float, float] = (-0.4, 1.2)) -> np.ndarray | None:
     """The cleaned ink of one box, scaled for Tesseract (black on white), or None when empty."""
     k = page.scale
     x0, y0, x1, y1 = box
@@ -96,23 +115,26 @@ def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (2.0, 
     crop = page.ink[Y0:Y1, X0:X1]
     if crop.size == 0:
         return None
-    inner = (round((x0 - tolerance) * k) - X0, round((y0 - tolerance) * k) - Y0,
-             round((x1 + tolerance) * k) - X0, round((y1 + tolerance) * k) - Y0)
+    tx, ty = tolerance
+    inner = (round((x0 - tx) * k) - X0, round((y0 - ty) * k) - Y0,
+             round((x1 + tx) * k) - X0, round((y1 + ty) * k) - Y0)
     max_stroke = round((y1 - y0 + 0.5) * k)
-    clean = _clean(crop, inner, max_stroke)
+    clean, cap = _clean(crop, inner, max_stroke, thin_px=0.6 * k, min_text_px=0.35 * (y1 - y0) * k)
     ys, xs = np.nonzero(clean)
     if len(ys) < 15:
         return None
-    clean = clean[max(0, ys.min() - 2):ys.max() + 3, max(0, xs.min() - 2):xs.max() + 3]
-    # Values are upper case and digits: the ink's height is the capital height.
-    factor = float(np.clip(TARGET_CAP_PX / max(1, ys.max() - ys.min() + 1), 0.6, 2.5))
+    mask = cv2.dilate(clean, np.ones((3, 3), np.uint8))
+    gray = np.where(mask > 0, page.gray[Y0:Y1, X0:X1], 255).astype(np.uint8)
+    gray = gray[max(0, ys.min() - 3):ys.max() + 4, max(0, xs.min() - 3):xs.max() + 4]
+    # Values are upper case and digits: their usual height is the capital height.
+    factor = float(np.clip(TARGET_CAP_PX / max(1.0, cap), 0.6, 2.5))
     if abs(factor - 1) > 0.12:
-        clean = cv2.resize(clean, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
-    return 255 - np.where(clean > 96, 255, 0).astype(np.uint8)
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    return gray
 
 
 def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: str,
-                *, psm: int = 6) -> dict[str, CellText]:
+                *, psm: int = 11) -> dict[str, CellText]:
     """OCR boxes batched as a mosaic: one row per group, boxes left to right."""
     results: dict[str, CellText] = {}
     placed: list[tuple[str, tuple[int, int, int, int]]] = []
@@ -129,13 +151,13 @@ def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: 
             rows.append(row)
     if not rows:
         return results
-    width = max(sum(c.shape[1] for _, c in row) + GAP * (len(row) + 1) for row in rows)
-    height = sum(max(c.shape[0] for _, c in row) for row in rows) + GAP * (len(rows) + 1)
+    width = max(sum(c.shape[1] for _, c in row) + GAP * (len(row) - 1) for row in rows) + 2 * MARGIN
+    height = sum(max(c.shape[0] for _, c in row) for row in rows) + GAP * (len(rows) - 1) + 2 * MARGIN
     mosaic = np.full((height, width), 255, np.uint8)
-    y = GAP
+    y = MARGIN
     for row in rows:
         row_h = max(c.shape[0] for _, c in row)
-        x = GAP
+        x = MARGIN
         for name, crop in row:
             ch, cw = crop.shape
             top = y + (row_h - ch) // 2
@@ -145,7 +167,8 @@ def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: 
         y += row_h + GAP
     extra = "-c load_system_dawg=0 -c load_freq_dawg=0" if kind != "text" else ""
     if WHITELISTS[kind]:
-        extra += f" -c tessedit_char_whitelist={WHITELISTS[kind]}"
+        # the space must be allowed too, or Tesseract glues neighbouring boxes into one word
+        extra += f' -c "tessedit_char_whitelist={WHITELISTS[kind]} "'
     words, _ = run_tesseract(mosaic, psm=psm, extra=extra)
     found: dict[str, list[tuple[float, str, float]]] = {name: [] for name, _ in placed}
     for word in words:

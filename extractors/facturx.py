@@ -288,12 +288,33 @@ def map_invoice_xml(root: ET.Element) -> dict[str, object]:
     return map_ubl(root) if _local(root.tag) in ("Invoice", "CreditNote") else map_cii(root)
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def printed_on_page(pages: list[Page], number: object, total: object) -> bool:
+    """Whether the page text shows the XML's invoice number and grand total."""
+    text = _squash(" ".join(p.text for p in pages))
+    if not text or number is None or total is None:
+        return False
+    if _squash(str(number)) not in text:
+        return False
+    value = abs(Decimal(str(total)))
+    plain = f"{value:.2f}"
+    grouped = f"{value:,.2f}"
+    forms = {plain, plain.replace(".", ","), grouped,
+             grouped.replace(",", "\0").replace(".", ",").replace("\0", "."),
+             grouped.replace(",", "'")}
+    return any(form in text for form in forms)
+
+
 class FacturXExtractor:
     """Reads the embedded e-invoice XML; scores 1.0 for invoices that carry one."""
 
     name = "facturx"
     doc_types = (DocType.INVOICE,)
     version = ENGINE
+    self_identifying = True
 
     def available(self) -> bool:
         try:
@@ -314,11 +335,15 @@ class FacturXExtractor:
                               engine={"extractor": self.name})
         name, root = found
         values = map_invoice_xml(root)
+        # The XML is the seller's own data; the page should still print the same number and total
+        # (a mismatch means the attachment belongs to another invoice or was edited).
+        verified = printed_on_page(pages, values.get("invoice_number"), values.get("total_amount"))
+        method = METHOD if verified else f"{METHOD}_unverified"
         fields: dict[str, Field] = {}
         for key, value in values.items():
             if value is None:
                 continue
-            fields[key] = Field(name=key, value=value, raw=f"{name}", confidence=0.99,
-                                page=None, method=METHOD)
+            fields[key] = Field(name=key, value=value, raw=f"{name}",
+                                confidence=0.99 if verified else 0.7, page=None, method=method)
         return Extraction(doc_type=DocType.INVOICE, doc_type_confidence=1.0, fields=fields,
                           engine={"extractor": self.name, "facturx": ENGINE, "xml": name})

@@ -30,6 +30,7 @@ from extractors.parsers import (
     fold,
     guess_decimal_mark,
     vat_is_valid,
+    vat_shape_ok,
 )
 
 Source = bytes | Path
@@ -194,11 +195,22 @@ def find_labelled(rows: list[Row], label: re.Pattern[str], parse: Parser, *,
 
 # ------------------------------------------------------------------------------ value parsers
 
-_CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|₹|\bRs\.?|\bRM|\bEUR|\bUSD|\bGBP|\bINR|\bMYR)\s*$")
+_CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|₹|\bRs\.?|RM|\bEUR|\bUSD|\bGBP|\bINR|\bMYR)\s*$")
 
 
-def money_parser(decimal_mark: str | None) -> Parser:
+_OCR_SPLIT_DECIMAL = re.compile(r"(\d)\s?([.,])\s(\d{2})(?![\d.,])")
+
+
+def heal_ocr_amounts(text: str) -> str:
+    """``"79. 35"`` → ``"79.35 "``: OCR splits amounts at the decimal mark (same length kept)."""
+    return _OCR_SPLIT_DECIMAL.sub(
+        lambda m: m.group(1) + m.group(2) + m.group(3) + " " * (len(m.group(0)) - 4), text)
+
+
+def money_parser(decimal_mark: str | None, *, ocr: bool = False) -> Parser:
     def parse(text: str) -> list[tuple[object, int, int]]:
+        if ocr:
+            text = heal_ocr_amounts(text)
         out: list[tuple[object, int, int]] = []
         for a in find_amounts(text, decimal_mark=decimal_mark, allow_int=True):
             if not a.has_decimals and not _CURRENCY_BEFORE.search(text[:a.start]):
@@ -252,7 +264,7 @@ DATE_LABELS = [
     (_re(r"\b(?:invoice|bill|tax\s*invoice)\s*date\b|\bdate\s*of\s*(?:invoice|issue)|\bissue\s*date|"
          r"rechnungs-?datum|beleg-?datum|factuurdatum|\bdate\s*(?:de\s*(?:la\s*)?)?facture|date\s*d.emission"), 3),
     (_re(r"(?<![\w-])(?:date|datum|dated)\b"), 2),
-    (_re(r"\bvom\b|\bdu\b(?=\s*\d)"), 1),
+    (_re(r"\bvom\b"), 1),
 ]
 DATE_EXCLUDE_BEFORE = _re(r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
                           r"echeance|bestell|auftrag|valid|start|end|period|service|print|geburt|"
@@ -297,7 +309,7 @@ PO_LABELS = [
          r"ordernummer|buyer\s*reference|kauferreferenz"), 3),
 ]
 VENDOR_LABELS = _re(r"^(?:sold\s*by|seller|supplier|vendor|verk(?:a|ae)ufer|lieferant|"
-                    r"rechnungssteller|[eé]metteur|fournisseur|leverancier|verkoper|from)\b\s*:?")
+                    r"rechnungssteller|[eé]metteur|fournisseur|leverancier|verkoper|from)\b\s*(?::|$)")
 BUYER_LABELS = _re(r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|customer|client|"
                    r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
                    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn)\b\s*[:/]?")
@@ -528,10 +540,15 @@ def read_vat(ctx: DocContext, buyer_rows: set[tuple[int, int]],
             vat = raw
             valid = vat_is_valid(vat)
             if not valid:  # "DE777777777 999 / 9…": try the match without trailing digit groups
-                for cut in range(len(vat) - 1, 8, -1):
+                for cut in range(len(vat), 8, -1):
                     if vat_is_valid(vat[:cut]):
                         vat, valid = vat[:cut], True
                         break
+                else:
+                    for cut in range(len(vat), 8, -1):
+                        if vat_shape_ok(vat[:cut]):
+                            vat = vat[:cut]
+                            break
             labelled = bool(label.search(row.folded)) or (i > 0 and bool(label.search(ctx.rows[i - 1].folded)))
             if "iban" in row.folded and not labelled:
                 continue
@@ -556,10 +573,13 @@ def _clean_name(text: str) -> str:
 
 
 def _trim_at_legal_form(text: str) -> str:
+    """"Kraxi GmbH, Flugzeugallee 17" → "Kraxi GmbH"; "Rohstoff AG Salzgitter" stays whole."""
     m = None
     for m in LEGAL_FORMS.finditer(text):
         pass
-    return text[:m.end()].rstrip(" ,") if m else text
+    if m is None or not re.search(r"[\d,•|]", text[m.end():]):
+        return text
+    return text[:m.end()].rstrip(" ,")
 
 
 def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
@@ -583,8 +603,8 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
                 words = seg.words_in(m.end(), len(seg.text))
                 value, conf_words = rest, words
             elif below:
-                block = [split_columns(make_row(n.page, n.index, ws))[0] for n, ws in below]
-                pick = _name_from_block(block)
+                segs = [split_columns(make_row(n.page, n.index, ws))[0] for n, ws in below]
+                pick = _name_from_block(segs, [n for n, _ in below])
                 if pick is None:
                     continue
                 value, conf_words = _clean_name(re.sub(r"(?i)^attn:?\s*", "", pick[0])), pick[1]
@@ -612,9 +632,12 @@ def _sender_line(ctx: DocContext) -> tuple[int, Row, list[str]] | None:
 _NAME_PREFIX = _re(r"^(?:name|firma|company|raison\s*sociale|naam)\s*:\s*")
 
 
-def _name_from_block(block: list[Row]) -> tuple[str, list[Word]] | None:
-    """The party's name in the rows under a party heading ("Name: …", a legal form, else plain)."""
-    for seg in block:
+def _name_from_block(block: list[Row], full: list[Row] | None = None) -> tuple[str, list[Word]] | None:
+    """The party's name in the rows under a party heading ("Name: …", a legal form, else plain).
+
+    ``full`` are the whole rows (key/value listings print "Name:" and the value columns apart).
+    """
+    for seg in full or block:
         m = _NAME_PREFIX.match(seg.folded)
         if m and seg.text[m.end():].strip():
             return _clean_name(seg.text[m.end():]), seg.words_in(m.end(), len(seg.text))
@@ -633,7 +656,7 @@ def _repeated_names(ctx: DocContext) -> dict[str, int]:
         return {}
     first = ctx.rows[0].page
     height = ctx.pages[0].height if ctx.pages else 1.0
-    heads = [seg for r in ctx.rows if r.page == first and r.box[1] < 0.4 * height
+    heads = [seg for r in ctx.rows if r.page == first and r.box[1] < 0.3 * height
              for seg in split_columns(r)]
     feet_text = [fold(seg.text) for r in ctx.rows
                  for seg in split_columns(r)
@@ -642,11 +665,29 @@ def _repeated_names(ctx: DocContext) -> dict[str, int]:
     for i, seg in enumerate(heads):
         name = _clean_name(seg.text)
         key = fold(name)
-        if len(key) < 4 or re.search(r"\d", key) or sum(c.isalpha() for c in key) < 4:
+        if len(key) < 4 or re.search(r"\d|:", key) or sum(c.isalpha() for c in key) < 4:
+            continue
+        if len(key.split()) < 2 and not LEGAL_FORMS.search(name):
             continue
         if any(f.startswith(key) for f in feet_text):
             out.setdefault(name, i)
     return out
+
+
+def _window_buyer(ctx: DocContext) -> Field | None:
+    """DIN 5008 letters: the recipient's name is the first line under the one-line sender."""
+    sender = _sender_line(ctx)
+    if sender is None:
+        return None
+    i, row, _ = sender
+    for nxt, words in below_words(ctx.rows, i, row.box[0], row.box[2], max_rows=1, max_gap_factor=4):
+        seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
+        if sum(c.isalpha() for c in seg.text) >= 3 and not re.search(r"\d{3,}", seg.text):
+            ocr = min((w.conf for w in seg.words), default=1.0)
+            return Field(name="buyer_name", value=_clean_name(seg.text), raw=seg.text,
+                         confidence=round(0.55 * (0.35 + 0.65 * ocr), 4), page=nxt.page,
+                         box=seg.box, method="window")
+    return None
 
 
 def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, Field]:
@@ -661,10 +702,10 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             if rest and not BUYER_LABELS.search(fold(rest)):
                 candidates.append((0.85, _trim_at_legal_form(rest), "label", seg.words_in(m.end(), len(seg.text)), i))
                 continue
-            below = [split_columns(make_row(nxt.page, nxt.index, words))[0]
-                     for nxt, words in below_words(rows, i, seg.box[0], seg.box[2] + 100, max_rows=4,
-                                                   max_gap_factor=4)]
-            pick = _name_from_block(below)
+            under = list(below_words(rows, i, seg.box[0], seg.box[2] + 100, max_rows=4,
+                                     max_gap_factor=4))
+            below = [split_columns(make_row(nxt.page, nxt.index, words))[0] for nxt, words in under]
+            pick = _name_from_block(below, [nxt for nxt, _ in under])
             if pick is not None:
                 candidates.append((0.8, pick[0], "label", pick[1], i))
     sender = _sender_line(ctx)
@@ -915,6 +956,8 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
     fields.update(read_dates(ctx))
     fields.update(read_amounts(ctx))
     fields.update(read_vat(ctx, buyer_rows))
+    if buyer is None:
+        buyer = _window_buyer(ctx)
     if buyer is not None:
         fields["buyer_name"] = buyer
     if ctx.currency is not None:

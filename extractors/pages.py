@@ -10,6 +10,7 @@ OpenCV and read by Tesseract. Pages stream one at a time with at most a few in f
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import warnings
 from collections.abc import Iterator
@@ -220,15 +221,15 @@ def render_pdf_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarray
 
 
 def _open_image(source: Source, settings: Settings) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = settings.max_image_pixels
+    # Our own pixel limit below replaces Pillow's bomb check; Pillow's warnings about damaged
+    # metadata are not the reader's business (the file either decodes or raises).
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             width, height = image.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise TooLargeError(f"image is too large to process safely ({exc})") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as exc:
         raise CorruptDocumentError(f"image is damaged or not a valid image ({exc})") from exc
     if width * height > settings.max_image_pixels:
         raise TooLargeError(
@@ -259,10 +260,14 @@ def _image_frames(source: Source, settings: Settings) -> Iterator[tuple[np.ndarr
         for frame in ImageSequence.Iterator(image):
             if frame.size[0] * frame.size[1] > settings.max_image_pixels:
                 raise TooLargeError(f"image page is too large: {frame.size[0]}x{frame.size[1]} pixels")
-            yield np.asarray(frame.convert("L")), _image_dpi(frame)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                array = np.asarray(frame.convert("L"))
+            yield array, _image_dpi(frame)
     except BadDocumentError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
+            TypeError, ZeroDivisionError, MemoryError) as exc:
         raise CorruptDocumentError(f"image is damaged or truncated ({exc})") from exc
     finally:
         image.close()

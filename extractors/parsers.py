@@ -18,7 +18,7 @@ CENT = Decimal("0.01")
 # ---------------------------------------------------------------------------------------- money
 
 _AMOUNT_RE = re.compile(
-    r"(?<![\w.,])"
+    r"(?:(?<=RM)|(?<=Rs)|(?<=Rp)|(?<=EUR)|(?<=USD)|(?<![\w.,]))"
     r"(?P<sign>[-−–]\s?)?"
     r"(?P<num>\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-)?"
@@ -272,6 +272,20 @@ def vat_is_valid(value: str) -> bool:
         return bool(eu_vat.is_valid(value))
     except Exception:
         return False
+
+
+def vat_shape_ok(value: str) -> bool:
+    """Right length and characters for its country, whatever the check digit says."""
+    from stdnum.eu import vat as eu_vat
+    from stdnum.exceptions import InvalidChecksum, ValidationError
+
+    try:
+        eu_vat.validate(value)
+    except InvalidChecksum:
+        return True
+    except (ValidationError, Exception):
+        return False
+    return True
 
 
 def compact_id(value: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from core.db import get_engine, init_db
+from core.db import get_engine, init_db, utcnow
 from core.errors import TransientError
 from core.settings import Settings
 from pipeline import intake as intake_mod
@@ -57,8 +57,15 @@ def read_task(doc_ids: list[str], settings: Settings) -> list[Analysis]:
 
 
 @task(name="validate-and-decide")
-def decide_task(analyses: list[Analysis], settings: Settings, client: str) -> list[Analysis]:
-    validate_and_decide(analyses, settings, client, history=DatabaseHistory(get_engine(settings.db_url)))
+def decide_task(analyses: list[Analysis], settings: Settings, client: str,
+                data_docs: Path | None = None) -> list[Analysis]:
+    """One validation run for the batch; its GX Data Docs page is written to ``data_docs``."""
+    result = validate_and_decide(analyses, settings, client,
+                                 history=DatabaseHistory(get_engine(settings.db_url)))
+    if data_docs is not None and getattr(result, "gx_result", None) is not None:
+        from validators import write_data_docs
+
+        write_data_docs(result, data_docs.parent, name=data_docs.name)
     return analyses
 
 
@@ -91,6 +98,7 @@ def process_inbox(source: str, client: str, settings: Settings, *,
     engine = init_db(settings.db_url)
     areas = areas_for(source, client, settings)
     summary = RunSummary(source=source, client=client, settings=settings)
+    run_dir = settings.home / "runs" / utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     objects = intake_mod.candidates(areas, settings)
     summary.seen = len(objects)
     takes = [f.result() for f in [intake_task.submit(o, source, client, settings) for o in objects]]
@@ -106,10 +114,13 @@ def process_inbox(source: str, client: str, settings: Settings, *,
             analyses.extend(fut.result())
             if progress:
                 progress.advance(len(analyses) + start)
-        decided = decide_task(analyses, settings, client)
+        decided = decide_task(analyses, settings, client,
+                              run_dir / f"validation-{start // batch_size + 1}.html")
         results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
         summary.results.extend(results)
     summary.seconds = time.perf_counter() - started
+    if run_dir.exists():
+        summary.data_docs = sorted(run_dir.glob("*.html"))
     return summary
 
 

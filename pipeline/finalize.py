@@ -8,6 +8,7 @@ steps leaves the document ``received``, and the next run finishes it without doi
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -96,7 +97,8 @@ def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis
                 store.enqueue(session, doc, [], queue="qa")
         elif outcome == Outcome.REVIEW:
             doc.status = Status.REVIEW.value
-            store.enqueue(session, doc, analysis.decision.findings)
+            store.enqueue(session, doc, analysis.decision.findings,
+                          sla_hours=_turnaround_hours(settings, doc.client))
         else:
             doc.status = Status.REJECTED.value
             _quarantine(areas, doc, analysis, source)
@@ -106,10 +108,21 @@ def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis
                       sum(analysis.seconds.values()), posted_now)
 
 
-def _qa_rate(settings: Settings, client: str) -> float:
+@functools.lru_cache(maxsize=64)
+def _contract_terms(config_dir: Path, client: str) -> tuple[float, float]:
+    """(turnaround hours, QA sample rate) of a client's contract; read once per process."""
     from billing.contracts import load_contract
 
-    return float(load_contract(settings, client).qa.sample_rate)
+    contract = load_contract(Settings(config_dir=config_dir), client)
+    return float(contract.turnaround_sla.hours), float(contract.qa.sample_rate)
+
+
+def _turnaround_hours(settings: Settings, client: str) -> float:
+    return _contract_terms(settings.config_dir, client)[0]
+
+
+def _qa_rate(settings: Settings, client: str) -> float:
+    return _contract_terms(settings.config_dir, client)[1]
 
 
 def _quarantine(areas: Areas, doc: DocumentRow, analysis: Analysis, source: Path | None) -> None:

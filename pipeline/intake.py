@@ -113,10 +113,14 @@ def take(obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: 
 
 
 def pending_documents(engine: Engine, client: str) -> list[DocumentRow]:
-    """Documents registered but not yet decided (new ones, or left by a crash)."""
+    """Documents registered but not yet decided (new ones, or left by a crash).
+
+    In source-name order, so that files found together are decided in a stable order (the
+    earlier of two duplicates is the one posted).
+    """
     with session_scope(engine) as session:
         return list(session.scalars(
             select(DocumentRow)
             .where(DocumentRow.client == client, DocumentRow.status == Status.RECEIVED.value)
-            .order_by(DocumentRow.received_at, DocumentRow.id)
+            .order_by(DocumentRow.source_uri, DocumentRow.id)
         ))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
@@ -21,6 +22,8 @@ class RunSummary:
     skipped: list[Taken] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
+    data_docs: list[Path] = field(default_factory=list)
+    """Great Expectations Data Docs pages of this run's validation batches."""
 
     def by_outcome(self, outcome: str) -> list[Result]:
         return [r for r in self.results if r.outcome == outcome]
@@ -47,6 +50,7 @@ class RunSummary:
                 for r in self.results
             ],
             "locations": self.locations(),
+            "data_docs": [str(p) for p in self.data_docs],
         }
 
     def render(self) -> str:
@@ -63,9 +67,9 @@ class RunSummary:
                      f"already processed {len(self.skipped)})")
         lines.append(f"  posted              {len(posted):>5}")
         lines.append(f"  sent to review      {len(review):>5}")
-        codes = Counter(c for r in review for c, _ in r.reasons)
+        codes = Counter(c for r in review for c in {c for c, _ in r.reasons})
         for code, count in codes.most_common():
-            lines.append(f"      {code} ×{count}")
+            lines.append(f"      {count:>3} × {code}")
         for r in review:
             first = r.reasons[0][1] if r.reasons else "needs a person"
             lines.append(f"        {r.filename}: {first}")
@@ -82,6 +86,8 @@ class RunSummary:
         lines.append(f"      archive     {loc['archive']}")
         lines.append(f"      quarantine  {loc['quarantine']}")
         lines.append(f"      queue db    {loc['database']}  (docflow queue list / docflow serve)")
+        for page in self.data_docs:
+            lines.append(f"      data docs   {page.resolve().as_uri()}")
         return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ packages=()
 command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr tesseract-ocr-eng)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || packages+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || packages+=(poppler-utils)
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -559,3 +559,23 @@ def test_concurrent_claimers_on_sqlite(tmp_path: Path) -> None:
     ids = _many(engine, tmp_path, 40)
     claimed = _claim_all(engine, 6)
     assert sorted(claimed) == sorted(ids)
+
+
+def test_qa_items_record_qa_corrections_and_never_repost(session: Session,
+                                                        tmp_path: Path) -> None:
+    document = _doc(session, tmp_path)
+    outbox = LocalBucket(tmp_path / "out")
+    store.claim(session, document.id, "ann", 15)
+    store.save(session, document.id, "ann", {"total_amount": "144.00"})
+    store.approve(session, document.id, "ann", outbox)
+    qa = store.enqueue(session, document, [], queue="qa")
+    assert (qa.queue, qa.state, document.status) == ("qa", "open", "posted")
+    assert store.claim_next(session, "amy", ["acme"], 15) is None  # not in the review queue
+    store.claim(session, document.id, "amy", 15)
+    store.save(session, document.id, "amy", {"invoice_number": "INV-2024-0117A"})
+    assert store.approve(session, document.id, "amy", outbox) is False
+    session.commit()
+    sources = dict(session.execute(select(CorrectionRow.field, CorrectionRow.source)).all())
+    assert sources == {"total_amount": "review", "invoice_number": "qa"}
+    assert document.status == "posted"
+    assert session.scalar(select(func.count()).select_from(PostingRow)) == 1

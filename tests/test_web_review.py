@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 import warnings
 from collections.abc import Iterator
@@ -29,21 +30,19 @@ PASSWORD = "s3cret-pass"
 
 
 class World:
-    def __init__(self, tmp_path: Path) -> None:
+    """Two clients' invoices and five users in a fresh SQLite database, behind a fresh app.
+
+    The database is built once per module (argon2 hashing is deliberately slow) and copied.
+    """
+
+    def __init__(self, tmp_path: Path, template: tuple[Path, str, str]) -> None:
+        db_file, self.acme, self.globex = template
+        shutil.copy(db_file, tmp_path / "web.db")
         self.settings = Settings(home=tmp_path / "home", environment="test",
                                  database_url=f"sqlite:///{tmp_path / 'web.db'}",
                                  secret_key="test-secret-key-for-web", session_hours=1)
         self.engine = init_db(self.settings.db_url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        with self.sessions() as s, s.begin():
-            acme, _ = make_invoice(s, "acme", tmp_path / "img", name="acme-1.pdf")
-            globex, _ = make_invoice(s, "globex", tmp_path / "img", name="globex-1.pdf")
-            users.add_user(s, "ann", "reviewer", ["acme"], PASSWORD)
-            users.add_user(s, "amy", "reviewer", ["acme"], PASSWORD)
-            users.add_user(s, "gus", "reviewer", ["globex"], PASSWORD)
-            users.add_user(s, "fin", "finance", ["acme"], PASSWORD)
-            users.add_user(s, "root", "admin", [], PASSWORD)
-            self.acme, self.globex = acme.id, globex.id
         self.app = create_app(self.settings)
 
     def client(self) -> TestClient:
@@ -63,9 +62,27 @@ class World:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    base = tmp_path_factory.mktemp("web-template")
+    engine = init_db(f"sqlite:///{base / 'template.db'}")
+    with sessionmaker(engine)() as s, s.begin():
+        acme, _ = make_invoice(s, "acme", base / "img", name="acme-1.pdf")
+        globex, _ = make_invoice(s, "globex", base / "img", name="globex-1.pdf")
+        for name, role, clients in (("ann", "reviewer", ["acme"]), ("amy", "reviewer", ["acme"]),
+                                    ("gus", "reviewer", ["globex"]), ("fin", "finance", ["acme"]),
+                                    ("root", "admin", [])):
+            users.add_user(s, name, role, clients, PASSWORD)
+        ids = (acme.id, globex.id)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return base / "template.db", ids[0], ids[1]
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    yield World(tmp_path)
+def world(tmp_path: Path, template: tuple[Path, str, str]) -> Iterator[World]:
+    yield World(tmp_path, template)
 
 
 def csrf_of(html: str) -> str:
@@ -79,7 +96,9 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     r = client.post("/login", data={"username": username, "password": password,
                                     "csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303, r.text
-    return csrf_of(client.get("/queue").text)
+    token = client.get("/api/session").json()["csrf_token"]
+    assert isinstance(token, str) and len(token) > 20
+    return token
 
 
 # --------------------------------------------------------------------------- sign-in
@@ -385,8 +404,22 @@ def test_json_api_flow(world: World) -> None:
     assert [f["name"] for f in audit["fields"] if f["corrected"]] == ["total_amount"]
     assert c.get("/api/analytics").json()["cleared"] == 1
     schema = c.get("/openapi.json").json()
-    for path in ("/api/queue", "/api/items/{document_id}/approve", "/api/items/{document_id}/claim"):
+    for path in ("/api/queue", "/api/items/{document_id}/approve",
+                 "/api/items/{document_id}/claim"):
         assert path in schema["paths"]
+
+
+def test_item_without_its_page_image_still_opens(world: World) -> None:
+    with world.db() as s, s.begin():
+        doc = s.get(DocumentRow, world.acme)
+        assert doc is not None
+        doc.pages = [{**doc.pages[0], "image_path": "gone/page-0001.jpg"}]  # type: ignore[index]
+    c = world.client()
+    login(c, "ann")
+    page = c.get(f"/items/{world.acme}")
+    assert page.status_code == 200 and "/pages/0" not in page.text
+    assert 'data-field="total_amount"' in page.text
+    assert c.get(f"/items/{world.acme}/pages/0").status_code == 404
 
 
 def test_healthz(world: World) -> None:

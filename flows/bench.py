@@ -1,0 +1,279 @@
+"""``docflow bench``: speed measured against the physical limit and a peer, in one run.
+
+- scanned pages: the pipeline's pages/second on all cores vs the raw ``tesseract`` CLI
+  (single-threaded, one process per core) on the very same page images;
+- born-digital PDFs: documents/second end to end (intake → posted, through the Prefect flow)
+  vs invoice2data on the same PDFs with the same number of processes;
+- latency of one born-digital invoice from the watched folder to posted;
+- peak RSS of a worker taking a long scanned PDF (pages stream; memory must stay flat);
+- validation cost per document in batches of 1, 100 and 1,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from core.settings import PROJECT_ROOT, Settings
+
+Say = Callable[[str], None]
+
+
+def _pdf_corpus() -> list[Path]:
+    """Born-digital invoices: the shared dev sets when present, else the shipped samples."""
+    shared = PROJECT_ROOT.parent / "shared" / "datasets"
+    pdfs = sorted(shared.glob("invoice2data/dev/*.pdf")) + sorted(shared.glob("zugferd/dev/*.pdf"))
+    if not pdfs:
+        pdfs = sorted((PROJECT_ROOT / "samples" / "invoices").glob("*.pdf"))
+    return pdfs
+
+
+def _render_scans(pdfs: list[Path], pages: int, out: Path, dpi: int) -> list[Path]:
+    from extractors.pages import open_pdf, render_pdf_page
+    import cv2
+
+    out.mkdir(parents=True, exist_ok=True)
+    images: list[Path] = []
+    while len(images) < pages:
+        for pdf_path in pdfs:
+            pdf = open_pdf(pdf_path.read_bytes())
+            try:
+                for index in range(len(pdf)):
+                    path = out / f"scan-{len(images):04d}.png"
+                    cv2.imwrite(str(path), render_pdf_page(pdf, index, dpi))
+                    images.append(path)
+                    if len(images) >= pages:
+                        return images
+            finally:
+                pdf.close()
+    return images
+
+
+def _tesseract_cli(image: Path) -> None:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    subprocess.run(["tesseract", str(image), "stdout", "--oem", "1", "--psm", "3", "tsv"],
+                   check=True, capture_output=True, env=env)
+
+
+def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[str, Any]:
+    from pipeline.analyse import DocInput, analyse_batch
+
+    images = _render_scans(_pdf_corpus(), pages, work / "scans", settings.ocr_dpi)
+    say(f"scanned: {len(images)} page images at {settings.ocr_dpi} dpi; raw tesseract on {settings.workers} core(s)…")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+        list(pool.map(_tesseract_cli, images))
+    raw = len(images) / (time.perf_counter() - started)
+    say(f"  tesseract CLI: {raw:.2f} pages/s; now the pipeline…")
+    docs = [DocInput(f"scan{i}", p, p.name) for i, p in enumerate(images)]
+    started = time.perf_counter()
+    analyse_batch(docs, settings, "default")
+    ours = len(images) / (time.perf_counter() - started)
+    say(f"  pipeline: {ours:.2f} pages/s ({ours / raw:.0%} of the limit)")
+    return {"pages": len(images), "pipeline_pages_per_s": round(ours, 3),
+            "tesseract_pages_per_s": round(raw, 3), "ratio": round(ours / raw, 3)}
+
+
+def _unique_copies(pdfs: list[Path], count: int, inbox: Path) -> list[Path]:
+    """``count`` distinct files (bytes differ after %%EOF, which PDF readers ignore)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(count):
+        src = pdfs[i % len(pdfs)]
+        dest = inbox / f"{i:05d}-{src.name}"
+        dest.write_bytes(src.read_bytes() + f"\n%bench-{i}\n".encode())
+        out.append(dest)
+    return out
+
+
+def _invoice2data_one(path: str) -> bool:
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    from invoice2data import extract_data
+    from invoice2data.extract.loader import read_templates
+
+    global _TEMPLATES
+    try:
+        templates = _TEMPLATES
+    except NameError:
+        templates = _TEMPLATES = read_templates()
+    return bool(extract_data(path, templates=templates))
+
+
+def _run_flow(source: Path, settings: Settings) -> Any:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.run import run_flow
+
+    flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
+    return flow(str(source), "default", settings)
+
+
+def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> tuple[dict[str, Any], float]:
+    pdfs = [p for p in _pdf_corpus() if p.suffix == ".pdf"]
+    bench_settings = settings.model_copy(update={"home": work / "home", "stable_seconds": 0.0})
+    empty = work / "empty-inbox"
+    empty.mkdir(parents=True, exist_ok=True)
+    say("born-digital: starting Prefect and warming up…")
+    _run_flow(empty, bench_settings)
+    files = _unique_copies(pdfs, count, work / "inbox")
+    say(f"  {len(files)} PDFs through the flow (intake → posted)…")
+    started = time.perf_counter()
+    summary = _run_flow(work / "inbox", bench_settings)
+    seconds = time.perf_counter() - started
+    ours = len(summary.results) / seconds
+    say(f"  docflow: {ours:.1f} docs/s ({len(summary.by_outcome('post'))} posted, "
+        f"{len(summary.by_outcome('review'))} to review)")
+    peer: float | None = None
+    try:
+        import invoice2data  # noqa: F401
+
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
+            list(pool.map(_invoice2data_one, [str(f) for f in files], chunksize=8))
+        peer = len(files) / (time.perf_counter() - started)
+        say(f"  invoice2data: {peer:.1f} docs/s")
+    except ImportError:
+        say("  invoice2data not installed (pip install invoice2data): peer figure skipped")
+    # Latency: one more invoice dropped into the watched folder, then one poll.
+    latency_inbox = work / "latency-inbox"
+    _unique_copies(pdfs[:1], 1, latency_inbox)
+    started = time.perf_counter()
+    _run_flow(latency_inbox, bench_settings)
+    latency = time.perf_counter() - started
+    say(f"  latency (dropped → posted, one poll): {latency:.2f} s")
+    return ({"documents": len(files), "docs_per_s": round(ours, 2),
+             "invoice2data_docs_per_s": round(peer, 2) if peer is not None else None,
+             "posted": len(summary.by_outcome("post"))}, latency)
+
+
+def _long_scan(pages: int, out: Path, dpi: int) -> Path:
+    """An image-only PDF of ``pages`` scanned pages."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    image = _render_scans(_pdf_corpus()[:1], 1, out / "one", dpi)[0]
+    path = out / f"scan-{pages}-pages.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    for _ in range(pages):
+        pdf.drawImage(str(image), 0, 0, width=A4[0], height=A4[1])
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def bench_memory(settings: Settings, pages: int, work: Path, say: Say) -> float:
+    inbox = work / "memory-inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = _long_scan(pages, inbox, settings.ocr_dpi)
+    say(f"memory: a worker process takes a {pages}-page scanned PDF ({path.stat().st_size / 1e6:.1f} MB)…")
+    env = {**os.environ, "DOCFLOW_HOME": str(work / "memory-home"), "DOCFLOW_STABLE_SECONDS": "0",
+           "DOCFLOW_MAX_PAGES": str(max(pages, settings.max_pages))}
+    env.pop("DOCFLOW_DATABASE_URL", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "docflow"), "run", str(inbox), "--json"],
+                   check=True, capture_output=True, env=env)
+    peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    say(f"  peak RSS {peak_mb:.0f} MB ({time.perf_counter() - started:.0f} s)")
+    return peak_mb
+
+
+def bench_validation(settings: Settings, say: Say) -> dict[str, Any]:
+    import datetime as dt
+    from decimal import Decimal
+
+    import validators
+    from core.models import DocType, Extraction, Field
+
+    def invoice(i: int) -> Extraction:
+        def f(name: str, value: Any) -> Field:
+            return Field(name=name, value=value, confidence=0.99)
+
+        net = Decimal(100 + i % 50)
+        return Extraction(doc_type=DocType.INVOICE, fields={
+            "vendor_name": f("vendor_name", f"Vendor {i % 40}"),
+            "invoice_number": f("invoice_number", f"INV-{i:06d}"),
+            "invoice_date": f("invoice_date", dt.date(2026, 1, 1) + dt.timedelta(days=i % 300)),
+            "currency": f("currency", "EUR"), "subtotal": f("subtotal", net),
+            "tax_amount": f("tax_amount", net * Decimal("0.2")),
+            "total_amount": f("total_amount", net * Decimal("1.2")),
+        })
+
+    ctx = validators.load_context(settings, "default", dt.date(2026, 11, 1), None)
+    validators.validate_batch([validators.ValidationItem("warm", "default", invoice(0))], ctx)
+    out: dict[str, Any] = {}
+    for size in (1, 100, 1000):
+        items = [validators.ValidationItem(f"d{i}", "default", invoice(i)) for i in range(size)]
+        started = time.perf_counter()
+        validators.validate_batch(items, ctx)
+        per_doc = (time.perf_counter() - started) / size
+        out[str(size)] = {"ms_per_document": round(per_doc * 1000, 3)}
+        say(f"validation: batch of {size}: {per_doc * 1000:.2f} ms per document")
+    return out
+
+
+@contextlib.contextmanager
+def _workdir(keep: Path | None) -> Iterator[Path]:
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    path = Path(tempfile.mkdtemp(prefix="docflow-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def run_bench(settings: Settings, *, scan_pages: int = 12, documents: int = 300,
+              memory_pages: int = 300, say: Say = print, workdir: Path | None = None) -> dict[str, Any]:
+    with _workdir(workdir) as work:
+        scanned = bench_scanned(settings, scan_pages, work, say)
+        born, latency = bench_born_digital(settings, documents, work, say)
+        peak = bench_memory(settings, memory_pages, work, say) if memory_pages else None
+        validation = bench_validation(settings, say)
+    return {
+        "machine": {"cores": os.cpu_count(), "workers": settings.workers},
+        "scanned": scanned,
+        "born_digital": born,
+        "latency_s": round(latency, 3),
+        "peak_rss_mb": round(peak, 1) if peak is not None else None,
+        "memory_pages": memory_pages,
+        "validation": validation,
+    }
+
+
+def format_bench(result: dict[str, Any]) -> str:
+    s, b = result["scanned"], result["born_digital"]
+    peer = b["invoice2data_docs_per_s"]
+    rows = [
+        ("scanned pages/s, pipeline (all cores)", f"{s['pipeline_pages_per_s']:.2f}"),
+        ("scanned pages/s, tesseract CLI limit", f"{s['tesseract_pages_per_s']:.2f}"),
+        ("  pipeline / limit", f"{s['ratio']:.0%}"),
+        ("born-digital docs/s, intake → posted", f"{b['docs_per_s']:.1f}"),
+        ("born-digital docs/s, invoice2data", f"{peer:.1f}" if peer is not None else "n/a"),
+        ("latency, 1-page invoice → posted (s)", f"{result['latency_s']:.2f}"),
+        (f"peak RSS, {result['memory_pages']}-page scan (MB)",
+         f"{result['peak_rss_mb']:.0f}" if result["peak_rss_mb"] is not None else "skipped"),
+    ]
+    rows += [(f"validation ms/doc, batch of {k}", f"{v['ms_per_document']:.2f}")
+             for k, v in result["validation"].items()]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value:>8}" for name, value in rows)
+
+
+def write_json(result: dict[str, Any], out: Path) -> None:
+    out.write_text(json.dumps(result, indent=2) + "\n")
