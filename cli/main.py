@@ -246,11 +246,13 @@ def bench(
         fail(exc)
 
 
-def _prefect(*args: str, env: dict[str, str] | None = None, check: bool = True) -> int:
+def _prefect(*args: str, env: dict[str, str] | None = None, check: bool = True,
+             cwd: Path | None = None) -> int:
     import subprocess
 
     prefect = Path(sys.executable).parent / "prefect"
-    proc = subprocess.run([str(prefect), *args], env={**os.environ, **(env or {})}, check=False)
+    proc = subprocess.run([str(prefect), *args], env={**os.environ, **(env or {})}, check=False,
+                          cwd=cwd)
     if check and proc.returncode != 0:
         raise DocflowError(f"`prefect {' '.join(args)}` failed with exit code {proc.returncode}")
     return proc.returncode
@@ -270,9 +272,9 @@ def deploy(
         if not os.environ.get("PREFECT_API_URL"):
             raise DocflowError("set PREFECT_API_URL to your Prefect server (e.g. http://127.0.0.1:4200/api)")
         root = Path(__file__).resolve().parent.parent
-        _prefect("work-pool", "create", pool, "--type", "process", "--overwrite")
-        _prefect("deploy", "--all", "--prefect-file", str(root / "prefect.yaml"),
-                 env={"DOCFLOW_SOURCE": source, "DOCFLOW_APP_DIR": str(root)})
+        _prefect("--no-prompt", "work-pool", "create", pool, "--type", "process", "--overwrite")
+        _prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(root / "prefect.yaml"),
+                 env={"DOCFLOW_SOURCE": source, "DOCFLOW_APP_DIR": str(root)}, cwd=root)
         typer.echo(f"deployments registered on pool {pool}; start workers with `docflow worker`")
     except DocflowError as exc:
         fail(exc)

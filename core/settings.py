@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     """Sidecar files in an inbox that are not documents (labels, READMEs, the sample generator)."""
     keep_page_images: bool = True
     lease_minutes: int = Field(15, ge=1)
+    dispatch_lease_seconds: float = Field(900.0, ge=1)
+    """Distributed mode: a batch handed to a worker is handed out again after this long."""
     session_hours: int = Field(8, ge=1)
 
     @model_validator(mode="after")

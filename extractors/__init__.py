@@ -16,7 +16,7 @@ from core.settings import Settings
 
 Source = bytes | Path
 
-__all__ = ["read_document", "engine_versions"]
+__all__ = ["engine_versions", "read_document"]
 
 
 @lru_cache(maxsize=1)
@@ -25,16 +25,25 @@ def _static_versions() -> dict[str, str]:
 
     from extractors.ocr import tesseract_version
 
-    return {"tesseract": tesseract_version(), "pypdfium2": str(getattr(pypdfium2, "PYPDFIUM_INFO", "unknown"))}
+    return {
+        "tesseract": tesseract_version(),
+        "pypdfium2": str(getattr(pypdfium2, "PYPDFIUM_INFO", "unknown")),
+    }
 
 
 def engine_versions() -> dict[str, str]:
     return dict(_static_versions())
 
 
-def read_document(source: Source, filename: str, settings: Settings, *, force_ocr: bool = False,
-                  image_dir: Path | None = None,
-                  disabled: frozenset[str] = frozenset()) -> tuple[list[Page], Extraction]:
+def read_document(
+    source: Source,
+    filename: str,
+    settings: Settings,
+    *,
+    force_ocr: bool = False,
+    image_dir: Path | None = None,
+    disabled: frozenset[str] = frozenset(),
+) -> tuple[list[Page], Extraction]:
     """Pages and extracted fields of one document.
 
     ``disabled`` names extractors to leave out (evaluation uses it to measure the layout reader
@@ -49,8 +58,11 @@ def read_document(source: Source, filename: str, settings: Settings, *, force_oc
     started = time.perf_counter()
     doc_type, confidence = classify(pages)
     for extractor in all_extractors():  # structure beats guesswork: an e-invoice says what it is
-        if getattr(extractor, "self_identifying", False) and extractor.name not in disabled \
-                and extractor.available():
+        if (
+            getattr(extractor, "self_identifying", False)
+            and extractor.name not in disabled
+            and extractor.available()
+        ):
             for kind in extractor.doc_types:
                 if extractor.score(pages, kind, source) >= 0.99:
                     doc_type, confidence = kind, 1.0
@@ -59,8 +71,9 @@ def read_document(source: Source, filename: str, settings: Settings, *, force_oc
         extraction = Extraction(doc_type=doc_type, doc_type_confidence=confidence)
     else:
         extraction = chosen.extract(pages, source, settings)
-        extraction = extraction.model_copy(update={"doc_type": doc_type,
-                                                   "doc_type_confidence": confidence})
+        extraction = extraction.model_copy(
+            update={"doc_type": doc_type, "doc_type_confidence": confidence}
+        )
     extract_seconds = time.perf_counter() - started
     cascade_seconds = 0.0
     if chosen is not None:
@@ -70,11 +83,13 @@ def read_document(source: Source, filename: str, settings: Settings, *, force_oc
     if chosen is not None:
         engine.setdefault("extractor", chosen.name)
         engine[chosen.name] = str(getattr(chosen, "version", "1"))
-    stats = {**extraction.stats,
-             "ocr_seconds": round(sum(p.ocr_seconds for p in pages), 4),
-             "extract_seconds": round(extract_seconds, 4),
-             "cascade_seconds": round(cascade_seconds, 4),
-             "pages": float(len(pages))}
+    stats = {
+        **extraction.stats,
+        "ocr_seconds": round(sum(p.ocr_seconds for p in pages), 4),
+        "extract_seconds": round(extract_seconds, 4),
+        "cascade_seconds": round(cascade_seconds, 4),
+        "pages": float(len(pages)),
+    }
     if doc_type == DocType.UNKNOWN:
         stats["unknown_doc_type"] = 1.0
     return pages, extraction.model_copy(update={"engine": engine, "stats": stats})

@@ -41,14 +41,29 @@ ENGINE = "cms1500-template/1"
 MAX_LINES = 6
 DATE_PARTS = ("mm_from", "dd_from", "yy_from", "mm_end", "dd_end", "yy_end")
 MODIFIER_SUFFIXES = ("", "a", "b", "c")
-TITLE_WORDS = ("HEALTH INSURANCE CLAIM FORM", "NUCC", "CMS-1500", "INSURED'S I.D.", "PATIENT'S NAME",
-               "FEDERAL TAX I.D.", "BILLING PROVIDER")
+TITLE_WORDS = (
+    "HEALTH INSURANCE CLAIM FORM",
+    "NUCC",
+    "CMS-1500",
+    "INSURED'S I.D.",
+    "PATIENT'S NAME",
+    "FEDERAL TAX I.D.",
+    "BILLING PROVIDER",
+)
 
 
 def _line_cells(i: int) -> dict[str, str]:
     cells = {f"date_{p}": f"sv{i}_{p}" for p in DATE_PARTS}
-    cells.update({"place": f"place{i}", "cpt": f"cpt{i}", "pointers": f"diag{i}", "charges": f"ch{i}",
-                  "units": f"day{i}", "npi": f"local{i}"})
+    cells.update(
+        {
+            "place": f"place{i}",
+            "cpt": f"cpt{i}",
+            "pointers": f"diag{i}",
+            "charges": f"ch{i}",
+            "units": f"day{i}",
+            "npi": f"local{i}",
+        }
+    )
     for n, suffix in enumerate(MODIFIER_SUFFIXES):
         cells[f"mod{n}"] = f"mod{i}{suffix}"
     return cells
@@ -56,17 +71,28 @@ def _line_cells(i: int) -> dict[str, str]:
 
 # Which boxes are read, batched by the kind of characters they hold (one OCR call per kind).
 TEXT_GROUPS = [["insurance_name"], ["pt_name"], ["doc_name"], ["doc_street"], ["doc_location"]]
-CODE_GROUPS = ([["insurance_id", "pt_account"]]
-               + [[f"diagnosis{k}" for k in range(r, r + 4)] for r in (1, 5, 9)]
-               + [[f"cpt{i}", f"mod{i}", f"mod{i}a", f"mod{i}b", f"mod{i}c", f"diag{i}"]
-                  for i in range(1, MAX_LINES + 1)])
-DIGIT_GROUPS = ([["birth_mm", "birth_dd", "birth_yy"], ["tax_id", "t_charge", "amt_paid"],
-                 ["pin", "pt_date", "physician_date"]]
-                + [[f"sv{i}_{p}" for p in DATE_PARTS] + [f"place{i}", f"ch{i}", f"day{i}", f"local{i}"]
-                   for i in range(1, MAX_LINES + 1)])
-KIND_OF = {name: kind for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS),
-                                           ("digits", DIGIT_GROUPS))
-           for group in groups for name in group}
+CODE_GROUPS = (
+    [["insurance_id", "pt_account"]]
+    + [[f"diagnosis{k}" for k in range(r, r + 4)] for r in (1, 5, 9)]
+    + [
+        [f"cpt{i}", f"mod{i}", f"mod{i}a", f"mod{i}b", f"mod{i}c", f"diag{i}"]
+        for i in range(1, MAX_LINES + 1)
+    ]
+)
+DIGIT_GROUPS = [
+    ["birth_mm", "birth_dd", "birth_yy"],
+    ["tax_id", "t_charge", "amt_paid"],
+    ["pin", "pt_date", "physician_date"],
+] + [
+    [f"sv{i}_{p}" for p in DATE_PARTS] + [f"place{i}", f"ch{i}", f"day{i}", f"local{i}"]
+    for i in range(1, MAX_LINES + 1)
+]
+KIND_OF = {
+    name: kind
+    for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS), ("digits", DIGIT_GROUPS))
+    for group in groups
+    for name in group
+}
 
 
 @dataclass
@@ -99,7 +125,7 @@ class Cells:
 
 def acroform_values(source: Source) -> dict[str, str] | None:
     """Filled AcroForm values of a CMS-1500 PDF, or None when it has none."""
-    head = source[:1024] if isinstance(source, bytes) else Path(source).open("rb").read(1024)
+    head = source[:1024] if isinstance(source, bytes) else Path(source).read_bytes()[:1024]
     if b"%PDF" not in head:
         return None
     try:
@@ -109,7 +135,7 @@ def acroform_values(source: Source) -> dict[str, str] | None:
 
         reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else str(source))
         fields = reader.get_fields() or {}
-    except Exception:  # noqa: BLE001 - any unreadable form simply has no usable fields
+    except Exception:
         return None
     layout = load_layout()
     values = {}
@@ -121,8 +147,10 @@ def acroform_values(source: Source) -> dict[str, str] | None:
 
 
 def _cells_from_values(values: dict[str, str], layout: FormLayout) -> Cells:
-    cells = {name: CellText(values.get(name, ""), 1.0, rect, has_ink=bool(values.get(name)))
-             for name, rect in layout.widgets.items()}
+    cells = {
+        name: CellText(values.get(name, ""), 1.0, rect, has_ink=bool(values.get(name)))
+        for name, rect in layout.widgets.items()
+    }
     return Cells(cells, "acroform", 1.0, 0, to_page=lambda r: r)
 
 
@@ -147,14 +175,23 @@ def _cells_from_text_layer(page: Page, layout: FormLayout) -> Cells | None:
     cells = {}
     for name, rect in layout.widgets.items():
         words = sorted(hits.get(name, []))
-        cells[name] = CellText(" ".join(t for _, t in words), 1.0 if words else 1.0, rect,
-                               has_ink=bool(words))
-    return Cells(cells, "text-layer", 1.0, page.index,
-                 to_page=lambda r: (r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy))
+        cells[name] = CellText(" ".join(t for _, t in words), 1.0, rect, has_ink=bool(words))
+    return Cells(
+        cells,
+        "text-layer",
+        1.0,
+        page.index,
+        to_page=lambda r: (r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy),
+    )
 
 
-def _cells_from_image(source: Source, page: Page | None, layout: FormLayout, settings: Settings,
-                      stats: dict[str, float]) -> tuple[Cells, PreparedPage, Rectified]:
+def _cells_from_image(
+    source: Source,
+    page: Page | None,
+    layout: FormLayout,
+    settings: Settings,
+    stats: dict[str, float],
+) -> tuple[Cells, PreparedPage, Rectified]:
     index = page.index if page is not None else 0
     started = time.perf_counter()
     rgb = load_rgb(source, index, max_pixels=settings.max_image_pixels, pdf_dpi=settings.ocr_dpi)
@@ -168,15 +205,20 @@ def _cells_from_image(source: Source, page: Page | None, layout: FormLayout, set
         values.update(read_groups(prepared, boxed, kind))
     # Lone digits (24G units) fool Tesseract's word mode ("1" read as "4"); read them again as a
     # single word and keep that reading, flagging any disagreement.
-    units = [(f"day{i}", layout.widgets[f"day{i}"]) for i in range(1, MAX_LINES + 1)
-             if values.get(f"day{i}") is not None and values[f"day{i}"].has_ink]
+    units = [
+        (f"day{i}", layout.widgets[f"day{i}"])
+        for i in range(1, MAX_LINES + 1)
+        if values.get(f"day{i}") is not None and values[f"day{i}"].has_ink
+    ]
     for name, box in units:
         first, other = values[name], read_single(prepared, name, box, "digits", psm=8)
         if True:
             if not other.text:
                 continue
             if fmt.compact(other.text) != fmt.compact(first.text):
-                values[name] = CellText(other.text, min(0.6, other.conf), other.box, True, other.words)
+                values[name] = CellText(
+                    other.text, min(0.6, other.conf), other.box, True, other.words
+                )
             else:
                 values[name].conf = max(first.conf, other.conf)
     stats["ocr_seconds"] = time.perf_counter() - started
@@ -229,8 +271,9 @@ def _person_name(text: str) -> str:
 class _Reader:
     """Turns box readings into typed, checked values; re-reads failures within the budget."""
 
-    def __init__(self, cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
-                 budget: float) -> None:
+    def __init__(
+        self, cells: Cells, layout: FormLayout, prepared: PreparedPage | None, budget: float
+    ) -> None:
         self.cells = cells
         self.layout = layout
         self.prepared = prepared
@@ -277,8 +320,9 @@ def _scale(conf: float, quality: float) -> float:
     return max(0.0, min(1.0, conf)) * quality
 
 
-def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
-              budget: float) -> tuple[dict[str, Value], _Reader]:
+def interpret(
+    cells: Cells, layout: FormLayout, prepared: PreparedPage | None, budget: float
+) -> tuple[dict[str, Value], _Reader]:
     r = _Reader(cells, layout, prepared, budget)
     q = cells.quality
     digital = cells.method != "form-ocr"
@@ -302,16 +346,23 @@ def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
     text, conf, ok = r.cell("pt_name", lambda t: bool(NAME_RE.match(_person_name(t))))
     if text:
         out["patient_name"] = Value(_person_name(text), text, soft(conf, ok, 0.97), ["pt_name"])
-    text, conf, ok = r.cell("insurance_id", lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t))))
+    text, conf, ok = r.cell(
+        "insurance_id", lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t)))
+    )
     if text:
-        out["insured_id"] = Value(fmt.compact(text).upper(), text, soft(conf, ok, 0.97), ["insurance_id"])
+        out["insured_id"] = Value(
+            fmt.compact(text).upper(), text, soft(conf, ok, 0.97), ["insurance_id"]
+        )
     text, conf, ok = r.cell("insurance_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
     if text:
         out["payer_name"] = Value(_norm_text(text), text, soft(conf, ok, 0.97), ["insurance_name"])
-    text, conf, ok = r.cell("pt_account", lambda t: bool(re.fullmatch(r"[A-Z0-9][A-Z0-9-]{2,19}", fmt.compact(t))))
+    text, conf, ok = r.cell(
+        "pt_account", lambda t: bool(re.fullmatch(r"[A-Z0-9][A-Z0-9-]{2,19}", fmt.compact(t)))
+    )
     if text:
-        out["patient_account_number"] = Value(fmt.compact(text).upper(), text, soft(conf, ok, 0.97),
-                                              ["pt_account"])
+        out["patient_account_number"] = Value(
+            fmt.compact(text).upper(), text, soft(conf, ok, 0.97), ["pt_account"]
+        )
 
     def tax_ok(t: str) -> bool:
         c = fmt.compact(t)
@@ -322,34 +373,57 @@ def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
         out["federal_tax_id"] = Value(fmt.compact(text), text, soft(conf, ok, 0.98), ["tax_id"])
 
     # --- box 3: birth date
-    mm, c1, ok1 = r.cell("birth_mm", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 12)
-    dd, c2, ok2 = r.cell("birth_dd", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31)
+    mm, c1, ok1 = r.cell(
+        "birth_mm", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 12
+    )
+    dd, c2, ok2 = r.cell(
+        "birth_dd", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31
+    )
     yy, c3, ok3 = r.cell("birth_yy", lambda t: len(fmt.digits_only(t)) in (2, 4))
     if mm or dd or yy:
-        born, certain = fmt.make_date(fmt.digits_only(mm), fmt.digits_only(dd), fmt.digits_only(yy),
-                                      pivot_year=pivot, birth=True)
+        born, certain = fmt.make_date(
+            fmt.digits_only(mm),
+            fmt.digits_only(dd),
+            fmt.digits_only(yy),
+            pivot_year=pivot,
+            birth=True,
+        )
         if born is not None:
             conf = soft(min(c1, c2, c3), ok1 and ok2 and ok3, 0.98)
-            out["patient_birth_date"] = Value(born, f"{mm} {dd} {yy}", conf if certain else min(conf, 0.5),
-                                              ["birth_mm", "birth_dd", "birth_yy"])
+            out["patient_birth_date"] = Value(
+                born,
+                f"{mm} {dd} {yy}",
+                conf if certain else min(conf, 0.5),
+                ["birth_mm", "birth_dd", "birth_yy"],
+            )
 
     # --- box 33: billing provider
     text, conf, ok = r.cell("doc_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
     if text:
         out["vendor_name"] = Value(_norm_text(text), text, soft(conf, ok, 0.97), ["doc_name"])
     street, c1, ok1 = r.cell("doc_street", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
-    location, c2, ok2 = r.cell("doc_location", lambda t: fmt.split_location(_norm_text(t)) is not None)
+    location, c2, ok2 = r.cell(
+        "doc_location", lambda t: fmt.split_location(_norm_text(t)) is not None
+    )
     if street or location:
         parts = fmt.split_location(_norm_text(location))
         loc = f"{parts[0]}, {parts[1]} {parts[2]}" if parts else _norm_text(location)
         addr = ", ".join(p for p in (_norm_text(street), loc) if p)
-        out["address"] = Value(addr, f"{street} | {location}", soft(min(c1, c2), ok1 and ok2, 0.97),
-                               ["doc_street", "doc_location"])
+        out["address"] = Value(
+            addr,
+            f"{street} | {location}",
+            soft(min(c1, c2), ok1 and ok2, 0.97),
+            ["doc_street", "doc_location"],
+        )
     text, conf, ok = r.cell("pin", lambda t: fmt.npi_valid(fmt.digits_only(t)))
     if text:
         npi = fmt.digits_only(text)
-        out["billing_provider_npi"] = Value(npi, text, (0.995 if digital else min(0.99, 0.5 + conf)) if ok
-                                            else min(0.3, conf), ["pin"])
+        out["billing_provider_npi"] = Value(
+            npi,
+            text,
+            (0.995 if digital else min(0.99, 0.5 + conf)) if ok else min(0.3, conf),
+            ["pin"],
+        )
 
     # --- box 21: diagnoses
     codes, confs, all_ok, boxes = [], [], True, []
@@ -366,14 +440,18 @@ def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
         all_ok &= ok
         boxes.append(name)
     if codes:
-        out["diagnosis_codes"] = Value(codes, " ".join(codes), soft(min(confs), all_ok, 0.97), boxes)
+        out["diagnosis_codes"] = Value(
+            codes, " ".join(codes), soft(min(confs), all_ok, 0.97), boxes
+        )
 
     # --- box 24: service lines
     lines, line_confs, lines_ok, line_boxes = [], [], True, []
     n_pointers = len(codes)
     for i in range(1, MAX_LINES + 1):
         names = _line_cells(i)
-        if not any(cells.has_ink(n) for n in (names["cpt"], names["charges"], names["date_mm_from"])):
+        if not any(
+            cells.has_ink(n) for n in (names["cpt"], names["charges"], names["date_mm_from"])
+        ):
             continue
         line_boxes.extend(names.values())
         parts = {}
@@ -381,13 +459,19 @@ def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
         ok_all = True
         for key in DATE_PARTS:
             lim = 12 if key.startswith("mm") else 31 if key.startswith("dd") else 99
-            t, c, ok = r.cell(names[f"date_{key}"],
-                              lambda t, lim=lim: fmt.two_digits(t) is not None
-                              and (lim == 99 or 1 <= int(fmt.digits_only(t)) <= lim))
+            t, c, ok = r.cell(
+                names[f"date_{key}"],
+                lambda t, lim=lim: (
+                    fmt.two_digits(t) is not None
+                    and (lim == 99 or 1 <= int(fmt.digits_only(t)) <= lim)
+                ),
+            )
             parts[key] = fmt.digits_only(t)
             part_conf.append(c)
             ok_all &= ok
-        d_from, _ = fmt.make_date(parts["mm_from"], parts["dd_from"], parts["yy_from"], pivot_year=pivot)
+        d_from, _ = fmt.make_date(
+            parts["mm_from"], parts["dd_from"], parts["yy_from"], pivot_year=pivot
+        )
         d_to, _ = fmt.make_date(parts["mm_end"], parts["dd_end"], parts["yy_end"], pivot_year=pivot)
         ok_all &= d_from is not None and d_to is not None
         cpt, c, ok = r.cell(names["cpt"], lambda t: bool(fmt.CPT_RE.match(fmt.repair_procedure(t))))
@@ -396,41 +480,54 @@ def interpret(cells: Cells, layout: FormLayout, prepared: PreparedPage | None,
         modifiers = []
         for n in range(4):
             if cells.has_ink(names[f"mod{n}"]):
-                t, c, ok = r.cell(names[f"mod{n}"], lambda t: bool(fmt.MODIFIER_RE.match(fmt.compact(t).upper())))
+                t, c, ok = r.cell(
+                    names[f"mod{n}"], lambda t: bool(fmt.MODIFIER_RE.match(fmt.compact(t).upper()))
+                )
                 if t:
                     modifiers.append(fmt.compact(t).upper())
                 part_conf.append(c)
                 ok_all &= ok
-        t_units, c, ok = r.cell(names["units"], lambda t: bool(re.fullmatch(r"\d{1,4}(\.\d)?", fmt.compact(t))))
+        t_units, c, ok = r.cell(
+            names["units"], lambda t: bool(re.fullmatch(r"\d{1,4}(\.\d)?", fmt.compact(t)))
+        )
         part_conf.append(c)
         ok_all &= ok
         t_charge, c, ok = r.cell(names["charges"], lambda t: fmt.parse_money(t) is not None)
         charge = fmt.parse_money(t_charge)
         part_conf.append(c)
         ok_all &= ok
-        t_npi, c_npi, ok_npi = r.cell(names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)))
-        t_ptr, c_ptr, ok_ptr = r.cell(names["pointers"], lambda t: bool(fmt.POINTER_RE.match(fmt.compact(t).upper())))
-        t_pos, c_pos, ok_pos = r.cell(names["place"], lambda t: fmt.two_digits(t) is not None)
+        t_npi, _c_npi, _ok_npi = r.cell(names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)))
+        t_ptr, _c_ptr, _ok_ptr = r.cell(
+            names["pointers"], lambda t: bool(fmt.POINTER_RE.match(fmt.compact(t).upper()))
+        )
+        t_pos, _c_pos, _ok_pos = r.cell(names["place"], lambda t: fmt.two_digits(t) is not None)
         pointers = fmt.compact(t_ptr).upper()
         if n_pointers and any(ord(ch) - 65 >= n_pointers for ch in pointers if ch.isalpha()):
-            ok_ptr = False
-        lines.append({
-            "date_from": d_from, "date_to": d_to,
-            "procedure_code": fmt.repair_procedure(cpt),
-            "modifiers": modifiers,
-            "units": fmt.compact(t_units),
-            "charges": charge,
-            "rendering_npi": fmt.digits_only(t_npi) or None,
-            "pointers": pointers or None,
-            "place_of_service": fmt.digits_only(t_pos) or None,
-        })
+            pass
+        lines.append(
+            {
+                "date_from": d_from,
+                "date_to": d_to,
+                "procedure_code": fmt.repair_procedure(cpt),
+                "modifiers": modifiers,
+                "units": fmt.compact(t_units),
+                "charges": charge,
+                "rendering_npi": fmt.digits_only(t_npi) or None,
+                "pointers": pointers or None,
+                "place_of_service": fmt.digits_only(t_pos) or None,
+            }
+        )
         line_confs.append(min(part_conf))
         lines_ok &= ok_all
-    total_text, total_conf, total_ok = r.cell("t_charge", lambda t: fmt.parse_money(t) is not None)
+    total_text, total_conf, _total_ok = r.cell("t_charge", lambda t: fmt.parse_money(t) is not None)
     total = fmt.parse_money(total_text)
     line_sum = sum((ln["charges"] for ln in lines if ln["charges"] is not None), Decimal("0"))
-    sums_agree = (total is not None and bool(lines) and all(ln["charges"] is not None for ln in lines)
-                  and line_sum == total)
+    sums_agree = (
+        total is not None
+        and bool(lines)
+        and all(ln["charges"] is not None for ln in lines)
+        and line_sum == total
+    )
     if total is not None:
         conf = 0.995 if sums_agree else (0.97 if digital else min(0.85, _scale(total_conf, q)))
         out["total_amount"] = Value(total, total_text, conf, ["t_charge"])
@@ -489,8 +586,9 @@ class ClaimExtractor:
         elif pages and pages[0].origin == Origin.TEXT_LAYER:
             cells = _cells_from_text_layer(pages[0], layout)
         if cells is None:
-            cells, prepared, _ = _cells_from_image(source, pages[0] if pages else None, layout,
-                                                   settings, stats)
+            cells, prepared, _ = _cells_from_image(
+                source, pages[0] if pages else None, layout, settings, stats
+            )
         found, reader = interpret(cells, layout, prepared, settings.cpu_budget_seconds)
         fields: dict[str, Field] = {}
         for name, v in found.items():
@@ -498,17 +596,41 @@ class ClaimExtractor:
             rects = [layout.widgets[b] for b in v.boxes if b in layout.widgets]
             if rects and cells.to_page is not None:
                 mapped = [cells.to_page(rc) for rc in rects]
-                box = (min(m[0] for m in mapped), min(m[1] for m in mapped),
-                       max(m[2] for m in mapped), max(m[3] for m in mapped))
-            fields[name] = Field(name=name, value=v.value, raw=v.raw or None,
-                                 confidence=round(max(0.0, min(1.0, v.conf)), 4),
-                                 page=cells.page, box=box, method=cells.method)
-        fields["currency"] = Field(name="currency", value="USD", raw="$ CHARGES", confidence=0.99,
-                                   page=cells.page, method="form")
+                box = (
+                    min(m[0] for m in mapped),
+                    min(m[1] for m in mapped),
+                    max(m[2] for m in mapped),
+                    max(m[3] for m in mapped),
+                )
+            fields[name] = Field(
+                name=name,
+                value=v.value,
+                raw=v.raw or None,
+                confidence=round(max(0.0, min(1.0, v.conf)), 4),
+                page=cells.page,
+                box=box,
+                method=cells.method,
+            )
+        fields["currency"] = Field(
+            name="currency",
+            value="USD",
+            raw="$ CHARGES",
+            confidence=0.99,
+            page=cells.page,
+            method="form",
+        )
         stats["cascade_seconds"] = reader.cascade_seconds
         stats["cascade_rereads"] = float(reader.rereads)
         stats["extract_seconds"] = time.perf_counter() - started
-        return Extraction(doc_type=DocType.CLAIM, doc_type_confidence=1.0, fields=fields,
-                          engine={"extractor": self.name, "claim": ENGINE, "method": cells.method,
-                                  "tesseract": tesseract_version()},
-                          stats=stats)
+        return Extraction(
+            doc_type=DocType.CLAIM,
+            doc_type_confidence=1.0,
+            fields=fields,
+            engine={
+                "extractor": self.name,
+                "claim": ENGINE,
+                "method": cells.method,
+                "tesseract": tesseract_version(),
+            },
+            stats=stats,
+        )

@@ -10,6 +10,7 @@ every box is read at the position the blank form gives it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,11 @@ class Rectified:
     source_size: tuple[int, int]
 
 
-def load_rgb(source: bytes | Path, page_index: int, *, max_pixels: int, pdf_dpi: int = 300) -> np.ndarray:
+def load_rgb(
+    source: bytes | Path, page_index: int, *, max_pixels: int, pdf_dpi: int = 300
+) -> np.ndarray:
     """The page in colour (pages.py keeps only grayscale, which loses the red form print)."""
-    head = source[:8] if isinstance(source, bytes) else Path(source).open("rb").read(8)
+    head = source[:8] if isinstance(source, bytes) else Path(source).read_bytes()[:8]
     if b"%PDF" in head:
         from extractors.pages import PDFIUM_LOCK, open_pdf
 
@@ -73,7 +76,9 @@ def load_rgb(source: bytes | Path, page_index: int, *, max_pixels: int, pdf_dpi:
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index == page_index:
                     if frame.size[0] * frame.size[1] > max_pixels:
-                        raise TooLargeError(f"image page is too large: {frame.size[0]}x{frame.size[1]}")
+                        raise TooLargeError(
+                            f"image page is too large: {frame.size[0]}x{frame.size[1]}"
+                        )
                     return np.asarray(frame.convert("RGB")).copy()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise CorruptDocumentError(f"image is damaged or not a valid image ({exc})") from exc
@@ -105,16 +110,18 @@ def rule_maps(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     h, w = ink.shape
     kh = max(15, w // 28)
     kv = max(15, h // 40)
-    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kh, 1)))
+    horiz = cv2.morphologyEx(
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (kh, 1))
+    )
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv)))
     # Fax streaks and page edges run the whole height: they are not form rules.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(vert, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(vert, connectivity=8)
     tall = np.nonzero(stats[:, cv2.CC_STAT_HEIGHT] > 0.9 * h)[0]
     tall = tall[tall > 0]
     if len(tall):
         vert[np.isin(labels, tall)] = 0
     # Thick blobs (redaction bars, shadows) are not rules either.
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(horiz, connectivity=8)
     thick = np.nonzero(stats[:, cv2.CC_STAT_HEIGHT] > max(6, h // 150))[0]
     thick = thick[thick > 0]
     if len(thick):
@@ -136,7 +143,7 @@ def estimate_angle(ink: np.ndarray, limit: float = 7.0) -> float:
     def sharpness(angle: float) -> float:
         rotated, _ = _rotate(small, angle)
         profile = rotated.astype(np.float32).sum(axis=1)
-        return float((profile ** 2).sum())
+        return float((profile**2).sum())
 
     best = max(np.arange(-limit, limit + 0.01, 0.5), key=sharpness)
     fine = np.arange(best - 0.5, best + 0.51, 0.1)
@@ -148,79 +155,110 @@ def template_rules(layout: FormLayout, scale: float, size: tuple[int, int]) -> n
     w, h = size
     canvas = np.zeros((h, w), np.uint8)
     for x0, y0, x1, y1 in (*layout.h_lines, *layout.v_lines):
-        cv2.rectangle(canvas, (round(x0 * scale), round(y0 * scale)),
-                      (round(x1 * scale) - 1, round(y1 * scale) - 1), 255, -1)
+        cv2.rectangle(
+            canvas,
+            (round(x0 * scale), round(y0 * scale)),
+            (round(x1 * scale) - 1, round(y1 * scale) - 1),
+            255,
+            -1,
+        )
     return canvas
 
 
-def _profile_fit(observed: np.ndarray, template_spans: list[tuple[float, float, float]],
-                 base_scale: float) -> tuple[float, float]:
-    """Scale and offset (pixels per point, pixels) that best overlay a 1-D rule profile."""
+def _profile_fit(
+    observed: np.ndarray,
+    template_spans: list[tuple[float, float, float]],
+    scales: np.ndarray,
+    keep: int = 1,
+) -> list[tuple[float, float, float]]:
+    """The best (correlation, scale, offset) overlays of a 1-D rule profile, best first."""
     n = len(observed)
     obs = cv2.GaussianBlur(observed.astype(np.float32).reshape(-1, 1), (1, 0), 3).ravel()
     obs = (obs - obs.mean()) / (obs.std() + 1e-6)
-    best = (-np.inf, base_scale, 0.0)
-    for scale in base_scale * np.arange(0.86, 1.1401, 0.005):
+    found: list[tuple[float, float, float]] = []
+    for scale in scales:
         tmpl = np.zeros(n, np.float32)
         for pos0, pos1, weight in template_spans:
             a, b = int(pos0 * scale), int(np.ceil(pos1 * scale))
             if 0 <= a < n:
-                tmpl[a:min(n, b + 1)] += weight
+                tmpl[a : min(n, b + 1)] += weight
         tmpl = cv2.GaussianBlur(tmpl.reshape(-1, 1), (1, 0), 3).ravel()
         tmpl = (tmpl - tmpl.mean()) / (tmpl.std() + 1e-6)
         corr = np.fft.irfft(np.fft.rfft(obs, 2 * n) * np.conj(np.fft.rfft(tmpl, 2 * n)), 2 * n)
-        shift = int(np.argmax(corr))
-        value = float(corr[shift]) / n
-        offset = shift if shift < n else shift - 2 * n
-        if abs(offset) < n * 0.25 and value > best[0]:
-            best = (value, float(scale), float(offset))
-    return best[1], best[2]
+        offsets = np.where(np.arange(2 * n) < n, np.arange(2 * n), np.arange(2 * n) - 2 * n)
+        corr[np.abs(offsets) >= n * 0.25] = -np.inf
+        for shift in np.argsort(corr)[::-1][: keep * 3]:
+            found.append((float(corr[shift]) / n, float(scale), float(offsets[shift])))
+    found.sort(reverse=True)
+    best: list[tuple[float, float, float]] = []
+    for cand in found:  # distinct peaks only
+        if all(abs(cand[2] - b[2]) > 8 or abs(cand[1] - b[1]) > 0.02 * b[1] for b in best):
+            best.append(cand)
+        if len(best) == keep:
+            break
+    return best
 
 
-def _ecc(template: np.ndarray, observed: np.ndarray, warp: np.ndarray, blur: float,
-         iterations: int = 60) -> tuple[np.ndarray, float]:
+def _ecc(
+    template: np.ndarray, observed: np.ndarray, warp: np.ndarray, blur: float, iterations: int = 60
+) -> tuple[np.ndarray, float]:
     t = cv2.GaussianBlur(template.astype(np.float32), (0, 0), blur)
     o = cv2.GaussianBlur(observed.astype(np.float32), (0, 0), blur)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-5)
-    score, warp = cv2.findTransformECC(t, o, warp.astype(np.float32), cv2.MOTION_HOMOGRAPHY,
-                                       criteria, None, 5)
+    score, warp = cv2.findTransformECC(
+        t, o, warp.astype(np.float32), cv2.MOTION_HOMOGRAPHY, criteria, None, 5
+    )
     return warp.astype(np.float64), float(score)
 
 
 def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
     """The homography from template points to ``rgb`` pixels."""
-    height, width = rgb.shape[:2]
+    _height, width = rgb.shape[:2]
     f = WORK_WIDTH / width
     small = cv2.resize(rgb.min(axis=2), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     ink = ink_map(small)
     angle = estimate_angle(ink)
     rotated, rot = _rotate(ink, angle)
     horiz, vert = rule_maps(rotated)
-    h, w = rotated.shape
+    _h, w = rotated.shape
 
     base = w / layout.page_size[0]
     h_spans = [(y0, y1, x1 - x0) for x0, y0, x1, y1 in layout.h_lines]
     v_spans = [(x0, x1, y1 - y0) for x0, y0, x1, y1 in layout.v_lines]
-    sy, ty = _profile_fit(horiz.sum(axis=1), h_spans, base)
-    sx, tx = _profile_fit(vert.sum(axis=0), v_spans, base)
+    _, sy, ty = _profile_fit(horiz.sum(axis=1), h_spans, base * np.arange(0.86, 1.1401, 0.005))[0]
+    # A page is scaled alike both ways, so the horizontal offset is tried at the vertical scale
+    # (a few peaks, since vertical rules repeat) and at its own best scale; ECC's correlation
+    # picks among the candidates.
+    x_candidates = _profile_fit(vert.sum(axis=0), v_spans, np.array([sy]), keep=3)
+    x_candidates += _profile_fit(vert.sum(axis=0), v_spans, base * np.arange(0.86, 1.1401, 0.005))
 
     # ECC works in template-raster pixels at the working scale ``base``.
     tsize = (round(layout.page_size[0] * base), round(layout.page_size[1] * base))
     template = template_rules(layout, base, tsize)
     observed = cv2.max(horiz, vert)
-    warp = np.array([[sx / base, 0, tx], [0, sy / base, ty], [0, 0, 1]], np.float64)
-    score, method = 0.0, "profile"
-    try:
-        half = np.diag([0.5, 0.5, 1.0])
-        small_warp = half @ warp @ np.linalg.inv(half)
-        t2 = cv2.resize(template, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        o2 = cv2.resize(observed, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        small_warp, _ = _ecc(t2, o2, small_warp, blur=2.0)
-        warp = np.linalg.inv(half) @ small_warp @ half
-        warp, score = _ecc(template, observed, warp, blur=1.5, iterations=40)
-        method = "ecc"
-    except cv2.error:
-        pass
+    half = np.diag([0.5, 0.5, 1.0])
+    t2 = cv2.resize(template, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    o2 = cv2.resize(observed, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    best: tuple[float, np.ndarray, str] = (
+        -1.0,
+        np.array([[sy / base, 0, 0], [0, sy / base, ty], [0, 0, 1]], np.float64),
+        "profile",
+    )
+    for _, sx, tx in x_candidates:
+        warp = np.array([[sx / base, 0, tx], [0, sy / base, ty], [0, 0, 1]], np.float64)
+        score, method = 0.0, "profile"
+        try:
+            small_warp, score = _ecc(t2, o2, half @ warp @ np.linalg.inv(half), blur=2.0)
+            warp = np.linalg.inv(half) @ small_warp @ half
+            method = "ecc"
+        except cv2.error:
+            pass
+        if score > best[0]:
+            best = (score, warp, method)
+    score, warp, method = best
+    if method == "ecc":
+        with contextlib.suppress(cv2.error):
+            warp, score = _ecc(template, observed, warp, blur=1.5, iterations=40)
     # template pt → template raster px → rotated work px → work px → source px
     to_raster = np.diag([base, base, 1.0])
     unrotate = np.linalg.inv(rot)
@@ -229,15 +267,22 @@ def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
     return Registration(homography=homography, score=max(0.0, score), angle=angle, method=method)
 
 
-def rectify(rgb: np.ndarray, registration: Registration, layout: FormLayout,
-            dpi: int = READ_DPI) -> np.ndarray:
+def rectify(
+    rgb: np.ndarray, registration: Registration, layout: FormLayout, dpi: int = READ_DPI
+) -> np.ndarray:
     """The page warped onto the template: pixel (u, v) is template point (u, v) / (dpi / 72)."""
     k = dpi / 72.0
     out_size = (round(layout.page_size[0] * k), round(layout.page_size[1] * k))
     to_points = np.diag([1 / k, 1 / k, 1.0])
     matrix = registration.homography @ to_points
-    return cv2.warpPerspective(rgb, matrix, out_size, flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+    return cv2.warpPerspective(
+        rgb,
+        matrix,
+        out_size,
+        flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )
 
 
 def repair_streaks(rgb: np.ndarray) -> np.ndarray:
@@ -270,7 +315,7 @@ def repair_streaks(rgb: np.ndarray) -> np.ndarray:
         a, b = max(0, x - 1), min(width - 1, end + 1)  # plus the soft edges
         left, right = max(0, a - 1), min(width - 1, b + 1)
         fill = np.maximum(rgb[:, left], rgb[:, right])
-        out[:, a:b + 1] = fill[:, None, :]
+        out[:, a : b + 1] = fill[:, None, :]
         x = end + 1
     return out
 
@@ -279,5 +324,10 @@ def align_page(rgb: np.ndarray, layout: FormLayout, dpi: int = READ_DPI) -> Rect
     rgb = repair_streaks(rgb)
     registration = register(rgb, layout)
     image = rectify(rgb, registration, layout, dpi)
-    return Rectified(image=image, scale=dpi / 72.0, registration=registration,
-                     colour=is_colour(rgb), source_size=(rgb.shape[1], rgb.shape[0]))
+    return Rectified(
+        image=image,
+        scale=dpi / 72.0,
+        registration=registration,
+        colour=is_colour(rgb),
+        source_size=(rgb.shape[1], rgb.shape[0]),
+    )

@@ -22,8 +22,21 @@ SSN_RE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 MONEY_RE = re.compile(r"^\d{1,7}\.\d{2}$")
 STATE_ZIP_RE = re.compile(r"^(?P<city>.+?),?\s+(?P<state>[A-Z]{2})\s+(?P<zip>\d{5}(-\d{4})?)$")
 
-_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "|": "1", "Z": "2",
-                           "S": "5", "B": "8", "G": "6", "T": "7"})
+_TO_DIGIT = str.maketrans(
+    {
+        "O": "0",
+        "Q": "0",
+        "D": "0",
+        "I": "1",
+        "L": "1",
+        "|": "1",
+        "Z": "2",
+        "S": "5",
+        "B": "8",
+        "G": "6",
+        "T": "7",
+    }
+)
 _TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"})
 
 
@@ -103,12 +116,18 @@ def two_digits(text: str) -> str | None:
     return d if len(d) == 2 else None
 
 
-def make_date(mm: str | None, dd: str | None, yy: str | None, *, pivot_year: int | None = None,
-              birth: bool = False) -> tuple[dt.date | None, bool]:
+def make_date(
+    mm: str | None,
+    dd: str | None,
+    yy: str | None,
+    *,
+    pivot_year: int | None = None,
+    birth: bool = False,
+) -> tuple[dt.date | None, bool]:
     """A date from the form's MM | DD | YY(YY) columns, and whether its century was certain.
 
-    Two-digit years take the century that puts the date nearest before ``pivot_year`` (service
-    dates: the same century as the claim; birth dates: the latest past year).
+    Two-digit service years take the century that puts the date nearest before ``pivot_year``;
+    two-digit birth years follow the 00-49 → 20YY convention, flagged uncertain when ambiguous.
     """
     if not (mm and dd and yy):
         return None, False
@@ -120,13 +139,14 @@ def make_date(mm: str | None, dd: str | None, yy: str | None, *, pivot_year: int
         ref = pivot_year or dt.date.today().year
         year = (ref // 100) * 100 + int(yy)
         if birth:
-            if year > ref:
-                year -= 100
-            # The century is a guess whenever the other one also gives a living person's age,
-            # or when the common "YY < 50 means 20YY" convention would read it differently.
-            other_plausible = 0 <= ref - (year - 100) <= 105 or 0 <= ref - (year + 100) <= 105
-            convention = 2000 + int(yy) if int(yy) < 50 else 1900 + int(yy)
-            certain = not other_plausible and convention == year
+            # The common two-digit-year convention (00-49 → 20YY, 50-99 → 19YY), as used by the
+            # claim generators we know of. The century stays uncertain (low confidence, so a
+            # person looks) whenever the other century also gives a living person's age or the
+            # convention puts the birth in the future — the date-in-future rule flags that too.
+            year = 2000 + int(yy) if int(yy) < 50 else 1900 + int(yy)
+            other = year - 100 if year >= 2000 else year + 100
+            other_plausible = 0 <= ref - other <= 105
+            certain = not other_plausible and year <= ref
         else:
             if year > ref + 50:
                 year -= 100
@@ -144,4 +164,4 @@ def split_location(text: str) -> tuple[str, str, str] | None:
     m = STATE_ZIP_RE.match(" ".join(text.split()))
     if not m:
         return None
-    return m.group("city").rstrip(","), m.group("state"), m.group("zip")
+    return m.group("city").rstrip(",. "), m.group("state"), m.group("zip")

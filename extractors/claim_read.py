@@ -69,26 +69,38 @@ def prepare(rect: Rectified) -> PreparedPage:
     return PreparedPage(ink=ink, gray=norm, scale=rect.scale)
 
 
-def _clean(crop: np.ndarray, inner: tuple[int, int, int, int], max_stroke: int, thin_px: float,
-           min_text_px: float) -> tuple[np.ndarray, float]:
+def _clean(
+    crop: np.ndarray,
+    inner: tuple[int, int, int, int],
+    max_stroke: int,
+    thin_px: float,
+    min_text_px: float,
+) -> tuple[np.ndarray, float]:
     """Drop rules, streaks and ink that belongs to neighbouring print; 255 = ink."""
-    h, w = crop.shape
-    long_h = cv2.morphologyEx(crop, cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (max(3 * max_stroke // 2, 40), 1)))
-    long_v = cv2.morphologyEx(crop, cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, max_stroke)))
+    _h, _w = crop.shape
+    long_h = cv2.morphologyEx(
+        crop,
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (max(3 * max_stroke // 2, 40), 1)),
+    )
+    long_v = cv2.morphologyEx(
+        crop, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max_stroke))
+    )
     clean = cv2.subtract(crop, cv2.max(long_h, long_v))
     clean = cv2.morphologyEx(clean, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(clean, connectivity=8)
     ix0, iy0, ix1, iy1 = inner
     keep = np.zeros(count, bool)
     thin = max(2, round(thin_px))
+    reach = round(1.3 * thin_px)
     for i in range(1, count):
         cx, cy = centroids[i]
-        x, y, cw, ch, area = stats[i]
+        _x, y, cw, ch, area = stats[i]
         if area < 6:
             continue
         if not (ix0 <= cx <= ix1 and iy0 <= cy <= iy1):
+            continue
+        if y < iy0 - reach or y + ch > iy1 + reach:  # a neighbouring box's print reaching in
             continue
         # dashed separators: hair-thin strokes that poke out of the box
         if cw <= thin and ch >= 3 * cw and (y < iy0 or y + ch > iy1):
@@ -96,15 +108,23 @@ def _clean(crop: np.ndarray, inner: tuple[int, int, int, int], max_stroke: int, 
         if ch <= thin and cw >= 3 * ch and (y < iy0 + thin or y + ch > iy1 - thin):
             continue
         keep[i] = True
-    heights = [stats[i, cv2.CC_STAT_HEIGHT] for i in np.nonzero(keep)[0]
-               if stats[i, cv2.CC_STAT_HEIGHT] >= min_text_px]
+    heights = [
+        stats[i, cv2.CC_STAT_HEIGHT]
+        for i in np.nonzero(keep)[0]
+        if stats[i, cv2.CC_STAT_HEIGHT] >= min_text_px
+    ]
     if not heights:
         return np.zeros_like(crop), 0.0
     return np.where(keep[labels], 255, 0).astype(np.uint8), float(np.percentile(heights, 75))
 
 
-def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (1.0, 3.0),
-             tolerance: tuple[float, float] = (-0.4, 1.2)) -> np.ndarray | None:
+def crop_box(
+    page: PreparedPage,
+    box: Rect,
+    *,
+    pad: tuple[float, float] = (1.0, 3.0),
+    tolerance: tuple[float, float] = (-0.4, 1.2),
+) -> np.ndarray | None:
     """The cleaned ink of one box, scaled for Tesseract (black on white), or None when empty."""
     k = page.scale
     x0, y0, x1, y1 = box
@@ -116,16 +136,21 @@ def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (1.0, 
     if crop.size == 0:
         return None
     tx, ty = tolerance
-    inner = (round((x0 - tx) * k) - X0, round((y0 - ty) * k) - Y0,
-             round((x1 + tx) * k) - X0, round((y1 + ty) * k) - Y0)
+    inner = (
+        round((x0 - tx) * k) - X0,
+        round((y0 - ty) * k) - Y0,
+        round((x1 + tx) * k) - X0,
+        round((y1 + ty) * k) - Y0,
+    )
     max_stroke = round((y1 - y0 + 0.5) * k)
     clean, cap = _clean(crop, inner, max_stroke, thin_px=0.6 * k, min_text_px=0.35 * (y1 - y0) * k)
+    gray = page.gray[Y0:Y1, X0:X1].copy()
     ys, xs = np.nonzero(clean)
     if len(ys) < 15:
         return None
     mask = cv2.dilate(clean, np.ones((3, 3), np.uint8))
-    gray = np.where(mask > 0, page.gray[Y0:Y1, X0:X1], 255).astype(np.uint8)
-    gray = gray[max(0, ys.min() - 3):ys.max() + 4, max(0, xs.min() - 3):xs.max() + 4]
+    gray = np.where(mask > 0, gray, 255).astype(np.uint8)
+    gray = gray[max(0, ys.min() - 3) : ys.max() + 4, max(0, xs.min() - 3) : xs.max() + 4]
     # Values are upper case and digits: their usual height is the capital height.
     factor = float(np.clip(TARGET_CAP_PX / max(1.0, cap), 0.6, 2.5))
     if abs(factor - 1) > 0.12:
@@ -133,8 +158,9 @@ def crop_box(page: PreparedPage, box: Rect, *, pad: tuple[float, float] = (1.0, 
     return gray
 
 
-def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: str,
-                *, psm: int = 11) -> dict[str, CellText]:
+def read_groups(
+    page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: str, *, psm: int = 11
+) -> dict[str, CellText]:
     """OCR boxes batched as a mosaic: one row per group, boxes left to right."""
     results: dict[str, CellText] = {}
     placed: list[tuple[str, tuple[int, int, int, int]]] = []
@@ -152,7 +178,9 @@ def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: 
     if not rows:
         return results
     width = max(sum(c.shape[1] for _, c in row) + GAP * (len(row) - 1) for row in rows) + 2 * MARGIN
-    height = sum(max(c.shape[0] for _, c in row) for row in rows) + GAP * (len(rows) - 1) + 2 * MARGIN
+    height = (
+        sum(max(c.shape[0] for _, c in row) for row in rows) + GAP * (len(rows) - 1) + 2 * MARGIN
+    )
     mosaic = np.full((height, width), 255, np.uint8)
     y = MARGIN
     for row in rows:
@@ -161,8 +189,10 @@ def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: 
         for name, crop in row:
             ch, cw = crop.shape
             top = y + (row_h - ch) // 2
-            mosaic[top:top + ch, x:x + cw] = crop
-            placed.append((name, (x - GAP // 2, y - GAP // 2, x + cw + GAP // 2, y + row_h + GAP // 2)))
+            mosaic[top : top + ch, x : x + cw] = crop
+            placed.append(
+                (name, (x - GAP // 2, y - GAP // 2, x + cw + GAP // 2, y + row_h + GAP // 2))
+            )
             x += cw + GAP
         y += row_h + GAP
     extra = "-c load_system_dawg=0 -c load_freq_dawg=0" if kind != "text" else ""
@@ -183,8 +213,9 @@ def read_groups(page: PreparedPage, groups: list[list[tuple[str, Rect]]], kind: 
         items = sorted(found[name])
         text = " ".join(t for _, t, _ in items)
         conf = min((c for _, _, c in items), default=0.0)
-        results[name] = CellText(text, conf, boxes[name], has_ink=True,
-                                 words=[(t, c) for _, t, c in items])
+        results[name] = CellText(
+            text, conf, boxes[name], has_ink=True, words=[(t, c) for _, t, c in items]
+        )
     return results
 
 

@@ -6,6 +6,7 @@ layout file (``cms1500_layout.json``) holds, in PDF points with the origin at th
 612 x 792 page:
 
 - ``widgets``: text-field rectangles by field name (``pt_name``, ``cpt1``, ``ch1``…);
+- ``inner_rules``: x of printed rules running through a box (the dollars | cents ticks);
 - ``lines``: the printed rules (horizontal and vertical segments) found on a 200 dpi rendering
   of the blank form; page registration aligns a scanned page to these.
 
@@ -36,6 +37,7 @@ class FormLayout:
     widgets: dict[str, Rect]
     h_lines: tuple[Rect, ...]
     v_lines: tuple[Rect, ...]
+    inner_rules: dict[str, tuple[float, ...]]
 
     def rect(self, name: str) -> Rect:
         return self.widgets[name]
@@ -49,6 +51,7 @@ def load_layout(path: Path = LAYOUT_PATH) -> FormLayout:
         widgets={k: (v[0], v[1], v[2], v[3]) for k, v in data["widgets"].items()},
         h_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["h"]),
         v_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["v"]),
+        inner_rules={k: tuple(v) for k, v in data.get("inner_rules", {}).items()},
     )
 
 
@@ -73,35 +76,74 @@ def _widget_rects(form_pdf: Path) -> dict[str, list[float]]:
     return rects
 
 
-def _rule_segments(form_pdf: Path, dpi: int = 200) -> dict[str, list[list[float]]]:
+def _render_ink(form_pdf: Path, dpi: int) -> np.ndarray:
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(form_pdf))
     try:
-        rgb = pdf[0].render(scale=dpi / 72).to_numpy()[..., :3]
+        pdf.init_forms()
+        rgb = pdf[0].render(scale=dpi / 72, may_draw_forms=True).to_numpy()[..., :3]
     finally:
         pdf.close()
-    ink = (rgb.min(axis=2) < 170).astype(np.uint8) * 255
+    return (rgb.min(axis=2) < 200).astype(np.uint8) * 255
+
+
+def _inner_rules(
+    ink: np.ndarray, widgets: dict[str, list[float]], dpi: int = 200
+) -> dict[str, list[float]]:
+    """Printed rules running through the inside of a box (the dollars | cents tick of 24F, 28, 29).
+
+    Digits written across such a rule lose the pixels under it; the reader bridges them.
+    """
+    k = dpi / 72
+    found: dict[str, list[float]] = {}
+    for name, (x0, y0, x1, y1) in widgets.items():
+        band = ink[round(y0 * k) : round(y1 * k), round((x0 + 2) * k) : round((x1 - 2) * k)]
+        if band.size == 0:
+            continue
+        columns = np.nonzero((band > 0).mean(axis=0) > 0.3)[0]
+        xs: list[float] = []
+        for col in columns:
+            x = round(x0 + 2 + col / k, 1)
+            if not xs or x - xs[-1] > 1.5:
+                xs.append(x)
+        if xs:
+            found[name] = xs
+    return found
+
+
+def _rule_segments(ink: np.ndarray, dpi: int = 200) -> dict[str, list[list[float]]]:
     scale = 72.0 / dpi
     out: dict[str, list[list[float]]] = {}
     for kind, kernel in (("h", (31, 1)), ("v", (1, 31))):
-        mask = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        mask = cv2.morphologyEx(
+            ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        )
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         segs = []
         for x, y, w, h, _area in stats[1:count]:
-            segs.append([round(x * scale, 2), round(y * scale, 2),
-                         round((x + w) * scale, 2), round((y + h) * scale, 2)])
+            segs.append(
+                [
+                    round(x * scale, 2),
+                    round(y * scale, 2),
+                    round((x + w) * scale, 2),
+                    round((y + h) * scale, 2),
+                ]
+            )
         out[kind] = sorted(segs, key=lambda r: (r[1], r[0]))
     return out
 
 
 def build_layout(form_pdf: Path) -> dict[str, object]:
+    widgets = _widget_rects(form_pdf)
+    ink = _render_ink(form_pdf, 200)
     return {
         "source": "CMS-1500 (02/12) blank fillable form (shared/forms/cms1500.pdf)",
         "units": "PDF points, origin top-left",
         "page_size": list(PAGE_SIZE),
-        "widgets": _widget_rects(form_pdf),
-        "lines": _rule_segments(form_pdf),
+        "widgets": widgets,
+        "inner_rules": _inner_rules(ink, widgets),
+        "lines": _rule_segments(ink),
     }
 
 

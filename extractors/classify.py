@@ -13,24 +13,59 @@ from core.models import DocType, Page
 from extractors.parsers import fold
 
 CLAIM_CUES = [
-    (r"health insurance claim form", 4.0), (r"\b1500\b", 1.0), (r"\bnucc\b", 1.5),
-    (r"\bpica\b", 1.0), (r"insured'?s? (?:i\.?d|name|policy)", 1.5), (r"patient'?s? (?:name|birth)", 1.5),
-    (r"federal tax i\.?d", 1.0), (r"billing provider", 1.0), (r"diagnosis", 0.5),
-    (r"medicare|medicaid|tricare|champva", 1.0), (r"npi", 0.5),
+    (r"health insurance claim form", 4.0),
+    (r"insurance\s*cla\w*\s*form|claim\s*form", 2.0),
+    (r"\b1500\b", 1.0),
+    (r"\bnucc?\b", 1.5),
+    (r"\bpica\b", 1.0),
+    (r"insur\w*'?s? (?:i\.?d|name|policy|address|date|signature)", 1.5),
+    (r"patient'?s? (?:name|birth|address|relationship|account|signature)", 1.5),
+    (r"federal tax i\.?d", 1.0),
+    (r"billing provider", 1.0),
+    (r"diagnosis", 0.5),
+    (r"medicare|medicaid|tricare|champva", 1.0),
+    (r"\bnpi\b", 0.5),
+    (r"\binsured\b", 1.0),
+    (r"signature on file", 1.0),
+    (r"physician|supplier", 0.5),
+    (r"hospitali[sz]ation", 0.7),
+    (r"\bcarrier\b", 0.5),
+    (r"outside lab|prior authori[sz]ation|accept assignment", 1.0),
 ]
 RECEIPT_CUES = [
-    (r"\bcash\b", 1.0), (r"\bchange\b", 1.0), (r"\bgst\b", 0.7), (r"\breceipt\b", 0.8),
-    (r"thank you|terima kasih", 1.0), (r"\bsdn\.? ?bhd\b|\bs/b\b|\bbhd\b", 1.0),
-    (r"total qty|qty total", 1.0), (r"\brounding\b", 1.0), (r"\bcashier\b|\bcounter\b|\bpos\b", 0.7),
-    (r"\btable\b|\bpax\b", 0.5), (r"\brm\s?\d|\(rm\)", 0.8), (r"simplified tax invoice", 1.0),
-    (r"goods sold are not", 1.0), (r"\bchange due\b|\btendered\b", 1.0),
+    (r"\bcash\b", 1.0),
+    (r"\bchange\b", 1.0),
+    (r"\bgst\b", 0.7),
+    (r"\breceipt\b", 0.8),
+    (r"thank you|terima kasih", 1.0),
+    (r"\bsdn\.? ?bhd\b|\bs/b\b|\bbhd\b", 1.0),
+    (r"total qty|qty total", 1.0),
+    (r"\brounding\b", 1.0),
+    (r"\bcashier\b|\bcounter\b|\bpos\b", 0.7),
+    (r"\btable\b|\bpax\b", 0.5),
+    (r"\brm\s?\d|\(rm\)", 0.8),
+    (r"simplified tax invoice", 1.0),
+    (r"goods sold are not", 1.0),
+    (r"\bchange due\b|\btendered\b", 1.0),
+    (r"\btota[l1]\b", 0.5),
+    (r"\bqty\b", 0.5),
+    (r"sub\s*-?\s*total", 0.3),
+    (r"\bitem\b|\bamount\b", 0.3),
+    (r"\d+\.\d{2}\b", 0.3),
 ]
 INVOICE_CUES = [
-    (r"\binvoice\b", 1.0), (r"\brechnung", 1.5), (r"\bfacture\b", 1.5), (r"\bfactuur", 1.5),
-    (r"invoice (?:number|no|date|#)", 1.5), (r"due date|payment terms|zahlungsziel|echeance|vervaldatum", 1.0),
-    (r"bill(?:ed)? to|rechnungsempf|destinataire|factuuradres", 1.0), (r"\biban\b|\bbic\b|\bswift\b", 0.8),
-    (r"\bvat\b|\bmwst\b|\bust\b|\btva\b|\bbtw\b|ust-?id", 0.8), (r"\bsubtotal\b|zwischensumme|total ht|netto", 0.7),
-    (r"\bkvk\b|handelsregister|hrb\b|siret|siren", 0.8), (r"purchase order|\bpo\b|bestell|order (?:no|number|id)", 0.5),
+    (r"\binvoice\b", 1.0),
+    (r"\brechnung", 1.5),
+    (r"\bfacture\b", 1.5),
+    (r"\bfactuur", 1.5),
+    (r"invoice (?:number|no|date|#)", 1.5),
+    (r"due date|payment terms|zahlungsziel|echeance|vervaldatum", 1.0),
+    (r"bill(?:ed)? to|rechnungsempf|destinataire|factuuradres", 1.0),
+    (r"\biban\b|\bbic\b|\bswift\b", 0.8),
+    (r"\bvat\b|\bmwst\b|\bust\b|\btva\b|\bbtw\b|ust-?id", 0.8),
+    (r"\bsubtotal\b|zwischensumme|total ht|netto", 0.7),
+    (r"\bkvk\b|handelsregister|hrb\b|siret|siren", 0.8),
+    (r"purchase order|\bpo\b|bestell|order (?:no|number|id)", 0.5),
 ]
 
 
@@ -56,6 +91,8 @@ def classify(pages: list[Page]) -> tuple[DocType, float]:
     claim = _hits(text, CLAIM_CUES)
     receipt = _hits(text, RECEIPT_CUES)
     invoice = _hits(text, INVOICE_CUES)
+    if max(claim, receipt, invoice) < 0.8:  # layout alone never names a document type
+        return DocType.UNKNOWN, 0.3
     first = pages[0]
     width = text_width_inches(first)
     words_per_line = len(first.words) / max(1, len({w.line for w in first.words}))

@@ -66,6 +66,7 @@ def embedded_invoice_xml(source: Source) -> tuple[str, ET.Element] | None:
 
 # ------------------------------------------------------------------------------ element helpers
 
+
 def _children(el: ET.Element, name: str) -> list[ET.Element]:
     return [c for c in el if _local(c.tag) == name]
 
@@ -132,12 +133,19 @@ def _date(el: ET.Element | None) -> dt.date | None:
         return None
 
 
-def _address(addr: ET.Element | None, parts: tuple[str, ...], zip_name: str, city_name: str,
-             country: ET.Element | None) -> str | None:
+def _address(
+    addr: ET.Element | None,
+    parts: tuple[str, ...],
+    zip_name: str,
+    city_name: str,
+    country: ET.Element | None,
+) -> str | None:
     if addr is None:
         return None
     pieces = [t for t in (_text(_first(addr, p)) for p in parts) if t]
-    zip_city = " ".join(t for t in (_text(_first(addr, zip_name)), _text(_first(addr, city_name))) if t)
+    zip_city = " ".join(
+        t for t in (_text(_first(addr, zip_name)), _text(_first(addr, city_name))) if t
+    )
     if zip_city:
         pieces.append(zip_city)
     code = _text(country)
@@ -147,6 +155,7 @@ def _address(addr: ET.Element | None, parts: tuple[str, ...], zip_name: str, cit
 
 
 # ------------------------------------------------------------------------------------- mapping
+
 
 def _quantity(value: Decimal | None) -> str | None:
     """Quantities are not money: the label format is the plain number (``"20"``, ``"1.5"``)."""
@@ -169,14 +178,23 @@ def map_cii(root: ET.Element) -> dict[str, object]:
     v1 = _local(root.tag) == "CrossIndustryDocument"
     doc = _first(root, "HeaderExchangedDocument" if v1 else "ExchangedDocument")
     tx = _first(root, "SpecifiedSupplyChainTradeTransaction") or _first(
-        root, "SupplyChainTradeTransaction")
-    agreement = _first(tx, "ApplicableSupplyChainTradeAgreement" if v1 else "ApplicableHeaderTradeAgreement")
-    settlement = _first(tx, "ApplicableSupplyChainTradeSettlement" if v1 else "ApplicableHeaderTradeSettlement")
+        root, "SupplyChainTradeTransaction"
+    )
+    agreement = _first(
+        tx, "ApplicableSupplyChainTradeAgreement" if v1 else "ApplicableHeaderTradeAgreement"
+    )
+    settlement = _first(
+        tx, "ApplicableSupplyChainTradeSettlement" if v1 else "ApplicableHeaderTradeSettlement"
+    )
     seller = _first(agreement, "SellerTradeParty")
     buyer = _first(agreement, "BuyerTradeParty")
     currency = _text(_first(settlement, "InvoiceCurrencyCode"))
-    summation = _first(settlement, "SpecifiedTradeSettlementMonetarySummation" if v1
-                       else "SpecifiedTradeSettlementHeaderMonetarySummation")
+    summation = _first(
+        settlement,
+        "SpecifiedTradeSettlementMonetarySummation"
+        if v1
+        else "SpecifiedTradeSettlementHeaderMonetarySummation",
+    )
     total = _amount(_first(summation, "GrandTotalAmount"))
     due_payable = _amount(_first(summation, "DuePayableAmount"))
     taxes = _path(summation, "TaxTotalAmount")
@@ -191,8 +209,7 @@ def map_cii(root: ET.Element) -> dict[str, object]:
         if ident is not None and ident.get("schemeID") == "VA":
             vat = _text(ident)
     addr = _first(seller, "PostalTradeAddress")
-    po_node = _first(agreement, "BuyerOrderReferencedDocument",
-                     "ID" if v1 else "IssuerAssignedID")
+    po_node = _first(agreement, "BuyerOrderReferencedDocument", "ID" if v1 else "IssuerAssignedID")
     due = None
     for terms in _path(settlement, "SpecifiedTradePaymentTerms"):
         due = _date(_first(terms, "DueDateDateTime"))
@@ -201,15 +218,27 @@ def map_cii(root: ET.Element) -> dict[str, object]:
     lines = []
     for item in _path(tx, "IncludedSupplyChainTradeLineItem"):
         product = _first(item, "SpecifiedTradeProduct")
-        delivery = _first(item, "SpecifiedSupplyChainTradeDelivery" if v1 else "SpecifiedLineTradeDelivery")
-        line_agreement = _first(item, "SpecifiedSupplyChainTradeAgreement" if v1 else "SpecifiedLineTradeAgreement")
-        line_settlement = _first(item, "SpecifiedSupplyChainTradeSettlement" if v1 else "SpecifiedLineTradeSettlement")
-        sums = _first(line_settlement, "SpecifiedTradeSettlementMonetarySummation" if v1
-                      else "SpecifiedTradeSettlementLineMonetarySummation")
+        delivery = _first(
+            item, "SpecifiedSupplyChainTradeDelivery" if v1 else "SpecifiedLineTradeDelivery"
+        )
+        line_agreement = _first(
+            item, "SpecifiedSupplyChainTradeAgreement" if v1 else "SpecifiedLineTradeAgreement"
+        )
+        line_settlement = _first(
+            item, "SpecifiedSupplyChainTradeSettlement" if v1 else "SpecifiedLineTradeSettlement"
+        )
+        sums = _first(
+            line_settlement,
+            "SpecifiedTradeSettlementMonetarySummation"
+            if v1
+            else "SpecifiedTradeSettlementLineMonetarySummation",
+        )
         row = {
             "description": _text(_first(product, "Name")),
             "quantity": _quantity(_raw_decimal(_first(delivery, "BilledQuantity"))),
-            "unit_price": _unit_price(_raw_decimal(_first(line_agreement, "NetPriceProductTradePrice", "ChargeAmount"))),
+            "unit_price": _unit_price(
+                _raw_decimal(_first(line_agreement, "NetPriceProductTradePrice", "ChargeAmount"))
+            ),
             "amount": _amount(_first(sums, "LineTotalAmount")),
         }
         if any(v is not None for v in row.values()):
@@ -221,8 +250,13 @@ def map_cii(root: ET.Element) -> dict[str, object]:
         "total_amount": total if total is not None else due_payable,
         "amount_due": due_payable,
         "currency": currency,
-        "address": _address(addr, ("LineOne", "LineTwo", "LineThree"), "PostcodeCode", "CityName",
-                            _first(addr, "CountryID")),
+        "address": _address(
+            addr,
+            ("LineOne", "LineTwo", "LineThree"),
+            "PostcodeCode",
+            "CityName",
+            _first(addr, "CountryID"),
+        ),
         "subtotal": _amount(_first(summation, "TaxBasisTotalAmount")),
         "tax_amount": tax,
         "due_date": due,
@@ -238,9 +272,11 @@ def map_ubl(root: ET.Element) -> dict[str, object]:
     supplier = _first(root, "AccountingSupplierParty", "Party")
     customer = _first(root, "AccountingCustomerParty", "Party")
     name = _text(_first(supplier, "PartyName", "Name")) or _text(
-        _first(supplier, "PartyLegalEntity", "RegistrationName"))
+        _first(supplier, "PartyLegalEntity", "RegistrationName")
+    )
     buyer = _text(_first(customer, "PartyName", "Name")) or _text(
-        _first(customer, "PartyLegalEntity", "RegistrationName"))
+        _first(customer, "PartyLegalEntity", "RegistrationName")
+    )
     currency = _text(_first(root, "DocumentCurrencyCode"))
     totals = _first(root, "LegalMonetaryTotal")
     tax = None
@@ -272,8 +308,13 @@ def map_ubl(root: ET.Element) -> dict[str, object]:
         "total_amount": _amount(_first(totals, "TaxInclusiveAmount")),
         "amount_due": _amount(_first(totals, "PayableAmount")),
         "currency": currency,
-        "address": _address(addr, ("StreetName", "AdditionalStreetName"), "PostalZone", "CityName",
-                            _first(addr, "Country", "IdentificationCode")),
+        "address": _address(
+            addr,
+            ("StreetName", "AdditionalStreetName"),
+            "PostalZone",
+            "CityName",
+            _first(addr, "Country", "IdentificationCode"),
+        ),
         "subtotal": _amount(_first(totals, "TaxExclusiveAmount")),
         "tax_amount": tax,
         "due_date": due,
@@ -302,9 +343,13 @@ def printed_on_page(pages: list[Page], number: object, total: object) -> bool:
     value = abs(Decimal(str(total)))
     plain = f"{value:.2f}"
     grouped = f"{value:,.2f}"
-    forms = {plain, plain.replace(".", ","), grouped,
-             grouped.replace(",", "\0").replace(".", ",").replace("\0", "."),
-             grouped.replace(",", "'")}
+    forms = {
+        plain,
+        plain.replace(".", ","),
+        grouped,
+        grouped.replace(",", "\0").replace(".", ",").replace("\0", "."),
+        grouped.replace(",", "'"),
+    }
     return any(form in text for form in forms)
 
 
@@ -331,8 +376,9 @@ class FacturXExtractor:
     def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction:
         found = embedded_invoice_xml(source)
         if found is None:
-            return Extraction(doc_type=DocType.INVOICE, doc_type_confidence=0.0,
-                              engine={"extractor": self.name})
+            return Extraction(
+                doc_type=DocType.INVOICE, doc_type_confidence=0.0, engine={"extractor": self.name}
+            )
         name, root = found
         values = map_invoice_xml(root)
         # The XML is the seller's own data; the page should still print the same number and total
@@ -343,7 +389,17 @@ class FacturXExtractor:
         for key, value in values.items():
             if value is None:
                 continue
-            fields[key] = Field(name=key, value=value, raw=f"{name}",
-                                confidence=0.99 if verified else 0.7, page=None, method=method)
-        return Extraction(doc_type=DocType.INVOICE, doc_type_confidence=1.0, fields=fields,
-                          engine={"extractor": self.name, "facturx": ENGINE, "xml": name})
+            fields[key] = Field(
+                name=key,
+                value=value,
+                raw=f"{name}",
+                confidence=0.99 if verified else 0.7,
+                page=None,
+                method=method,
+            )
+        return Extraction(
+            doc_type=DocType.INVOICE,
+            doc_type_confidence=1.0,
+            fields=fields,
+            engine={"extractor": self.name, "facturx": ENGINE, "xml": name},
+        )

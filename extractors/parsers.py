@@ -35,8 +35,9 @@ class Amount:
     text: str
 
 
-def parse_amount(text: str, *, decimal_mark: str | None = None,
-                 allow_int: bool = True) -> Decimal | None:
+def parse_amount(
+    text: str, *, decimal_mark: str | None = None, allow_int: bool = True
+) -> Decimal | None:
     """``"1.005,55"`` → 1005.55, ``"€ 1,234.50"`` → 1234.50, ``"-8,79"`` → -8.79."""
     found = find_amounts(text, decimal_mark=decimal_mark, allow_int=allow_int)
     if len(found) != 1:
@@ -76,15 +77,16 @@ def _number(num: str, decimal_mark: str | None) -> tuple[Decimal, bool] | None:
         return None
 
 
-def find_amounts(text: str, *, decimal_mark: str | None = None,
-                 allow_int: bool = False) -> list[Amount]:
+def find_amounts(
+    text: str, *, decimal_mark: str | None = None, allow_int: bool = False
+) -> list[Amount]:
     """Every money-looking number in ``text``; percentages and dates are skipped."""
     out: list[Amount] = []
     for m in _AMOUNT_RE.finditer(text):
-        after = text[m.end():m.end() + 2].lstrip()
+        after = text[m.end() : m.end() + 2].lstrip()
         if after.startswith("%"):
             continue
-        if re.match(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}", text[m.start():m.end() + 6]):
+        if re.match(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}", text[m.start() : m.end() + 6]):
             continue
         parsed = _number(m.group("num"), decimal_mark)
         if parsed is None:
@@ -94,8 +96,15 @@ def find_amounts(text: str, *, decimal_mark: str | None = None,
             continue
         if m.group("sign") or m.group("trail"):
             value = -value
-        out.append(Amount(value.quantize(CENT, rounding=ROUND_HALF_UP) if has_dec else value,
-                          m.start(), m.end(), has_dec, m.group(0)))
+        out.append(
+            Amount(
+                value.quantize(CENT, rounding=ROUND_HALF_UP) if has_dec else value,
+                m.start(),
+                m.end(),
+                has_dec,
+                m.group(0),
+            )
+        )
     return out
 
 
@@ -138,14 +147,30 @@ for _num, _names in enumerate(
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("ymd", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")),
-    ("dmy", re.compile(r"(?<![\d.])(?P<a>\d{1,2})\s?[-/.]\s?(?P<b>\d{1,2})\s?[-/.]\s?(?P<y>\d{4}|\d{2})(?![\d])")),
-    ("d_mon_y", re.compile(
-        rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?P<y>(?:19|20)?\d{{2}})(?!\d)",
-        re.IGNORECASE)),
-    ("mon_d_y", re.compile(
-        rf"(?<![\w])(?P<mon>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>(?:19|20)\d{{2}})(?!\d)",
-        re.IGNORECASE)),
+    (
+        "ymd",
+        re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+    ),
+    (
+        "dmy",
+        re.compile(
+            r"(?<![\d.])(?P<a>\d{1,2})\s?[-/.]\s?(?P<b>\d{1,2})\s?[-/.]\s?(?P<y>\d{4}|\d{2})(?![\d])"
+        ),
+    ),
+    (
+        "d_mon_y",
+        re.compile(
+            rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?P<y>(?:19|20)?\d{{2}})(?!\d)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "mon_d_y",
+        re.compile(
+            rf"(?<![\w])(?P<mon>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y>(?:19|20)\d{{2}})(?!\d)",
+            re.IGNORECASE,
+        ),
+    ),
     ("compact", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
 ]
 
@@ -208,13 +233,41 @@ def parse_date(text: str, *, dayfirst: bool = True) -> dt.date | None:
 
 # ------------------------------------------------------------------------------------ currencies
 
-CURRENCY_CODES = ("EUR", "USD", "GBP", "INR", "MYR", "CHF", "JPY", "CAD", "AUD", "SGD", "SEK",
-                  "NOK", "DKK", "PLN", "CZK", "HUF", "CNY", "HKD", "NZD", "ZAR", "RON", "BGN")
-_SYMBOLS = [("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("US$", "USD"), ("$", "USD"),
-            ("¥", "JPY")]
-_WORDS = [(r"\bUS\s?Dollars?\b", "USD"), (r"\bEuros?\b", "EUR"), (r"\bRs\.?(?=\s?-?\d)", "INR"),
-          (r"\bINR\b", "INR"), (r"\bRM\s?(?=\d)", "MYR"), (r"\(RM\)", "MYR"), (r"\bRinggit\b", "MYR"),
-          (r"\bDM\b", "DEM")]
+CURRENCY_CODES = (
+    "EUR",
+    "USD",
+    "GBP",
+    "INR",
+    "MYR",
+    "CHF",
+    "JPY",
+    "CAD",
+    "AUD",
+    "SGD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "HUF",
+    "CNY",
+    "HKD",
+    "NZD",
+    "ZAR",
+    "RON",
+    "BGN",
+)
+_SYMBOLS = [("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("US$", "USD"), ("$", "USD"), ("¥", "JPY")]
+_WORDS = [
+    (r"\bUS\s?Dollars?\b", "USD"),
+    (r"\bEuros?\b", "EUR"),
+    (r"\bRs\.?(?=\s?-?\d)", "INR"),
+    (r"\bINR\b", "INR"),
+    (r"\bRM\s?(?=\d)", "MYR"),
+    (r"\(RM\)", "MYR"),
+    (r"\bRinggit\b", "MYR"),
+    (r"\bDM\b", "DEM"),
+]
 
 
 def currency_votes(text: str) -> dict[str, int]:
@@ -231,8 +284,15 @@ def currency_votes(text: str) -> dict[str, int]:
         if n > 0:
             votes[code] = votes.get(code, 0) + n
     for pattern, code in _WORDS:
-        n = len(re.findall(pattern, text, re.IGNORECASE if "Dollar" in pattern or "Euro" in pattern
-                           or "Ringgit" in pattern else 0))
+        n = len(
+            re.findall(
+                pattern,
+                text,
+                re.IGNORECASE
+                if "Dollar" in pattern or "Euro" in pattern or "Ringgit" in pattern
+                else 0,
+            )
+        )
         if n:
             votes[code] = votes.get(code, 0) + 2 * n
     return votes
@@ -248,8 +308,7 @@ _VAT_RE = re.compile(
 
 
 def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
-    """EU-style VAT numbers (compact form, start, end), checked with python-stdnum when it can."""
-    from stdnum.eu import vat as eu_vat
+    """EU-style VAT numbers (compact form, start, end); `vat_is_valid` checks their digits."""
 
     out = []
     for m in _VAT_RE.finditer(text.upper()):
@@ -257,11 +316,7 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
         compact = re.sub(r"[\s.\-]", "", raw)
         if sum(c.isdigit() for c in compact) < 7:
             continue
-        try:
-            valid = bool(eu_vat.is_valid(compact))
-        except Exception:  # stdnum raises on odd country prefixes
-            valid = False
-        out.append((compact if valid else compact, m.start(), m.end()))
+        out.append((compact, m.start(), m.end()))
     return out
 
 
@@ -293,6 +348,7 @@ def compact_id(value: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ text norms
+
 
 def fold(text: str) -> str:
     """Case-, accent- and whitespace-folded text for label matching."""

@@ -69,7 +69,9 @@ ADDRESS_STOP = _re(
     r"\bdate\b|cashier|\bno\.?\s*:|co\.?\s*reg|\bbill\b|\btable\b|\bdoc\b|counter|"
     r"thank|\bsst\b|reg\s*no|business\s*reg"
 )
-REG_NO = _re(r"\(\s*[0-9a-z]{3,}[-\s]?[a-z]\s*\)|\bco\.?\s*(?:reg|no)|\(\d{5,}|company\s*(?:reg|no)|\b\d{6,}-[a-z]\b")
+REG_NO = _re(
+    r"\(\s*[0-9a-z]{3,}[-\s]?[a-z]\s*\)|\bco\.?\s*(?:reg|no)|\(\d{5,}|company\s*(?:reg|no)|\b\d{6,}-[a-z]\b"
+)
 
 
 def _row_conf(words: list[Word]) -> float:
@@ -82,15 +84,28 @@ def _mean_conf(words: list[Word]) -> float:
 
 # ----------------------------------------------------------------------------------- total
 
+SUMMARY = _re(r"(?:gst|tax|sst)\s*summ|summary|tax\s*code|gst\s*analysis|\bcode\s*%")
+
+
+def _without_summary(ctx: DocContext) -> DocContext:
+    """The rows above the GST/tax summary table (its "TOTAL" row sums the tax, not the bill)."""
+    for i, row in enumerate(ctx.rows):
+        if i > 3 and SUMMARY.search(row.folded):
+            return DocContext(**{**ctx.__dict__, "rows": ctx.rows[:i]})
+    return ctx
+
+
 def read_total(ctx: DocContext) -> Field | None:
     """The paid total: labelled values, weighed by label strength and the tender cross-checks."""
+    ctx = _without_summary(ctx)
     parse = money_parser(".", ocr=True)
     evidence: dict[Decimal, float] = defaultdict(float)
     hits_of: dict[Decimal, Hit] = {}
     methods: dict[Decimal, set[str]] = defaultdict(set)
     for pattern, weight in ((TOTAL_STRONG, 1.0), (TOTAL_PLAIN, 0.7)):
-        for hit, _row, where in find_labelled(ctx.rows, pattern, parse, last=True,
-                                              exclude=TOTAL_EXCLUDE):
+        for hit, _row, where in find_labelled(
+            ctx.rows, pattern, parse, last=True, exclude=TOTAL_EXCLUDE
+        ):
             value = hit.value
             if not isinstance(value, Decimal) or value <= 0:
                 continue
@@ -99,26 +114,60 @@ def read_total(ctx: DocContext) -> Field | None:
             methods[value].add("strong" if weight == 1.0 else "plain")
             if value not in hits_of or hits_of[value].ocr_conf < hit.ocr_conf:
                 hits_of[value] = hit
-    cash = [h.value for h, _, _ in find_labelled(ctx.rows, CASH, parse, last=True, below=False)
-            if isinstance(h.value, Decimal)]
-    change = [h.value for h, _, _ in find_labelled(ctx.rows, CHANGE, parse, last=True, below=False)
-              if isinstance(h.value, Decimal)]
-    subs = [h.value for h, _, _ in find_labelled(ctx.rows, SUBTOTAL, parse, last=True)
-            if isinstance(h.value, Decimal)]
-    taxes = [h.value for h, _, _ in find_labelled(ctx.rows, TAX, parse, last=True, below=False,
-                                                  exclude=_re(r"summary|%|\bid\b|\bno\b|reg"))
-             if isinstance(h.value, Decimal)]
-    rounds = [h.value for h, _, _ in find_labelled(ctx.rows, ROUNDING, parse, last=True, below=False)
-              if isinstance(h.value, Decimal)]
+    cash = [
+        h.value
+        for h, _, _ in find_labelled(ctx.rows, CASH, parse, last=True, below=False)
+        if isinstance(h.value, Decimal)
+    ]
+    change = [
+        h.value
+        for h, _, _ in find_labelled(ctx.rows, CHANGE, parse, last=True, below=False)
+        if isinstance(h.value, Decimal)
+    ]
+    subs = [
+        h.value
+        for h, _, _ in find_labelled(ctx.rows, SUBTOTAL, parse, last=True)
+        if isinstance(h.value, Decimal)
+    ]
+    taxes = [
+        h.value
+        for h, _, _ in find_labelled(
+            ctx.rows,
+            TAX,
+            parse,
+            last=True,
+            below=False,
+            exclude=_re(r"summary|%|\bid\b|\bno\b|reg"),
+        )
+        if isinstance(h.value, Decimal)
+    ]
+    rounds = [
+        h.value
+        for h, _, _ in find_labelled(ctx.rows, ROUNDING, parse, last=True, below=False)
+        if isinstance(h.value, Decimal)
+    ]
     checks: dict[Decimal, int] = defaultdict(int)
     for value in list(evidence):
-        if any(abs(c - ch - value) < Decimal("0.005") for c in cash for ch in change):
+        if any(abs(c - ch - value) < Decimal("0.005") for c in cash for ch in change) or (
+            any(abs(c - value) < Decimal("0.005") for c in cash) and any(ch == 0 for ch in change)
+        ):
             checks[value] += 1
-        elif any(abs(c - value) < Decimal("0.005") for c in cash) and any(ch == 0 for ch in change):
+        if any(
+            abs(s + t + r - value) < Decimal("0.005")
+            for s in subs
+            for t in [*taxes, Decimal(0)]
+            for r in [*rounds, Decimal(0)]
+            if s != value
+        ):
             checks[value] += 1
-        if any(abs(s + t + r - value) < Decimal("0.005") for s in subs for t in [*taxes, Decimal(0)]
-               for r in [*rounds, Decimal(0)] if s != value):
-            checks[value] += 1
+    # subtotal + tax + rounding: a total the printer wrote, even when its own line is unreadable
+    for s_ in subs:
+        for t in [*taxes, Decimal(0)]:
+            for r in [*rounds, Decimal(0)]:
+                value = s_ + t + r
+                if value > 0 and (t or r):
+                    evidence[value] += 0.2
+                    methods[value].add("sum")
     # a total read only through CASH - CHANGE still counts when no label was readable
     if not evidence:
         for c in cash:
@@ -158,20 +207,28 @@ def read_total(ctx: DocContext) -> Field | None:
         method = "tender"
     raw = 0.45 + 0.15 * min(margin, 2.0) + 0.08 * min(repeats - 1, 3) + 0.1 * min(checks[value], 2)
     raw *= 0.4 + 0.6 * (hit.ocr_conf if hit else 0.5)
-    return Field(name="total_amount", value=value, raw=hit.raw if hit else str(value),
-                 confidence=round(max(0.0, min(1.0, raw)), 4), page=hit.page if hit else None,
-                 box=hit.box if hit else None, method=method)
+    return Field(
+        name="total_amount",
+        value=value,
+        raw=hit.raw if hit else str(value),
+        confidence=round(max(0.0, min(1.0, raw)), 4),
+        page=hit.page if hit else None,
+        box=hit.box if hit else None,
+        method=method,
+    )
 
 
 # ------------------------------------------------------------------------------------ date
 
-_DATE_TOKEN = re.compile(r"(?<![\d/])([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?"
-                         r"([0-9OoIl|§S]{4})(?![\w/.:-])")
+_DATE_TOKEN = re.compile(
+    r"(?<![\d/])([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?"
+    r"([0-9OoIl|§S]{4})(?![\w/.:-])"
+)
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "§": "5", "S": "5"})
 
 
 def repaired_dates(text: str, today_year: int = 2035) -> list[tuple[str, int, int]]:
-    """Date-shaped tokens with OCR confusions undone: ``1O/03/2O18``, ``22/03/2078``, ``27:05:2018``.
+    """Date tokens with OCR confusions undone: ``1O/03/2O18``, ``22/03/2078``, ``27:05:2018``.
 
     Only a token that does not parse as it stands is repaired, and the year's third digit is
     changed (7 → 1, 9 → 0) only when that brings an impossible year back into range.
@@ -180,7 +237,9 @@ def repaired_dates(text: str, today_year: int = 2035) -> list[tuple[str, int, in
     for m in _DATE_TOKEN.finditer(text):
         day, month, year = (g.translate(_DIGIT_FIX) for g in m.groups())
         if len(year) == 4 and not 2000 <= int(year) <= today_year and year[:2] == "20":
-            fixed = year[:2] + {"7": "1", "9": "0", "4": "1", "6": "0"}.get(year[2], year[2]) + year[3]
+            fixed = (
+                year[:2] + {"7": "1", "9": "0", "4": "1", "6": "0"}.get(year[2], year[2]) + year[3]
+            )
             year = fixed
         if month.startswith("9") and len(month) == 2:
             month = "0" + month[1]
@@ -195,7 +254,9 @@ def repaired_dates(text: str, today_year: int = 2035) -> list[tuple[str, int, in
 def read_date(ctx: DocContext) -> Field | None:
     candidates: list[tuple[float, object, Row, str]] = []
     for order, row in enumerate(ctx.rows):
-        if not any(2000 <= f.value.year <= 2035 for f in find_dates(row.text, dayfirst=ctx.dayfirst)):
+        if not any(
+            2000 <= f.value.year <= 2035 for f in find_dates(row.text, dayfirst=ctx.dayfirst)
+        ):
             for candidate, start, end in repaired_dates(row.text):
                 for found in find_dates(candidate, dayfirst=ctx.dayfirst):
                     if not 2000 <= found.value.year <= 2035:
@@ -203,7 +264,9 @@ def read_date(ctx: DocContext) -> Field | None:
                     words = row.words_in(start, end)
                     labelled = bool(DATE_LABEL.search(row.folded))
                     score = (0.45 + (0.2 if labelled else 0.0)) * (0.4 + 0.6 * _row_conf(words))
-                    moved = found.__class__(found.value, start, end, found.ambiguous, row.text[start:end])
+                    moved = found.__class__(
+                        found.value, start, end, found.ambiguous, row.text[start:end]
+                    )
                     candidates.append((score, moved, row, "repaired"))
         for found in find_dates(row.text, dayfirst=ctx.dayfirst):
             if not 2000 <= found.value.year <= 2035:
@@ -211,7 +274,11 @@ def read_date(ctx: DocContext) -> Field | None:
             words = row.words_in(found.start, found.end)
             labelled = bool(DATE_LABEL.search(row.folded))
             score = 0.5 + (0.25 if labelled else 0.0) - 0.002 * order
-            score += 0.1 if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", found.text.replace(" ", "")) else 0
+            score += (
+                0.1
+                if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", found.text.replace(" ", ""))
+                else 0
+            )
             score *= 0.4 + 0.6 * _row_conf(words)
             candidates.append((score, found, row, "label" if labelled else "pattern"))
     if not candidates:
@@ -223,23 +290,35 @@ def read_date(ctx: DocContext) -> Field | None:
     else:
         score += 0.05 * min(len(candidates) - 1, 2)
     words = row.words_in(found.start, found.end)  # type: ignore[attr-defined]
-    return Field(name="invoice_date", value=found.value, raw=found.text,  # type: ignore[attr-defined]
-                 confidence=round(max(0.0, min(1.0, score)), 4), page=row.page,
-                 box=union_box(words) if words else row.box, method=method)
+    return Field(
+        name="invoice_date",
+        value=found.value,
+        raw=found.text,  # type: ignore[attr-defined]
+        confidence=round(max(0.0, min(1.0, score)), 4),
+        page=row.page,
+        box=union_box(words) if words else row.box,
+        method=method,
+    )
 
 
 # ----------------------------------------------------------------------------- name + address
+
 
 def _letters(text: str) -> int:
     return sum(c.isalpha() for c in text)
 
 
 LEGAL = _re(r"\b(?:s[do0]n\.?\s*b[hn][dai]\.?|bhd\.?|s/b|berhad|plt|llp)(?=$|[\s.,)])")
-LEGAL_FIX = [(re.compile(r"\bS[O0]N(\.?\s*)B[HN][DI]\b"), r"SDN\1BHD"),
-             (re.compile(r"\bSDN(\.?\s*)B[HN][IA]\b"), r"SDN\1BHD"),
-             (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD")]
-REG_TAIL = re.compile(r"\s*[({\[]?\s*(?:co\.?\s*(?:no|reg)[^)]*|[0-9A-Za-z]{0,3}\d{4,}[-/ ]?[0-9A-Za-z]?"
-                      r"[A-Za-z]?)\s*[)}\]]?[,.]?\s*(?:\([A-Z0-9]{2,4}\))?\s*$", re.IGNORECASE)
+LEGAL_FIX = [
+    (re.compile(r"\bS[O0]N(\.?\s*)B[HN][DI]\b"), r"SDN\1BHD"),
+    (re.compile(r"\bSDN(\.?\s*)B[HN][IA]\b"), r"SDN\1BHD"),
+    (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD"),
+]
+REG_TAIL = re.compile(
+    r"\s*[({\[]?\s*(?:co\.?\s*(?:no|reg)[^)]*|[0-9A-Za-z]{0,3}\d{4,}[-/ ]?[0-9A-Za-z]?"
+    r"[A-Za-z]?)\s*[)}\]]?[,.]?\s*(?:\([A-Z0-9]{2,4}\))?\s*$",
+    re.IGNORECASE,
+)
 
 
 def clean_company(text: str) -> str:
@@ -258,7 +337,9 @@ def _name_score(row: Row, order: int, median_height: float) -> float:
     if _letters(text) < 3 or NOT_NAME.search(row.folded):
         return -1.0
     upper = sum(c.isupper() for c in text) / max(1, _letters(text))
-    score = 0.3 * upper + (0.5 if LEGAL.search(text) else 0.25 if COMPANY_WORDS.search(text) else 0.0)
+    score = 0.3 * upper + (
+        0.5 if LEGAL.search(text) else 0.25 if COMPANY_WORDS.search(text) else 0.0
+    )
     score += 0.15 * min(2.0, row.height / max(median_height, 1.0)) - 0.04 * order
     score += 0.1 * _mean_conf(row.words)
     if re.search(r"\d{3,}", text):
@@ -277,37 +358,59 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     scored = [s for s in scored if s[0] > 0]
     if not scored:
         return {}
-    best, i, row = max(scored, key=lambda s: s[0])
+    _, i, row = max(scored, key=lambda s: s[0])
     name_rows = [row]
     # a name printed on two lines: "TOKYO KITCHEN (CITTA MALL)" / "TOKYO KITCHEN SDN BHD",
     # "POPULAR BOOK." / "CO. (M) SDN BHD", "TSH POWER HARDWARE" / "TRADING"
     if i + 1 < len(rows):
         nxt = rows[i + 1]
         rest = LEGAL.sub("", COMPANY_WORDS.sub("", clean_company(nxt.text))).strip(" .,()&")
-        if (not REG_NO.search(nxt.folded) and not re.search(r"\d{3,}", nxt.text)
-                and not LEGAL.search(row.text) and _letters(nxt.text) >= 3
-                and (LEGAL.search(nxt.text) or not rest)):
+        if (
+            not REG_NO.search(nxt.folded)
+            and not re.search(r"\d{3,}", nxt.text)
+            and not LEGAL.search(row.text)
+            and _letters(nxt.text) >= 3
+            and (LEGAL.search(nxt.text) or not rest)
+        ):
             name_rows.append(nxt)
     if i > 0:
         own = LEGAL.sub("", COMPANY_WORDS.sub("", clean_company(row.text))).strip(" .,()&")
         prev = rows[i - 1]
-        if (len(own) < 3 and _letters(prev.text) >= 3 and not NOT_NAME.search(prev.folded)
-                and not re.search(r"\d{3,}", prev.text)):
+        if (
+            len(own) < 3
+            and _letters(prev.text) >= 3
+            and not NOT_NAME.search(prev.folded)
+            and not re.search(r"\d{3,}", prev.text)
+        ):
             name_rows.insert(0, prev)
     name = clean_company(" ".join(_clean(r.text) for r in name_rows))
     words = [w for r in name_rows for w in r.words]
     has_company = bool(COMPANY_WORDS.search(name))
-    followed_by_reg = any(REG_NO.search(r.folded) for r in rows[i + len(name_rows):i + len(name_rows) + 2])
+    followed_by_reg = any(
+        REG_NO.search(r.folded) for r in rows[i + len(name_rows) : i + len(name_rows) + 2]
+    )
     raw = 0.35 + (0.2 if has_company else 0.0) + (0.15 if followed_by_reg else 0.0)
     raw += 0.1 if i == 0 or all(s[1] >= i or s[0] < 0 for s in scored) else 0.0
     raw *= 0.3 + 0.7 * _row_conf(words)
     method = "company_words" if has_company else "top_line"
-    fields = {"vendor_name": Field(name="vendor_name", value=name, raw=name,
-                                   confidence=round(max(0.0, min(1.0, raw)), 4), page=row.page,
-                                   box=union_box(words), method=method)}
+    fields = {
+        "vendor_name": Field(
+            name="vendor_name",
+            value=name,
+            raw=name,
+            confidence=round(max(0.0, min(1.0, raw)), 4),
+            page=row.page,
+            box=union_box(words),
+            method=method,
+        )
+    }
     addr_rows: list[Row] = []
-    for r in rows[i + len(name_rows):i + len(name_rows) + 7]:
-        if REG_NO.search(r.folded) and not addr_rows and not re.search(r"\bno\b|jalan|lot", r.folded):
+    for r in rows[i + len(name_rows) : i + len(name_rows) + 7]:
+        if (
+            REG_NO.search(r.folded)
+            and not addr_rows
+            and not re.search(r"\bno\b|jalan|lot", r.folded)
+        ):
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text):
             break
@@ -315,9 +418,15 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     if addr_rows:
         text = " ".join(_clean(r.text) for r in addr_rows)
         awords = [w for r in addr_rows for w in r.words]
-        fields["address"] = Field(name="address", value=text, raw=text,
-                                  confidence=round(0.4 * (0.3 + 0.7 * _row_conf(awords)), 4),
-                                  page=addr_rows[0].page, box=union_box(awords), method="below_name")
+        fields["address"] = Field(
+            name="address",
+            value=text,
+            raw=text,
+            confidence=round(0.4 * (0.3 + 0.7 * _row_conf(awords)), 4),
+            page=addr_rows[0].page,
+            box=union_box(awords),
+            method="below_name",
+        )
     return fields
 
 
@@ -327,6 +436,7 @@ def _clean(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------- extractor
+
 
 def read_receipt(pages: list[Page]) -> dict[str, Field]:
     ctx = context(pages)
@@ -341,9 +451,13 @@ def read_receipt(pages: list[Page]) -> dict[str, Field]:
     if total is not None:
         fields["total_amount"] = total
     if ctx.currency is not None:
-        fields["currency"] = Field(name="currency", value=ctx.currency, raw=ctx.currency,
-                                   confidence=round(ctx.currency_score, 4),
-                                   method=f"currency_{ctx.currency_method}")
+        fields["currency"] = Field(
+            name="currency",
+            value=ctx.currency,
+            raw=ctx.currency,
+            confidence=round(ctx.currency_score, 4),
+            method=f"currency_{ctx.currency_method}",
+        )
     return fields
 
 
@@ -361,8 +475,11 @@ class ReceiptExtractor:
         return 0.5 if doc_type == DocType.RECEIPT else 0.0
 
     def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction:
-        return Extraction(doc_type=DocType.RECEIPT, fields=read_receipt(pages),
-                          engine={"extractor": self.name, "receipt": ENGINE})
+        return Extraction(
+            doc_type=DocType.RECEIPT,
+            fields=read_receipt(pages),
+            engine={"extractor": self.name, "receipt": ENGINE},
+        )
 
 
-__all__ = ["ReceiptExtractor", "read_receipt", "fold", "make_row", "split_columns"]
+__all__ = ["ReceiptExtractor", "fold", "make_row", "read_receipt", "split_columns"]

@@ -65,8 +65,9 @@ def all_extractors() -> tuple[Extractor, ...]:
     return tuple(found)
 
 
-def pick(pages: list[Page], doc_type: DocType, source: Source,
-         *, disabled: frozenset[str] = frozenset()) -> Extractor | None:
+def pick(
+    pages: list[Page], doc_type: DocType, source: Source, *, disabled: frozenset[str] = frozenset()
+) -> Extractor | None:
     """The available extractor with the highest score for this document (None when none fits)."""
     best: tuple[float, Extractor] | None = None
     for extractor in all_extractors():
@@ -81,6 +82,7 @@ def pick(pages: list[Page], doc_type: DocType, source: Source,
 
 
 # ------------------------------------------------------------------------------- calibration
+
 
 @lru_cache(maxsize=4)
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, list[list[float]]]:
@@ -111,8 +113,15 @@ def calibrated(field: Field, table: dict[str, list[list[float]]] | None = None) 
     return field.confidence
 
 
-def apply_calibration(extraction: Extraction,
-                      table: dict[str, list[list[float]]] | None = None) -> Extraction:
+CALIBRATED_EXTRACTORS = frozenset({"facturx", "invoice", "receipt"})
+"""Extractors whose raw confidences the table maps (others calibrate their own)."""
+
+
+def apply_calibration(
+    extraction: Extraction, table: dict[str, list[list[float]]] | None = None
+) -> Extraction:
+    if extraction.engine.get("extractor") not in CALIBRATED_EXTRACTORS:
+        return extraction
     fields = {}
     for name, field in extraction.fields.items():
         raw = field.confidence

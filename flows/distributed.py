@@ -25,12 +25,11 @@ from storage.areas import areas_for
 PROCESS_DEPLOYMENT = "docflow-process/docflow-process"
 
 
-def claim_for_dispatch(settings: Settings, client: str, lease_minutes: int = 15,
-                       limit: int = 500) -> list[str]:
+def claim_for_dispatch(settings: Settings, client: str, limit: int = 500) -> list[str]:
     """Mark undispatched (or stale) received documents as dispatched now; return their ids."""
     engine = get_engine(settings.db_url)
     now = utcnow()
-    stale = now - dt.timedelta(minutes=lease_minutes)
+    stale = now - dt.timedelta(seconds=settings.dispatch_lease_seconds)
     ids = [d.id for d in intake_mod.pending_documents(engine, client)][:limit]
     claimed = []
     with session_scope(engine) as session:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,8 +34,16 @@ BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 REQUIRED = {
     "invoice": ["vendor_name", "invoice_number", "invoice_date", "total_amount", "currency"],
     "receipt": ["vendor_name", "invoice_date", "total_amount"],
-    "claim": ["patient_name", "patient_birth_date", "insured_id", "vendor_name",
-              "billing_provider_npi", "diagnosis_codes", "service_lines", "total_amount"],
+    "claim": [
+        "patient_name",
+        "patient_birth_date",
+        "insured_id",
+        "vendor_name",
+        "billing_provider_npi",
+        "diagnosis_codes",
+        "service_lines",
+        "total_amount",
+    ],
 }
 """Fallback when the client policy cannot be loaded (the default policy's required fields)."""
 
@@ -50,9 +59,24 @@ class LabelledDoc:
         return f"{self.label.get('dataset', '?')}/{self.label.get('id', self.document.stem)}"
 
 
+def _json_files(root: Path) -> list[Path]:
+    """``*.json`` under ``root``, following directory symlinks (each real directory once)."""
+    seen: set[str] = set()
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        found.extend(Path(folder) / f for f in sorted(files) if f.endswith(".json"))
+    return found
+
+
 def find_labelled(path: Path) -> list[LabelledDoc]:
     """Label JSONs under ``path`` (or ``path`` itself) whose document file exists."""
-    paths = [path] if path.is_file() else sorted(path.rglob("*.json"))
+    paths = [path] if path.is_file() else _json_files(path)
     found: list[LabelledDoc] = []
     for label_path in paths:
         try:
@@ -75,18 +99,26 @@ def _required_fields(settings: Settings, client: str) -> dict[str, list[str]]:
         from validators.policy import load_policy
 
         policy = load_policy(settings, client)
-        return {str(k.value if hasattr(k, "value") else k): list(v)
-                for k, v in policy.required_fields.items()}
+        return {
+            str(k.value if hasattr(k, "value") else k): list(v)
+            for k, v in policy.required_fields.items()
+        }
     except Exception:  # the policy module is optional for eval; fall back to the defaults
         return REQUIRED
 
 
-def _analyse(docs: list[LabelledDoc], settings: Settings, client: str, force_ocr: bool,
-             progress: Callable[[str], None] | None) -> list[Any]:
+def _analyse(
+    docs: list[LabelledDoc],
+    settings: Settings,
+    client: str,
+    force_ocr: bool,
+    progress: Callable[[str], None] | None,
+) -> list[Any]:
     from pipeline.analyse import DocInput, analyse_batch
 
-    inputs = [DocInput(document_id=d.key, source=d.document, filename=d.document.name)
-              for d in docs]
+    inputs = [
+        DocInput(document_id=d.key, source=d.document, filename=d.document.name) for d in docs
+    ]
     done = [0]
 
     def tick(analysis: Any) -> None:
@@ -101,9 +133,16 @@ def _rate(k: int, n: int) -> float | None:
     return round(k / n, 4) if n else None
 
 
-def evaluate(path: Path, settings: Settings, *, force_ocr: bool = False, out: Path | None = None,
-             progress: Callable[[str], None] | None = None, client: str = "default",
-             cascade: bool = True) -> dict[str, Any]:
+def evaluate(
+    path: Path,
+    settings: Settings,
+    *,
+    force_ocr: bool = False,
+    out: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    client: str = "default",
+    cascade: bool = True,
+) -> dict[str, Any]:
     """Score the pipeline on every labelled document under ``path``; the report as a dict."""
     from extractors import cascade as cascade_module
 
@@ -118,21 +157,30 @@ def evaluate(path: Path, settings: Settings, *, force_ocr: bool = False, out: Pa
         cascade_module.BEFORE = None
     wall = time.perf_counter() - started
     required = _required_fields(settings, client)
-    records = [_record(doc, analysis, required, before.get(str(doc.document)))
-               for doc, analysis in zip(docs, analyses, strict=True)]
+    records = [
+        _record(doc, analysis, required, before.get(str(doc.document)))
+        for doc, analysis in zip(docs, analyses, strict=True)
+    ]
     report = build_report(records, required)
-    report["run"] = {"path": str(path), "force_ocr": force_ocr, "cascade": cascade,
-                     "cpu_budget_seconds": run_settings.cpu_budget_seconds,
-                     "workers": settings.workers, "wall_seconds": round(wall, 2)}
+    report["run"] = {
+        "path": str(path),
+        "force_ocr": force_ocr,
+        "cascade": cascade,
+        "cpu_budget_seconds": run_settings.cpu_budget_seconds,
+        "workers": settings.workers,
+        "wall_seconds": round(wall, 2),
+    }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n",
-                       encoding="utf-8")
+        out.write_text(
+            json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
     return report
 
 
-def _record(doc: LabelledDoc, analysis: Any, required: dict[str, list[str]],
-            before: dict[str, Any] | None) -> dict[str, Any]:
+def _record(
+    doc: LabelledDoc, analysis: Any, required: dict[str, list[str]], before: dict[str, Any] | None
+) -> dict[str, Any]:
     label = doc.label
     doc_type = str(label.get("doc_type", "invoice"))
     extraction = analysis.extraction
@@ -146,17 +194,22 @@ def _record(doc: LabelledDoc, analysis: Any, required: dict[str, list[str]],
         if field is not None:
             confidence[name] = round(field.confidence, 4)
             method[name] = field.method
-            raw_conf[name] = round(float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4)
+            raw_conf[name] = round(
+                float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4
+            )
     scored = scored_fields(doc_type, label["fields"])
-    correct = {name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored}
+    correct = {
+        name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored
+    }
     cascade_before: dict[str, Any] = {}
-    if before:
-        for name, field in before.items():
-            if name in scored and name in correct:
-                cascade_before[name] = {
-                    "correct": is_correct(name, label["fields"][name], to_label_value(field.value)),
-                    "changed": to_label_value(field.value) != fields_out.get(name),
-                }
+    if before is not None:
+        for name in scored:
+            field = before.get(name)
+            value = to_label_value(field.value) if field is not None else None
+            cascade_before[name] = {
+                "correct": is_correct(name, label["fields"][name], value),
+                "changed": value != fields_out.get(name),
+            }
     decision = analysis.decision.outcome.value if analysis.decision else Outcome.REVIEW.value
     findings = [f.code for f in (analysis.decision.findings if analysis.decision else [])]
     stats = extraction.stats if extraction is not None else {}
@@ -185,14 +238,17 @@ def _record(doc: LabelledDoc, analysis: Any, required: dict[str, list[str]],
 
 # ------------------------------------------------------------------------------- aggregation
 
+
 def _field_table(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in records:
         for name, ok in r["correct"].items():
             counts[name][0] += int(ok)
             counts[name][1] += 1
-    return {name: {"n": n, "correct": k, "accuracy": _rate(k, n)}
-            for name, (k, n) in sorted(counts.items())}
+    return {
+        name: {"n": n, "correct": k, "accuracy": _rate(k, n)}
+        for name, (k, n) in sorted(counts.items())
+    }
 
 
 def _posted(records: list[dict[str, Any]], *, all_fields: bool) -> tuple[int, int]:
@@ -212,9 +268,14 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     posted = sum(1 for r in records if r["decision"] == "post")
     pk, pn = _posted(records, all_fields=False)
     ak, an = _posted(records, all_fields=True)
-    return {"documents": n, "stp_rate": _rate(posted, n), "posted_accuracy": _rate(pk, pn),
-            "posted_fields": pn, "posted_accuracy_all_fields": _rate(ak, an),
-            "posted_all_fields": an}
+    return {
+        "documents": n,
+        "stp_rate": _rate(posted, n),
+        "posted_accuracy": _rate(pk, pn),
+        "posted_fields": pn,
+        "posted_accuracy_all_fields": _rate(ak, an),
+        "posted_all_fields": an,
+    }
 
 
 def reliability(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -228,13 +289,22 @@ def reliability(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     bins[i][1] += int(ok)
                     bins[i][2] += conf
                     break
-    return [{"bin": f"[{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}{']' if i == len(bins) - 1 else ')'}",
-             "n": n, "correct": k, "accuracy": _rate(k, n),
-             "mean_confidence": round(c / n, 4) if n else None}
-            for i, (n, k, c) in enumerate(bins)]
+    return [
+        {
+            "bin": f"[{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}"
+            + ("]" if i == len(bins) - 1 else ")"),
+            "n": n,
+            "correct": k,
+            "accuracy": _rate(k, n),
+            "mean_confidence": round(c / n, 4) if n else None,
+        }
+        for i, (n, k, c) in enumerate(bins)
+    ]
 
 
-def high_confidence(records: list[dict[str, Any]], threshold: float = HIGH_CONFIDENCE) -> dict[str, Any]:
+def high_confidence(
+    records: list[dict[str, Any]], threshold: float = HIGH_CONFIDENCE
+) -> dict[str, Any]:
     k = n = 0
     for r in records:
         for name, ok in r["correct"].items():
@@ -251,10 +321,18 @@ def worst_errors(records: list[dict[str, Any]], limit: int = 30) -> list[dict[st
         for name, ok in r["correct"].items():
             if ok:
                 continue
-            errors.append({"dataset": r["dataset"], "id": r["id"], "field": name,
-                           "expected": _label_value(r, name), "got": r["fields"].get(name),
-                           "confidence": r["confidence"].get(name), "method": r["method"].get(name),
-                           "decision": r["decision"]})
+            errors.append(
+                {
+                    "dataset": r["dataset"],
+                    "id": r["id"],
+                    "field": name,
+                    "expected": _label_value(r, name),
+                    "got": r["fields"].get(name),
+                    "confidence": r["confidence"].get(name),
+                    "method": r["method"].get(name),
+                    "decision": r["decision"],
+                }
+            )
     errors.sort(key=lambda e: -(e["confidence"] or 0.0))
     return errors[:limit]
 
@@ -263,8 +341,9 @@ def _label_value(record: dict[str, Any], name: str) -> Any:
     return record.get("expected", {}).get(name)
 
 
-def suggest_thresholds(records: list[dict[str, Any]],
-                       target: float = TARGET_POSTED_ACCURACY) -> dict[str, Any]:
+def suggest_thresholds(
+    records: list[dict[str, Any]], target: float = TARGET_POSTED_ACCURACY
+) -> dict[str, Any]:
     """Per field, the lowest confidence threshold above which the field is right ≥ ``target``.
 
     Then what posting would look like with those thresholds (documents blocked by other
@@ -286,8 +365,12 @@ def suggest_thresholds(records: list[dict[str, Any]],
         if best is None:
             thresholds[name] = {"threshold": None, "coverage": 0.0, "n": len(pairs)}
         else:
-            thresholds[name] = {"threshold": round(best[0], 4), "coverage": _rate(best[1], len(pairs)),
-                                "accuracy_above": _rate(best[2], best[1]), "n": len(pairs)}
+            thresholds[name] = {
+                "threshold": round(best[0], 4),
+                "coverage": _rate(best[1], len(pairs)),
+                "accuracy_above": _rate(best[2], best[1]),
+                "n": len(pairs),
+            }
     posted = k_ok = n_ok = 0
     for r in records:
         blockers = [f for f in r["findings"] if f not in ("low_confidence", "missing_field")]
@@ -303,9 +386,14 @@ def suggest_thresholds(records: list[dict[str, Any]],
             for name in r["required"]:
                 k_ok += int(r["correct"][name])
                 n_ok += 1
-    return {"target": target, "fields": thresholds,
-            "simulated": {"stp_rate": _rate(posted, len(records)),
-                          "posted_accuracy": _rate(k_ok, n_ok)}}
+    return {
+        "target": target,
+        "fields": thresholds,
+        "simulated": {
+            "stp_rate": _rate(posted, len(records)),
+            "posted_accuracy": _rate(k_ok, n_ok),
+        },
+    }
 
 
 def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -319,13 +407,20 @@ def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
                 lost += int(before["correct"] and not r["correct"][name])
     seconds = sum(r["cascade_seconds"] for r in records)
     pages = sum(r["pages"] for r in records) or 1
-    return {"documents_cascaded": len(touched), "fields_changed": changed, "fields_fixed": gained,
-            "fields_broken": lost, "net_fields_gained": gained - lost,
-            "cascade_seconds": round(seconds, 2),
-            "cascade_seconds_per_page": round(seconds / pages, 4)}
+    return {
+        "documents_cascaded": len(touched),
+        "fields_changed": changed,
+        "fields_fixed": gained,
+        "fields_broken": lost,
+        "net_fields_gained": gained - lost,
+        "cascade_seconds": round(seconds, 2),
+        "cascade_seconds_per_page": round(seconds / pages, 4),
+    }
 
 
-def build_report(records: list[dict[str, Any]], required: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def build_report(
+    records: list[dict[str, Any]], required: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     datasets: dict[str, Any] = {}
     for name in sorted({r["dataset"] for r in records}):
         subset = [r for r in records if r["dataset"] == name]
@@ -352,6 +447,7 @@ def build_report(records: list[dict[str, Any]], required: dict[str, list[str]] |
 
 # ---------------------------------------------------------------------------------- display
 
+
 def _pct(x: float | None) -> str:
     return "   -  " if x is None else f"{100 * x:5.1f}%"
 
@@ -361,41 +457,57 @@ def format_report(report: dict[str, Any]) -> str:
     lines: list[str] = []
     run = report.get("run", {})
     if run:
-        lines.append(f"eval {run.get('path')}  force_ocr={run.get('force_ocr')}  "
-                     f"cascade={run.get('cascade')}  wall {run.get('wall_seconds')} s")
+        lines.append(
+            f"eval {run.get('path')}  force_ocr={run.get('force_ocr')}  "
+            f"cascade={run.get('cascade')}  wall {run.get('wall_seconds')} s"
+        )
     for name, ds in report["datasets"].items():
         lines.append("")
-        lines.append(f"{name}: {ds['documents']} documents  STP {_pct(ds['stp_rate'])}  "
-                     f"posted accuracy {_pct(ds['posted_accuracy'])} "
-                     f"(all fields {_pct(ds.get('posted_accuracy_all_fields'))})")
+        lines.append(
+            f"{name}: {ds['documents']} documents  STP {_pct(ds['stp_rate'])}  "
+            f"posted accuracy {_pct(ds['posted_accuracy'])} "
+            f"(all fields {_pct(ds.get('posted_accuracy_all_fields'))})"
+        )
         lines.append(f"  {'field':<24}{'n':>5}{'correct':>9}{'accuracy':>10}")
         for field, row in ds["fields"].items():
-            lines.append(f"  {field:<24}{row['n']:>5}{row['correct']:>9}{_pct(row['accuracy']):>10}")
+            lines.append(
+                f"  {field:<24}{row['n']:>5}{row['correct']:>9}{_pct(row['accuracy']):>10}"
+            )
     o = report["overall"]
     lines.append("")
-    lines.append(f"overall: {o['documents']} documents  STP {_pct(o['stp_rate'])}  posted accuracy "
-                 f"{_pct(o['posted_accuracy'])} (all fields {_pct(o.get('posted_accuracy_all_fields'))})"
-                 f"  field accuracy {_pct(o['field_accuracy'])}")
+    lines.append(
+        f"overall: {o['documents']} documents  STP {_pct(o['stp_rate'])}  posted accuracy "
+        f"{_pct(o['posted_accuracy'])} (all fields {_pct(o.get('posted_accuracy_all_fields'))})"
+        f"  field accuracy {_pct(o['field_accuracy'])}"
+    )
     sp = report["seconds_per_page"]
     lines.append(f"seconds per page: ocr {sp['ocr']:.3f}  other {sp['other']:.3f}")
     hc = report["high_confidence"]
-    lines.append(f"fields with confidence >= {hc['threshold']}: {hc['correct']}/{hc['n']} correct "
-                 f"({_pct(hc['accuracy'])})")
+    lines.append(
+        f"fields with confidence >= {hc['threshold']}: {hc['correct']}/{hc['n']} correct "
+        f"({_pct(hc['accuracy'])})"
+    )
     lines.append("")
     lines.append("reliability (confidence bin: n, accuracy, mean confidence)")
     for b in report["reliability"]:
         if b["n"]:
-            lines.append(f"  {b['bin']:<14}{b['n']:>5}  {_pct(b['accuracy'])}  {b['mean_confidence']:.3f}")
+            lines.append(
+                f"  {b['bin']:<14}{b['n']:>5}  {_pct(b['accuracy'])}  {b['mean_confidence']:.3f}"
+            )
     c = report["cascade"]
     lines.append("")
-    lines.append(f"cascade: {c['documents_cascaded']} documents, {c['fields_changed']} fields changed, "
-                 f"{c['fields_fixed']} fixed, {c['fields_broken']} broken, "
-                 f"{c['cascade_seconds']} s ({c['cascade_seconds_per_page']} s/page)")
+    lines.append(
+        f"cascade: {c['documents_cascaded']} documents, {c['fields_changed']} fields changed, "
+        f"{c['fields_fixed']} fixed, {c['fields_broken']} broken, "
+        f"{c['cascade_seconds']} s ({c['cascade_seconds_per_page']} s/page)"
+    )
     st = report["suggested_thresholds"]
     lines.append("")
-    lines.append(f"suggested thresholds for {100 * st['target']:.1f}% (simulated STP "
-                 f"{_pct(st['simulated']['stp_rate'])}, posted accuracy "
-                 f"{_pct(st['simulated']['posted_accuracy'])})")
+    lines.append(
+        f"suggested thresholds for {100 * st['target']:.1f}% (simulated STP "
+        f"{_pct(st['simulated']['stp_rate'])}, posted accuracy "
+        f"{_pct(st['simulated']['posted_accuracy'])})"
+    )
     for field, row in st["fields"].items():
         t = "none reaches it" if row["threshold"] is None else f"{row['threshold']:.3f}"
         lines.append(f"  {field:<24}{t:>16}  coverage {_pct(row['coverage'])}")
@@ -403,14 +515,16 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append("worst errors (surest first)")
     for e in report["worst_errors"][:15]:
         conf = "-" if e["confidence"] is None else f"{e['confidence']:.2f}"
-        lines.append(f"  {conf:>5} {e['dataset']}/{e['id'][:28]:<28} {e['field']:<15} "
-                     f"expected {str(e['expected'])[:34]!r:<36} got {str(e['got'])[:34]!r}")
+        lines.append(
+            f"  {conf:>5} {e['dataset']}/{e['id'][:28]:<28} {e['field']:<15} "
+            f"expected {str(e['expected'])[:34]!r:<36} got {str(e['got'])[:34]!r}"
+        )
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------- calibration
 
-MIN_GROUP = 12
+MIN_GROUP = 30
 CAL_EDGES = (0.0, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9)
 Z = 1.28
 
@@ -440,8 +554,10 @@ def _steps(pairs: list[tuple[float, bool]]) -> list[list[float]]:
             last = merged.pop()
             merged[-1][1] += last[1]
             merged[-1][2] += last[2]
-    steps = [[0.0 if i == 0 else lo, round(_wilson_lower(int(k), int(n)), 4)]
-             for i, (lo, k, n) in enumerate(merged)]
+    steps = [
+        [0.0 if i == 0 else lo, round(_wilson_lower(int(k), int(n)), 4)]
+        for i, (lo, k, n) in enumerate(merged)
+    ]
     for i in range(1, len(steps)):
         steps[i][1] = max(steps[i][1], steps[i - 1][1])
     return steps
@@ -460,12 +576,20 @@ def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
                 groups[f"{name}|{method}"].append((raw, ok))
                 groups[f"*|{method}"].append((raw, ok))
                 groups["*|*"].append((raw, ok))
-    table = {key: _steps(pairs) for key, pairs in sorted(groups.items())
-             if len(pairs) >= MIN_GROUP or key.startswith("*|")}
+    table = {
+        key: _steps(pairs)
+        for key, pairs in sorted(groups.items())
+        if len(pairs) >= MIN_GROUP or key.startswith("*|")
+    }
     counts = {key: len(pairs) for key, pairs in sorted(groups.items())}
-    return {"about": "raw confidence -> calibrated (Wilson lower bound, z=1.28) per field|method; "
-                     "fitted by pipeline.evaluate.fit_calibration on the dev sets",
-            "edges": list(CAL_EDGES), "min_group": MIN_GROUP, "counts": counts, "table": table}
+    return {
+        "about": "raw confidence -> calibrated (Wilson lower bound, z=1.28) per field|method; "
+        "fitted by pipeline.evaluate.fit_calibration on the dev sets",
+        "edges": list(CAL_EDGES),
+        "min_group": MIN_GROUP,
+        "counts": counts,
+        "table": table,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -479,7 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force-ocr", action="store_true")
     parser.add_argument("--no-cascade", action="store_true")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--fit", type=Path, nargs="*", help="report JSONs to fit the calibration on")
+    parser.add_argument(
+        "--fit", type=Path, nargs="*", help="report JSONs to fit the calibration on"
+    )
     args = parser.parse_args(argv)
     if args.fit:
         from extractors.registry import CALIBRATION_FILE
@@ -491,9 +617,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.path is None:
         parser.error("PATH is required")
     settings = load_settings()
-    report = evaluate(args.path, settings, force_ocr=args.force_ocr, out=args.out,
-                      cascade=not args.no_cascade,
-                      progress=lambda msg: print(msg, flush=True))
+    report = evaluate(
+        args.path,
+        settings,
+        force_ocr=args.force_ocr,
+        out=args.out,
+        cascade=not args.no_cascade,
+        progress=lambda msg: print(msg, flush=True),
+    )
     print(format_report(report))
     return 0
 

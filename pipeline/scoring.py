@@ -15,28 +15,94 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-MONEY_FIELDS = frozenset({"total_amount", "subtotal", "tax_amount", "amount_due", "amount_paid",
-                          "unit_price", "amount", "charges"})
-DATE_FIELDS = frozenset({"invoice_date", "due_date", "patient_birth_date", "service_date_from",
-                         "service_date_to", "date_from", "date_to"})
-ID_FIELDS = frozenset({"invoice_number", "po_number", "vendor_vat", "insured_id",
-                       "billing_provider_npi", "federal_tax_id", "patient_account_number",
-                       "rendering_npi", "procedure_code", "place_of_service"})
+MONEY_FIELDS = frozenset(
+    {
+        "total_amount",
+        "subtotal",
+        "tax_amount",
+        "amount_due",
+        "amount_paid",
+        "unit_price",
+        "amount",
+        "charges",
+    }
+)
+DATE_FIELDS = frozenset(
+    {
+        "invoice_date",
+        "due_date",
+        "patient_birth_date",
+        "service_date_from",
+        "service_date_to",
+        "date_from",
+        "date_to",
+    }
+)
+ID_FIELDS = frozenset(
+    {
+        "invoice_number",
+        "po_number",
+        "vendor_vat",
+        "insured_id",
+        "billing_provider_npi",
+        "federal_tax_id",
+        "patient_account_number",
+        "rendering_npi",
+        "procedure_code",
+        "place_of_service",
+    }
+)
 NUMBER_FIELDS = frozenset({"quantity", "units"})
 CODE_FIELDS = frozenset({"currency"})
 
-INVOICE_FIELDS = ("vendor_name", "address", "vendor_vat", "invoice_number", "invoice_date",
-                  "due_date", "po_number", "currency", "subtotal", "tax_amount", "total_amount",
-                  "buyer_name", "line_items")
-RECEIPT_FIELDS = ("vendor_name", "address", "invoice_date", "total_amount", "currency",
-                  "invoice_number")
-CLAIM_FIELDS = ("patient_name", "patient_birth_date", "insured_id", "payer_name", "vendor_name",
-                "address", "billing_provider_npi", "federal_tax_id", "patient_account_number",
-                "diagnosis_codes", "service_lines", "total_amount", "amount_paid",
-                "service_date_from", "service_date_to", "currency", "invoice_number",
-                "invoice_date")
-FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {"invoice": INVOICE_FIELDS, "receipt": RECEIPT_FIELDS,
-                                              "claim": CLAIM_FIELDS}
+INVOICE_FIELDS = (
+    "vendor_name",
+    "address",
+    "vendor_vat",
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "po_number",
+    "currency",
+    "subtotal",
+    "tax_amount",
+    "total_amount",
+    "buyer_name",
+    "line_items",
+)
+RECEIPT_FIELDS = (
+    "vendor_name",
+    "address",
+    "invoice_date",
+    "total_amount",
+    "currency",
+    "invoice_number",
+)
+CLAIM_FIELDS = (
+    "patient_name",
+    "patient_birth_date",
+    "insured_id",
+    "payer_name",
+    "vendor_name",
+    "address",
+    "billing_provider_npi",
+    "federal_tax_id",
+    "patient_account_number",
+    "diagnosis_codes",
+    "service_lines",
+    "total_amount",
+    "amount_paid",
+    "service_date_from",
+    "service_date_to",
+    "currency",
+    "invoice_number",
+    "invoice_date",
+)
+FIELDS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "invoice": INVOICE_FIELDS,
+    "receipt": RECEIPT_FIELDS,
+    "claim": CLAIM_FIELDS,
+}
 
 
 def scored_fields(doc_type: str, label_fields: dict[str, Any]) -> list[str]:
@@ -109,8 +175,11 @@ def is_correct(name: str, expected: Any, got: Any) -> bool:
     return bool(normalise(name, expected) == normalise(name, got))
 
 
-def score_fields(doc_type: str, label_fields: dict[str, Any],
-                 predicted: dict[str, Any]) -> dict[str, bool]:
+def score_fields(
+    doc_type: str, label_fields: dict[str, Any], predicted: dict[str, Any]
+) -> dict[str, bool]:
     """{field: correct} for every scored field of one document (predicted in label format)."""
-    return {name: is_correct(name, label_fields[name], predicted.get(name))
-            for name in scored_fields(doc_type, label_fields)}
+    return {
+        name: is_correct(name, label_fields[name], predicted.get(name))
+        for name in scored_fields(doc_type, label_fields)
+    }

@@ -1,0 +1,112 @@
+"""``evaluate`` runs the pipeline over labelled files and reports in the contract's shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from pipeline.evaluate import _steps, evaluate, find_labelled, fit_calibration, format_report
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture
+def small_set(tmp_path: Path) -> Path:
+    root = tmp_path / "set"
+    for stem in ("coolblue1", "AmazonWebServices"):
+        (root / "i2d").mkdir(parents=True, exist_ok=True)
+        for ext in (".json", ".pdf"):
+            shutil.copy(
+                DATASETS / "invoice2data" / "dev" / f"{stem}{ext}", root / "i2d" / f"{stem}{ext}"
+            )
+    zf = next((DATASETS / "zugferd" / "dev").glob("zf_klst*.json"))
+    (root / "zf" / "deep").mkdir(parents=True)
+    shutil.copy(zf, root / "zf" / "deep" / zf.name)
+    shutil.copy(zf.with_suffix(".pdf"), root / "zf" / "deep" / zf.with_suffix(".pdf").name)
+    (root / "zf" / "notes.json").write_text('{"not": "a label"}')
+    (root / "zf" / "orphan.json").write_text(json.dumps({"fields": {}, "files": ["missing.pdf"]}))
+    return root
+
+
+def test_labels_are_found_recursively(small_set: Path) -> None:
+    found = find_labelled(small_set)
+    assert sorted(d.label["id"] for d in found) == sorted(
+        [
+            "coolblue1",
+            "AmazonWebServices",
+            json.loads(next(small_set.rglob("zf_*.json")).read_text())["id"],
+        ]
+    )
+
+
+def test_report_has_the_contract_shape(small_set: Path, settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    report = evaluate(small_set, settings, out=out)
+    written = json.loads(out.read_text())
+    assert written["overall"] == json.loads(json.dumps(report["overall"]))
+    assert set(report["datasets"]) == {"invoice2data", "zugferd"}
+    ds = report["datasets"]["invoice2data"]
+    assert ds["documents"] == 2 and 0 <= ds["stp_rate"] <= 1
+    assert ds["fields"]["total_amount"] == {"n": 2, "correct": 2, "accuracy": 1.0}
+    assert {"documents", "stp_rate", "posted_accuracy", "field_accuracy"} <= set(report["overall"])
+    assert set(report["seconds_per_page"]) == {"ocr", "other"}
+    doc = next(d for d in report["documents"] if d["id"] == "coolblue1")
+    assert doc["decision"] in ("post", "review", "reject")
+    assert doc["fields"]["total_amount"] == "717.97"
+    assert doc["fields"]["invoice_date"] == "2014-04-19"
+    zf = next(d for d in report["documents"] if d["dataset"] == "zugferd")
+    assert isinstance(zf["fields"]["line_items"], list)
+    assert report["reliability"] and report["high_confidence"]["threshold"] == 0.95
+    assert "fields" in report["suggested_thresholds"]
+    text = format_report(report)
+    assert "invoice2data" in text and "reliability" in text
+
+
+def test_calibration_steps_are_monotone_and_conservative() -> None:
+    pairs = (
+        [(0.2, False)] * 10
+        + [(0.2, True)] * 2
+        + [(0.65, True)] * 8
+        + [(0.65, False)] * 4
+        + [(0.95, True)] * 40
+    )
+    steps = _steps(pairs)
+    values = [v for _, v in steps]
+    assert values == sorted(values)
+    assert steps[-1][1] < 1.0  # 40 of 40 right is not proof of 100 %
+    assert steps[-1][1] > 0.9
+
+
+def test_fit_calibration_pools_small_groups() -> None:
+    docs = [
+        {
+            "correct": {"total_amount": True},
+            "method": {"total_amount": "label"},
+            "raw_confidence": {"total_amount": 0.9},
+            "confidence": {"total_amount": 0.9},
+        }
+    ] * 5
+    table = fit_calibration([{"documents": docs}])["table"]
+    assert "total_amount|label" not in table  # too few to stand alone
+    assert "*|label" in table and "*|*" in table
+
+
+@pytest.mark.slow
+def test_high_confidence_fields_are_right(settings: Settings, tmp_path: Path) -> None:
+    """The calibration property on the dev invoices and a slice of receipts."""
+    root = tmp_path / "dev"
+    for dataset, count in (("invoice2data", 99), ("zugferd", 99), ("sroie", 30)):
+        for label in sorted((DATASETS / dataset / "dev").glob("*.json"))[:count]:
+            target = root / dataset
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(label, target / label.name)
+            for name in json.loads(label.read_text())["files"][:1]:
+                shutil.copy(label.parent / name, target / name)
+    report = evaluate(root, settings)
+    high = report["high_confidence"]
+    assert high["n"] > 0
+    assert high["accuracy"] >= 0.99, report["worst_errors"][:5]

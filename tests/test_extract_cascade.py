@@ -1,0 +1,70 @@
+"""The OCR cascade: merge rules, budget, and that it spends effort only on OCR pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from core.models import DocType, Extraction, Field
+from core.settings import Settings
+from extractors.cascade import merge, run_cascade
+from extractors.pages import load_pages
+from extractors.registry import all_extractors
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def _f(value: object, conf: float, method: str = "label") -> Field:
+    return Field(name="total_amount", value=value, confidence=conf, method=method)
+
+
+def test_agreeing_readings_are_surer() -> None:
+    merged = merge(_f(Decimal("12.00"), 0.6), _f(Decimal("12.00"), 0.5))
+    assert merged is not None and merged.confidence == pytest.approx(0.7)
+    assert merged.method == "label+agree"
+    again = merge(merged, _f(Decimal("12.00"), 0.5))
+    assert again is merged  # agreement counts once
+
+
+def test_a_different_value_must_be_clearly_surer() -> None:
+    first = _f(Decimal("12.00"), 0.6)
+    assert merge(first, _f(Decimal("13.00"), 0.62)) is first
+    better = _f(Decimal("13.00"), 0.8)
+    assert merge(first, better) is better
+    assert merge(None, better) is better
+    assert merge(first, None) is first
+
+
+def test_no_budget_or_no_ocr_means_no_cascade(settings: Settings) -> None:
+    pdf = DATASETS / "invoice2data" / "dev" / "coolblue1.pdf"
+    pages = load_pages(pdf, pdf.name, settings)
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    weak = Extraction(doc_type=DocType.INVOICE, fields={"total_amount": _f(Decimal("1"), 0.1)})
+    out, seconds = run_cascade(
+        pages, weak, pdf, settings, extractor
+    )  # text layer: nothing to re-read
+    assert out is weak and seconds == 0.0
+    no_budget = settings.model_copy(update={"cpu_budget_seconds": 0.0})
+    out, seconds = run_cascade(pages, weak, pdf, no_budget, extractor)
+    assert out is weak and seconds == 0.0
+
+
+@pytest.mark.slow
+def test_cascade_rereads_a_weak_receipt_within_budget(settings: Settings) -> None:
+    jpg = DATASETS / "sroie" / "dev" / "X51005361897.jpg"
+    pages = load_pages(jpg, jpg.name, settings)
+    extractor = next(e for e in all_extractors() if e.name == "receipt")
+    extraction = extractor.extract(pages, jpg, settings)
+    extraction = extraction.model_copy(
+        update={
+            "fields": {
+                k: v.model_copy(update={"confidence": 0.05}) for k, v in extraction.fields.items()
+            }
+        }
+    )
+    budget = settings.model_copy(update={"cpu_budget_seconds": 1.0})
+    out, seconds = run_cascade(pages, extraction, jpg, budget, extractor)
+    assert 0.0 < seconds < 1.0 + 5.0  # one re-read may finish past the budget, never a second
+    assert out.stats["cascade_reads"] >= 1

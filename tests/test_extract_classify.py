@@ -1,0 +1,90 @@
+"""Document type from keywords and the printed area's shape."""
+
+from __future__ import annotations
+
+from core.models import DocType, Origin, Page, Word
+from extractors.classify import classify
+from extractors.layout import assign_lines, page_text
+
+
+def _page(
+    rows: list[str], *, width: float, height: float, dpi: int, x0: float = 50, line_h: float = 30
+) -> Page:
+    words = []
+    for i, row in enumerate(rows):
+        x = x0
+        for token in row.split():
+            w = len(token) * line_h * 0.5
+            words.append(
+                Word(
+                    text=token,
+                    box=(x, 40 + i * line_h * 1.4, x + w, 40 + i * line_h * 1.4 + line_h),
+                    conf=0.9,
+                )
+            )
+            x += w + line_h * 0.4
+    words = assign_lines(words)
+    return Page(
+        index=0,
+        width=width,
+        height=height,
+        dpi=dpi,
+        origin=Origin.OCR,
+        text=page_text(words),
+        words=words,
+    )
+
+
+def test_till_receipt_is_a_receipt() -> None:
+    page = _page(
+        [
+            "KEDAI RUNCIT MAJU SDN BHD",
+            "TAX INVOICE",
+            "ITEM 1 12.00",
+            "TOTAL 12.00",
+            "CASH 20.00",
+            "CHANGE 8.00",
+            "THANK YOU",
+        ],
+        width=900,
+        height=1800,
+        dpi=300,
+    )
+    kind, conf = classify([page])
+    assert kind == DocType.RECEIPT and conf > 0.5
+
+
+def test_a4_invoice_is_an_invoice() -> None:
+    rows = [
+        "Muster GmbH Hauptstrasse 1 12345 Berlin Deutschland Telefon 030 123456 info@muster.de",
+        "Rechnung Nr. 2024-17 Rechnungsdatum 03.02.2024 Kundennummer 4711 Seite 1 von 1",
+        "Pos Beschreibung Menge Einzelpreis Betrag in EUR netto zuzueglich Umsatzsteuer",
+        "1 Beratung Stunden 10 100,00 1.000,00 gemaess Vereinbarung vom 01.01.2024 erbracht",
+        "Summe netto 1.000,00 MwSt 19% 190,00 Gesamtbetrag 1.190,00 zahlbar bis 17.02.2024",
+        "IBAN DE89370400440532013000 BIC COBADEFFXXX USt-IdNr DE123456789 HRB 1234 Berlin",
+    ]
+    page = _page(rows, width=2480, height=3508, dpi=300, x0=150, line_h=28)
+    kind, conf = classify([page])
+    assert kind == DocType.INVOICE and conf > 0.5
+
+
+def test_claim_form() -> None:
+    page = _page(
+        [
+            "HEALTH INSURANCE CLAIM FORM",
+            "APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC)",
+            "1500 PICA MEDICARE MEDICAID TRICARE",
+            "PATIENT'S NAME INSURED'S I.D. NUMBER",
+            "FEDERAL TAX I.D. NUMBER BILLING PROVIDER INFO",
+        ],
+        width=1700,
+        height=2200,
+        dpi=200,
+    )
+    assert classify([page])[0] == DocType.CLAIM
+
+
+def test_nothing_recognisable_is_unknown() -> None:
+    page = _page(["lorem ipsum dolor", "sit amet"], width=1700, height=2200, dpi=200, x0=400)
+    assert classify([page])[0] == DocType.UNKNOWN
+    assert classify([])[0] == DocType.UNKNOWN

@@ -1,0 +1,124 @@
+"""Parsers shared by every extractor: money in both decimal conventions, dates, currencies, ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from extractors.invoice import heal_ocr_amounts, id_parser, money_parser
+from extractors.parsers import (
+    currency_votes,
+    find_amounts,
+    find_dates,
+    find_vat_ids,
+    guess_decimal_mark,
+    parse_amount,
+    vat_is_valid,
+)
+from extractors.receipt import clean_company, repaired_dates
+
+
+@pytest.mark.parametrize(
+    ("text", "mark", "expected"),
+    [
+        ("1.005,55", None, "1005.55"),
+        ("1,005.55", None, "1005.55"),
+        ("€ 2.321,00", None, "2321.00"),
+        ("$4.11", None, "4.11"),
+        ("-8,79", None, "-8.79"),
+        ("1'234.50", None, "1234.50"),
+        ("34,73", None, "34.73"),
+        ("3,9000", ",", "3.9000"),
+        ("1,939", None, "1939"),
+        ("RM24.00", None, "24.00"),
+        ("12 345,67", None, "12345.67"),
+    ],
+)
+def test_parse_amount(text: str, mark: str | None, expected: str) -> None:
+    assert parse_amount(text, decimal_mark=mark) == Decimal(expected)
+
+
+def test_amounts_skip_percentages_and_dates() -> None:
+    found = find_amounts("BTW 21% € 124,61 op 21.04.2015", allow_int=False)
+    assert [a.value for a in found] == [Decimal("124.61")]
+
+
+def test_money_parser_needs_a_currency_for_whole_numbers() -> None:
+    parse = money_parser(".")
+    assert [v for v, _, _ in parse("Grand Total Rs 1939")] == [Decimal("1939.00")]
+    assert parse("Order 12572103") == []
+
+
+def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
+    healed = heal_ocr_amounts("TOTAL 79. 35 CASH")
+    assert healed == "TOTAL 79.35  CASH"
+    assert len(healed) == len("TOTAL 79. 35 CASH")
+
+
+@pytest.mark.parametrize(
+    ("text", "dayfirst", "expected", "ambiguous"),
+    [
+        ("Rechnungsdatum 7. Mai 2014", True, dt.date(2014, 5, 7), False),
+        ("Invoice Date: August 3 , 2014", False, dt.date(2014, 8, 3), False),
+        ("Factuurdatum: 19 april 2014", True, dt.date(2014, 4, 19), False),
+        ("February 17, 2026", False, dt.date(2026, 2, 17), False),
+        ("Date : 20260815", True, dt.date(2026, 8, 15), False),
+        ("25/12/2018", True, dt.date(2018, 12, 25), False),
+        ("03/04/2018", True, dt.date(2018, 4, 3), True),
+        ("03/04/2018", False, dt.date(2018, 3, 4), True),
+        ("05-AUG-2017", True, dt.date(2017, 8, 5), False),
+        ("15 JUN 18", True, dt.date(2018, 6, 15), False),
+        ("2018-03-16 13:18:48", True, dt.date(2018, 3, 16), False),
+        ("le 31 décembre 1992", True, dt.date(1992, 12, 31), False),
+    ],
+)
+def test_find_dates(text: str, dayfirst: bool, expected: dt.date, ambiguous: bool) -> None:
+    found = find_dates(text, dayfirst=dayfirst)
+    assert found and found[0].value == expected
+    assert found[0].ambiguous is ambiguous
+
+
+def test_impossible_dates_are_not_dates() -> None:
+    assert find_dates("31/02/2018 and 13/13/2018") == []
+
+
+def test_ocr_date_repair_only_fixes_impossible_years() -> None:
+    assert [d for d, _, _ in repaired_dates("Date: 10/03/2078 5:41")] == ["10/03/2018"]
+    assert repaired_dates("Date: 10/03/2018") == []
+
+
+def test_currency_votes() -> None:
+    assert max(currency_votes("Total € 717,97 / € 9,32").items(), key=lambda kv: kv[1])[0] == "EUR"
+    assert "USD" in currency_votes("All charges and prices are in US Dollars $4.11")
+    assert "INR" in currency_votes("Grand Total Rs 1939")
+    assert "MYR" in currency_votes("TOTAL RM 12.00")
+
+
+def test_decimal_mark() -> None:
+    assert guess_decimal_mark("Summe 1.005,55 und 12,00") == ","
+    assert guess_decimal_mark("Total 1,005.55 and 12.00") == "."
+
+
+def test_vat_ids() -> None:
+    assert [v for v, _, _ in find_vat_ids("UStId DE 232 446 240 SWIFT HELADEF1GEL")] == [
+        "DE232446240"
+    ]
+    assert [v for v, _, _ in find_vat_ids("DE123456789 IBAN DE28700100809999999999")] == [
+        "DE123456789"
+    ]
+    assert [v for v, _, _ in find_vat_ids("BTW NL810433941B01")] == ["NL810433941B01"]
+    assert vat_is_valid("NL810433941B01")
+    assert not vat_is_valid("DE123456789")
+
+
+def test_invoice_number_parser() -> None:
+    assert id_parser(": 30064443 Kundennr. 47774")[0][0] == "30064443"
+    assert id_parser(" # BLR_WFLD20151000982590")[0][0] == "BLR_WFLD20151000982590"
+    assert id_parser(": Seite 1") == []
+
+
+def test_company_names_lose_registration_numbers() -> None:
+    assert clean_company("URBAN IDEA SDN BHD (417940-M),") == "URBAN IDEA SDN BHD"
+    assert clean_company("WARAKUYA PERMAS CITY SON BHD") == "WARAKUYA PERMAS CITY SDN BHD"
