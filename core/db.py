@@ -105,6 +105,8 @@ class PostingRow(Base):
     outbox_uri: Mapped[str] = mapped_column(Text)
     posted_by: Mapped[str] = mapped_column(String(100), default="auto")
     posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The fields as posted (label format), after any reviewer corrections."""
 
 
 class QueueItemRow(Base):

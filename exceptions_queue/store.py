@@ -39,7 +39,7 @@ from core.models import (
 from core.settings import Settings
 from exceptions_queue import fields as fv
 from storage.buckets import Bucket
-from storage.outbox import post_document
+from storage.outbox import export_batch, post_document
 
 DEFAULT_SLA_HOURS = 24.0
 QUEUES = ("review", "senior", "qa")
@@ -416,6 +416,9 @@ def approve(session: Session, document_id: str, user: str, outbox: Bucket,
         posted = post_document(session, outbox, document, label_fields(extraction),
                                posted_by=user)
         document.status = Status.POSTED.value
+        if posted:
+            session.flush()
+            export_batch(session, outbox, document.client, now.date())
     document.findings = [f.model_dump(mode="json") for f in findings]
     document.decided_at = now
     _close(item, "approved", override_note, now)

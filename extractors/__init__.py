@@ -78,7 +78,7 @@ def read_document(
     cascade_seconds = 0.0
     if chosen is not None:
         extraction, cascade_seconds = run_cascade(pages, extraction, source, settings, chosen)
-    extraction = apply_calibration(extraction)
+    extraction = apply_calibration(extraction, pages=pages)
     engine = {**engine_versions(), **extraction.engine}
     if chosen is not None:
         engine.setdefault("extractor", chosen.name)

@@ -90,7 +90,7 @@ def _weak(extraction: Extraction) -> list[str]:
     weak = []
     for name in names:
         field = extraction.fields.get(name)
-        if field is None or calibrated(field) < THRESHOLD:
+        if field is None or calibrated(field, origin="ocr") < THRESHOLD:
             weak.append(name)
     return weak
 
@@ -184,6 +184,8 @@ def run_cascade(
             merged = merge(fields.get(name), again.get(name))
             if merged is not None:
                 fields[name] = merged
-        weak = [n for n in weak if n not in fields or calibrated(fields[n]) < THRESHOLD]
+        weak = [
+            n for n in weak if n not in fields or calibrated(fields[n], origin="ocr") < THRESHOLD
+        ]
     stats = {**extraction.stats, "cascade_reads": float(reads)}
     return extraction.model_copy(update={"fields": fields, "stats": stats}), spent

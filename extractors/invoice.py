@@ -1031,6 +1031,55 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     return fields
 
 
+_ZIP_CITY = re.compile(
+    r"^(?:(?P<cc>[A-Z]{1,2})[- ])?(?P<zip>\d{4,5}|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{3} ?\d{2})\s+"
+    r"(?P<city>[^\d,]{2,}?)\s*$"
+)
+_STREET = re.compile(
+    r"\d|stra(?:ss|ß)e|str\.|weg\b|allee|platz|gasse|ring\b|rue|avenue|boulevard|chemin|"
+    r"laan|straat|road|street|lane|\bave\b",
+    re.IGNORECASE,
+)
+_PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}
+
+
+def _vat_country(ctx: DocContext) -> str | None:
+    vats = find_vat_ids(ctx.text)
+    if vats:
+        return vats[0][0][:2]
+    return {"de": "DE", "fr": "FR", "nl": "NL"}.get(ctx.language)
+
+
+def format_address(parts: list[str], country_hint: str | None = None) -> str | None:
+    """Address lines as "street, [more,] zip city, CC" (the e-invoice convention), else None.
+
+    The block is cut to the lines from the street to the "zip city" line; a country printed on
+    the next line, or a "DE-" / "D-" prefix on the postcode, gives the country code, else the
+    seller's VAT id prefix does.
+    """
+    lines = [_clean_name(p) for p in parts if _clean_name(p)]
+    zip_at = next((i for i, line in enumerate(lines) if _ZIP_CITY.match(line)), None)
+    if zip_at is None or zip_at == 0:
+        return None
+    m = _ZIP_CITY.match(lines[zip_at])
+    assert m is not None
+    street_at = max(
+        (i for i in range(zip_at) if _STREET.search(lines[i]) and not LEGAL_FORMS.search(lines[i])),
+        default=None,
+    )
+    if street_at is None:
+        return None
+    cc = m.group("cc")
+    country = _PLATE_CC.get(cc, cc) if cc else None
+    if zip_at + 1 < len(lines) and fold(lines[zip_at + 1]) in COUNTRIES:
+        country = COUNTRIES[fold(lines[zip_at + 1])]
+    country = country or country_hint
+    pieces = [*lines[street_at:zip_at], f"{m.group('zip')} {m.group('city').strip()}"]
+    if country:
+        pieces.append(country)
+    return ", ".join(pieces)
+
+
 def _vendor_address(
     ctx: DocContext, i: int, name_words: list[Word], sender: tuple[int, Row, list[str]] | None
 ) -> Field | None:
@@ -1042,7 +1091,7 @@ def _vendor_address(
     elif name_words:
         x0 = min(w.box[0] for w in name_words)
         x1 = max(w.box[2] for w in name_words)
-        for nxt, words in below_words(ctx.rows, i, x0, max(x1, x0 + 120), max_rows=4):
+        for nxt, words in below_words(ctx.rows, i, x0, max(x1, x0 + 120), max_rows=6):
             seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
             if CONTACT.search(seg.folded) or not seg.text.strip():
                 break
@@ -1050,11 +1099,10 @@ def _vendor_address(
             words_used.extend(seg.words)
     if not parts:
         return None
-    out = []
-    for part in parts:
-        code = COUNTRIES.get(fold(part))
-        out.append(code or _clean_name(part))
-    value = ", ".join(out)
+    value = format_address(parts, country_hint=_vat_country(ctx))
+    method = "below_name+zip" if value is not None else "below_name"
+    if value is None:
+        value = ", ".join(COUNTRIES.get(fold(p)) or _clean_name(p) for p in parts)
     ocr = min((w.conf for w in words_used), default=1.0)
     return Field(
         name="address",
@@ -1063,7 +1111,7 @@ def _vendor_address(
         confidence=round(0.45 * (0.35 + 0.65 * ocr), 4),
         page=ctx.rows[i].page if ctx.rows else None,
         box=union_box(words_used) if words_used else None,
-        method="below_name",
+        method=method,
     )
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from core.models import DocType, Extraction, Field, Page
+from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
 
 Source = bytes | Path
@@ -92,17 +92,33 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> dict[str, list[list[float
     return {str(k): v for k, v in data.get("table", {}).items()}
 
 
-def calibrated(field: Field, table: dict[str, list[list[float]]] | None = None) -> float:
+def field_origin(field: Field, pages: list[Page]) -> str:
+    """Where a value was read: ``xml`` (embedded e-invoice), ``text`` (PDF text layer), ``ocr``."""
+    if field.method.startswith("embedded_xml"):
+        return "xml"
+    if not pages:
+        return "none"
+    page = pages[field.page] if field.page is not None and field.page < len(pages) else pages[0]
+    return "text" if page.origin == Origin.TEXT_LAYER else "ocr"
+
+
+def calibrated(
+    field: Field, table: dict[str, list[list[float]]] | None = None, origin: str | None = None
+) -> float:
     """The calibrated confidence of a field from its raw confidence and how it was found.
 
-    The table maps ``field|method`` (else ``*|method``, else ``*|*``) to steps
-    ``[[raw_at_least, confidence], …]`` in increasing ``raw_at_least``; the last step whose
-    bound the raw value reaches applies. Without a table, raw confidences are kept.
+    The table maps ``field|method@origin`` (else ``*|method@origin``, else ``*|*@origin``, then
+    the same without the origin) to steps ``[[raw_at_least, confidence], …]`` in increasing
+    ``raw_at_least``; the last step whose bound the raw value reaches applies. Without a table,
+    raw confidences are kept.
     """
     table = load_calibration() if table is None else table
     if not table:
         return field.confidence
-    for key in (f"{field.name}|{field.method}", f"*|{field.method}", "*|*"):
+    keys = [f"{field.name}|{field.method}", f"*|{field.method}", "*|*"]
+    if origin:
+        keys = [f"{k}@{origin}" for k in keys] + keys
+    for key in keys:
         steps = table.get(key)
         if steps:
             value = steps[0][1]
@@ -118,13 +134,18 @@ CALIBRATED_EXTRACTORS = frozenset({"facturx", "invoice", "receipt"})
 
 
 def apply_calibration(
-    extraction: Extraction, table: dict[str, list[list[float]]] | None = None
+    extraction: Extraction,
+    table: dict[str, list[list[float]]] | None = None,
+    pages: list[Page] | None = None,
 ) -> Extraction:
     if extraction.engine.get("extractor") not in CALIBRATED_EXTRACTORS:
         return extraction
     fields = {}
     for name, field in extraction.fields.items():
         raw = field.confidence
-        fields[name] = field.model_copy(update={"confidence": calibrated(field, table)})
+        origin = field_origin(field, pages or [])
+        fields[name] = field.model_copy(
+            update={"confidence": calibrated(field, table, origin=origin)}
+        )
         extraction.stats[f"raw_conf.{name}"] = raw
     return extraction.model_copy(update={"fields": fields})

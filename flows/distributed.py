@@ -18,7 +18,7 @@ from sqlalchemy import or_, update
 from core.db import DocumentRow, get_engine, init_db, session_scope, utcnow
 from core.models import Status
 from core.settings import Settings, load_settings
-from flows.run import chunks, decide_task, finalize_task, intake_task, read_task
+from flows.run import chunks, decide_task, export_batches, finalize_task, intake_task, read_task
 from pipeline import intake as intake_mod
 from storage.areas import areas_for
 
@@ -75,4 +75,8 @@ def process_flow(document_ids: list[str], client: str = "default") -> list[str]:
         analyses.extend(fut.result())
     decided = decide_task(analyses, settings, client)
     results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
+    if any(r.posted_now for r in results):
+        with session_scope(engine) as session:
+            inbox = session.get(DocumentRow, results[0].document_id).inbox  # type: ignore[union-attr]
+        export_batches(engine, areas_for(inbox, client, settings), client)
     return [f"{r.document_id}:{r.outcome}" for r in results]

@@ -83,6 +83,15 @@ def finalize_task(analysis: Analysis, settings: Settings) -> Result:
         return finalize(engine, settings, analysis.document_id, analysis, path)
 
 
+def export_batches(engine: Any, areas: Any, client: str) -> None:
+    """Rebuild today's CSV batch file from the postings table (crash-safe, never doubled)."""
+    from core.db import session_scope
+    from storage.outbox import export_batch
+
+    with session_scope(engine) as session:
+        export_batch(session, areas.outbox, client, utcnow().date())
+
+
 def chunks(items: list[str], workers: int, max_size: int = 8) -> list[list[str]]:
     """Split into about ``2 × workers`` chunks of at most ``max_size`` (task overhead vs balance)."""
     if not items:
@@ -118,6 +127,8 @@ def process_inbox(source: str, client: str, settings: Settings, *,
                               run_dir / f"validation-{start // batch_size + 1}.html")
         results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
         summary.results.extend(results)
+    if any(r.posted_now for r in summary.results):
+        export_batches(engine, areas, client)
     summary.seconds = time.perf_counter() - started
     if run_dir.exists():
         summary.data_docs = sorted(run_dir.glob("*.html"))

@@ -26,6 +26,7 @@ from typing import Any
 
 from core.models import Outcome, to_label_value
 from core.settings import Settings
+from extractors.registry import CALIBRATED_EXTRACTORS, field_origin
 from pipeline.scoring import is_correct, scored_fields
 
 TARGET_POSTED_ACCURACY = 0.995
@@ -107,12 +108,43 @@ def _required_fields(settings: Settings, client: str) -> dict[str, list[str]]:
         return REQUIRED
 
 
+def _reader_without(
+    disabled: frozenset[str], settings: Settings, force_ocr: bool
+) -> Callable[[Any], Any]:
+    """``analyse.read_one`` with some extractors left out (to measure the others alone)."""
+    from core.errors import BadDocumentError
+    from core.models import Decision, Finding, Severity
+    from extractors import read_document
+    from pipeline.analyse import Analysis
+
+    def read(doc: Any) -> Any:
+        started = time.perf_counter()
+        analysis = Analysis(doc.document_id)
+        try:
+            pages, extraction = read_document(
+                doc.source, doc.filename, settings, force_ocr=force_ocr, disabled=disabled
+            )
+        except BadDocumentError as exc:
+            finding = Finding(code=exc.code, severity=Severity.ERROR, message=exc.message)
+            analysis.error, analysis.findings = exc, [finding]
+            analysis.decision = Decision(outcome=Outcome.REJECT, findings=[finding])
+            analysis.seconds = {"ocr": 0.0, "other": time.perf_counter() - started}
+            return analysis
+        analysis.pages, analysis.extraction = pages, extraction
+        ocr = sum(p.ocr_seconds for p in pages) + extraction.stats.get("cascade_seconds", 0.0)
+        analysis.seconds = {"ocr": ocr, "wall": time.perf_counter() - started}
+        return analysis
+
+    return read
+
+
 def _analyse(
     docs: list[LabelledDoc],
     settings: Settings,
     client: str,
     force_ocr: bool,
     progress: Callable[[str], None] | None,
+    disabled: frozenset[str] = frozenset(),
 ) -> list[Any]:
     from pipeline.analyse import DocInput, analyse_batch
 
@@ -126,7 +158,10 @@ def _analyse(
         if progress:
             progress(f"[{done[0]}/{len(docs)}] {analysis.document_id}")
 
-    return analyse_batch(inputs, settings, client, force_ocr=force_ocr, progress=tick)
+    reader = _reader_without(disabled, settings, force_ocr) if disabled else None
+    return analyse_batch(
+        inputs, settings, client, force_ocr=force_ocr, progress=tick, reader=reader
+    )
 
 
 def _rate(k: int, n: int) -> float | None:
@@ -142,8 +177,13 @@ def evaluate(
     progress: Callable[[str], None] | None = None,
     client: str = "default",
     cascade: bool = True,
+    disabled: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Score the pipeline on every labelled document under ``path``; the report as a dict."""
+    """Score the pipeline on every labelled document under ``path``; the report as a dict.
+
+    ``cascade=False`` sets the OCR cascade's budget to 0 (to see what it gains and costs);
+    ``disabled`` leaves extractors out (``{"facturx"}``: the layout reader on e-invoices too).
+    """
     from extractors import cascade as cascade_module
 
     docs = find_labelled(path)
@@ -151,7 +191,7 @@ def evaluate(
     cascade_module.BEFORE = {}
     started = time.perf_counter()
     try:
-        analyses = _analyse(docs, run_settings, client, force_ocr, progress)
+        analyses = _analyse(docs, run_settings, client, force_ocr, progress, disabled)
         before = dict(cascade_module.BEFORE)
     finally:
         cascade_module.BEFORE = None
@@ -166,6 +206,7 @@ def evaluate(
         "path": str(path),
         "force_ocr": force_ocr,
         "cascade": cascade,
+        "disabled": sorted(disabled),
         "cpu_budget_seconds": run_settings.cpu_budget_seconds,
         "workers": settings.workers,
         "wall_seconds": round(wall, 2),
@@ -188,12 +229,14 @@ def _record(
     confidence: dict[str, float] = {}
     method: dict[str, str] = {}
     raw_conf: dict[str, float] = {}
+    origin: dict[str, str] = {}
     for name in label["fields"]:
         field = extraction.fields.get(name) if extraction is not None else None
         fields_out[name] = to_label_value(field.value) if field is not None else None
         if field is not None:
             confidence[name] = round(field.confidence, 4)
             method[name] = field.method
+            origin[name] = field_origin(field, analysis.pages)
             raw_conf[name] = round(
                 float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4
             )
@@ -223,6 +266,7 @@ def _record(
         "confidence": confidence,
         "method": method,
         "raw_confidence": raw_conf,
+        "origin": origin,
         "correct": correct,
         "expected": {name: label["fields"][name] for name in scored},
         "required": [f for f in required.get(doc_type, []) if f in correct],
@@ -566,24 +610,35 @@ def _steps(pairs: list[tuple[float, bool]]) -> list[list[float]]:
 def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The calibration table from evaluation reports (raw confidence, method, correct)."""
     groups: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    seen: set[tuple[str, str, str]] = set()
     for report in reports:
         for r in report["documents"]:
+            key = (r.get("dataset", ""), r.get("id", ""), r.get("extractor") or "")
+            if key in seen:  # the same document read the same way counts once
+                continue
+            if r.get("extractor") and r["extractor"] not in CALIBRATED_EXTRACTORS:
+                continue  # extractors that calibrate their own confidences
+            seen.add(key)
             for name, ok in r["correct"].items():
                 if name not in r["method"]:
                     continue
                 raw = r["raw_confidence"].get(name, r["confidence"].get(name, 0.0))
                 method = r["method"][name]
-                groups[f"{name}|{method}"].append((raw, ok))
-                groups[f"*|{method}"].append((raw, ok))
-                groups["*|*"].append((raw, ok))
+                origin = r.get("origin", {}).get(name)
+                for key in (f"{name}|{method}", f"*|{method}", "*|*"):
+                    groups[key].append((raw, ok))
+                    if origin:
+                        groups[f"{key}@{origin}"].append((raw, ok))
     table = {
         key: _steps(pairs)
         for key, pairs in sorted(groups.items())
-        if len(pairs) >= MIN_GROUP or key.startswith("*|")
+        if len(pairs) >= MIN_GROUP or key.startswith("*|*")
     }
     counts = {key: len(pairs) for key, pairs in sorted(groups.items())}
     return {
-        "about": "raw confidence -> calibrated (Wilson lower bound, z=1.28) per field|method; "
+        "about": "raw confidence -> calibrated (Wilson lower bound, z=1.28) per "
+        "field|method@origin (origin: text, ocr, xml), pooled to *|method and *|* "
+        "when a group is small; "
         "fitted by pipeline.evaluate.fit_calibration on the dev sets",
         "edges": list(CAL_EDGES),
         "min_group": MIN_GROUP,
@@ -604,6 +659,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cascade", action="store_true")
     parser.add_argument("--out", type=Path)
     parser.add_argument(
+        "--without", action="append", default=[], help="leave an extractor out (e.g. facturx)"
+    )
+    parser.add_argument(
         "--fit", type=Path, nargs="*", help="report JSONs to fit the calibration on"
     )
     args = parser.parse_args(argv)
@@ -623,6 +681,7 @@ def main(argv: list[str] | None = None) -> int:
         force_ocr=args.force_ocr,
         out=args.out,
         cascade=not args.no_cascade,
+        disabled=frozenset(args.without),
         progress=lambda msg: print(msg, flush=True),
     )
     print(format_report(report))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -101,8 +102,8 @@ def test_posted_documents_are_in_the_outbox_once(first_run: tuple[Path, dict, su
     outbox = home / "default" / "outbox"
     files = {p.stem for p in outbox.rglob("*.json")}
     assert {d["document_id"] for d in posted} <= files
-    lines = [ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines()]
-    assert len(lines) == len(posted)
+    rows = [r for f in (outbox / "batches").glob("*.csv") for r in csv.DictReader(f.open())]
+    assert sorted(r["document_id"] for r in rows) == sorted(d["document_id"] for d in posted)
 
 
 def test_second_run_processes_nothing_new(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:

