@@ -101,20 +101,21 @@ def evaluate(
     force_ocr: Annotated[bool, typer.Option("--force-ocr", help="Render born-digital PDFs and OCR them too.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
     no_cascade: Annotated[bool, typer.Option("--no-cascade", help="Disable the low-confidence re-OCR cascade.")] = False,
+    client: Annotated[str, typer.Option(help="Client whose decision policy to apply.")] = "default",
 ) -> None:
     """Measure extraction accuracy, straight-through rate and speed against labelled documents."""
     try:
         settings = settings_from_env()
-        if no_cascade:
-            settings = settings.model_copy(update={"cpu_budget_seconds": 0.0})
         from pipeline.evaluate import evaluate as run_eval
         from pipeline.evaluate import format_report
 
-        def progress(done: int, total: int) -> None:
-            if done == total or done % 10 == 0:
-                typer.echo(f"  {done}/{total} documents", err=True)
+        def progress(message: str) -> None:
+            typer.echo(f"  {message}", err=True)
 
-        report = run_eval(path, settings, force_ocr=force_ocr, out=out, progress=progress)
+        if not path.exists():
+            raise DocflowError(f"no such folder: {path}")
+        report = run_eval(path, settings, force_ocr=force_ocr, out=out, progress=progress,
+                          client=client, cascade=not no_cascade)
         typer.echo(format_report(report))
         if out:
             typer.echo(f"report written to {out}")

@@ -66,6 +66,13 @@ def read_document(
             for kind in extractor.doc_types:
                 if extractor.score(pages, kind, source) >= 0.99:
                     doc_type, confidence = kind, 1.0
+    if doc_type != DocType.CLAIM and confidence < 0.95:
+        # A claim whose form print is an image (only the typed values are text) has no claim
+        # vocabulary; the CMS-1500 reader recognises it by where the values sit on the page.
+        claim = next((e for e in all_extractors() if DocType.CLAIM in e.doc_types
+                      and e.name not in disabled and e.available()), None)
+        if claim is not None and claim.score(pages, DocType.UNKNOWN, source) >= 0.9:
+            doc_type, confidence = DocType.CLAIM, 0.9
     chosen = pick(pages, doc_type, source, disabled=disabled)
     if chosen is None:
         extraction = Extraction(doc_type=doc_type, doc_type_confidence=confidence)

@@ -12,7 +12,6 @@ known vendors; without them this module stands on its own.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -1374,18 +1373,17 @@ class InvoiceExtractor:
 
 
 __all__ = [
-    "Box",
-    "Callable",
+    "DocContext",
     "Hit",
     "InvoiceExtractor",
-    "Iterator",
     "Row",
+    "context",
     "date_parser",
-    "dt",
-    "field",
     "find_labelled",
-    "lines_of",
+    "format_address",
+    "make_row",
     "money_parser",
     "read_invoice",
     "rows_of",
+    "split_columns",
 ]

@@ -21,12 +21,10 @@ from extractors.invoice import (
     Row,
     context,
     find_labelled,
-    make_row,
     money_parser,
-    split_columns,
 )
 from extractors.layout import union_box
-from extractors.parsers import find_dates, fold
+from extractors.parsers import find_dates
 
 Source = bytes | Path
 ENGINE = "layout-receipt-1"
@@ -482,4 +480,4 @@ class ReceiptExtractor:
         )
 
 
-__all__ = ["ReceiptExtractor", "fold", "make_row", "read_receipt", "split_columns"]
+__all__ = ["ReceiptExtractor", "clean_company", "read_receipt", "repaired_dates"]

@@ -109,12 +109,18 @@ def validate_and_decide(analyses: list[Analysis], settings: Settings, client: st
                         history: object | None = None, today: dt.date | None = None) -> object:
     """One validation run for the readable documents of a batch, then a decision for each."""
     import validators
+    from validators.masterdata import confirm_vendor
 
     readable = [a for a in analyses if a.extraction is not None]
     if not readable:
         return None
     started = time.perf_counter()
     ctx = validators.load_context(settings, client, today or dt.date.today(), history)
+    md = ctx.policy.master_data
+    for analysis in readable:
+        assert analysis.extraction is not None
+        analysis.extraction = confirm_vendor(analysis.extraction, ctx.vendor_master,
+                                             md.vendor_match_score, md.vendor_doc_types)
     items = [validators.ValidationItem(document_id=a.document_id, client=client,
                                        extraction=a.extraction) for a in readable]
     result = validators.validate_batch(items, ctx)

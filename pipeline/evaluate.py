@@ -27,7 +27,7 @@ from typing import Any
 from core.models import Outcome, to_label_value
 from core.settings import Settings
 from extractors.registry import CALIBRATED_EXTRACTORS, field_origin
-from pipeline.scoring import is_correct, scored_fields
+from pipeline.scoring import is_correct, label_view, scored_fields
 
 TARGET_POSTED_ACCURACY = 0.995
 HIGH_CONFIDENCE = 0.95
@@ -232,7 +232,7 @@ def _record(
     origin: dict[str, str] = {}
     for name in label["fields"]:
         field = extraction.fields.get(name) if extraction is not None else None
-        fields_out[name] = to_label_value(field.value) if field is not None else None
+        fields_out[name] = label_view(name, to_label_value(field.value)) if field is not None else None
         if field is not None:
             confidence[name] = round(field.confidence, 4)
             method[name] = field.method

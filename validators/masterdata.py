@@ -9,7 +9,12 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from core.errors import ConfigError
+from core.models import DocType, Extraction, Field
 from validators.history import number_key, vendor_key, vendor_words
+
+
+CONFIRMED = 0.97
+"""Confidence of a vendor name confirmed by the vendor master."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,32 @@ def load_open_pos(path: Path) -> OpenPOs:
             if r["po_number"]
         }
     )
+
+
+def confirm_vendor(extraction: Extraction, master: VendorMaster | None, min_score: float,
+                   doc_types: list[DocType] | tuple[DocType, ...] = (DocType.INVOICE,)) -> Extraction:
+    """The extraction with its vendor confirmed by the client's vendor master, when it matches.
+
+    A read vendor name that matches a master vendor (or a VAT id equal to one on file) is
+    replaced by the master's canonical name, with confidence raised to ``CONFIRMED``: the
+    identity no longer rests on reading alone. Anything else is returned unchanged (an unknown
+    vendor is reported by the rules, not here).
+    """
+    if master is None or extraction.doc_type not in doc_types:
+        return extraction
+    field = extraction.fields.get("vendor_name")
+    vat_field = extraction.fields.get("vendor_vat")
+    match = master.match(str(field.value), min_score) if field is not None and field.value else None
+    vendor = match.vendor if match is not None else None
+    if vendor is None and vat_field is not None and vat_field.value:
+        vat = number_key(str(vat_field.value))
+        vendor = next((v for v in master.vendors if v.vat and number_key(v.vat) == vat), None)
+    if vendor is None:
+        return extraction
+    confirmed = Field(
+        name="vendor_name", value=vendor.name, raw=field.raw if field else None,
+        confidence=max(CONFIRMED, field.confidence if field else 0.0),
+        page=field.page if field else None, box=field.box if field else None,
+        method="vendor_master",
+    )
+    return extraction.model_copy(update={"fields": {**extraction.fields, "vendor_name": confirmed}})
