@@ -81,8 +81,9 @@ def run(
     try:
         settings = settings_from_env()
         quiet_prefect(settings)
-        from flows.run import run_flow
         from prefect.task_runners import ThreadPoolTaskRunner
+
+        from flows.run import run_flow
 
         flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
         while True:

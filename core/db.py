@@ -34,7 +34,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

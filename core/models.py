@@ -12,7 +12,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field as PydField
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydField
 
 Box = tuple[float, float, float, float]
 """(x0, y0, x1, y1) in the page's own pixel (or PDF point) space, origin top-left."""

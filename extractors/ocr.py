@@ -99,9 +99,63 @@ class Prepared:
     skew: float
 
 
+MARGIN_BAND = 0.04
+"""Dark scanner margins are whitened only within this share of the page's width/height."""
+
+
+def clear_dark_margins(gray: np.ndarray) -> np.ndarray:
+    """The page with the scanner's dark margins (the platen around a narrow receipt) made white.
+
+    A black strip along the edge of a faint thermal print makes the global threshold split
+    black from grey instead of grey from white, and Tesseract then sees an empty page. Dark
+    regions touching the edge are whitened, but only inside a thin band along it, so a table
+    rule or a dark header that reaches the edge keeps everything inward of the band.
+    """
+    h, w = gray.shape
+    if h < 50 or w < 50:
+        return gray
+    dark = (gray < 100).astype(np.uint8)
+    if not dark[0, :].any() and not dark[-1, :].any() and not dark[:, 0].any() and not dark[:, -1].any():
+        return gray
+    count, labels = cv2.connectedComponents(dark, connectivity=8)
+    edge = np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
+    edge = edge[edge != 0]
+    if edge.size == 0:
+        return gray
+    bx, by = max(2, int(w * MARGIN_BAND)), max(2, int(h * MARGIN_BAND))
+    band = np.zeros_like(dark, dtype=bool)
+    band[:by, :] = band[-by:, :] = True
+    band[:, :bx] = band[:, -bx:] = True
+    mask = band & np.isin(labels, edge)
+    if not mask.any():
+        return gray
+    # Grow the mask a little: the scanner's shadow fades into the paper over a few pixels.
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & band
+    out = gray.copy()
+    out[mask] = 255
+    return out
+
+
+def text_height(gray: np.ndarray) -> float:
+    """Median height in pixels of character-sized ink blobs (0 when there are too few)."""
+    scale = 1.0
+    if max(gray.shape) > 4000:
+        scale = 0.5
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    h = stats[1:, cv2.CC_STAT_HEIGHT]
+    w = stats[1:, cv2.CC_STAT_WIDTH]
+    area = stats[1:, cv2.CC_STAT_AREA]
+    keep = (h >= 4) & (h <= gray.shape[0] / 20) & (w <= 3 * h) & (area >= 8)
+    if keep.sum() < 20:
+        return 0.0
+    return float(np.median(h[keep])) / scale
+
+
 def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu") -> Prepared:
-    """Grayscale, deskew, denoise and binarise a page for Tesseract."""
-    gray = to_gray(image)
+    """Grayscale, clear dark scan margins, deskew, denoise and binarise a page for Tesseract."""
+    gray = clear_dark_margins(to_gray(image))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:
         gray = rotate(gray, skew)

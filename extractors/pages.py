@@ -34,7 +34,7 @@ from core.errors import (
 from core.models import Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, page_text
-from extractors.ocr import preprocess, run_tesseract
+from extractors.ocr import binarise, clear_dark_margins, preprocess, run_tesseract, text_height
 
 Source = bytes | Path
 
@@ -191,7 +191,7 @@ def _chars_to_words(chars: list[tuple[str, tuple[float, float, float, float]]],
         text, box = "", []
 
     for ch, (left, bottom, right, top) in chars:
-        if ch.isspace() or ch in "\x00\ufffe\uffff" or right <= left and top <= bottom:
+        if ch.isspace() or ch in "\x00\ufffe\uffff" or (right <= left and top <= bottom):
             flush()
             continue
         y0, y1 = page_height - top, page_height - bottom
@@ -286,21 +286,59 @@ def _image_pages(source: Source, settings: Settings, *, image_dir: Path | None) 
             yield fut.result()
 
 
+RECEIPT_ASPECT = 1.6
+"""A page this many times taller than wide is a till roll (58-80 mm), not a letter/A4 page."""
+RECEIPT_PSM = 6
+"""Tesseract page segmentation for till rolls: one uniform block keeps each printed row whole
+(psm 3 splits label and amount into separate columns and drops short rows)."""
+PAGE_PSM = 3
+TEXT_HEIGHT_TARGET = 0.0
+"""Receipt rolls whose characters are shorter than this (pixels) are enlarged towards it."""
+MAX_UPSCALE = 2.0
+RECEIPT_IMAGE = "gray"
+
+
+def is_roll(gray: np.ndarray) -> bool:
+    height, width = gray.shape[:2]
+    return height / max(width, 1) > RECEIPT_ASPECT
+
+
+def page_psm(gray: np.ndarray) -> int:
+    return RECEIPT_PSM if is_roll(gray) else PAGE_PSM
+
+
 def upscale_for_ocr(gray: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
-    """Tesseract reads best at 300 dpi; low-resolution scans are enlarged to about that."""
-    if dpi >= 250:
+    """Tesseract reads best at 300 dpi and ~20-30 px characters: small print is enlarged.
+
+    Scans with a known low resolution are enlarged to about 300 dpi; a till roll (whose
+    resolution is rarely recorded) is enlarged when its measured character height is small.
+    """
+    factor = 1.0
+    if dpi < 250:
+        factor = min(MAX_UPSCALE, 300 / dpi)
+    elif TEXT_HEIGHT_TARGET and is_roll(gray):
+        height = text_height(clear_dark_margins(gray))
+        if 0 < height < TEXT_HEIGHT_TARGET * 0.8:
+            factor = min(MAX_UPSCALE, TEXT_HEIGHT_TARGET / height)
+    if factor <= 1.05:
         return gray, dpi
-    factor = min(2.0, 300 / dpi)
     return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), int(dpi * factor)
 
 
 def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
               image_dir: Path | None) -> Page:
+    psm = page_psm(image)
     image, dpi = upscale_for_ocr(image, dpi)
     prepared = preprocess(image)
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
-    words, seconds = run_tesseract(prepared.gray, lang=settings.ocr_lang, workers=settings.workers)
+    img = prepared.gray
+    if psm == RECEIPT_PSM and RECEIPT_IMAGE == "otsu":
+        img = prepared.binary
+    elif psm == RECEIPT_PSM and RECEIPT_IMAGE == "adaptive":
+        img = binarise(cv2.medianBlur(prepared.gray, 3), "adaptive")
+    words, seconds = run_tesseract(img, lang=settings.ocr_lang, psm=psm,
+                                   workers=settings.workers)
     words = assign_lines(words)
     height, width = prepared.gray.shape
     image_path = None
@@ -333,7 +371,7 @@ def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:
                 break
         else:
             raise CorruptDocumentError(f"image has no page {page.index + 1}")
-    return preprocess(gray).gray if page.skew_degrees else gray
+    return preprocess(gray).gray
 
 
 def save_page_images(source: Source, pages: list[Page], out_dir: Path, dpi: int = 110) -> list[Page]:

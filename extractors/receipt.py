@@ -59,9 +59,19 @@ COMPANY_WORDS = _re(
     r"ent\.?|trading\s*co|boutique|mall|centre|center|hotel|clinic|restoran)\b"
 )
 NOT_NAME = _re(
-    r"tax\s*invoice|invoice|receipt|welcome|tel\b|fax\b|gst\s*(?:no|id|reg)|co\.?\s*reg|"
-    r"^\W*\(?\d|reg\.?\s*no|company\s*no|business\s*no|cashier|table|date|time|order"
+    r"tax\s*invoice|invoice|receipt|welcome|tel\b|fax\b|gst\W*(?:no|id|reg|\d)|co\.?\s*reg|"
+    r"[ra]eg\.?\s*no|company\s*no|business\s*no|cashier|table|date|time|order|"
+    r"\bqty\b|\bprice\b|\bamount\b|\bnumber\b"
 )
+LEADING_NUMBER = re.compile(r"^\W*\(?\d")
+ADDRESS_LIKE = _re(
+    r"\bjalan\b|\bjln\b|\blot\b|\btaman\b|\blorong\b|\bpersiaran\b|\bbatu\s*\d|"
+    r"^\W*no\.?\s*\d|\b\d{5}\s+[a-z]|\blevel\b|\bfloor\b|\bflr\b|\bblok\b|\bblock\b|"
+    r"\bbandar\b|\bkuala\s*lumpur\b|\bselangor\b|\bjohor\b|\bdarul\b|\bmalaysia\b|"
+    r"\bpulau\s*pinang\b|\bpenang\b|\bperak\b|\bmelaka\b|\bpahang\b|\bkedah\b|"
+    r"\bnegeri\s*sembilan\b|\bpetaling\b|\bshah\s*alam\b"
+)
+"""A line of the shop's address (Malaysian street words, a lot or unit number, a postcode)."""
 ADDRESS_STOP = _re(
     r"\btel\b|\bfax\b|\bphone\b|\bh/?p\b|gst|tax\s*invoice|invoice|receipt|e-?mail|@|www|"
     r"\bdate\b|cashier|\bno\.?\s*:|co\.?\s*reg|\bbill\b|\btable\b|\bdoc\b|counter|"
@@ -306,8 +316,14 @@ def _letters(text: str) -> int:
     return sum(c.isalpha() for c in text)
 
 
-LEGAL = _re(r"\b(?:s[do0]n\.?\s*b[hn][dai]\.?|bhd\.?|s/b|berhad|plt|llp)(?=$|[\s.,)])")
+LEGAL = _re(
+    r"(?:\bs[do0]n\.?\s*b[hn][dai]\.?|\bbhd\.?|(?<![\w/])[s5$]/[b8r]|\bberhad|\bplt|\bllp)"
+    r"(?=$|[\s.,)(°])"
+)
+NAME_CHARS = str.maketrans({"{": "(", "}": ")", "[": "(", "]": ")", "¥": "Y", "§": "&", "’": "'",
+                            "‘": "'", "°": " "})
 LEGAL_FIX = [
+    (re.compile(r"(?<![\w/])[S5$]/[B8R](?![\w/])"), "S/B"),
     (re.compile(r"\bS[O0]N(\.?\s*)B[HN][DI]\b"), r"SDN\1BHD"),
     (re.compile(r"\bSDN(\.?\s*)B[HN][IA]\b"), r"SDN\1BHD"),
     (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD"),
@@ -321,18 +337,27 @@ REG_TAIL = re.compile(
 
 def clean_company(text: str) -> str:
     """Shop names without the registration number glued after them, legal forms normalised."""
+    text = text.translate(NAME_CHARS)
     for pattern, repl in LEGAL_FIX:
         text = pattern.sub(repl, text)
     previous = None
     while previous != text:
         previous = text
         text = REG_TAIL.sub("", text).rstrip(" ,;:")
+    legal = list(LEGAL.finditer(text))
+    if legal:
+        # after the legal form only a registration number or scan noise follows on a name line
+        tail = text[legal[-1].end():]
+        if re.search(r"\d", tail) or not re.search(r"[A-Za-z]{2}", tail):
+            text = text[: legal[-1].end()]
     return _clean(text)
 
 
 def _name_score(row: Row, order: int, median_height: float) -> float:
-    text = row.text
+    text = clean_company(row.text)
     if _letters(text) < 3 or NOT_NAME.search(row.folded):
+        return -1.0
+    if LEADING_NUMBER.search(text) and not LEGAL.search(text):  # "12, Jalan ..." but "99 X MART S/B"
         return -1.0
     upper = sum(c.isupper() for c in text) / max(1, _letters(text))
     score = 0.3 * upper + (
@@ -342,6 +367,8 @@ def _name_score(row: Row, order: int, median_height: float) -> float:
     score += 0.1 * _mean_conf(row.words)
     if re.search(r"\d{3,}", text):
         score -= 0.3
+    if ADDRESS_LIKE.search(text) and not LEGAL.search(text):
+        score -= 0.4
     return score
 
 
@@ -378,6 +405,8 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             len(own) < 3
             and _letters(prev.text) >= 3
             and not NOT_NAME.search(prev.folded)
+            and not LEADING_NUMBER.search(prev.text)
+            and not ADDRESS_LIKE.search(prev.text)
             and not re.search(r"\d{3,}", prev.text)
         ):
             name_rows.insert(0, prev)

@@ -40,8 +40,9 @@ def _pdf_corpus() -> list[Path]:
 
 
 def _render_scans(pdfs: list[Path], pages: int, out: Path, dpi: int) -> list[Path]:
-    from extractors.pages import open_pdf, render_pdf_page
     import cv2
+
+    from extractors.pages import open_pdf, render_pdf_page
 
     out.mkdir(parents=True, exist_ok=True)
     images: list[Path] = []

@@ -130,6 +130,8 @@ def validate_batch(items: list[ValidationItem], ctx: ValidationContext) -> Batch
             per_document[document_id].extend(found)
         result.batch_findings = outcome.batch
         result.gx_result = outcome.result
+    for document_id, found in per_document.items():
+        per_document[document_id] = ctx.policy.graded(found)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -157,4 +159,4 @@ def validate_fields(
         fields={k: Field(name=k, value=v, confidence=1.0) for k, v in fields.items()},
     )
     missing = [f for f in field_findings(as_read, ctx.policy) if f.code == "missing_field"]
-    return missing + findings
+    return ctx.policy.graded(missing + findings)

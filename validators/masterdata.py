@@ -12,7 +12,6 @@ from core.errors import ConfigError
 from core.models import DocType, Extraction, Field
 from validators.history import number_key, vendor_key, vendor_words
 
-
 CONFIRMED = 0.97
 """Confidence of a vendor name confirmed by the vendor master."""
 

@@ -86,6 +86,18 @@ class Policy(BaseModel):
     def is_reject(self, finding: Finding) -> bool:
         return self.matches(finding.code, self.reject)
 
+    def graded(self, findings: list[Finding]) -> list[Finding]:
+        """Findings with the policy's severity: a ``warn_only`` code is a warning for this
+        client (so the review page and the queue treat it as one), a ``blocking`` code an error."""
+        out = []
+        for finding in findings:
+            if self.matches(finding.code, self.blocking) and finding.severity != Severity.ERROR:
+                finding = finding.model_copy(update={"severity": Severity.ERROR})
+            elif self.matches(finding.code, self.warn_only) and finding.severity == Severity.ERROR:
+                finding = finding.model_copy(update={"severity": Severity.WARNING})
+            out.append(finding)
+        return out
+
     def is_blocking(self, finding: Finding) -> bool:
         """Listed in ``blocking``; else not in ``warn_only`` and of severity ``error``."""
         if self.matches(finding.code, self.blocking):
