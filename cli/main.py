@@ -15,8 +15,12 @@ import typer
 from core.errors import DocflowError
 from core.settings import Settings, load_settings
 
-app = typer.Typer(help="docflow: ingest, OCR, extract, validate, post or review business documents.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="docflow: ingest, OCR, extract, validate, post or review business documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 queue_app = typer.Typer(help="Inspect the exceptions review queue.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage web-app users (reviewers, finance, admins).", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing reports for finance.", no_args_is_help=True)
@@ -71,9 +75,13 @@ def fail(exc: DocflowError) -> None:
 
 @app.command()
 def run(
-    source: Annotated[str, typer.Argument(help="A folder or s3://bucket/prefix to take documents from.")] = "samples",
+    source: Annotated[
+        str, typer.Argument(help="A folder or s3://bucket/prefix to take documents from.")
+    ] = "samples",
     client: Annotated[str, typer.Option(help="Client (tenant) the documents belong to.")] = "default",
-    once: Annotated[bool, typer.Option("--once/--watch", help="Process what is there and stop, or keep watching.")] = True,
+    once: Annotated[
+        bool, typer.Option("--once/--watch", help="Process what is there and stop, or keep watching.")
+    ] = True,
     interval: Annotated[float, typer.Option(help="Seconds between polls with --watch.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -98,10 +106,16 @@ def run(
 
 @app.command("eval")
 def evaluate(
-    path: Annotated[Path, typer.Argument(help="Folder of documents with label JSON files (searched recursively).")],
-    force_ocr: Annotated[bool, typer.Option("--force-ocr", help="Render born-digital PDFs and OCR them too.")] = False,
+    path: Annotated[
+        Path, typer.Argument(help="Folder of documents with label JSON files (searched recursively).")
+    ],
+    force_ocr: Annotated[
+        bool, typer.Option("--force-ocr", help="Render born-digital PDFs and OCR them too.")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
-    no_cascade: Annotated[bool, typer.Option("--no-cascade", help="Disable the low-confidence re-OCR cascade.")] = False,
+    no_cascade: Annotated[
+        bool, typer.Option("--no-cascade", help="Disable the low-confidence re-OCR cascade.")
+    ] = False,
     client: Annotated[str, typer.Option(help="Client whose decision policy to apply.")] = "default",
 ) -> None:
     """Measure extraction accuracy, straight-through rate and speed against labelled documents."""
@@ -115,8 +129,15 @@ def evaluate(
 
         if not path.exists():
             raise DocflowError(f"no such folder: {path}")
-        report = run_eval(path, settings, force_ocr=force_ocr, out=out, progress=progress,
-                          client=client, cascade=not no_cascade)
+        report = run_eval(
+            path,
+            settings,
+            force_ocr=force_ocr,
+            out=out,
+            progress=progress,
+            client=client,
+            cascade=not no_cascade,
+        )
         typer.echo(format_report(report))
         if out:
             typer.echo(f"report written to {out}")
@@ -146,8 +167,10 @@ def queue_list(
             return
         for item in items:
             codes = ", ".join(f["code"] for f in item["findings"]) or "-"
-            typer.echo(f"{item['document_id'][:12]}  {item['client']:<10} {item['doc_type'] or '-':<8} "
-                       f"{item['status']:<9} {codes:<40} {item['source']}")
+            typer.echo(
+                f"{item['document_id'][:12]}  {item['client']:<10} {item['doc_type'] or '-':<8} "
+                f"{item['status']:<9} {codes:<40} {item['source']}"
+            )
     except DocflowError as exc:
         fail(exc)
 
@@ -176,8 +199,12 @@ def serve(
 def users_add(
     name: Annotated[str, typer.Argument(help="User name to sign in with.")],
     role: Annotated[str, typer.Option(help="reviewer, finance or admin.")],
-    client: Annotated[list[str] | None, typer.Option(help="Client the user may see (repeat for several).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    client: Annotated[
+        list[str] | None, typer.Option(help="Client the user may see (repeat for several).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
 ) -> None:
     """Create (or update) a web-app user."""
     try:
@@ -202,7 +229,9 @@ def billing_report(
     client: Annotated[str, typer.Option(help="Client to bill.")],
     period: Annotated[str, typer.Option(help="Month, YYYY-MM.")],
     fmt: Annotated[str, typer.Option("--format", help="csv, xlsx, html or json.")] = "json",
-    out: Annotated[Path | None, typer.Option(help="Write to this file (default: standard output; xlsx needs --out).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file (default: standard output; xlsx needs --out).")
+    ] = None,
 ) -> None:
     """Per-document billing lines and the month's summary for one client."""
     try:
@@ -227,7 +256,9 @@ def bench(
     out: Annotated[Path | None, typer.Option(help="Write the results as JSON here.")] = None,
     scan_pages: Annotated[int, typer.Option(help="Scanned page images for the OCR comparison.")] = 12,
     documents: Annotated[int, typer.Option(help="Born-digital PDFs for the end-to-end throughput.")] = 300,
-    memory_pages: Annotated[int, typer.Option(help="Pages of the long scan for peak memory (0: skip).")] = 300,
+    memory_pages: Annotated[
+        int, typer.Option(help="Pages of the long scan for peak memory (0: skip).")
+    ] = 300,
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes, for a smoke test (~1 min).")] = False,
 ) -> None:
     """Measure speed on this machine: OCR vs the tesseract limit, docs/s vs invoice2data, latency, memory."""
@@ -238,8 +269,13 @@ def bench(
 
         if quick:
             scan_pages, documents, memory_pages = 4, 40, 6
-        result = run_bench(settings, scan_pages=scan_pages, documents=documents,
-                           memory_pages=memory_pages, say=lambda m: typer.echo(m, err=True))
+        result = run_bench(
+            settings,
+            scan_pages=scan_pages,
+            documents=documents,
+            memory_pages=memory_pages,
+            say=lambda m: typer.echo(m, err=True),
+        )
         typer.echo(format_bench(result))
         if out:
             write_json(result, out)
@@ -248,13 +284,13 @@ def bench(
         fail(exc)
 
 
-def _prefect(*args: str, env: dict[str, str] | None = None, check: bool = True,
-             cwd: Path | None = None) -> int:
+def _prefect(
+    *args: str, env: dict[str, str] | None = None, check: bool = True, cwd: Path | None = None
+) -> int:
     import subprocess
 
     prefect = Path(sys.executable).parent / "prefect"
-    proc = subprocess.run([str(prefect), *args], env={**os.environ, **(env or {})}, check=False,
-                          cwd=cwd)
+    proc = subprocess.run([str(prefect), *args], env={**os.environ, **(env or {})}, check=False, cwd=cwd)
     if check and proc.returncode != 0:
         raise DocflowError(f"`prefect {' '.join(args)}` failed with exit code {proc.returncode}")
     return proc.returncode
@@ -262,7 +298,9 @@ def _prefect(*args: str, env: dict[str, str] | None = None, check: bool = True,
 
 @app.command()
 def deploy(
-    source: Annotated[str, typer.Argument(help="The inbox the watcher polls: a folder or s3://bucket/prefix.")],
+    source: Annotated[
+        str, typer.Argument(help="The inbox the watcher polls: a folder or s3://bucket/prefix.")
+    ],
     pool: Annotated[str, typer.Option(help="Prefect work pool to create/use.")] = "docflow",
 ) -> None:
     """Register the watcher and processing deployments (prefect.yaml) with the Prefect server.
@@ -275,8 +313,15 @@ def deploy(
             raise DocflowError("set PREFECT_API_URL to your Prefect server (e.g. http://127.0.0.1:4200/api)")
         root = Path(__file__).resolve().parent.parent
         _prefect("--no-prompt", "work-pool", "create", pool, "--type", "process", "--overwrite")
-        _prefect("--no-prompt", "deploy", "--all", "--prefect-file", str(root / "prefect.yaml"),
-                 env={"DOCFLOW_SOURCE": source, "DOCFLOW_APP_DIR": str(root)}, cwd=root)
+        _prefect(
+            "--no-prompt",
+            "deploy",
+            "--all",
+            "--prefect-file",
+            str(root / "prefect.yaml"),
+            env={"DOCFLOW_SOURCE": source, "DOCFLOW_APP_DIR": str(root)},
+            cwd=root,
+        )
         typer.echo(f"deployments registered on pool {pool}; start workers with `docflow worker`")
     except DocflowError as exc:
         fail(exc)

@@ -43,7 +43,8 @@ TOTAL_PLAIN = _re(r"(?<!sub)(?<!sub\s)(?<!sub-)\btota[l1i]\b|\btotal\s*:")
 TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*tota|total\s*(?:qty|quantity|items?|item\(s\)|tax|gst\s*(?!\)|incl)|excl|ex\b|"
     r"discount|saving|disc|number|no\.?\s*of|pcs|units?)|excl\w*\s*(?:of\s*)?gst|before|"
-    r"qty|gst\s*summary|tax\s*summary|service\s*charge|\bsr\b|\bzr\b|\bamt\s*\(rm\)\s*=|% "
+    r"qty|gst\s*summary|tax\s*summary|service\s*charge|\bsr\b|\bzr\b|\bamt\s*\(rm\)\s*=|% |"
+    r"^\W*\(\s*total\s*incl"
 )
 CASH = _re(r"\bcash\b|tender|paid|\bpay\b|payment|visa|master|card|debit|credit")
 CHANGE = _re(r"\bchange\b|\bbaki\b|\bbalance\b")
@@ -168,6 +169,13 @@ def read_total(ctx: DocContext) -> Field | None:
             if s != value
         ):
             checks[value] += 1
+    # CASH - CHANGE is the total the till took, a weak vote (the check above already
+    # rewards a labelled total that it confirms)
+    for c in cash:
+        for ch in change:
+            if c - ch > 0:
+                evidence[c - ch] += 0.3
+                methods[c - ch].add("tender")
     # subtotal + tax + rounding: a total the printer wrote, even when its own line is unreadable
     for s_ in subs:
         for t in [*taxes, Decimal(0)]:
@@ -176,13 +184,6 @@ def read_total(ctx: DocContext) -> Field | None:
                 if value > 0 and (t or r):
                     evidence[value] += 0.2
                     methods[value].add("sum")
-    # a total read only through CASH - CHANGE still counts when no label was readable
-    if not evidence:
-        for c in cash:
-            for ch in change:
-                if c - ch > 0:
-                    evidence[c - ch] += 0.3
-                    methods[c - ch].add("tender")
     all_amounts = [a for r in ctx.rows for a, _, _ in parse(r.text) if isinstance(a, Decimal)]
     counts: dict[Decimal, int] = defaultdict(int)
     for a in all_amounts:
@@ -337,7 +338,7 @@ REG_TAIL = re.compile(
 
 def clean_company(text: str) -> str:
     """Shop names without the registration number glued after them, legal forms normalised."""
-    text = text.translate(NAME_CHARS)
+    text = re.sub(r"[Yy]?¥", "Y", text).translate(NAME_CHARS)
     for pattern, repl in LEGAL_FIX:
         text = pattern.sub(repl, text)
     previous = None
@@ -441,9 +442,14 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text):
             break
+        if _letters(r.text) < 2 and not re.search(r"\d{5}", r.text):
+            continue  # scan noise between the lines ("." or "|")
         addr_rows.append(r)
+    parts = [_address_part(r.text, first=k == 0) for k, r in enumerate(addr_rows)]
+    while addr_rows and not parts[-1]:
+        addr_rows, parts = addr_rows[:-1], parts[:-1]
     if addr_rows:
-        text = " ".join(_clean(r.text) for r in addr_rows)
+        text = " ".join(p for p in parts if p)
         awords = [w for r in addr_rows for w in r.words]
         fields["address"] = Field(
             name="address",
@@ -455,6 +461,29 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             method="below_name",
         )
     return fields
+
+
+LEADING_REG = re.compile(
+    r"^\W*(?:co(?:mpany)?\.?\s*(?:no|reg)\.?\s*:?\s*)?[({\[]?\s*[A-Z]{0,3}\d[\d ]{4,}\d\s*"
+    r"(?:-\s*[A-Z0-9]{1,2})?\s*[)}\]]?[,.]?\s+(?=\S)",
+    re.IGNORECASE,
+)
+TRAILING_PHONE = re.compile(
+    r"\s+(?:\W{0,3}\s*)?(?:(?:tel|phone|h/?p|fax)\b\W*)?\(?\+?(?:60)?\d{1,3}\)?[-\s]?\d{3,4}[-\s]?\d{4}"
+    r"(?:\s*/\s*\d+)?\W*$",
+    re.IGNORECASE,
+)
+TRAILING_ID = re.compile(r"\s+(?:\w{2,4}\s*)?(?:no|id|reg)\w?\W{0,3}\s*[0-9O]{8,}\W*$", re.IGNORECASE)
+
+
+def _address_part(text: str, *, first: bool) -> str:
+    """One address line without a registration number before it or a phone number after it."""
+    text = _clean(text)
+    if first:
+        text = LEADING_REG.sub("", text)
+    text = TRAILING_ID.sub("", TRAILING_PHONE.sub("", text))
+    text = re.sub(r"^[^\w(]+", "", text)
+    return _clean(text) if _letters(text) >= 2 or re.search(r"\d{5}", text) else ""
 
 
 def _clean(text: str) -> str:

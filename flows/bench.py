@@ -63,15 +63,22 @@ def _render_scans(pdfs: list[Path], pages: int, out: Path, dpi: int) -> list[Pat
 
 def _tesseract_cli(image: Path) -> None:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    subprocess.run(["tesseract", str(image), "stdout", "--oem", "1", "--psm", "3", "tsv"],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        ["tesseract", str(image), "stdout", "--oem", "1", "--psm", "3", "tsv"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
 
 
 def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[str, Any]:
     from pipeline.analyse import DocInput, analyse_batch
 
     images = _render_scans(_pdf_corpus(), pages, work / "scans", settings.ocr_dpi)
-    say(f"scanned: {len(images)} page images at {settings.ocr_dpi} dpi; raw tesseract on {settings.workers} core(s)…")
+    say(
+        f"scanned: {len(images)} page images at {settings.ocr_dpi} dpi; "
+        f"raw tesseract on {settings.workers} core(s)…"
+    )
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
         list(pool.map(_tesseract_cli, images))
@@ -82,8 +89,12 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
     analyse_batch(docs, settings, "default")
     ours = len(images) / (time.perf_counter() - started)
     say(f"  pipeline: {ours:.2f} pages/s ({ours / raw:.0%} of the limit)")
-    return {"pages": len(images), "pipeline_pages_per_s": round(ours, 3),
-            "tesseract_pages_per_s": round(raw, 3), "ratio": round(ours / raw, 3)}
+    return {
+        "pages": len(images),
+        "pipeline_pages_per_s": round(ours, 3),
+        "tesseract_pages_per_s": round(raw, 3),
+        "ratio": round(ours / raw, 3),
+    }
 
 
 def _unique_copies(pdfs: list[Path], count: int, inbox: Path) -> list[Path]:
@@ -135,8 +146,10 @@ def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> 
     summary = _run_flow(work / "inbox", bench_settings)
     seconds = time.perf_counter() - started
     ours = len(summary.results) / seconds
-    say(f"  docflow: {ours:.1f} docs/s ({len(summary.by_outcome('post'))} posted, "
-        f"{len(summary.by_outcome('review'))} to review)")
+    say(
+        f"  docflow: {ours:.1f} docs/s ({len(summary.by_outcome('post'))} posted, "
+        f"{len(summary.by_outcome('review'))} to review)"
+    )
     peer: float | None = None
     try:
         import invoice2data  # noqa: F401
@@ -155,9 +168,15 @@ def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> 
     _run_flow(latency_inbox, bench_settings)
     latency = time.perf_counter() - started
     say(f"  latency (dropped → posted, one poll): {latency:.2f} s")
-    return ({"documents": len(files), "docs_per_s": round(ours, 2),
-             "invoice2data_docs_per_s": round(peer, 2) if peer is not None else None,
-             "posted": len(summary.by_outcome("post"))}, latency)
+    return (
+        {
+            "documents": len(files),
+            "docs_per_s": round(ours, 2),
+            "invoice2data_docs_per_s": round(peer, 2) if peer is not None else None,
+            "posted": len(summary.by_outcome("post")),
+        },
+        latency,
+    )
 
 
 def _long_scan(pages: int, out: Path, dpi: int) -> Path:
@@ -180,13 +199,21 @@ def bench_memory(settings: Settings, pages: int, work: Path, say: Say) -> float:
     inbox.mkdir(parents=True, exist_ok=True)
     path = _long_scan(pages, inbox, settings.ocr_dpi)
     say(f"memory: a worker process takes a {pages}-page scanned PDF ({path.stat().st_size / 1e6:.1f} MB)…")
-    env = {**os.environ, "DOCFLOW_HOME": str(work / "memory-home"), "DOCFLOW_STABLE_SECONDS": "0",
-           "DOCFLOW_MAX_PAGES": str(max(pages, settings.max_pages))}
+    env = {
+        **os.environ,
+        "DOCFLOW_HOME": str(work / "memory-home"),
+        "DOCFLOW_STABLE_SECONDS": "0",
+        "DOCFLOW_MAX_PAGES": str(max(pages, settings.max_pages)),
+    }
     env.pop("DOCFLOW_DATABASE_URL", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "docflow"), "run", str(inbox), "--json"],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "docflow"), "run", str(inbox), "--json"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     say(f"  peak RSS {peak_mb:.0f} MB ({time.perf_counter() - started:.0f} s)")
     return peak_mb
@@ -204,14 +231,18 @@ def bench_validation(settings: Settings, say: Say) -> dict[str, Any]:
             return Field(name=name, value=value, confidence=0.99)
 
         net = Decimal(100 + i % 50)
-        return Extraction(doc_type=DocType.INVOICE, fields={
-            "vendor_name": f("vendor_name", f"Vendor {i % 40}"),
-            "invoice_number": f("invoice_number", f"INV-{i:06d}"),
-            "invoice_date": f("invoice_date", dt.date(2026, 1, 1) + dt.timedelta(days=i % 300)),
-            "currency": f("currency", "EUR"), "subtotal": f("subtotal", net),
-            "tax_amount": f("tax_amount", net * Decimal("0.2")),
-            "total_amount": f("total_amount", net * Decimal("1.2")),
-        })
+        return Extraction(
+            doc_type=DocType.INVOICE,
+            fields={
+                "vendor_name": f("vendor_name", f"Vendor {i % 40}"),
+                "invoice_number": f("invoice_number", f"INV-{i:06d}"),
+                "invoice_date": f("invoice_date", dt.date(2026, 1, 1) + dt.timedelta(days=i % 300)),
+                "currency": f("currency", "EUR"),
+                "subtotal": f("subtotal", net),
+                "tax_amount": f("tax_amount", net * Decimal("0.2")),
+                "total_amount": f("total_amount", net * Decimal("1.2")),
+            },
+        )
 
     ctx = validators.load_context(settings, "default", dt.date(2026, 11, 1), None)
     validators.validate_batch([validators.ValidationItem("warm", "default", invoice(0))], ctx)
@@ -239,8 +270,15 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def run_bench(settings: Settings, *, scan_pages: int = 12, documents: int = 300,
-              memory_pages: int = 300, say: Say = print, workdir: Path | None = None) -> dict[str, Any]:
+def run_bench(
+    settings: Settings,
+    *,
+    scan_pages: int = 12,
+    documents: int = 300,
+    memory_pages: int = 300,
+    say: Say = print,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
     with _workdir(workdir) as work:
         scanned = bench_scanned(settings, scan_pages, work, say)
         born, latency = bench_born_digital(settings, documents, work, say)
@@ -267,11 +305,15 @@ def format_bench(result: dict[str, Any]) -> str:
         ("born-digital docs/s, intake → posted", f"{b['docs_per_s']:.1f}"),
         ("born-digital docs/s, invoice2data", f"{peer:.1f}" if peer is not None else "n/a"),
         ("latency, 1-page invoice → posted (s)", f"{result['latency_s']:.2f}"),
-        (f"peak RSS, {result['memory_pages']}-page scan (MB)",
-         f"{result['peak_rss_mb']:.0f}" if result["peak_rss_mb"] is not None else "skipped"),
+        (
+            f"peak RSS, {result['memory_pages']}-page scan (MB)",
+            f"{result['peak_rss_mb']:.0f}" if result["peak_rss_mb"] is not None else "skipped",
+        ),
     ]
-    rows += [(f"validation ms/doc, batch of {k}", f"{v['ms_per_document']:.2f}")
-             for k, v in result["validation"].items()]
+    rows += [
+        (f"validation ms/doc, batch of {k}", f"{v['ms_per_document']:.2f}")
+        for k, v in result["validation"].items()
+    ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value:>8}" for name, value in rows)
 

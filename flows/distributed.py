@@ -36,8 +36,11 @@ def claim_for_dispatch(settings: Settings, client: str, limit: int = 500) -> lis
         for doc_id in ids:
             result = session.execute(
                 update(DocumentRow)
-                .where(DocumentRow.id == doc_id, DocumentRow.status == Status.RECEIVED.value,
-                       or_(DocumentRow.dispatched_at.is_(None), DocumentRow.dispatched_at < stale))
+                .where(
+                    DocumentRow.id == doc_id,
+                    DocumentRow.status == Status.RECEIVED.value,
+                    or_(DocumentRow.dispatched_at.is_(None), DocumentRow.dispatched_at < stale),
+                )
                 .values(dispatched_at=now)
             )
             if result.rowcount:  # type: ignore[attr-defined]
@@ -56,8 +59,7 @@ def watch_flow(source: str, client: str = "default", batch_size: int = 4) -> int
     doc_ids = claim_for_dispatch(settings, client)
     batches = [doc_ids[i : i + batch_size] for i in range(0, len(doc_ids), batch_size)]
     for batch in batches:
-        run_deployment(PROCESS_DEPLOYMENT, parameters={"document_ids": batch, "client": client},
-                       timeout=0)
+        run_deployment(PROCESS_DEPLOYMENT, parameters={"document_ids": batch, "client": client}, timeout=0)
     return len(batches)
 
 
@@ -67,9 +69,11 @@ def process_flow(document_ids: list[str], client: str = "default") -> list[str]:
     settings = load_settings()
     engine = init_db(settings.db_url)
     with session_scope(engine) as session:
-        todo = [d for d in document_ids
-                if (row := session.get(DocumentRow, d)) is not None
-                and row.status == Status.RECEIVED.value]
+        todo = [
+            d
+            for d in document_ids
+            if (row := session.get(DocumentRow, d)) is not None and row.status == Status.RECEIVED.value
+        ]
     analyses = []
     for fut in [read_task.submit(c, settings) for c in chunks(todo, settings.workers)]:
         analyses.extend(fut.result())

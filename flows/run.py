@@ -29,12 +29,15 @@ from storage.buckets import ObjectInfo
 TRANSIENT = (TransientError, OSError)
 
 
-@task(name="intake", retries=3, retry_delay_seconds=[1, 5, 15],
-      retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT))
+@task(
+    name="intake",
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
+)
 def intake_task(obj: ObjectInfo, source: str, client: str, settings: Settings) -> intake_mod.Taken:
     areas = areas_for(source, client, settings)
-    return intake_mod.take(obj, areas, get_engine(settings.db_url), client, source,
-                           settings.home / "spool")
+    return intake_mod.take(obj, areas, get_engine(settings.db_url), client, source, settings.home / "spool")
 
 
 @task(name="read-documents")
@@ -51,17 +54,24 @@ def read_task(doc_ids: list[str], settings: Settings) -> list[Analysis]:
             areas = areas_for(doc.inbox, doc.client, settings)
             image_dir = settings.page_images_dir / doc_id
             with original_file(doc, areas, settings.home / "spool") as path:
-                out.append(read_one(DocInput(doc_id, path, doc.filename), settings,
-                                    image_dir=image_dir if settings.keep_page_images else None))
+                out.append(
+                    read_one(
+                        DocInput(doc_id, path, doc.filename),
+                        settings,
+                        image_dir=image_dir if settings.keep_page_images else None,
+                    )
+                )
     return out
 
 
 @task(name="validate-and-decide")
-def decide_task(analyses: list[Analysis], settings: Settings, client: str,
-                data_docs: Path | None = None) -> list[Analysis]:
+def decide_task(
+    analyses: list[Analysis], settings: Settings, client: str, data_docs: Path | None = None
+) -> list[Analysis]:
     """One validation run for the batch; its GX Data Docs page is written to ``data_docs``."""
-    result = validate_and_decide(analyses, settings, client,
-                                 history=DatabaseHistory(get_engine(settings.db_url)))
+    result = validate_and_decide(
+        analyses, settings, client, history=DatabaseHistory(get_engine(settings.db_url))
+    )
     if data_docs is not None and getattr(result, "gx_result", None) is not None:
         from validators import write_data_docs
 
@@ -69,8 +79,12 @@ def decide_task(analyses: list[Analysis], settings: Settings, client: str,
     return analyses
 
 
-@task(name="finalize", retries=3, retry_delay_seconds=[1, 5, 15],
-      retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT))
+@task(
+    name="finalize",
+    retries=3,
+    retry_delay_seconds=[1, 5, 15],
+    retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
+)
 def finalize_task(analysis: Analysis, settings: Settings) -> Result:
     from core.db import DocumentRow, session_scope
 
@@ -100,8 +114,9 @@ def chunks(items: list[str], workers: int, max_size: int = 8) -> list[list[str]]
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def process_inbox(source: str, client: str, settings: Settings, *,
-                  batch_size: int = 64, progress: Any = None) -> RunSummary:
+def process_inbox(
+    source: str, client: str, settings: Settings, *, batch_size: int = 64, progress: Any = None
+) -> RunSummary:
     """The body of the flow: intake, then read → validate → decide → finalize in batches."""
     started = time.perf_counter()
     engine = init_db(settings.db_url)
@@ -123,8 +138,9 @@ def process_inbox(source: str, client: str, settings: Settings, *,
             analyses.extend(fut.result())
             if progress:
                 progress.advance(len(analyses) + start)
-        decided = decide_task(analyses, settings, client,
-                              run_dir / f"validation-{start // batch_size + 1}.html")
+        decided = decide_task(
+            analyses, settings, client, run_dir / f"validation-{start // batch_size + 1}.html"
+        )
         results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
         summary.results.extend(results)
     if any(r.posted_now for r in summary.results):
@@ -135,8 +151,12 @@ def process_inbox(source: str, client: str, settings: Settings, *,
     return summary
 
 
-@flow(name="docflow-run", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=False,
-      validate_parameters=False)
+@flow(
+    name="docflow-run",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    log_prints=False,
+    validate_parameters=False,
+)
 def run_flow(source: str, client: str, settings: Settings, progress: Any = None) -> RunSummary:
     return process_inbox(source, client, settings, progress=progress)
 

@@ -44,16 +44,18 @@ class Analysis:
         return self.decision.outcome
 
 
-def read_one(doc: DocInput, settings: Settings, *, force_ocr: bool = False,
-             image_dir: Path | None = None) -> Analysis:
+def read_one(
+    doc: DocInput, settings: Settings, *, force_ocr: bool = False, image_dir: Path | None = None
+) -> Analysis:
     """Pages, classification and fields of one document; a bad file becomes a reject."""
     from extractors import read_document
 
     started = time.perf_counter()
     analysis = Analysis(doc.document_id)
     try:
-        pages, extraction = read_document(doc.source, doc.filename, settings,
-                                          force_ocr=force_ocr, image_dir=image_dir)
+        pages, extraction = read_document(
+            doc.source, doc.filename, settings, force_ocr=force_ocr, image_dir=image_dir
+        )
     except BadDocumentError as exc:
         analysis.error = exc
         finding = Finding(code=exc.code, severity=Severity.ERROR, message=exc.message)
@@ -84,6 +86,7 @@ def analyse_batch(
 
     ``reader`` replaces the per-document read (the Prefect flow passes one that runs as tasks).
     """
+
     def default_reader(doc: DocInput) -> Analysis:
         image_dir = image_dirs.get(doc.document_id) if image_dirs else None
         return read_one(doc, settings, force_ocr=force_ocr, image_dir=image_dir)
@@ -105,8 +108,14 @@ def analyse_batch(
     return analyses
 
 
-def validate_and_decide(analyses: list[Analysis], settings: Settings, client: str, *,
-                        history: object | None = None, today: dt.date | None = None) -> object:
+def validate_and_decide(
+    analyses: list[Analysis],
+    settings: Settings,
+    client: str,
+    *,
+    history: object | None = None,
+    today: dt.date | None = None,
+) -> object:
     """One validation run for the readable documents of a batch, then a decision for each."""
     import validators
     from validators.masterdata import confirm_vendor
@@ -119,17 +128,25 @@ def validate_and_decide(analyses: list[Analysis], settings: Settings, client: st
     md = ctx.policy.master_data
     for analysis in readable:
         assert analysis.extraction is not None
-        analysis.extraction = confirm_vendor(analysis.extraction, ctx.vendor_master,
-                                             md.vendor_match_score, md.vendor_doc_types)
-    items = [validators.ValidationItem(document_id=a.document_id, client=client,
-                                       extraction=a.extraction) for a in readable]
+        analysis.extraction = confirm_vendor(
+            analysis.extraction, ctx.vendor_master, md.vendor_match_score, md.vendor_doc_types
+        )
+    items = [
+        validators.ValidationItem(document_id=a.document_id, client=client, extraction=a.extraction)
+        for a in readable
+    ]
     result = validators.validate_batch(items, ctx)
     for analysis in readable:
         assert analysis.extraction is not None
         findings = list(result.per_document.get(analysis.document_id, []))
         if analysis.extraction.doc_type == DocType.UNKNOWN:
-            findings.append(Finding(code="unknown_doc_type", severity=Severity.ERROR,
-                                    message="Could not tell whether this is an invoice, receipt or claim"))
+            findings.append(
+                Finding(
+                    code="unknown_doc_type",
+                    severity=Severity.ERROR,
+                    message="Could not tell whether this is an invoice, receipt or claim",
+                )
+            )
         analysis.findings = findings
         analysis.decision = validators.decide(analysis.extraction, findings, ctx.policy)
     share = (time.perf_counter() - started) / len(readable)

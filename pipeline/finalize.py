@@ -68,8 +68,9 @@ def original_file(doc: DocumentRow, areas: Areas, spool_dir: Path) -> Iterator[P
         yield path
 
 
-def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis,
-             source: Path | None) -> Result:
+def finalize(
+    engine: Engine, settings: Settings, doc_id: str, analysis: Analysis, source: Path | None
+) -> Result:
     assert analysis.decision is not None
     outcome = analysis.decision.outcome
     with session_scope(engine) as session:
@@ -84,8 +85,17 @@ def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis
         doc.page_count = len(pages)
         doc.extraction = extraction.model_dump(mode="json") if extraction else None
         doc.findings = [f.model_dump(mode="json") for f in analysis.findings]
-        doc.pages = [{"index": p.index, "origin": p.origin.value, "width": p.width,
-                      "height": p.height, "dpi": p.dpi, "image_path": p.image_path} for p in pages]
+        doc.pages = [
+            {
+                "index": p.index,
+                "origin": p.origin.value,
+                "width": p.width,
+                "height": p.height,
+                "dpi": p.dpi,
+                "image_path": p.image_path,
+            }
+            for p in pages
+        ]
         if extraction is not None:
             doc.dup_key_number, doc.dup_key_amount = duplicate_keys_for(doc.client, extraction)
         doc.decided_at = utcnow()
@@ -97,15 +107,24 @@ def finalize(engine: Engine, settings: Settings, doc_id: str, analysis: Analysis
                 store.enqueue(session, doc, [], queue="qa")
         elif outcome == Outcome.REVIEW:
             doc.status = Status.REVIEW.value
-            store.enqueue(session, doc, analysis.decision.findings,
-                          sla_hours=_turnaround_hours(settings, doc.client))
+            store.enqueue(
+                session, doc, analysis.decision.findings, sla_hours=_turnaround_hours(settings, doc.client)
+            )
         else:
             doc.status = Status.REJECTED.value
             _quarantine(areas, doc, analysis, source)
         _record_costs(session, doc, analysis, outcome)
         reasons = [(f.code, f.message) for f in analysis.decision.findings]
-        return Result(doc.id, doc.filename, outcome.value, doc.doc_type, reasons, len(pages),
-                      sum(analysis.seconds.values()), posted_now)
+        return Result(
+            doc.id,
+            doc.filename,
+            outcome.value,
+            doc.doc_type,
+            reasons,
+            len(pages),
+            sum(analysis.seconds.values()),
+            posted_now,
+        )
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,8 +151,7 @@ def _quarantine(areas: Areas, doc: DocumentRow, analysis: Analysis, source: Path
     reasons = [f.model_dump(mode="json") for f in analysis.findings]
     areas.quarantine.write_bytes(
         f"{name}.reason.json",
-        json.dumps({"document_id": doc.id, "source": doc.source_uri, "findings": reasons},
-                   indent=2).encode(),
+        json.dumps({"document_id": doc.id, "source": doc.source_uri, "findings": reasons}, indent=2).encode(),
     )
 
 

@@ -20,8 +20,9 @@ from core.models import Extraction, Status
 from validators.history import number_key, vendor_key
 
 
-def _keys(client: str, doc_type: str, vendor_name: Any, invoice_number: Any,
-          total_amount: Any, invoice_date: Any) -> tuple[str | None, str | None]:
+def _keys(
+    client: str, doc_type: str, vendor_name: Any, invoice_number: Any, total_amount: Any, invoice_date: Any
+) -> tuple[str | None, str | None]:
     vendor = vendor_key(vendor_name)
     if not vendor:
         return None, None
@@ -45,19 +46,33 @@ def duplicate_keys_for(client: str, extraction: Extraction) -> tuple[str | None,
     if model is None:
         return None, None
     keys = duplicate_keys(model)
-    return _keys(client, extraction.doc_type.value, keys["vendor_name"], keys["invoice_number"],
-                 keys["total_amount"], keys["invoice_date"])
+    return _keys(
+        client,
+        extraction.doc_type.value,
+        keys["vendor_name"],
+        keys["invoice_number"],
+        keys["total_amount"],
+        keys["invoice_date"],
+    )
 
 
 class DatabaseHistory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def find_duplicates(self, client: str, doc_type: str, vendor_name: str | None,
-                        invoice_number: str | None, total_amount: Decimal | None,
-                        invoice_date: dt.date | None, exclude_id: str | None) -> list[str]:
-        by_number, by_amount = _keys(client, str(doc_type), vendor_name, invoice_number,
-                                     total_amount, invoice_date)
+    def find_duplicates(
+        self,
+        client: str,
+        doc_type: str,
+        vendor_name: str | None,
+        invoice_number: str | None,
+        total_amount: Decimal | None,
+        invoice_date: dt.date | None,
+        exclude_id: str | None,
+    ) -> list[str]:
+        by_number, by_amount = _keys(
+            client, str(doc_type), vendor_name, invoice_number, total_amount, invoice_date
+        )
         conditions = []
         if by_number:
             conditions.append(DocumentRow.dup_key_number == by_number)
@@ -66,8 +81,13 @@ class DatabaseHistory:
         if not conditions:
             return []
         with session_scope(self.engine) as session:
-            query = select(DocumentRow.id).where(
-                or_(*conditions), DocumentRow.status != Status.REJECTED.value,
-                DocumentRow.id != (exclude_id or ""),
-            ).order_by(DocumentRow.received_at)
+            query = (
+                select(DocumentRow.id)
+                .where(
+                    or_(*conditions),
+                    DocumentRow.status != Status.REJECTED.value,
+                    DocumentRow.id != (exclude_id or ""),
+                )
+                .order_by(DocumentRow.received_at)
+            )
             return list(session.scalars(query))

@@ -70,14 +70,19 @@ def archive_key(document_id: str, key: str) -> str:
     return f"{document_id[:2]}/{document_id}/{safe_name(key)}"
 
 
-def take(obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: str,
-         spool_dir: Path) -> Taken:
+def take(
+    obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
+) -> Taken:
     """Stream, hash, archive and register one inbox object."""
     uri = areas.inbox.uri(obj.key)
     with session_scope(engine) as session:
-        known = session.scalar(select(DocumentRow.id).where(
-            DocumentRow.source_uri == uri, DocumentRow.size == obj.size,
-            DocumentRow.received_at >= obj.modified))
+        known = session.scalar(
+            select(DocumentRow.id).where(
+                DocumentRow.source_uri == uri,
+                DocumentRow.size == obj.size,
+                DocumentRow.received_at >= obj.modified,
+            )
+        )
     if known is not None:
         return Taken(known, obj.key, new=False, reason="already seen (same file)")
     spool_dir.mkdir(parents=True, exist_ok=True)
@@ -97,12 +102,20 @@ def take(obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: 
         size = tmp.stat().st_size
         try:
             with session_scope(engine) as session:
-                session.add(DocumentRow(
-                    id=digest, client=client, source_uri=uri, inbox=inbox_uri,
-                    filename=PurePosixPath(obj.key).name[:1000], size=size,
-                    media_type=mimetypes.guess_type(obj.key)[0], status=Status.RECEIVED.value,
-                    archive_uri=areas.archive.uri(akey), received_at=utcnow(),
-                ))
+                session.add(
+                    DocumentRow(
+                        id=digest,
+                        client=client,
+                        source_uri=uri,
+                        inbox=inbox_uri,
+                        filename=PurePosixPath(obj.key).name[:1000],
+                        size=size,
+                        media_type=mimetypes.guess_type(obj.key)[0],
+                        status=Status.RECEIVED.value,
+                        archive_uri=areas.archive.uri(akey),
+                        received_at=utcnow(),
+                    )
+                )
                 session.flush()
                 ledger.record_many(session, digest, client, [("intake", size, 0.0, {"key": obj.key})])
         except IntegrityError:
@@ -119,8 +132,10 @@ def pending_documents(engine: Engine, client: str) -> list[DocumentRow]:
     earlier of two duplicates is the one posted).
     """
     with session_scope(engine) as session:
-        return list(session.scalars(
-            select(DocumentRow)
-            .where(DocumentRow.client == client, DocumentRow.status == Status.RECEIVED.value)
-            .order_by(DocumentRow.source_uri, DocumentRow.id)
-        ))
+        return list(
+            session.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.client == client, DocumentRow.status == Status.RECEIVED.value)
+                .order_by(DocumentRow.source_uri, DocumentRow.id)
+            )
+        )

@@ -39,14 +39,25 @@ class RunSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "client": self.client, "seen": self.seen,
-            "already_processed": len(self.skipped), "processed": len(self.results),
-            "posted": len(self.by_outcome("post")), "review": len(self.by_outcome("review")),
-            "rejected": len(self.by_outcome("reject")), "seconds": round(self.seconds, 3),
+            "source": self.source,
+            "client": self.client,
+            "seen": self.seen,
+            "already_processed": len(self.skipped),
+            "processed": len(self.results),
+            "posted": len(self.by_outcome("post")),
+            "review": len(self.by_outcome("review")),
+            "rejected": len(self.by_outcome("reject")),
+            "seconds": round(self.seconds, 3),
             "documents": [
-                {"document_id": r.document_id, "file": r.filename, "outcome": r.outcome,
-                 "doc_type": r.doc_type, "pages": r.pages, "seconds": round(r.seconds, 3),
-                 "reasons": [{"code": c, "message": m} for c, m in r.reasons]}
+                {
+                    "document_id": r.document_id,
+                    "file": r.filename,
+                    "outcome": r.outcome,
+                    "doc_type": r.doc_type,
+                    "pages": r.pages,
+                    "seconds": round(r.seconds, 3),
+                    "reasons": [{"code": c, "message": m} for c, m in r.reasons],
+                }
                 for r in self.results
             ],
             "locations": self.locations(),
@@ -57,14 +68,18 @@ class RunSummary:
         lines = [f"docflow run: {self.source} (client {self.client})"]
         if not self.results:
             if self.seen:
-                lines.append(f"  nothing new: all {self.seen} file(s) were already processed "
-                             "(see `docflow queue list` for open items)")
+                lines.append(
+                    f"  nothing new: all {self.seen} file(s) were already processed "
+                    "(see `docflow queue list` for open items)"
+                )
             else:
                 lines.append("  nothing to do: the inbox is empty")
             return "\n".join(lines)
         posted, review, rejected = (self.by_outcome(o) for o in ("post", "review", "reject"))
-        lines.append(f"  documents seen      {self.seen:>5}   (new {len(self.results)}, "
-                     f"already processed {len(self.skipped)})")
+        lines.append(
+            f"  documents seen      {self.seen:>5}   (new {len(self.results)}, "
+            f"already processed {len(self.skipped)})"
+        )
         lines.append(f"  posted              {len(posted):>5}")
         lines.append(f"  sent to review      {len(review):>5}")
         codes = Counter(c for r in review for c in {c for c, _ in r.reasons})
@@ -78,8 +93,10 @@ class RunSummary:
             lines.append(f"        {r.filename}: {r.reasons[0][1] if r.reasons else 'unreadable'}")
         n = len(self.results)
         pages = sum(r.pages for r in self.results)
-        lines.append(f"  time                {self.seconds:.1f} s for {n} document(s), {pages} page(s): "
-                     f"{self.seconds / n:.2f} s per document")
+        lines.append(
+            f"  time                {self.seconds:.1f} s for {n} document(s), {pages} page(s): "
+            f"{self.seconds / n:.2f} s per document"
+        )
         loc = self.locations()
         lines.append("  outputs")
         lines.append(f"      outbox      {loc['outbox']}")

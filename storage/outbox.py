@@ -22,16 +22,28 @@ from core.db import DocumentRow, PostingRow, utcnow
 from core.models import Status
 from storage.buckets import Bucket
 
-CSV_COLUMNS = ("document_id", "client", "doc_type", "posted_at", "posted_by", "vendor_name",
-               "invoice_number", "invoice_date", "currency", "total_amount", "source")
+CSV_COLUMNS = (
+    "document_id",
+    "client",
+    "doc_type",
+    "posted_at",
+    "posted_by",
+    "vendor_name",
+    "invoice_number",
+    "invoice_date",
+    "currency",
+    "total_amount",
+    "source",
+)
 
 
 def outbox_key(document: DocumentRow) -> str:
     return f"{document.doc_type or 'unknown'}/{document.id}.json"
 
 
-def post_document(session: Session, outbox: Bucket, document: DocumentRow,
-                  fields: dict[str, Any], posted_by: str = "auto") -> bool:
+def post_document(
+    session: Session, outbox: Bucket, document: DocumentRow, fields: dict[str, Any], posted_by: str = "auto"
+) -> bool:
     """Post ``document`` with its final ``fields`` (label format). True if this call posted it."""
     if session.get(PostingRow, document.id) is not None:
         return False
@@ -48,9 +60,16 @@ def post_document(session: Session, outbox: Bucket, document: DocumentRow,
     outbox.write_bytes(key, json.dumps(payload, indent=2, sort_keys=True, default=str).encode())
     try:
         with session.begin_nested():
-            session.add(PostingRow(document_id=document.id, client=document.client,
-                                   outbox_uri=outbox.uri(key), posted_by=posted_by, posted_at=now,
-                                   fields=fields))
+            session.add(
+                PostingRow(
+                    document_id=document.id,
+                    client=document.client,
+                    outbox_uri=outbox.uri(key),
+                    posted_by=posted_by,
+                    posted_at=now,
+                    fields=fields,
+                )
+            )
     except IntegrityError:
         return False
     document.status = Status.POSTED.value
@@ -69,8 +88,11 @@ def export_batch(session: Session, outbox: Bucket, client: str, day: dt.date) ->
     rows = session.execute(
         select(PostingRow, DocumentRow)
         .join(DocumentRow, DocumentRow.id == PostingRow.document_id)
-        .where(PostingRow.client == client, PostingRow.posted_at >= start,
-               PostingRow.posted_at < start + dt.timedelta(days=1))
+        .where(
+            PostingRow.client == client,
+            PostingRow.posted_at >= start,
+            PostingRow.posted_at < start + dt.timedelta(days=1),
+        )
         .order_by(PostingRow.posted_at, PostingRow.document_id)
     ).all()
     buf = io.StringIO()
@@ -79,11 +101,15 @@ def export_batch(session: Session, outbox: Bucket, client: str, day: dt.date) ->
     for posting, document in rows:
         fields = posting.fields or {}
         row = {
-            "document_id": document.id, "client": document.client, "doc_type": document.doc_type,
-            "posted_at": posting.posted_at.isoformat(), "posted_by": posting.posted_by,
+            "document_id": document.id,
+            "client": document.client,
+            "doc_type": document.doc_type,
+            "posted_at": posting.posted_at.isoformat(),
+            "posted_by": posting.posted_by,
             "source": document.source_uri,
         }
-        writer.writerow([row.get(c, fields.get(c)) if row.get(c, fields.get(c)) is not None else ""
-                         for c in CSV_COLUMNS])
+        writer.writerow(
+            [row.get(c, fields.get(c)) if row.get(c, fields.get(c)) is not None else "" for c in CSV_COLUMNS]
+        )
     outbox.write_bytes(f"batches/{day.isoformat()}.csv", buf.getvalue().encode())
     return len(rows)

@@ -30,9 +30,15 @@ def _invoice(i: int) -> bytes:
 
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, invariant=1)
-    lines = [f"Crashtest Supplies {i % 7} Ltd", "12 Dock Road, Leeds", "INVOICE",
-             f"Invoice number: CT-{5000 + i}", "Invoice date: 14/03/2026", "Currency: GBP",
-             f"Total {100 + i}.00"]
+    lines = [
+        f"Crashtest Supplies {i % 7} Ltd",
+        "12 Dock Road, Leeds",
+        "INVOICE",
+        f"Invoice number: CT-{5000 + i}",
+        "Invoice date: 14/03/2026",
+        "Currency: GBP",
+        f"Total {100 + i}.00",
+    ]
     for n, text in enumerate(lines):
         pdf.drawString(72, 760 - 18 * n, text)
     pdf.showPage()
@@ -52,15 +58,26 @@ def test_killed_runs_resume_without_loss_or_double_post(tmp_path: Path) -> None:
     rng = random.Random(20261125)
     kills = 0
     for _ in range(4):
-        proc = subprocess.Popen([str(DOCFLOW), "run", str(inbox)], env=env, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(DOCFLOW), "run", str(inbox)],
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(4.0, 16.0))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait(timeout=60)
-    final = subprocess.run([str(DOCFLOW), "run", str(inbox), "--json"], env=env,
-                           capture_output=True, text=True, timeout=900, check=False)
+    final = subprocess.run(
+        [str(DOCFLOW), "run", str(inbox), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert final.returncode == 0, final.stderr
     assert kills >= 2, "the runs finished before they could be killed: make the corpus bigger"
 
@@ -68,8 +85,9 @@ def test_killed_runs_resume_without_loss_or_double_post(tmp_path: Path) -> None:
     with engine.connect() as conn:
         statuses = dict(conn.execute(sa.text("select id, status from documents")).all())
         postings = [r[0] for r in conn.execute(sa.text("select document_id from postings"))]
-        queued = [r[0] for r in conn.execute(sa.text(
-            "select document_id from queue_items where queue = 'review'"))]
+        queued = [
+            r[0] for r in conn.execute(sa.text("select document_id from queue_items where queue = 'review'"))
+        ]
     engine.dispose()
     assert len(statuses) == DOCUMENTS + 1
     assert set(statuses.values()) <= {"posted", "review", "rejected"}, statuses
@@ -81,7 +99,8 @@ def test_killed_runs_resume_without_loss_or_double_post(tmp_path: Path) -> None:
     rows = [r["document_id"] for f in (outbox / "batches").glob("*.csv") for r in csv.DictReader(f.open())]
     assert sorted(rows) == posted
     # A copy cut short by the kill stays a hidden ".tmp-" file, never listed nor taken for an original.
-    archived = [p for p in (home / "default" / "archive").rglob("*")
-                if p.is_file() and not p.name.startswith(".")]
+    archived = [
+        p for p in (home / "default" / "archive").rglob("*") if p.is_file() and not p.name.startswith(".")
+    ]
     assert len(archived) == DOCUMENTS + 1
     assert any(s == "rejected" for s in statuses.values())

@@ -33,19 +33,24 @@ def _expected() -> dict[str, dict]:
 def _docflow(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCFLOW_HOME": str(home), "DOCFLOW_STABLE_SECONDS": "0"}
     env.pop("DOCFLOW_DATABASE_URL", None)
-    return subprocess.run([str(DOCFLOW), *args], capture_output=True, text=True, env=env,
-                          timeout=900, check=False)
+    return subprocess.run(
+        [str(DOCFLOW), *args], capture_output=True, text=True, env=env, timeout=900, check=False
+    )
 
 
 @pytest.fixture(scope="module")
-def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, subprocess.CompletedProcess[str]]:
+def first_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict, subprocess.CompletedProcess[str]]:
     home = tmp_path_factory.mktemp("e2e") / "home"
     proc = _docflow(home, "run", str(SAMPLES), "--json")
     assert proc.returncode == 0, proc.stderr
     return home, json.loads(proc.stdout), proc
 
 
-def test_every_sample_ends_as_expected(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+def test_every_sample_ends_as_expected(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
     """Bad files and seeded problems end exactly as labelled, with the labelled reason. A clean
     document may be held back for review (low confidence, or a check tripped by a misread scan:
     a cautious miss), but never rejected nor called a duplicate."""
@@ -70,7 +75,9 @@ def test_every_sample_ends_as_expected(first_run: tuple[Path, dict, subprocess.C
     assert len(posted) >= 5, [(d["file"], d["reasons"]) for d in summary["documents"]]
 
 
-def test_bad_files_are_quarantined_with_a_reason(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+def test_bad_files_are_quarantined_with_a_reason(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
     home, summary, _ = first_run
     rejected = [d for d in summary["documents"] if d["outcome"] == "reject"]
     assert rejected
@@ -82,13 +89,17 @@ def test_bad_files_are_quarantined_with_a_reason(first_run: tuple[Path, dict, su
         assert len(originals) == 1, f"original of {doc['file']} not kept in quarantine"
 
 
-def test_normal_run_prints_no_tracebacks_or_errors(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+def test_normal_run_prints_no_tracebacks_or_errors(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
     _, _, proc = first_run
     for noise in ("Traceback", "ERROR", "Exception"):
         assert noise not in proc.stderr, proc.stderr
 
 
-def test_queue_list_json_holds_every_unposted_document(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+def test_queue_list_json_holds_every_unposted_document(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
     home, summary, _ = first_run
     proc = _docflow(home, "queue", "list", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -102,7 +113,9 @@ def test_queue_list_json_holds_every_unposted_document(first_run: tuple[Path, di
         assert item["findings"], item
 
 
-def test_posted_documents_are_in_the_outbox_once(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
+def test_posted_documents_are_in_the_outbox_once(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
     home, summary, _ = first_run
     posted = [d for d in summary["documents"] if d["outcome"] == "post"]
     assert posted
@@ -113,8 +126,10 @@ def test_posted_documents_are_in_the_outbox_once(first_run: tuple[Path, dict, su
     assert sorted(r["document_id"] for r in rows) == sorted(d["document_id"] for d in posted)
 
 
-def test_second_run_processes_nothing_new(first_run: tuple[Path, dict, subprocess.CompletedProcess[str]]) -> None:
-    home, summary, _ = first_run
+def test_second_run_processes_nothing_new(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
+    home, _summary, _ = first_run
     outbox = home / "default" / "outbox"
     before = sorted(ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines())
     proc = _docflow(home, "run", str(SAMPLES))

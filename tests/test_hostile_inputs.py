@@ -5,6 +5,7 @@ The corpus is built by the tests themselves (nothing binary is committed for it)
 
 from __future__ import annotations
 
+import contextlib
 import io
 import resource
 import time
@@ -83,7 +84,12 @@ def _bomb_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _zip_as_pdf() -> bytes:
@@ -139,10 +145,18 @@ def test_huge_file_is_refused_before_reading_it(settings: Settings, tmp_path: Pa
     assert grown_mb < 50
 
 
-@pytest.mark.parametrize("key", [
-    "../../etc/passwd", "a/b/../../../c.pdf", "..\\..\\windows\\system32.pdf",
-    "facture-été-№5.pdf", "x" * 1000 + ".pdf", "name with spaces & $ymbols!.PDF", ".hidden.pdf",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../etc/passwd",
+        "a/b/../../../c.pdf",
+        "..\\..\\windows\\system32.pdf",
+        "facture-été-№5.pdf",
+        "x" * 1000 + ".pdf",
+        "name with spaces & $ymbols!.PDF",
+        ".hidden.pdf",
+    ],
+)
 def test_file_names_are_made_safe(key: str) -> None:
     name = safe_name(key)
     assert "/" not in name and "\\" not in name and not name.startswith(".")
@@ -151,16 +165,16 @@ def test_file_names_are_made_safe(key: str) -> None:
 
 
 @hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(
-    st.binary(max_size=4096),
-    st.binary(max_size=2048).map(lambda b: b"%PDF-1.4\n" + b),
-    st.binary(max_size=2048).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
-    st.binary(max_size=2048).map(lambda b: b"\xff\xd8\xff\xe0" + b),
-    st.binary(max_size=2048).map(lambda b: b"II*\x00" + b),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=4096),
+        st.binary(max_size=2048).map(lambda b: b"%PDF-1.4\n" + b),
+        st.binary(max_size=2048).map(lambda b: b"\x89PNG\r\n\x1a\n" + b),
+        st.binary(max_size=2048).map(lambda b: b"\xff\xd8\xff\xe0" + b),
+        st.binary(max_size=2048).map(lambda b: b"II*\x00" + b),
+    )
+)
 def test_fuzzed_bytes_never_crash_the_loader(data: bytes) -> None:
     settings = Settings(environment="test", workers=1)
-    try:
+    with contextlib.suppress(BadDocumentError):
         load_pages(data, "fuzz.bin", settings)
-    except BadDocumentError:
-        pass

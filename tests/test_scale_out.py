@@ -43,9 +43,17 @@ def _invoice(i: int) -> bytes:
 
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, invariant=1)
-    lines = [f"Vendor {i} Trading Ltd", "1 High Street, London", "INVOICE",
-             f"Invoice number: SO-{1000 + i}", "Invoice date: 03/02/2026", "Currency: GBP",
-             "Subtotal 100.00", "VAT 20.00", f"Total {120 + i}.00"]
+    lines = [
+        f"Vendor {i} Trading Ltd",
+        "1 High Street, London",
+        "INVOICE",
+        f"Invoice number: SO-{1000 + i}",
+        "Invoice date: 03/02/2026",
+        "Currency: GBP",
+        "Subtotal 100.00",
+        "VAT 20.00",
+        f"Total {120 + i}.00",
+    ]
     for n, text in enumerate(lines):
         pdf.drawString(72, 760 - 18 * n, text)
     pdf.showPage()
@@ -69,8 +77,9 @@ def prefect_db() -> Iterator[str]:
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True, cwd=ROOT)
+    return subprocess.Popen(
+        args, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+    )
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -79,8 +88,9 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=30)
 
 
-def test_two_workers_one_killed_every_document_once(tmp_path: Path, postgres_url: str,
-                                                    prefect_db: str) -> None:
+def test_two_workers_one_killed_every_document_once(
+    tmp_path: Path, postgres_url: str, prefect_db: str
+) -> None:
     port = _free_port()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -99,8 +109,13 @@ def test_two_workers_one_killed_every_document_once(tmp_path: Path, postgres_url
     }
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(_spawn([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env, tmp_path / "server.log"))
+        procs.append(
+            _spawn(
+                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                env,
+                tmp_path / "server.log",
+            )
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -109,12 +124,19 @@ def test_two_workers_one_killed_every_document_once(tmp_path: Path, postgres_url
             except OSError:
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
                 time.sleep(1)
-        subprocess.run([str(BIN / "docflow"), "deploy", str(inbox)], env=env, check=True,
-                       capture_output=True, timeout=180)
+        subprocess.run(
+            [str(BIN / "docflow"), "deploy", str(inbox)],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         for i in range(DOCUMENTS):
             (inbox / f"invoice-{i:03d}.pdf").write_bytes(_invoice(i))
-        workers = [_spawn([str(BIN / "docflow"), "worker", "--limit", "2"], env,
-                          tmp_path / f"worker{n}.log") for n in range(2)]
+        workers = [
+            _spawn([str(BIN / "docflow"), "worker", "--limit", "2"], env, tmp_path / f"worker{n}.log")
+            for n in range(2)
+        ]
         procs += workers
         from core.db import init_db
 
@@ -126,8 +148,13 @@ def test_two_workers_one_killed_every_document_once(tmp_path: Path, postgres_url
                 return {status: n for status, n in rows}
 
         def trigger_watch() -> None:
-            subprocess.run([str(BIN / "prefect"), "deployment", "run", "docflow-watch/docflow-watch"],
-                           env=env, check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [str(BIN / "prefect"), "deployment", "run", "docflow-watch/docflow-watch"],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
 
         trigger_watch()
         killed = False
@@ -149,9 +176,12 @@ def test_two_workers_one_killed_every_document_once(tmp_path: Path, postgres_url
         assert killed
         with engine.connect() as conn:
             posted = conn.execute(sa.text("select count(*) from documents where status='posted'")).scalar()
-            postings = conn.execute(sa.text("select count(*), count(distinct document_id) from postings")).one()
-            open_items = conn.execute(sa.text(
-                "select count(*), count(distinct document_id) from queue_items where queue='review'")).one()
+            postings = conn.execute(
+                sa.text("select count(*), count(distinct document_id) from postings")
+            ).one()
+            open_items = conn.execute(
+                sa.text("select count(*), count(distinct document_id) from queue_items where queue='review'")
+            ).one()
             review = conn.execute(sa.text("select count(*) from documents where status='review'")).scalar()
         assert postings[0] == postings[1] == posted
         assert open_items[0] == open_items[1] == review

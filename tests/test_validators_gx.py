@@ -6,7 +6,6 @@ GX takes seconds to import, so one mixed batch is validated once for the whole m
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import json
 from dataclasses import dataclass
