@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from billing import ledger
@@ -537,10 +537,16 @@ def list_items(
     queue: str | None = None,
     include_done: bool = False,
     now: dt.datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[QueueEntry]:
-    """Open (and claimed) items visible to ``clients`` (None: all), most urgent first."""
+    """Open (and claimed) items visible to ``clients`` (None: all), most urgent first.
+
+    ``limit``/``offset`` page through a long queue; only the columns a list shows are read
+    (never a document's extraction), so a page stays fast with tens of thousands of items.
+    """
     now = now or utcnow()
-    query = select(QueueItemRow, DocumentRow).join(
+    query = select(QueueItemRow, DocumentRow.filename, DocumentRow.source_uri).join(
         DocumentRow, DocumentRow.id == QueueItemRow.document_id)
     if clients is not None:
         query = query.where(QueueItemRow.client.in_(list(clients)))
@@ -558,22 +564,58 @@ def list_items(
         query = query.where(QueueItemRow.created_at >= now - dt.timedelta(hours=max_age_hours))
     query = query.order_by(QueueItemRow.due_at.asc().nulls_last(), QueueItemRow.created_at,
                            QueueItemRow.document_id)
+    if limit is not None and not reason:
+        query = query.limit(limit).offset(offset)
     out: list[QueueEntry] = []
-    for item, document in session.execute(query).all():
+    skipped = 0
+    for item, filename, source_uri in session.execute(query).all():
         reasons = [r for r in (item.reasons or []) if isinstance(r, dict)]
         if reason and reason not in {r.get("code") for r in reasons}:
             continue
+        if reason and limit is not None:
+            if skipped < offset:
+                skipped += 1
+                continue
+            if len(out) >= limit:
+                break
         created = aware(item.created_at) or now
         due = aware(item.due_at)
         out.append(QueueEntry(
             document_id=item.document_id, client=item.client, doc_type=item.doc_type,
             queue=item.queue, state=item.state, reasons=reasons, claimed_by=item.claimed_by,
             lease_expires_at=aware(item.lease_expires_at), created_at=created, due_at=due,
-            filename=document.filename, source=document.source_uri,
+            filename=filename, source=source_uri,
             age_seconds=(now - created).total_seconds(),
             seconds_to_breach=None if due is None else (due - now).total_seconds(),
         ))
     return out
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    total: int
+    breached: int
+    clients: list[str]
+    doc_types: list[str]
+    reasons: list[str]
+
+
+def queue_summary(session: Session, clients: Iterable[str] | None,
+                  now: dt.datetime | None = None) -> QueueSummary:
+    """Counts and filter choices for the open queue, from a few small aggregate queries."""
+    now = now or utcnow()
+    base = select(QueueItemRow).where(QueueItemRow.state != DONE)
+    if clients is not None:
+        base = base.where(QueueItemRow.client.in_(list(clients)))
+    sub = base.subquery()
+    total = session.scalar(select(func.count()).select_from(sub)) or 0
+    breached = session.scalar(select(func.count()).select_from(sub).where(sub.c.due_at < now)) or 0
+    client_names = sorted(c for c in session.scalars(select(sub.c.client).distinct()) if c)
+    doc_types = sorted(t for t in session.scalars(select(sub.c.doc_type).distinct()) if t)
+    codes: set[str] = set()
+    for reasons in session.scalars(select(sub.c.reasons).distinct().limit(5000)):
+        codes.update(r.get("code") for r in (reasons or []) if isinstance(r, dict) and r.get("code"))
+    return QueueSummary(total, breached, client_names, doc_types, sorted(codes))
 
 
 def get_item(session: Session, document_id: str, clients: Iterable[str] | None

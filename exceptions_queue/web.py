@@ -49,6 +49,9 @@ from exceptions_queue.security import (
 from exceptions_queue.users import User, get_user, verify
 from storage.areas import areas_for
 
+PAGE_SIZE = 100
+"""Items per page of the queue list."""
+
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 256 * 1024
 ACTIONS = ("claim", "save", "approve", "reject", "escalate", "release")
@@ -350,22 +353,24 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     @app.get("/queue", include_in_schema=False)
     def queue_page(request: Request, ctx: Ctx = Depends(current), client: str = "",
                    doc_type: str = "", reason: str = "", age: str = "", queue: str = "",
-                   done: str = "") -> HTMLResponse:
+                   done: str = "", page: int = 1) -> HTMLResponse:
         min_age = {"4h": 4.0, "24h": 24.0, "3d": 72.0}.get(age)
+        page = max(1, page)
 
         def load(s: Session) -> dict[str, Any]:
-            everything = store.list_items(s, ctx.clients)
+            summary = store.queue_summary(s, ctx.clients)
             items = store.list_items(s, ctx.clients, client=client or None,
                                      doc_type=doc_type or None, reason=reason or None,
-                                     min_age_hours=min_age, queue=queue or None)
+                                     min_age_hours=min_age, queue=queue or None,
+                                     limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
             return {
-                "items": items, "now": store.utcnow(),
-                "clients": sorted({i.client for i in everything}
-                                  | set(ctx.clients or [])),
-                "doc_types": sorted({i.doc_type for i in everything if i.doc_type}),
-                "reasons": sorted({c for i in everything for c in i.reason_codes}),
-                "total": len(everything),
-                "breached": sum(1 for i in everything if i.breached),
+                "items": items, "now": store.utcnow(), "page": page,
+                "has_more": len(items) == PAGE_SIZE,
+                "clients": sorted(set(summary.clients) | {c for c in ctx.clients or [] if c != "*"}),
+                "doc_types": summary.doc_types,
+                "reasons": summary.reasons,
+                "total": summary.total,
+                "breached": summary.breached,
             }
 
         data = in_db(load)
@@ -588,11 +593,13 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     @api.get("/queue")
     def api_queue(ctx: Ctx = Depends(current), client: str | None = None,
                   doc_type: str | None = None, reason: str | None = None,
-                  min_age_hours: float | None = None, queue: str | None = None
-                  ) -> list[dict[str, Any]]:
+                  min_age_hours: float | None = None, queue: str | None = None,
+                  limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Open items, most urgent first, a page at a time (``limit`` ≤ 500)."""
+        limit, offset = min(max(limit, 1), 500), max(offset, 0)
         items = in_db(lambda s: store.list_items(
             s, ctx.clients, client=client, doc_type=doc_type, reason=reason,
-            min_age_hours=min_age_hours, queue=queue))
+            min_age_hours=min_age_hours, queue=queue, limit=limit, offset=offset))
         return [_entry_json(i) for i in items]
 
     @api.post("/queue/claim-next")

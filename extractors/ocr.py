@@ -117,7 +117,7 @@ def clear_dark_margins(gray: np.ndarray) -> np.ndarray:
     dark = (gray < 100).astype(np.uint8)
     if not dark[0, :].any() and not dark[-1, :].any() and not dark[:, 0].any() and not dark[:, -1].any():
         return gray
-    count, labels = cv2.connectedComponents(dark, connectivity=8)
+    _, labels = cv2.connectedComponents(dark, connectivity=8)
     edge = np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
     edge = edge[edge != 0]
     if edge.size == 0:

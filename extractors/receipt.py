@@ -98,9 +98,13 @@ SUMMARY = _re(r"(?:gst|tax|sst)\s*summ|summary|tax\s*code|gst\s*analysis|\bcode\
 
 def _without_summary(ctx: DocContext) -> DocContext:
     """The rows above the GST/tax summary table (its "TOTAL" row sums the tax, not the bill)."""
+    seen_total = False  # the summary follows the totals; a "TAXCODE" column header does not
     for i, row in enumerate(ctx.rows):
-        if i > 3 and SUMMARY.search(row.folded):
+        if i > 3 and seen_total and SUMMARY.search(row.folded):
             return DocContext(**{**ctx.__dict__, "rows": ctx.rows[:i]})
+        seen_total = seen_total or bool(
+            TOTAL_STRONG.search(row.folded) or TOTAL_PLAIN.search(row.folded) or CASH.search(row.folded)
+        )
     return ctx
 
 
@@ -184,6 +188,9 @@ def read_total(ctx: DocContext) -> Field | None:
                 if value > 0 and (t or r):
                     evidence[value] += 0.2
                     methods[value].add("sum")
+    for value in list(evidence):  # the till's tender and the printed sums agree on an unlabelled total
+        if {"tender", "sum"} <= methods[value] and not checks[value]:
+            checks[value] += 1
     all_amounts = [a for r in ctx.rows for a, _, _ in parse(r.text) if isinstance(a, Decimal)]
     counts: dict[Decimal, int] = defaultdict(int)
     for a in all_amounts:
@@ -204,8 +211,10 @@ def read_total(ctx: DocContext) -> Field | None:
     repeats = sum(1 for a in all_amounts if a == value)
     if "strong" in methods[value] and checks[value]:
         method = "label+check"
-    elif checks[value]:
+    elif checks[value] and "plain" in methods[value]:
         method = "plain+check"
+    elif checks[value]:
+        method = "tender+sum"
     elif "strong" in methods[value]:
         method = "label"
     elif "plain" in methods[value]:
@@ -325,8 +334,9 @@ NAME_CHARS = str.maketrans({"{": "(", "}": ")", "[": "(", "]": ")", "¥": "Y", "
                             "‘": "'", "°": " "})
 LEGAL_FIX = [
     (re.compile(r"(?<![\w/])[S5$]/[B8R](?![\w/])"), "S/B"),
-    (re.compile(r"\bS[O0]N(\.?\s*)B[HN][DI]\b"), r"SDN\1BHD"),
-    (re.compile(r"\bSDN(\.?\s*)B[HN][IA]\b"), r"SDN\1BHD"),
+    (re.compile(r"\bS[DO0]N(\.?\s*)B[Hh][DdIOR]\b"), r"SDN\1BHD"),
+    (re.compile(r"\bSDN(\.?\s*)B[HN][IADOR]\b"), r"SDN\1BHD"),
+    (re.compile(r"(?<=[A-Z])\?(?=S\b)"), "'"),
     (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD"),
 ]
 REG_TAIL = re.compile(

@@ -101,3 +101,33 @@ def test_street_line_above_the_name_is_not_the_name() -> None:
         "TOTAL 10.00",
     ])
     assert read_receipt([page])["vendor_name"].value == "SUNWAY HARDWARE SDN BHD"
+
+
+def test_an_item_table_taxcode_header_is_not_the_gst_summary() -> None:
+    page = _page([
+        "SOON FATT S/B (81497-P)",
+        "DESC QTY PRICE AMOUNT TAXCODE",
+        "1 10.00 100.00 ZRL",
+        "Total Inc. GST 6%: 362.50",
+        "Final Total 362.50",
+        "Cash : 400.00",
+        "Change : 37.50",
+        "GST Summary Amount (RM) Tax(RM)",
+        "TOTAL 247.64 14.86",
+    ])
+    assert read_receipt([page])["total_amount"].value == Decimal("362.50")
+
+
+def test_tender_and_printed_sums_agreeing_beat_a_misread_total_line() -> None:
+    page = _page([
+        "KEDAI RUNCIT MAJU ENTERPRISE",
+        "SUB-TOTAL : 13.00",
+        "GOV TAX : 0.78",
+        "ROUNDING : 0.02",
+        "TOTAL 43.80",  # OCR read the 1 as a 4
+        "CASH 13.80",
+        "CHANGE 0.00",
+    ])
+    total = read_receipt([page])["total_amount"]
+    assert total.value == Decimal("13.80")
+    assert total.method == "tender+sum"
