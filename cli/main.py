@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from core.errors import DocflowError
 from core.settings import Settings, load_settings
@@ -39,7 +40,7 @@ def quiet_prefect(settings: Settings) -> None:
     """Prefect's temporary server logs and shutdown tracebacks are noise for a user of `run`."""
     defaults = {
         "PREFECT_HOME": str((settings.home / "prefect").resolve()),
-        "PREFECT_LOGGING_LEVEL": "ERROR",
+        "PREFECT_LOGGING_LEVEL": "CRITICAL",
         "PREFECT_LOGGING_SERVER_LEVEL": "CRITICAL",
         "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -73,6 +74,14 @@ def fail(exc: DocflowError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def database_down(exc: Exception) -> None:
+    """The database cannot be reached: stop cleanly (nothing is lost; a later run resumes)."""
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+    typer.echo(f"error: the database is unavailable ({reason}); nothing was lost: documents "
+               "already taken are finished by the next run", err=True)
+    raise typer.Exit(75)
+
+
 @app.command()
 def run(
     source: Annotated[
@@ -93,6 +102,9 @@ def run(
 
         from flows.run import run_flow
 
+        from core.db import init_db
+
+        init_db(settings.db_url)  # a database that is down stops the run here, cleanly
         flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
         while True:
             summary = flow(source, client, settings, progress=Progress("docflow"))
@@ -102,6 +114,8 @@ def run(
             time.sleep(interval)
     except DocflowError as exc:
         fail(exc)
+    except OperationalError as exc:
+        database_down(exc)
 
 
 @app.command("eval")

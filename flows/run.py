@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
+from sqlalchemy.exc import OperationalError
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from core.db import get_engine, init_db, utcnow
@@ -26,7 +27,8 @@ from pipeline.summary import RunSummary
 from storage.areas import areas_for
 from storage.buckets import ObjectInfo
 
-TRANSIENT = (TransientError, OSError)
+TRANSIENT = (TransientError, OSError, OperationalError)
+"""Failures worth a retry with backoff: storage hiccups and dropped database connections."""
 
 
 @task(
