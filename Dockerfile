@@ -34,10 +34,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     OMP_THREAD_LIMIT=1 \
     PYTHONUNBUFFERED=1
 RUN mkdir -p /data && chown docflow:docflow /data
-USER docflow
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+  CMD ["curl", "-fsS", "http://127.0.0.1:8000/healthz"]
 ENTRYPOINT ["tini", "--", "docflow"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -19,16 +19,26 @@ SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "invoices" / "nort
 
 
 def _run(env: dict[str, str], inbox: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(DOCFLOW), "run", str(inbox), "--json"], env=env, capture_output=True,
-                          text=True, timeout=600, check=False)
+    return subprocess.run(
+        [str(DOCFLOW), "run", str(inbox), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_run_stops_cleanly_and_resumes_later(tmp_path: Path, postgres_url: str) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(SAMPLE, inbox / SAMPLE.name)
-    env = {**os.environ, "DOCFLOW_HOME": str(tmp_path / "home"), "DOCFLOW_STABLE_SECONDS": "0",
-           "DOCFLOW_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/unreachable"}
+    env = {
+        **os.environ,
+        "DOCFLOW_HOME": str(tmp_path / "home"),
+        "DOCFLOW_STABLE_SECONDS": "0",
+        "DOCFLOW_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/unreachable",
+    }
     down = _run(env, inbox)
     assert down.returncode == 75
     assert "database is unavailable" in down.stderr and "Traceback" not in down.stderr
