@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
+	@$(BIN)/hadolint --config .hadolint.yaml Dockerfile
 
 samples: $(STAMP)
 	@$(BIN)/python -m samples.generate --out samples
