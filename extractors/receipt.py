@@ -447,7 +447,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
         if (
             REG_NO.search(r.folded)
             and not addr_rows
-            and not re.search(r"\bno\b|jalan|lot", r.folded)
+            and not re.search(r"\bno\.?\s*\d|jalan|lot", r.folded)
         ):
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text):
@@ -474,7 +474,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
 
 
 LEADING_REG = re.compile(
-    r"^\W*(?:co(?:mpany)?\.?\s*(?:no|reg)\.?\s*:?\s*)?[({\[]?\s*[A-Z]{0,3}\d[\d ]{4,}\d\s*"
+    r"^\W*(?:co(?:mpany)?\.?\s*(?:no|reg)\.?\s*:?\s*)?[({\[]?\s*[A-Z0-9]{0,3}\d[\d ]{4,}\d\s*"
     r"(?:-\s*[A-Z0-9]{1,2})?\s*[)}\]]?[,.]?\s+(?=\S)",
     re.IGNORECASE,
 )
