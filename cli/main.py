@@ -100,9 +100,8 @@ def run(
         quiet_prefect(settings)
         from prefect.task_runners import ThreadPoolTaskRunner
 
-        from flows.run import run_flow
-
         from core.db import init_db
+        from flows.run import run_flow
 
         init_db(settings.db_url)  # a database that is down stops the run here, cleanly
         flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))

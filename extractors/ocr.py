@@ -21,6 +21,10 @@ from core.models import Word
 # Configures the tesseract child processes, not this process's behaviour.
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
+TESSERACT_TIMEOUT_SECONDS = 180
+"""One Tesseract call that runs this long is stuck (a normal 300 dpi page takes about a second):
+it is killed and the document goes to a person instead of holding the run up."""
+
 _slots: threading.BoundedSemaphore | None = None
 _slots_lock = threading.Lock()
 
@@ -173,7 +177,8 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
     with _tesseract_slots(workers):
         started = time.perf_counter()
         data = pytesseract.image_to_data(image, lang=lang, config=config,
-                                         output_type=pytesseract.Output.DICT)
+                                         output_type=pytesseract.Output.DICT,
+                                         timeout=TESSERACT_TIMEOUT_SECONDS)
         seconds = time.perf_counter() - started
     words = []
     for i, text in enumerate(data["text"]):

@@ -243,7 +243,7 @@ def _image_dpi(image: Image.Image) -> int:
     """The scan's resolution: from its metadata, else guessed from a letter/A4 page shape."""
     dpi = image.info.get("dpi")
     try:
-        value = int(round(float(dpi[0]))) if dpi else 0
+        value = round(float(dpi[0])) if dpi else 0
     except (TypeError, ValueError):
         value = 0
     if 100 <= value <= 1200 and value != 72:

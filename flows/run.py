@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
-from sqlalchemy.exc import OperationalError
 from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.exc import OperationalError
 
 from core.db import get_engine, init_db, utcnow
 from core.errors import TransientError

@@ -8,6 +8,7 @@ loader's reason; they never raise out of here.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ from core.models import Decision, DocType, Extraction, Finding, Outcome, Page, S
 from core.settings import Settings
 
 Source = bytes | Path
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,18 @@ def read_one(
         finding = Finding(code=exc.code, severity=Severity.ERROR, message=exc.message)
         analysis.findings = [finding]
         analysis.decision = Decision(outcome=Outcome.REJECT, findings=[finding])
+        analysis.seconds = {"ocr": 0.0, "other": time.perf_counter() - started}
+        return analysis
+    except Exception as exc:  # a bug or a stuck OCR must not cost the run, nor the document
+        log.exception("reading %s failed", doc.filename)
+        finding = Finding(
+            code="processing_error",
+            severity=Severity.ERROR,
+            message=f"docflow could not read this document automatically ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); key it by hand",
+        )
+        analysis.findings = [finding]
+        analysis.decision = Decision(outcome=Outcome.REVIEW, findings=[finding])
         analysis.seconds = {"ocr": 0.0, "other": time.perf_counter() - started}
         return analysis
     analysis.pages = pages

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.cli import run_docflow
+
 pytestmark = pytest.mark.slow
 
 DOCFLOW = Path(sys.executable).parent / "docflow"
@@ -70,14 +72,7 @@ def test_killed_runs_resume_without_loss_or_double_post(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             kills += 1
         proc.wait(timeout=60)
-    final = subprocess.run(
-        [str(DOCFLOW), "run", str(inbox), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    final = run_docflow("run", str(inbox), "--json", env=env, timeout=900)
     assert final.returncode == 0, final.stderr
     assert kills >= 2, "the runs finished before they could be killed: make the corpus bigger"
 

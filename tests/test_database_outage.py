@@ -7,26 +7,19 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_docflow
+
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-DOCFLOW = Path(sys.executable).parent / "docflow"
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "invoices" / "northwind_classic.pdf"
 
 
 def _run(env: dict[str, str], inbox: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(DOCFLOW), "run", str(inbox), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_docflow("run", str(inbox), "--json", env=env, timeout=600)
 
 
 def test_run_stops_cleanly_and_resumes_later(tmp_path: Path, postgres_url: str) -> None:

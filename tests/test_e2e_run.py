@@ -6,14 +6,14 @@ import csv
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_docflow
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-DOCFLOW = Path(sys.executable).parent / "docflow"
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +33,7 @@ def _expected() -> dict[str, dict]:
 def _docflow(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCFLOW_HOME": str(home), "DOCFLOW_STABLE_SECONDS": "0"}
     env.pop("DOCFLOW_DATABASE_URL", None)
-    return subprocess.run(
-        [str(DOCFLOW), *args], capture_output=True, text=True, env=env, timeout=900, check=False
-    )
+    return run_docflow(*args, env=env, timeout=900)
 
 
 @pytest.fixture(scope="module")

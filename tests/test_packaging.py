@@ -51,3 +51,10 @@ def test_compose_services_and_prefect_deployments_are_consistent() -> None:
         path, _, func = deployment["entrypoint"].partition(":")
         assert f"def {func}(" in (ROOT / path).read_text()
         assert deployment["work_pool"]["name"] == "docflow"
+
+
+def test_code_passes_ruff() -> None:
+    """The linter pre-commit runs is part of the suite, so CI holds main to it too."""
+    ruff = Path(__import__("sys").executable).parent / "ruff"
+    proc = subprocess.run([str(ruff), "check", str(ROOT)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
