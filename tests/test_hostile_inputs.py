@@ -178,3 +178,21 @@ def test_fuzzed_bytes_never_crash_the_loader(data: bytes) -> None:
     settings = Settings(environment="test", workers=1)
     with contextlib.suppress(BadDocumentError):
         load_pages(data, "fuzz.bin", settings)
+
+
+def test_a_fault_while_reading_sends_the_document_to_review(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: a bug in a stage costs neither the run nor the document."""
+    import extractors.classify
+    from core.models import Outcome
+    from pipeline.analyse import DocInput, read_one
+
+    def broken(pages: object) -> object:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(extractors.classify, "classify", broken)
+    analysis = read_one(DocInput("f" * 64, _pdf(), "invoice.pdf"), settings)
+    assert analysis.decision is not None and analysis.decision.outcome == Outcome.REVIEW
+    [finding] = analysis.findings
+    assert finding.code == "processing_error" and "IndexError" in finding.message
