@@ -123,9 +123,18 @@ def evaluate(
         Path, typer.Argument(help="Folder of documents with label JSON files (searched recursively).")
     ],
     force_ocr: Annotated[
-        bool, typer.Option("--force-ocr", help="Render born-digital PDFs and OCR them too.")
+        bool,
+        typer.Option(
+            "--force-ocr",
+            help="Render born-digital PDFs and OCR them too, as scans: the page images alone, "
+            "without the e-invoice XML a PDF may carry.",
+        ),
     ] = False,
     out: Annotated[Path | None, typer.Option(help="Write the full report as JSON here.")] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option("--without", help="Leave an extractor out (e.g. facturx); repeatable."),
+    ] = None,
     no_cascade: Annotated[
         bool, typer.Option("--no-cascade", help="Disable the low-confidence re-OCR cascade.")
     ] = False,
@@ -150,6 +159,7 @@ def evaluate(
             progress=progress,
             client=client,
             cascade=not no_cascade,
+            disabled=frozenset(without or ()),
         )
         typer.echo(format_report(report))
         if out:

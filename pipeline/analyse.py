@@ -47,16 +47,29 @@ class Analysis:
 
 
 def read_one(
-    doc: DocInput, settings: Settings, *, force_ocr: bool = False, image_dir: Path | None = None
+    doc: DocInput,
+    settings: Settings,
+    *,
+    force_ocr: bool = False,
+    image_dir: Path | None = None,
+    disabled: frozenset[str] = frozenset(),
 ) -> Analysis:
-    """Pages, classification and fields of one document; a bad file becomes a reject."""
+    """Pages, classification and fields of one document; a bad file becomes a reject.
+
+    ``disabled`` names extractors to leave out (evaluation measures the others alone).
+    """
     from extractors import read_document
 
     started = time.perf_counter()
     analysis = Analysis(doc.document_id)
     try:
         pages, extraction = read_document(
-            doc.source, doc.filename, settings, force_ocr=force_ocr, image_dir=image_dir
+            doc.source,
+            doc.filename,
+            settings,
+            force_ocr=force_ocr,
+            image_dir=image_dir,
+            disabled=disabled,
         )
     except BadDocumentError as exc:
         analysis.error = exc
@@ -95,6 +108,7 @@ def analyse_batch(
     image_dirs: dict[str, Path] | None = None,
     progress: Callable[[Analysis], None] | None = None,
     reader: Callable[[DocInput], Analysis] | None = None,
+    disabled: frozenset[str] = frozenset(),
 ) -> list[Analysis]:
     """Analyse ``docs`` in parallel, validate the batch in one run, decide each document.
 
@@ -103,7 +117,7 @@ def analyse_batch(
 
     def default_reader(doc: DocInput) -> Analysis:
         image_dir = image_dirs.get(doc.document_id) if image_dirs else None
-        return read_one(doc, settings, force_ocr=force_ocr, image_dir=image_dir)
+        return read_one(doc, settings, force_ocr=force_ocr, image_dir=image_dir, disabled=disabled)
 
     read = reader or default_reader
     analyses: list[Analysis] = []

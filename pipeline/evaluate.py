@@ -108,36 +108,6 @@ def _required_fields(settings: Settings, client: str) -> dict[str, list[str]]:
         return REQUIRED
 
 
-def _reader_without(
-    disabled: frozenset[str], settings: Settings, force_ocr: bool
-) -> Callable[[Any], Any]:
-    """``analyse.read_one`` with some extractors left out (to measure the others alone)."""
-    from core.errors import BadDocumentError
-    from core.models import Decision, Finding, Severity
-    from extractors import read_document
-    from pipeline.analyse import Analysis
-
-    def read(doc: Any) -> Any:
-        started = time.perf_counter()
-        analysis = Analysis(doc.document_id)
-        try:
-            pages, extraction = read_document(
-                doc.source, doc.filename, settings, force_ocr=force_ocr, disabled=disabled
-            )
-        except BadDocumentError as exc:
-            finding = Finding(code=exc.code, severity=Severity.ERROR, message=exc.message)
-            analysis.error, analysis.findings = exc, [finding]
-            analysis.decision = Decision(outcome=Outcome.REJECT, findings=[finding])
-            analysis.seconds = {"ocr": 0.0, "other": time.perf_counter() - started}
-            return analysis
-        analysis.pages, analysis.extraction = pages, extraction
-        ocr = sum(p.ocr_seconds for p in pages) + extraction.stats.get("cascade_seconds", 0.0)
-        analysis.seconds = {"ocr": ocr, "wall": time.perf_counter() - started}
-        return analysis
-
-    return read
-
-
 def _analyse(
     docs: list[LabelledDoc],
     settings: Settings,
@@ -158,10 +128,16 @@ def _analyse(
         if progress:
             progress(f"[{done[0]}/{len(docs)}] {analysis.document_id}")
 
-    reader = _reader_without(disabled, settings, force_ocr) if disabled else None
     return analyse_batch(
-        inputs, settings, client, force_ocr=force_ocr, progress=tick, reader=reader
+        inputs, settings, client, force_ocr=force_ocr, progress=tick, disabled=disabled
     )
+
+
+def embedded_data_extractors() -> frozenset[str]:
+    """Extractors that answer from data embedded in the file, which a page image lacks."""
+    from extractors.registry import all_extractors
+
+    return frozenset(e.name for e in all_extractors() if getattr(e, "self_identifying", False))
 
 
 def _rate(k: int, n: int) -> float | None:
@@ -183,8 +159,13 @@ def evaluate(
 
     ``cascade=False`` sets the OCR cascade's budget to 0 (to see what it gains and costs);
     ``disabled`` leaves extractors out (``{"facturx"}``: the layout reader on e-invoices too).
+    ``force_ocr`` measures what a scan of each page would give: the page images alone, so the
+    extractors that read data embedded in the file (e-invoice XML) are left out as well.
     """
     from extractors import cascade as cascade_module
+
+    if force_ocr:
+        disabled = disabled | embedded_data_extractors()
 
     docs = find_labelled(path)
     run_settings = settings if cascade else settings.model_copy(update={"cpu_budget_seconds": 0.0})
@@ -504,6 +485,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"eval {run.get('path')}  force_ocr={run.get('force_ocr')}  "
             f"cascade={run.get('cascade')}  wall {run.get('wall_seconds')} s"
+            + (f"  without {', '.join(run['disabled'])}" if run.get("disabled") else "")
         )
     for name, ds in report["datasets"].items():
         lines.append("")

@@ -117,3 +117,22 @@ def test_high_confidence_fields_are_right(settings: Settings, tmp_path: Path) ->
     high = report["high_confidence"]
     assert high["n"] > 0
     assert high["accuracy"] >= 0.99, report["worst_errors"][:5]
+
+
+@pytest.mark.slow
+def test_force_ocr_reads_the_page_images_not_the_embedded_xml(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An OCR'd scan carries no e-invoice XML, so ``--force-ocr`` measures the layout reader."""
+    root = tmp_path / "zf"
+    root.mkdir()
+    label = next((DATASETS / "zugferd" / "dev").glob("zf_klst*.json"))
+    shutil.copy(label, root / label.name)
+    shutil.copy(label.with_suffix(".pdf"), root / label.with_suffix(".pdf").name)
+    as_is = evaluate(root, settings)["documents"][0]
+    scanned = evaluate(root, settings, force_ocr=True)
+    assert as_is["extractor"] == "facturx" and as_is["origin"]["total_amount"] == "xml"
+    assert "facturx" in scanned["run"]["disabled"]
+    [doc] = scanned["documents"]
+    assert doc["extractor"] == "invoice"
+    assert set(doc["origin"].values()) == {"ocr"}
