@@ -77,8 +77,11 @@ def fail(exc: DocflowError) -> None:
 def database_down(exc: Exception) -> None:
     """The database cannot be reached: stop cleanly (nothing is lost; a later run resumes)."""
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
-    typer.echo(f"error: the database is unavailable ({reason}); nothing was lost: documents "
-               "already taken are finished by the next run", err=True)
+    typer.echo(
+        f"error: the database is unavailable ({reason}); nothing was lost: documents "
+        "already taken are finished by the next run",
+        err=True,
+    )
     raise typer.Exit(75)
 
 
@@ -282,21 +285,33 @@ def bench(
     memory_pages: Annotated[
         int, typer.Option(help="Pages of the long scan for peak memory (0: skip).")
     ] = 300,
+    queue_items: Annotated[
+        int, typer.Option(help="Queued documents for the review-queue load test (0: skip).")
+    ] = 10_000,
+    reviewers: Annotated[int, typer.Option(help="Concurrent reviewers in the queue load test.")] = 20,
+    queue_db: Annotated[
+        str | None,
+        typer.Option(help="EMPTY database for the queue load test (default: a new SQLite file)."),
+    ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes, for a smoke test (~1 min).")] = False,
 ) -> None:
-    """Measure speed on this machine: OCR vs the tesseract limit, docs/s vs invoice2data, latency, memory."""
+    """Measure speed on this machine: OCR vs the tesseract limit, docs/s vs invoice2data, latency,
+    memory, validation cost per batch size, and the review queue under 20 concurrent reviewers."""
     try:
         settings = settings_from_env()
         quiet_prefect(settings)
         from flows.bench import format_bench, run_bench, write_json
 
         if quick:
-            scan_pages, documents, memory_pages = 4, 40, 6
+            scan_pages, documents, memory_pages, queue_items, reviewers = 4, 40, 6, 500, 4
         result = run_bench(
             settings,
             scan_pages=scan_pages,
             documents=documents,
             memory_pages=memory_pages,
+            queue_items=queue_items,
+            reviewers=reviewers,
+            queue_db=queue_db,
             say=lambda m: typer.echo(m, err=True),
         )
         typer.echo(format_bench(result))

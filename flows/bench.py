@@ -6,7 +6,9 @@
   vs invoice2data on the same PDFs with the same number of processes;
 - latency of one born-digital invoice from the watched folder to posted;
 - peak RSS of a worker taking a long scanned PDF (pages stream; memory must stay flat);
-- validation cost per document in batches of 1, 100 and 1,000.
+- validation cost per document in batches of 1, 100 and 1,000;
+- the review queue under load: 10,000 queued documents, 20 reviewers listing, claiming and
+  resolving through the JSON API of a real server at once (list latency, double claims).
 """
 
 from __future__ import annotations
@@ -257,6 +259,194 @@ def bench_validation(settings: Settings, say: Say) -> dict[str, Any]:
     return out
 
 
+def _seed_queue(db_url: str, items: int, reviewers: int, password: str) -> None:
+    """``items`` open review items of client ``load`` and ``reviewers`` users assigned to it."""
+    from sqlalchemy import insert
+
+    from core.db import DocumentRow, QueueItemRow, init_db, session_scope, utcnow
+    from exceptions_queue.users import add_user
+
+    engine = init_db(db_url)
+    now = utcnow()
+    reason = {
+        "code": "low_confidence",
+        "field": "total_amount",
+        "severity": "error",
+        "message": "Total amount was read with confidence 0.50",
+    }
+    with session_scope(engine) as session:
+        for start in range(0, items, 2000):
+            ids = [f"{i:064x}" for i in range(start, min(items, start + 2000))]
+            session.execute(
+                insert(DocumentRow),
+                [
+                    {
+                        "id": d,
+                        "client": "load",
+                        "source_uri": f"s3://bench/load/inbox/{d[-6:]}.pdf",
+                        "inbox": "s3://bench/load/inbox",
+                        "filename": f"{d[-6:]}.pdf",
+                        "size": 1000,
+                        "status": "review",
+                        "doc_type": "invoice",
+                        "received_at": now,
+                        "updated_at": now,
+                        "page_count": 1,
+                        "attempts": 1,
+                    }
+                    for d in ids
+                ],
+            )
+            session.execute(
+                insert(QueueItemRow),
+                [
+                    {
+                        "document_id": d,
+                        "client": "load",
+                        "doc_type": "invoice",
+                        "queue": "review",
+                        "state": "open",
+                        "created_at": now,
+                        "reasons": [reason],
+                        "due_at": now,
+                        "handle_seconds": 0.0,
+                    }
+                    for d in ids
+                ],
+            )
+        for n in range(reviewers):
+            add_user(session, f"rev{n}", "reviewer", ["load"], password)
+
+
+@contextlib.contextmanager
+def _review_server(settings: Settings) -> Iterator[str]:
+    """The review app on a free loopback port, in a thread of this process."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from exceptions_queue.web import create_app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the review app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(share * (len(ordered) - 1))] if ordered else 0.0
+
+
+def bench_queue(
+    settings: Settings,
+    db_url: str,
+    *,
+    items: int = 10_000,
+    reviewers: int = 20,
+    claims_each: int = 15,
+    say: Say = print,
+) -> dict[str, Any]:
+    """Reviewers list (100 rows), claim the next item and resolve it, all at once, over HTTP.
+
+    ``db_url`` must name an empty database: it is filled with ``items`` synthetic queue items.
+    """
+    import threading
+
+    import httpx
+    from sqlalchemy import func, select
+
+    from core.db import AuditRow, QueueItemRow, get_engine, session_scope
+
+    password = "bench-password-not-secret"
+    say(f"queue: {items} queued documents, {reviewers} reviewers through the API…")
+    _seed_queue(db_url, items, reviewers, password)
+    list_s: list[float] = []
+    claim_s: list[float] = []
+    claimed: list[str] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(reviewers)
+
+    def reviewer(n: int, base: str) -> None:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            login = http.post("/api/login", json={"username": f"rev{n}", "password": password})
+            if login.status_code != 200:
+                errors.append(f"rev{n}: login {login.status_code}")
+                barrier.abort()
+                return
+            headers = {"X-CSRF-Token": login.json()["csrf_token"]}
+            barrier.wait()
+            for _ in range(claims_each):
+                began = time.perf_counter()
+                listing = http.get("/api/queue", params={"limit": 100})
+                listed = time.perf_counter()
+                got = http.post("/api/queue/claim-next", headers=headers)
+                took = time.perf_counter()
+                document_id = got.json().get("document_id") if got.status_code == 200 else None
+                with lock:
+                    list_s.append(listed - began)
+                    claim_s.append(took - listed)
+                    if listing.status_code != 200 or document_id is None:
+                        errors.append(f"rev{n}: list {listing.status_code}, claim {got.status_code}")
+                        return
+                    claimed.append(document_id)
+                done = http.post(
+                    f"/api/items/{document_id}/reject", headers=headers, json={"reason": "load test"}
+                )
+                if done.status_code != 200:
+                    errors.append(f"rev{n}: reject {done.status_code} {done.text[:200]}")
+                    return
+
+    run_settings = settings.model_copy(update={"database_url": db_url})
+    started = time.perf_counter()
+    with _review_server(run_settings) as base:
+        threads = [threading.Thread(target=reviewer, args=(n, base)) for n in range(reviewers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    seconds = time.perf_counter() - started
+    with session_scope(get_engine(db_url)) as session:
+        resolved = session.scalar(
+            select(func.count()).select_from(QueueItemRow).where(QueueItemRow.state == "done")
+        )
+        claims = session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "claim"))
+    result = {
+        "items": items,
+        "reviewers": reviewers,
+        "claims": len(claimed),
+        "double_claims": len(claimed) - len(set(claimed)),
+        "resolved": resolved,
+        "claims_audited": claims,
+        "errors": errors[:5],
+        "list_p50_ms": round(_percentile(list_s, 0.5) * 1000, 1),
+        "list_p95_ms": round(_percentile(list_s, 0.95) * 1000, 1),
+        "claim_p95_ms": round(_percentile(claim_s, 0.95) * 1000, 1),
+        "items_per_s": round(len(claimed) / seconds, 1),
+    }
+    say(
+        f"  list p95 {result['list_p95_ms']} ms, claim p95 {result['claim_p95_ms']} ms, "
+        f"{result['double_claims']} double claims, {len(errors)} errors"
+    )
+    return result
+
+
 @contextlib.contextmanager
 def _workdir(keep: Path | None) -> Iterator[Path]:
     if keep:
@@ -276,14 +466,23 @@ def run_bench(
     scan_pages: int = 12,
     documents: int = 300,
     memory_pages: int = 300,
+    queue_items: int = 10_000,
+    reviewers: int = 20,
+    queue_db: str | None = None,
     say: Say = print,
     workdir: Path | None = None,
 ) -> dict[str, Any]:
+    """Every measurement in one run; ``queue_db`` (default: a new SQLite file) must be empty."""
     with _workdir(workdir) as work:
         scanned = bench_scanned(settings, scan_pages, work, say)
         born, latency = bench_born_digital(settings, documents, work, say)
         peak = bench_memory(settings, memory_pages, work, say) if memory_pages else None
         validation = bench_validation(settings, say)
+        queue = None
+        if queue_items:
+            db = queue_db or f"sqlite:///{(work / 'queue-bench.db').resolve()}"
+            queue = bench_queue(settings, db, items=queue_items, reviewers=reviewers, say=say)
+            queue["database"] = db.split(":", 1)[0].split("+", 1)[0]
     return {
         "machine": {"cores": os.cpu_count(), "workers": settings.workers},
         "scanned": scanned,
@@ -292,6 +491,7 @@ def run_bench(
         "peak_rss_mb": round(peak, 1) if peak is not None else None,
         "memory_pages": memory_pages,
         "validation": validation,
+        "queue": queue,
     }
 
 
@@ -314,6 +514,14 @@ def format_bench(result: dict[str, Any]) -> str:
         (f"validation ms/doc, batch of {k}", f"{v['ms_per_document']:.2f}")
         for k, v in result["validation"].items()
     ]
+    queue = result.get("queue")
+    if queue:
+        label = f"{queue['items']} items, {queue['reviewers']} reviewers, {queue['database']}"
+        rows += [
+            (f"queue list p95 ms ({label})", f"{queue['list_p95_ms']:.0f}"),
+            ("queue claim-next p95 ms", f"{queue['claim_p95_ms']:.0f}"),
+            ("queue double claims", str(queue["double_claims"])),
+        ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value:>8}" for name, value in rows)
 
