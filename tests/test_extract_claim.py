@@ -84,7 +84,6 @@ def test_dev_claim(path: Path) -> None:
     wrong, sure_but_wrong = _score(extraction, label["fields"])
     assert not sure_but_wrong, f"confident but wrong: {sure_but_wrong}"
     assert len(FIELDS) - len(wrong) >= MIN_CORRECT[tier], f"{tier}: wrong {wrong}"
-    assert extraction.stats["extract_seconds"] < 15
 
 
 @pytest.mark.parametrize("name", ["claim_lakeview_physio.pdf", "claim_riverbend_diabetes.pdf"])
