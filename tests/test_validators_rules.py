@@ -94,6 +94,27 @@ def test_line_items() -> None:
     assert found[0].field == "line_items[0].amount"
 
 
+def test_document_level_allowances_and_charges_bridge_lines_and_subtotal() -> None:
+    lines = [
+        {"description": "Superdrachen", "quantity": "2", "unit_price": "20.00", "amount": "40.00"},
+        {"description": "Turbo Flyer", "quantity": "5", "unit_price": "40.00", "amount": "200.00"},
+    ]
+    # 240.00 of lines − 24.00 Rabatt + 5.90 freight = 221.90
+    bridged = invoice(
+        line_items=lines, subtotal="221.90", allowance_total="24.00", charge_total="5.90"
+    )
+    assert check_line_items(bridged, PARAMS) == []
+    unexplained = check_line_items(invoice(line_items=lines, subtotal="221.90"), PARAMS)
+    assert codes(unexplained) == ["line_items_mismatch"]
+    wrong = check_line_items(
+        invoice(line_items=lines, subtotal="230.00", allowance_total="24.00"), PARAMS
+    )
+    assert "after 24.00 allowances and 0.00 charges: 216.00" in wrong[0].message
+    # a stated line total the lines do not reach: a line is missing or misread
+    short = check_line_items(invoice(line_items=lines, lines_total="280.00"), PARAMS)
+    assert codes(short) == ["line_items_mismatch"] and "stated line total 280.00" in short[0].message
+
+
 # --- dates ----------------------------------------------------------------------------------
 
 

@@ -148,6 +148,12 @@ class Receipt(_Model):
     tax_amount: Money = None
     total_amount: Money = None
     line_items: Annotated[list[LineItem], BeforeValidator(_to_list)] = []
+    lines_total: Money = None
+    """Sum of the line amounts as the document states it (e-invoices carry it)."""
+    allowance_total: Money = None
+    """Document-level discounts (Rabatt, remise) between the lines and the subtotal."""
+    charge_total: Money = None
+    """Document-level charges (freight, packing) between the lines and the subtotal."""
 
 
 class Invoice(Receipt):

@@ -107,6 +107,21 @@ def check_line_items(doc: Receipt, params: RuleParams) -> list[Finding]:
     if not amounts or any(a is None for a in amounts):
         return findings
     lines_sum = sum((a for a in amounts if a is not None), Decimal("0"))
+    if doc.lines_total is not None and abs(lines_sum - doc.lines_total) > tol:
+        findings.append(
+            _f(
+                "line_items_mismatch",
+                "line_items",
+                f"The {len(amounts)} line amounts add up to {money(lines_sum)}, not to the stated "
+                f"line total {money(doc.lines_total)}.",
+            )
+        )
+        return findings
+    allowances, charges = doc.allowance_total or Decimal("0"), doc.charge_total or Decimal("0")
+    net = lines_sum - allowances + charges
+    after = ""
+    if allowances or charges:
+        after = f" (after {money(allowances)} allowances and {money(charges)} charges: {money(net)})"
     targets: list[tuple[str, Decimal]] = []
     if doc.subtotal is not None:
         targets.append(("subtotal", doc.subtotal))
@@ -114,14 +129,14 @@ def check_line_items(doc: Receipt, params: RuleParams) -> list[Finding]:
         targets.append(("total", doc.total_amount))
         if doc.subtotal is None and doc.tax_amount is not None:
             targets.append(("total − tax", doc.total_amount - doc.tax_amount))
-    if targets and all(abs(lines_sum - value) > tol for _, value in targets):
+    if targets and all(abs(net - value) > tol for _, value in targets):
         name, value = targets[0]
         findings.append(
             _f(
                 "line_items_mismatch",
                 "line_items",
-                f"The {len(amounts)} line amounts add up to {money(lines_sum)}, not to the {name} "
-                f"{money(value)}.",
+                f"The {len(amounts)} line amounts add up to {money(lines_sum)}{after}, not to the "
+                f"{name} {money(value)}.",
             )
         )
     return findings
