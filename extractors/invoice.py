@@ -6,22 +6,31 @@ each other (total = subtotal + tax, the total is the largest amount and is repea
 passes its check digits). Each field's raw confidence combines how it was found, those
 agreements and the OCR confidence of its words; ``extractors.registry`` calibrates it.
 
+Structure read besides labels: sums printed as a grid (column heads over per-rate rows and a sum
+row), tax printed per rate that closes total − subtotal, item tables read by their column heads
+(stacked heads merged, wrapped descriptions joined, notes skipped) and kept only when they add
+up, the seller's own web/e-mail domain naming it among the letterhead's parties, the window
+envelope's sender line marking the recipient, and the party sections that own an id.
+
 Vendor templates (``extractors/templates/*.yaml``, invoice2data style) may override fields for
 known vendors; without them this module stands on its own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from core.models import Box, DocType, Extraction, Field, Page, Word
+from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import lines_of, union_box
 from extractors.parsers import (
+    CURRENCY_CODES,
     currency_votes,
     find_amounts,
     find_dates,
@@ -287,10 +296,11 @@ INVOICE_NO_LABELS = [
     ),
     (_re(r"\b(?:rechnungsnr|rechnungsnummer|factuurnummer|factuurnr|belegnummer|belegnr)\b\.?"), 3),
     (_re(r"rechnung\s*(?:\(\d+\)\s*)?(?:nr|no|nummer)\b\.?|\bbeleg-nr\b\.?"), 3),
+    (_re(r"(?:rechnung|invoice|facture)\w*(?:\s+[a-z]\w*){0,2}\s*\(\d{3}\)\s*(?:nr|no)\b\.?"), 3),
     (_re(r"\b(?:n[°º]|numero)\s*(?:de\s*)?facture\b"), 3),
     (_re(r"\b(?:document|doc|receipt|bill|beleg)\s*(?:no|nr|number|#)\b\.?"), 2),
     (_re(r"^(?:invoice|rechnung|facture|factuur)\b(?=\s+[a-z]{0,4}[-/]?\d)"), 2),
-    (_re(r"^(?:n[o°º]\.?|nr\.?)(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
+    (_re(r"^(?:n[o°º]\.?|nr\.?|n2(?=\s))(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"\b(?:booking|reference|ref)\s*(?:id|no|number)\b"), 1),
 ]
 DATE_LABELS = [
@@ -301,7 +311,7 @@ DATE_LABELS = [
         ),
         3,
     ),
-    (_re(r"(?<![\w-])(?:date|datum|dated)\b"), 2),
+    (_re(r"(?<![\w-])(?:date|datum|dated)\b|[a-z]\w+,\s*(?:den|le)\b(?=\s*\d)"), 2),
     (_re(r"\bvom\b"), 1),
 ]
 DATE_EXCLUDE_BEFORE = _re(
@@ -310,7 +320,7 @@ DATE_EXCLUDE_BEFORE = _re(
     r"birth|zahlungs|verval|expir|from|to)\S*\s*(?:-|und|and)?\s*$"
 )
 DATE_EXCLUDE_AFTER = _re(
-    r"^\W*(?:limite|d.?echeance|de\s*livraison|due|of\s*(?:delivery|birth|order|"
+    r"^[^\w:]*(?:limite|d.?echeance|de\s*livraison|due|of\s*(?:delivery|birth|order|"
     r"service|supply)|de\s*commande|du\s*paiement|de\s*paiement)"
 )
 DUE_LABELS = [
@@ -321,7 +331,19 @@ DUE_LABELS = [
         ),
         3,
     ),
+    (
+        _re(
+            r"date\s*limite(?:\s*de\s*(?:r[eè]glement|paiement))?|payable\s*(?:by|before|until)|"
+            r"^zahlbar\b[^.;%]{0,40}?\bbis\b|a\s*r[eé]gler\s*avant|uiterlijk\s*(?:op|betalen)"
+        ),
+        2,
+    ),
 ]
+_PAYMENT_DAYS = _re(
+    r"(?:innerhalb(?:\s*von)?|within|sous|binnen|payable\s*in)\s*(\d{1,3})\s*(?:tagen|days|jours|dagen)"
+    r"|\b(\d{1,3})\s*(?:tage|days|jours|dagen)\s*(?:netto|net)\b|\bnet\s*(\d{1,3})(?![\d.,]|\s*%)"
+)
+_DISCOUNT = _re(r"skonto|discount|escompte|korting")
 TOTAL_LABELS = [
     (
         _re(
@@ -347,8 +369,11 @@ SUBTOTAL_LABELS = [
     (
         _re(
             r"total\s*(?:net|ht|excl\S*(?:\s*(?:vat|tax|btw))?|hors\s*taxes?|before\s*tax|ex\b)|"
+            r"total\s*amount\s*\(?\s*(?:excl\S*|before\s*tax|net\b)|"
             r"montant\s*ht|nettobetrag|rechnungssumme\s*(?:netto|ohne\s*u\S*)|summe\s*netto|"
-            r"exclusief\s*btw|net\s*(?:amount|total)|amount\s*untaxed|gesamtsumme\s*netto|"
+            r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\s*(?:amount|total)|amount\s*untaxed|"
+            r"untaxed\s*amount|"
+            r"gesamtsumme\s*netto|"
             r"nettosumme|rechnungssumme\s*ohne"
         ),
         3,
@@ -375,7 +400,9 @@ PO_LABELS = [
     (
         _re(
             r"purchase\s*order(?:\s*(?:no|number|#|nr))?|\bp\.?\s?o\.?\s*(?:no|number|#|nr)\b|"
-            r"\border\s*(?:no|number|#|ref(?:erence)?)\b|your\s*order|bestell(?:nummer|nr|ung)|"
+            r"\border\s*(?:no|number|#|ref(?:erence)?)\b|your\s*order|"
+            r"bestell(?:ung)?-?\s*(?:nummer|nr\b\.?)(?:\s*(?:des\s*)?(?:kunden?|k(?:a|ae)ufers?))?|"
+            r"bestellung|"
             r"ihre\s*bestellung|auftragsnummer|ihr\s*auftrag|bon\s*de\s*commande|commande\s*n|"
             r"ordernummer|buyer\s*reference|kauferreferenz"
         ),
@@ -435,6 +462,15 @@ COUNTRIES = {
 # ------------------------------------------------------------------------------ doc context
 
 
+def _pt(ctx: DocContext, page: int) -> float:
+    """Page units per typographic point: 1 on a PDF text layer, about 4 on a 300 dpi scan
+    (layout distances below are written in points)."""
+    if not ctx.pages:
+        return 1.0
+    width = ctx.pages[min(page, len(ctx.pages) - 1)].width
+    return max(0.5, width / 595.0) if width else 1.0
+
+
 @dataclass
 class DocContext:
     pages: list[Page]
@@ -461,13 +497,37 @@ def _language(folded: str) -> str:
     return max(scores, key=lambda k: scores[k])
 
 
+_CURRENCY_LABEL = re.compile(
+    r"(?i)(?:\b(?:rechnungs)?w(?:ä|ae|a)hrung|\b(?:invoice\s*)?currency|\bdevise|\bmonnaie|\bvaluta)"
+    r"\s*(?:code)?\s*[:=]?\s*(?P<a>[A-Z]{3})\b|"
+    r"\b(?:betr(?:ä|ae|a)ge|amounts?|montants?|bedragen|prices)\s*(?:are\s*)?(?:in|en)\s*(?P<b>[A-Z]{3})\b"
+)
+
+
+def labelled_currency(text: str) -> str | None:
+    """The currency the page names as its own ("Rechnungswährung: GBP", "Beträge in EUR").
+
+    A stated invoice currency outranks counting codes and symbols: a foreign-currency invoice
+    still prints its tax in the home currency, often more than once.
+    """
+    for m in _CURRENCY_LABEL.finditer(text):
+        code = (m.group("a") or m.group("b") or "").upper()
+        if code in CURRENCY_CODES:
+            return code
+    return None
+
+
 def context(pages: list[Page]) -> DocContext:
     rows = rows_of(pages)
     text = "\n".join(p.text for p in pages)
     folded = fold(text)
     votes = currency_votes(text)
     currency, method, score = None, "none", 0.0
-    if votes:
+    stated = labelled_currency(text)
+    if stated is not None:
+        currency, method = stated, "label"
+        score = 0.9 if votes.get(stated) and max(votes.values()) == votes[stated] else 0.8
+    elif votes:
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])
         currency = ranked[0][0]
         runner = ranked[1][1] if len(ranked) > 1 else 0
@@ -555,11 +615,111 @@ def _field(name: str, hit: Hit, method: str, conf: float, value: object | None =
     )
 
 
+_GRID_HEADER = _re(
+    r"(?P<sub>montant\s*total\s*ht|total\s*(?:ht|net|excl\S*)|prix\s*ht|montant\s*ht|"
+    r"nettobetrag|nettosumme|netto(?:wert)?|net\s*amount|subtotal|sub-?total|exclusief\s*btw)|"
+    r"(?P<tax>(?<!taux )(?:mwst|ust|vat|tax|tva|btw|steuer)\.?(?:\s*-?\s*(?:betrag|bedrag|amount))?"
+    r"(?!\w|\s*-?\s*(?:%|satz|rate|id|nr|no\b)))|"
+    r"(?P<total>endbetrag|bruttobetrag|bruttosumme|brutto|gesamtbetrag|rechnungsbetrag|zahlbetrag|"
+    r"montant\s*(?:total\s*)?ttc|montant\s*total|total\s*(?:ttc|incl\S*)|amount\s*due|total)"
+)
+
+
+def _grid_hits(ctx: DocContext, parse: Parser) -> tuple[dict[str, list[Hit]], set[tuple[int, int]]]:
+    """Sums printed as a grid: a header row of column labels, value rows under it.
+
+    ``Nettobetrag  MwSt-Betrag  Endbetrag`` over one row per tax rate and a sum row: a column's
+    value is its only row, or its last row when that row adds up the ones above it (a per-rate
+    breakdown without a sum row gives nothing). Returns hits per kind (``sub``, ``tax``,
+    ``total``) and the header rows, whose plain label-below readings the grid replaces.
+    """
+    out: dict[str, list[Hit]] = {"sub": [], "tax": [], "total": []}
+    headers: set[tuple[int, int]] = set()
+    rows = ctx.rows
+    item_heads = item_header_rows(ctx)
+    for i, row in enumerate(rows):
+        if (row.page, row.index) in item_heads:
+            continue  # "Qty Price VAT Total" heads item rows, whose last one is no sum
+        cells: list[tuple[str, float, float]] = []
+        for m in _GRID_HEADER.finditer(row.folded):
+            kind = m.lastgroup or ""
+            words = row.words_in(m.start(), m.end())
+            if not words:
+                continue
+            after = row.text[m.end() : m.end() + 18]
+            if parse(re.sub(r"^[\s:€$£]*(?:eur|usd|gbp|chf)?\s*:?", "", after, flags=re.I)[:12]):
+                continue  # "Montant Total HT 1.245,30": a label with its value, not a column
+            x0, x1 = words[0].box[0], words[-1].box[2]
+            rest = row.after(m.end())
+            if rest and re.fullmatch(r"(?i)\(?(?:eur|usd|gbp|chf|€|\$|£)\)?", rest[0].text):
+                x1 = rest[0].box[2]  # "Netto EUR": the unit belongs to the column head
+            cells.append((kind, x0, x1))
+        if len({c[0] for c in cells}) < 2:
+            continue
+        columns: dict[int, list[tuple[Decimal, Word, Row]]] = {k: [] for k in range(len(cells))}
+        last_bottom = row.box[3]
+        for nxt in rows[i + 1 : i + 8]:
+            if nxt.page != row.page or nxt.box[1] - last_bottom > 3 * max(row.height, 1.0):
+                break
+            values = [(w, parse(w.text)) for w in nxt.words]
+            found = False
+            for k, (_kind, x0, x1) in enumerate(cells):
+                best: tuple[float, Decimal, Word] | None = None
+                for w, vs in values:
+                    if len(vs) != 1:
+                        continue
+                    overlap = min(w.box[2], x1 + 4) - max(w.box[0], x0 - 4)
+                    if overlap > 0 and (best is None or overlap > best[0]):
+                        best = (overlap, vs[0][0], w)  # type: ignore[assignment]
+                if best is not None:
+                    columns[k].append((best[1], best[2], nxt))
+                    found = True
+            if found:
+                last_bottom = nxt.box[3]
+            elif nxt.words and any(c.isalpha() for c in nxt.text):
+                break
+        if any(columns.values()):
+            headers.add((row.page, row.index))  # its first value row is not the sum either
+        picked: list[tuple[str, Decimal, Word, Row, bool]] = []
+        for k, (kind, _x0, _x1) in enumerate(cells):
+            col = columns[k]
+            if not col:
+                continue
+            value, word, vrow = col[-1]
+            if len(col) > 1 and sum((v for v, _, _ in col[:-1]), Decimal(0)) != value:
+                continue
+            picked.append((kind, value, word, vrow, len(col) > 1))
+        got = {kind: value for kind, value, *_ in picked}
+        adds_up = {"sub", "tax", "total"} <= set(got) and got["sub"] + got["tax"] == got["total"]
+        for kind, value, word, vrow, summed in picked:
+            # a lone row that does not add up may be one item of a table, not the invoice's sums
+            hit = Hit(value, word.text, [word], vrow.page, "grid", 0.0)
+            hit.notes.update(
+                {
+                    "priority": 3 if summed or adds_up else 2,
+                    "where": "grid",
+                    "label_row": (row.page, row.index),
+                }
+            )
+            out[kind].append(hit)
+    return out, headers
+
+
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
     parse = money_parser(ctx.decimal_mark)
     totals = _labelled(ctx, TOTAL_LABELS, parse, last=True, exclude=TOTAL_EXCLUDE)
     subs = _labelled(ctx, SUBTOTAL_LABELS, parse)
     taxes = _labelled(ctx, TAX_LABELS, parse, last=True, exclude=TAX_EXCLUDE)
+    grid, grid_rows = _grid_hits(ctx, parse)
+    grid_rows = grid_rows | item_header_rows(ctx)
+    if grid_rows:
+
+        def keep(h: Hit) -> bool:
+            return not (h.notes.get("where") == "below" and h.notes.get("label_row") in grid_rows)
+
+        totals = [h for h in totals if keep(h)] + grid["total"]
+        subs = [h for h in subs if keep(h)] + grid["sub"]
+        taxes = [h for h in taxes if keep(h)] + grid["tax"]
     all_amounts = [a.value for a in find_amounts(ctx.text, decimal_mark=ctx.decimal_mark)]
     biggest = max((abs(v) for v in all_amounts), default=None)
     fields: dict[str, Field] = {}
@@ -631,7 +791,88 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             fields["tax_amount"] = _field("tax_amount", tax, "label", _conf(0.5, tax))
     elif tax is not None:
         fields["tax_amount"] = _field("tax_amount", tax, "label+sum", _conf(0.9, tax))
+    if (
+        total is not None
+        and sub is not None
+        and total.value != sub.value
+        and fields.get("tax_amount", _NO_FIELD).method != "label+sum"
+    ):
+        per_rate = _tax_rows_sum(ctx, parse, total.value - sub.value)  # type: ignore[operator]
+        if per_rate is not None:
+            fields["tax_amount"] = per_rate
+            # the tax rows close the sum: total and subtotal are confirmed as a label+sum triple
+            fields["subtotal"] = _field("subtotal", sub, "label+sum", _conf(0.9, sub))
+            total_field = fields["total_amount"]
+            fields["total_amount"] = total_field.model_copy(
+                update={
+                    "method": "label+sum",
+                    "confidence": round(min(1.0, total_field.confidence + 0.1), 4),
+                }
+            )
+    if (
+        "subtotal" not in fields
+        and total is not None
+        and tax is not None
+        and (tax.notes.get("where") != "below" or int(tax.notes.get("priority", 0)) >= 3)  # type: ignore[call-overload]
+        and len({h.value for h in taxes}) == 1  # "VAT 21% … VAT 6% …": no single tax to take off
+    ):
+        # "Charges $4.11 · Tax $0.00 · Total $4.11": the net sum is what the tax was added to
+        net = total.value - tax.value  # type: ignore[operator]
+        if net != 0 and (net > 0) == (total.value > 0):  # type: ignore[operator]
+            fields["subtotal"] = Field(
+                name="subtotal",
+                value=net,
+                raw=None,
+                confidence=round(0.5 * (0.35 + 0.65 * min(total.ocr_conf, tax.ocr_conf)), 4),
+                page=total.page,
+                method="total-tax",
+            )
     return fields
+
+
+_NO_FIELD = Field(name="none", value=None, raw=None, confidence=0.0, method="none")
+_TAX_WORD = _re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a|steuer\w*|umsatzsteuer)\b")
+
+
+def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | None:
+    """Tax printed per rate (``USt. 7% 275,00 19,25`` / ``USt. 19% 198,00 37,62``) with no
+    tax total: one or more consecutive tax rows whose amounts add up to total − subtotal."""
+    rows: list[tuple[Decimal, Row]] = []
+    for row in ctx.rows:
+        if not _TAX_WORD.search(row.folded) or re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+            continue
+        values = [v for v, _, _ in parse(row.text) if isinstance(v, Decimal)]
+        if values:
+            rows.append((values[-1], row))
+    for a in range(len(rows)):
+        acc = Decimal(0)
+        for b in range(a, len(rows)):
+            acc += rows[b][0]
+            if abs(acc - target) <= Decimal("0.011"):
+                words = [w for _, r in rows[a : b + 1] for w in r.words[-2:]]
+                ocr = min((w.conf for w in words), default=1.0)
+                return Field(
+                    name="tax_amount",
+                    value=target,
+                    raw=" + ".join(str(v) for v, _ in rows[a : b + 1]),
+                    confidence=round(0.8 * (0.35 + 0.65 * ocr), 4),
+                    page=rows[a][1].page,
+                    box=union_box(words) if words else None,
+                    method="tax_rows+sum",
+                )
+    return None
+
+
+_TIME = re.compile(r"^\W{0,3}(?:\w+\W{1,3}){0,2}\d{1,2}:\d{2}(?::\d{2})?\b")
+
+
+def _is_print_stamp(ctx: DocContext, row: Row, hit: Hit) -> bool:
+    """A run date (``Datum: 30.10.2024 Zeit: 04:59:13``) or a footer line: when it was printed."""
+    end = max((row.offsets[row.words.index(w)][1] for w in hit.words if w in row.words), default=0)
+    if _TIME.search(row.text[end:]):
+        return True
+    height = ctx.pages[min(row.page, len(ctx.pages) - 1)].height
+    return row.box[1] > 0.9 * height
 
 
 def read_dates(ctx: DocContext) -> dict[str, Field]:
@@ -649,9 +890,17 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
         for r in ctx.rows
         if any(p.search(r.folded) for p, _ in INVOICE_NO_LABELS[:3])
     }
+    number = _best(_number_hits(ctx))
+    if number is not None:
+        number_rows.add(number.notes["label_row"])  # type: ignore[arg-type]
+    by_row = {(r.page, r.index): r for r in ctx.rows}
     for h in hits:  # "Invoice No. 123 dated 1.2.2024": a date on the number's row is the issue date
         if h.notes.get("label_row") in number_rows:
             h.notes["priority"] = int(h.notes.get("priority", 0)) + 0.5  # type: ignore[call-overload]
+        label_row = h.notes.get("label_row")
+        row = by_row.get(label_row) if isinstance(label_row, tuple) else None
+        if row is not None and _is_print_stamp(ctx, row, h):
+            h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
     due_values = {h.value.value for h in due_hits}  # type: ignore[attr-defined]
     hits = [h for h in hits if h.value.value not in due_values or h.notes["priority"] == 3]  # type: ignore[attr-defined]
@@ -691,14 +940,70 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
             _conf(0.75 if not found.ambiguous else 0.5, due),  # type: ignore[attr-defined]
             value=found.value,
         )  # type: ignore[attr-defined]
+    elif "invoice_date" in fields:
+        terms = _payment_terms(ctx, fields["invoice_date"].value)  # type: ignore[arg-type]
+        if terms is not None:
+            fields["due_date"] = terms
     return fields
+
+
+def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
+    """``Zahlbar innerhalb von 30 Tagen netto`` with no date printed: the issue date + 30 days."""
+    for row in ctx.rows:
+        for m in _PAYMENT_DAYS.finditer(row.folded):
+            if _DISCOUNT.search(row.folded[max(0, m.start() - 30) : m.end() + 12]):
+                continue
+            days = int(next(g for g in m.groups() if g))
+            if not 0 < days <= 180:
+                continue
+            words = row.words_in(m.start(), m.end())
+            return Field(
+                name="due_date",
+                value=issued + dt.timedelta(days=days),
+                raw=row.text[m.start() : m.end()],
+                confidence=round(0.6 * (0.35 + 0.65 * min((w.conf for w in words), default=1.0)), 4),
+                page=row.page,
+                box=union_box(words) if words else None,
+                method="terms+date",
+            )
+    return None
+
+
+def _number_hits(ctx: DocContext) -> list[Hit]:
+    hits = _labelled(ctx, INVOICE_NO_LABELS, id_parser)
+    return [
+        h
+        for h in hits
+        if not find_dates(str(h.value))
+        or len(str(h.value)) > 10
+        # "Invoice number: 20150101" is a number that reads like a date, "Nr. 01.02.2024" is not
+        or (h.notes.get("priority") == 3 and str(h.value).isdigit())
+    ]
+
+
+_UP_TO_DATED = re.compile(r"^((?:\s+[A-Za-z0-9][\w\-/]{0,9}){1,2})\s+(?:vom|du|dated|of)\s+\d")
+
+
+def _extend_to_dated(ctx: DocContext, hit: Hit) -> Hit:
+    """``Nr. 210111 mit LV vom 30.05.2026``: the number is all that stands before "vom <date>"."""
+    row = next((r for r in ctx.rows if (r.page, r.index) == hit.notes.get("label_row")), None)
+    if row is None or not hit.words or hit.words[-1] not in row.words:
+        return hit
+    end = row.offsets[row.words.index(hit.words[-1])][1]
+    m = _UP_TO_DATED.match(row.text[end:])
+    if m is None:
+        return hit
+    extra = row.words_in(end, end + m.end(1))
+    value = f"{hit.value}{m.group(1)}"
+    return Hit(value, value, [*hit.words, *extra], hit.page, hit.method, hit.score, hit.notes)
 
 
 def read_ids(ctx: DocContext) -> dict[str, Field]:
     fields: dict[str, Field] = {}
-    hits = _labelled(ctx, INVOICE_NO_LABELS, id_parser)
-    hits = [h for h in hits if not find_dates(str(h.value)) or len(str(h.value)) > 10]
+    hits = _number_hits(ctx)
     best = _best(hits)
+    if best is not None and best.notes.get("where") == "right":
+        best = _extend_to_dated(ctx, best)
     if best is not None:
         bonus = 0.04 * (int(best.notes.get("priority", 2)) - 2) + (
             0.05 if _agree(hits, best.value) > 1 else 0
@@ -710,17 +1015,54 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
     return fields
 
 
+Section = dict[tuple[int, int], tuple[float, float]]
+
+
+def _buyer_section(ctx: DocContext) -> Section:
+    """The column of rows under a buyer heading ("Käufer", "Bill to"), down to a blank gap:
+    an id printed there (VAT, SIRET) is the buyer's."""
+    out: Section = {}
+    for i, row in enumerate(ctx.rows):
+        segs = split_columns(row)
+        for k, seg in enumerate(segs):
+            m = BUYER_LABELS.search(seg.folded)
+            if not m or m.start() > 3:
+                continue
+            # the section reaches to the next heading on the row (side-by-side parties), else
+            # half a page on (key/value listings print the values far right of the keys; a
+            # column further right is the seller's or the invoice's own)
+            page_width = ctx.pages[min(row.page, len(ctx.pages) - 1)].width
+            x0 = seg.box[0]
+            x1 = segs[k + 1].box[0] - 1 if k + 1 < len(segs) else x0 + 0.5 * page_width
+            for nxt, _words in below_words(ctx.rows, i, x0, seg.box[2], max_rows=12):
+                out[(nxt.page, nxt.index)] = (x0 - 2, x1)
+    return out
+
+
+def _in_section(row: Row, words: list[Word], section: Section) -> bool:
+    span = section.get((row.page, row.index))
+    if span is None or not words:
+        return False
+    centre = (words[0].box[0] + words[-1].box[2]) / 2
+    return span[0] <= centre <= span[1]
+
+
 def read_vat(
     ctx: DocContext, buyer_rows: set[tuple[int, int]], vendor_row: int | None = None
 ) -> dict[str, Field]:
     """The seller's VAT id: a valid one, labelled, near the seller's name or in the footer."""
     label = _re(r"ust-?id|ustid|u\.?st\.?-?id|vat|btw|tva|mwst|steuer|tax\s*id|registration")
+    buyer_section = _buyer_section(ctx)
     candidates: list[tuple[float, str, Row]] = []
     for i, row in enumerate(ctx.rows):
         if (row.page, row.index) in buyer_rows:
             continue
         height = ctx.pages[min(row.page, len(ctx.pages) - 1)].height
         for raw, _s, _e in find_vat_ids(row.text):
+            if re.search(r"iban(?:-?\s?(?:nr|no)\b)?\W{0,8}$", row.folded[max(0, _s - 20) : _s]):
+                continue  # "IBAN: DE08 7009 …" has a VAT id's shape
+            if _in_section(row, row.words_in(_s, _e), buyer_section):
+                continue
             vat = raw
             valid = vat_is_valid(vat)
             if not valid:  # "DE777777777 999 / 9…": try the match without trailing digit groups
@@ -790,7 +1132,13 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
                 rest = ""
             seg_box = seg.box
             below = list(
-                below_words(rows, i, seg_box[0], max(seg_box[2], seg_box[0] + 150), max_rows=4)
+                below_words(
+                    rows,
+                    i,
+                    seg_box[0],
+                    max(seg_box[2], seg_box[0] + 150 * _pt(ctx, row.page)),
+                    max_rows=4,
+                )
             )
             for nxt, _ in below:
                 block.add((nxt.page, nxt.index))
@@ -819,14 +1167,29 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
     return name, block
 
 
-def _sender_line(ctx: DocContext) -> tuple[int, Row, list[str]] | None:
-    """The one-line sender address above a window envelope's address ("Name • Street • City")."""
+def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, list[str]] | None:
+    """The one-line sender address above a window envelope's address ("Name • Street • City").
+
+    ``commas`` also accepts "Name, Street 26, 80786 City" (the name part is then too short a
+    cue for the vendor, but the line still marks where the recipient's address starts).
+    """
+    height = ctx.pages[0].height if ctx.pages else 0.0
     for i, row in enumerate(ctx.rows[:25]):
-        if row.page != ctx.rows[0].page:
-            break
-        parts = [p.strip() for p in re.split(r"\s[•·|–-]\s|\s?[•·|]\s?", row.text) if p.strip()]
+        if row.page != ctx.rows[0].page or (height and row.box[1] > 0.4 * height):
+            break  # a footer imprint ("Name - SAS au capital … - SIRET …") is no sender line
+        parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.]\s|\s?[•·|]\s?", row.text) if p.strip()]
         if len(parts) >= 3 and re.search(r"\d{4,5}", row.text) and len(parts[0]) >= 3:
             return i, row, parts
+        if commas:
+            parts = [p.strip() for p in row.text.split(",") if p.strip()]
+            if (
+                len(parts) == 3
+                and _STREET.search(parts[1])
+                and re.fullmatch(r"(?:[A-Z]{1,2}-)?\d{4,5}\s+\D{2,}", parts[2])
+                and not re.search(r"\d", parts[0])
+                and len(split_columns(row)) == 1
+            ):
+                return i, row, parts
     return None
 
 
@@ -881,23 +1244,39 @@ def _repeated_names(ctx: DocContext) -> dict[str, int]:
         key = fold(name)
         if len(key) < 4 or re.search(r"\d|:", key) or sum(c.isalpha() for c in key) < 4:
             continue
-        if len(key.split()) < 2 and not LEGAL_FORMS.search(name):
+        # one word ("Free") only when the imprint adds its legal form ("Free SAS - …")
+        if (
+            len(key.split()) < 2
+            and not LEGAL_FORMS.search(name)
+            and not any(
+                f.startswith(key + " ") and LEGAL_FORMS.match(f[len(key) + 1 :]) for f in feet_text
+            )
+        ):
             continue
-        if any(f.startswith(key) for f in feet_text):
+        # at the start of a footer segment, or after a legal form written first ("SARL Au bon
+        # moulin"); not inside a longer name ("Amazon Web Services, Inc." is no "Web Services")
+        pattern = rf"(?:^|[-–|•·,;:]\s*|\b(?:sarl|sas|sasu|eurl|sa|sci|snc)\s+){re.escape(key)}(?:$|\W)"
+        if any(re.search(pattern, f) for f in feet_text):
             out.setdefault(name, i)
     return out
 
 
 def _window_buyer(ctx: DocContext) -> Field | None:
     """DIN 5008 letters: the recipient's name is the first line under the one-line sender."""
-    sender = _sender_line(ctx)
+    sender = _sender_line(ctx, commas=True)
     if sender is None:
         return None
     i, row, _ = sender
     for nxt, words in below_words(
-        ctx.rows, i, row.box[0], row.box[2], max_rows=1, max_gap_factor=4
+        ctx.rows, i, row.box[0], row.box[2], max_rows=3, max_gap_factor=4
     ):
+        # the recipient's first line starts where the sender line starts
+        words = [w for w in words if w.box[0] >= row.box[0] - 3 * max(row.height, 1.0)]
+        if not words or words[0].box[0] > row.box[0] + 3 * max(row.height, 1.0):
+            continue
         seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
+        if CONTACT.search(seg.folded):
+            continue
         if sum(c.isalpha() for c in seg.text) >= 3 and not re.search(r"\d{3,}", seg.text):
             ocr = min((w.conf for w in seg.words), default=1.0)
             return Field(
@@ -910,6 +1289,94 @@ def _window_buyer(ctx: DocContext) -> Field | None:
                 method="window",
             )
     return None
+
+
+_DOMAIN = re.compile(r"(?i)(?:@|\bwww\.|https?://(?:www\.)?)([a-z0-9][a-z0-9\-]{2,})\.[a-z]{2,}")
+_MAIL_HOSTS = frozenset(
+    {
+        "gmail", "googlemail", "yahoo", "hotmail", "outlook", "live", "gmx", "web", "t-online",
+        "icloud", "aol", "orange", "free", "wanadoo", "example", "mail", "email",
+    }
+)
+
+
+def _letterhead_domains(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> set[str]:
+    """Web and e-mail domains in the letterhead or the footer: the seller's own."""
+    out: set[str] = set()
+    for row in ctx.rows:
+        if (row.page, row.index) in buyer_rows or BUYER_LABELS.search(row.folded):
+            continue
+        height = ctx.pages[min(row.page, len(ctx.pages) - 1)].height
+        if 0.2 * height < row.box[1] < 0.8 * height:
+            continue
+        for m in _DOMAIN.finditer(row.text.replace(" ", "") if "@ " in row.text else row.text):
+            name = m.group(1).lower()
+            if name not in _MAIL_HOSTS:
+                out.add(name)
+    return out
+
+
+def _matches_domain(name: str, domains: set[str]) -> bool:
+    """``CRONUS DE`` ~ cronus.com, ``Société Hôtelière du Pacano`` ~ hotel-du-pacano.fr."""
+    tokens = [t for t in re.findall(r"[a-z0-9]+", fold(name)) if len(t) >= 4]
+    if not tokens:
+        return False
+    for domain in domains:
+        parts = set(domain.split("-")) | {domain.replace("-", "")}
+        if any(t in parts for t in tokens) or domain.replace("-", "") == "".join(
+            re.findall(r"[a-z0-9]+", fold(name))
+        ):
+            return True
+    return False
+
+
+def _other_party(ctx: DocContext, vendor: Field | None) -> Field | None:
+    """An unlabelled address block (name, street, "zip city") at the top of page 1 that is not
+    the seller's: with no heading and no window line, the other party is the buyer."""
+    if vendor is None or vendor.box is None or not ctx.rows:
+        return None
+    first = ctx.rows[0].page
+    height = ctx.pages[min(first, len(ctx.pages) - 1)].height
+    vx0, vy0, vx1, _ = vendor.box
+    found: list[tuple[str, Row]] = []
+    for i, row in enumerate(ctx.rows):
+        if row.page != first or row.box[1] > 0.45 * height:
+            continue
+        for seg in split_columns(row):
+            name = _clean_name(seg.text)
+            if (
+                re.search(r"\d|@|:", name)
+                or sum(c.isalpha() for c in name) < 4
+                or fold(name) == fold(str(vendor.value))
+                or CONTACT.search(seg.folded)
+                or fold(name) in COUNTRIES
+            ):
+                continue
+            x0, x1 = seg.box[0], seg.box[2]
+            if x0 < vx1 and x1 > vx0 and 0 <= seg.box[1] - vy0 < 6 * max(row.height, 1.0):
+                continue  # a line of the seller's own block
+            below = list(below_words(ctx.rows, i, x0, x1, max_rows=3))
+            lines = [" ".join(w.text for w in ws) for _, ws in below]
+            if any(_ZIP_CITY.match(_clean_name(t)) for t in lines[1:]) and lines and _STREET.search(
+                lines[0]
+            ):
+                found.append((name, seg))
+    if not found:
+        return None
+    names = {fold(n) for n, _ in found}
+    if len(names) > 1 and not any(LEGAL_FORMS.search(n) for n, _ in found):
+        return None
+    name, seg = next(((n, r) for n, r in found if LEGAL_FORMS.search(n)), found[0])
+    ocr = min((w.conf for w in seg.words), default=1.0)
+    return Field(
+        name="buyer_name",
+        value=name,
+        raw=seg.text,
+        confidence=round(0.45 * (0.35 + 0.65 * ocr), 4),
+        page=seg.page,
+        box=seg.box,
+        method="other_block",
+    )
 
 
 def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, Field]:
@@ -935,7 +1402,14 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
                 )
                 continue
             under = list(
-                below_words(rows, i, seg.box[0], seg.box[2] + 100, max_rows=4, max_gap_factor=4)
+                below_words(
+                    rows,
+                    i,
+                    seg.box[0],
+                    seg.box[2] + 100 * _pt(ctx, row.page),
+                    max_rows=4,
+                    max_gap_factor=4,
+                )
             )
             below = [split_columns(make_row(nxt.page, nxt.index, words))[0] for nxt, words in under]
             pick = _name_from_block(below, [nxt for nxt, _ in under])
@@ -960,8 +1434,8 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             break
         for seg in split_columns(row):
             m = TITLE_WORDS.match(seg.folded)
-            if not m:
-                continue
+            if not m or ":" in seg.text:
+                continue  # "Date de la facture : 01/02/2017" is a label, not "<Name> Invoice"
             before = _clean_name(seg.text[: m.start(1)])
             after = _clean_name(seg.text[m.end() :])
             for text in (before, after):
@@ -1001,6 +1475,23 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             candidates.append(
                 (0.62 + (0.08 if repeats > 1 else 0) - 0.01 * i, name, "legal_form", seg.words, i)
             )
+    domains = _letterhead_domains(ctx, buyer_rows)
+    if domains:
+        for i, row in enumerate(head[:limit]):
+            if (row.page, row.index) in buyer_rows:
+                continue
+            for seg in split_columns(row):
+                name = _clean_name(_trim_at_legal_form(seg.text))
+                if (
+                    len(seg.words) <= 5
+                    and not re.search(r"\d|@|www\.|\.(?:com|de|fr|nl)\b", name)
+                    and _matches_domain(seg.words[0].text, domains)
+                ):
+                    extra = 0.01 * min(len(name.split()) - 1, 2)
+                    candidates.append((0.72 + extra, name, "domain", seg.words, i))
+        candidates = [
+            (c[0] + (0.1 if _matches_domain(c[1], domains) else 0.0), *c[1:]) for c in candidates
+        ]
     if not candidates:
         for i, row in enumerate(head[:3]):
             seg = split_columns(row)[0]
@@ -1024,7 +1515,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             method=method,
         )
     }
-    address = _vendor_address(ctx, i, words, sender)
+    address = _vendor_address(ctx, i, words, sender, name)
     if address is not None:
         fields["address"] = address
     return fields
@@ -1049,6 +1540,10 @@ def _vat_country(ctx: DocContext) -> str | None:
     return {"de": "DE", "fr": "FR", "nl": "NL"}.get(ctx.language)
 
 
+_OCR_STRASSE = re.compile(r"(?<=[a-zäöü])stra[BRfks]e\b")
+"""``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
+
+
 def format_address(parts: list[str], country_hint: str | None = None) -> str | None:
     """Address lines as "street, [more,] zip city, CC" (the e-invoice convention), else None.
 
@@ -1056,7 +1551,11 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     the next line, or a "DE-" / "D-" prefix on the postcode, gives the country code, else the
     seller's VAT id prefix does.
     """
-    lines = [_clean_name(p) for p in parts if _clean_name(p)]
+    lines: list[str] = []
+    parts = [_OCR_STRASSE.sub("straße", p) for p in parts]
+    for part in parts:  # "Lilienthalallee 26, 80786 München" on one line
+        pieces = re.split(r",\s*(?=(?:[A-Z]{1,2}-)?\d{4,5}\s+\D)", part)
+        lines.extend(_clean_name(p) for p in pieces if _clean_name(p))
     zip_at = next((i for i, line in enumerate(lines) if _ZIP_CITY.match(line)), None)
     if zip_at is None or zip_at == 0:
         return None
@@ -1080,17 +1579,30 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
 
 
 def _vendor_address(
-    ctx: DocContext, i: int, name_words: list[Word], sender: tuple[int, Row, list[str]] | None
+    ctx: DocContext,
+    i: int,
+    name_words: list[Word],
+    sender: tuple[int, Row, list[str]] | None,
+    name: str = "",
 ) -> Field | None:
     parts: list[str] = []
     words_used: list[Word] = []
     if sender is not None and sender[0] == i:
         parts = [p for p in sender[2][1:] if not CONTACT.search(fold(p))]
         words_used = sender[1].words
+    elif (
+        sender is not None
+        and fold(_clean_name(sender[2][0])) == fold(name)
+        and format_address([p for p in sender[2][1:] if not CONTACT.search(fold(p))]) is not None
+    ):
+        # the seller whose name heads the page also prints a one-line sender address
+        parts = [p for p in sender[2][1:] if not CONTACT.search(fold(p))]
+        words_used = sender[1].words
     elif name_words:
         x0 = min(w.box[0] for w in name_words)
         x1 = max(w.box[2] for w in name_words)
-        for nxt, words in below_words(ctx.rows, i, x0, max(x1, x0 + 120), max_rows=6):
+        far = x0 + 120 * _pt(ctx, ctx.rows[i].page)
+        for nxt, words in below_words(ctx.rows, i, x0, max(x1, far), max_rows=6):
             seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
             if CONTACT.search(seg.folded) or not seg.text.strip():
                 break
@@ -1116,76 +1628,260 @@ def _vendor_address(
 
 # ------------------------------------------------------------------------------- line items
 
-_COLS = {
-    "description": _re(
-        r"description|beschreibung|bezeichnung|artikel|designation|d[eé]signation|omschrijving|"
-        r"product|item|leistung|libell|dienst|article"
-    ),
-    "quantity": _re(
-        r"\bqty\b|quantity|menge|anzahl|aantal|qt[eé]|quantit|\bpcs\b|\bunits?\b|\bnights?\b"
-    ),
-    "unit_price": _re(r"unit\s*price|price|preis|prijs|prix|\brate\b|tarif|\bp\.?u\.?\b"),
-    "amount": _re(r"amount|betrag|\btotal\b|montant|bedrag|gesamt|summe|incl\.?\s*btw"),
-}
+_COLUMN_HEADS = _re(
+    r"(?P<amount>line\s*amount|zeilenbetrag|pos(?:itions)?-?\s*betrag|\bpositions\b|gesamtpreis|"
+    r"gesamtbetrag|nettobetrag|nettowert|total\s*(?:ht|net|excl\S*)|montant\s*(?:ht|ttc)?|"
+    r"amount|\bbetrag|bedrag|\btotal|totaal|\bsumme|\bgesamt|incl\.?\s*btw)|"
+    r"(?P<unit_price>unit\s*price|nettopreis|einzelpreis|st(?:u|ue)ckpreis|vk-?preis|\bpreis|"
+    r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b)|"
+    r"(?P<quantity>\bqty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
+    r"\bnights?\b)|"
+    r"(?P<description>artikelbeschreibung|beschreibung|bezeichnung|description|d[eé]signation|"
+    r"omschrijving|product(?:\s*title)?|\bitem\b|leistung|libell[eé]|\barticle\b|\bartikel\b)|"
+    r"(?P<other>\bpos\b\.?|\bno\b\.?|\bnr\b\.?|art\.?-?\s*nr\S*|referenz\w*|r[eé]f[eé]rence|"
+    r"\bref\b\.?|\bsku\b|einheit|\bunit\b|"
+    r"\bdate\b|datum|steuersatz|(?:ust|mwst|vat|tva|btw|tax)\.?(?:\s*%)?|%|gtin|\(art\))"
+)
+_ITEM_KINDS = ("description", "quantity", "unit_price", "amount")
+_NOTE_LABEL = re.compile(r"^[•·\-\s]*[^\W\d][\w\-./ ]{1,30}?\s?:(?!\d{2})")
+_QTY = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,4})?$")
+_ITEMS_END = _re(
+    r"sub\s*-?\s*total|\btotal\b|\btotaal\b|zwischensumme|rechnungssumme|positionssumme|"
+    r"\bsumme\b|montant\s*total|net\s*a\s*payer|ubertrag|uebertrag|carried\s*forward"
+)
+
+
+@dataclass
+class _Column:
+    kind: str
+    x0: float
+    x1: float
+
+
+def _header_cells(row: Row) -> list[_Column]:
+    """Column heads on one row; a head takes in the unmatched words right after it
+    (``Line Amount Excl. VAT`` is one column)."""
+    cells: list[_Column] = []
+    prev_end = 0
+    for m in _COLUMN_HEADS.finditer(row.folded):
+        words = row.words_in(m.start(), m.end())
+        if not words:
+            continue
+        kind = m.lastgroup or "other"
+        if cells and re.fullmatch(r"\s*(?:/|&|\+|und|and|et|en)\s*", row.folded[prev_end : m.start()]):
+            cells[-1].x1 = max(cells[-1].x1, words[-1].box[2])  # "Beschreibung / Preis": one head
+            prev_end = m.end()
+            continue
+        prev_end = m.end()
+        if (
+            cells
+            and cells[-1].kind != "other"
+            and kind == "other"
+            and words[0].box[0] - cells[-1].x1 <= 0.6 * max(row.height, 1.0)
+        ):
+            cells[-1].x1 = max(cells[-1].x1, words[-1].box[2])
+            continue
+        cells.append(_Column(kind, words[0].box[0], words[-1].box[2]))
+        # stretch over the head's own unmatched words ("Amount Excl.")
+        for w in row.after(m.end()):
+            if w.box[0] - cells[-1].x1 > 0.6 * max(row.height, 1.0) or _COLUMN_HEADS.match(
+                fold(w.text)
+            ):
+                break
+            cells[-1].x1 = w.box[2]
+    return cells
+
+
+def _merge_columns(cells: list[_Column]) -> list[_Column]:
+    """Heads from stacked header rows: overlapping ones are one column (a named kind wins)."""
+    out: list[_Column] = []
+    for cell in sorted(cells, key=lambda c: c.x0):
+        prev = out[-1] if out else None
+        if prev is not None and cell.x0 < prev.x1 - 1:
+            if prev.kind == "other" or (cell.kind != "other" and cell.kind == prev.kind):
+                prev.kind = cell.kind if cell.kind != "other" else prev.kind
+            prev.x0, prev.x1 = min(prev.x0, cell.x0), max(prev.x1, cell.x1)
+        else:
+            out.append(_Column(cell.kind, cell.x0, cell.x1))
+    return out
+
+
+def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column], list[int]] | None:
+    """The columns of an item table whose header includes row ``i``, and the header's rows."""
+    kinds = {c.kind for c in _header_cells(rows[i])}
+    if len(kinds & set(_ITEM_KINDS)) < 2 or parse(rows[i].text):
+        return None
+    row = rows[i]
+    block = [i]
+    reach = 1.8 * max(row.height, 1.0)
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(rows) and abs(j - i) <= 4:
+            near = rows[block[0] if step < 0 else block[-1]]
+            other = rows[j]
+            if other.page != row.page or abs(other.box[1] - near.box[1]) > reach:
+                break
+            if parse(other.text):
+                break
+            if _header_cells(other):  # rows without a head (margin print) are stepped over
+                if step < 0:
+                    block.insert(0, j)
+                else:
+                    block.append(j)
+            j += step
+    columns = _merge_columns([c for k in block for c in _header_cells(rows[k])])
+    kinds = {c.kind for c in columns}
+    if not {"description", "amount"} <= kinds or not kinds & {"quantity", "unit_price"}:
+        return None
+    return columns, block
+
+
+_NUMERIC_WORD = re.compile(r"^[-+(]?[\d.,']+[)%€$£]?$|^\d{8,14}[^\W\d]")
+
+
+def _column_of(columns: list[_Column], word: Word) -> _Column:
+    """Numbers sit under their head by their centre (they are right-aligned or centred), text
+    by its left edge (a wide reference number must not spill into the next column)."""
+    if _NUMERIC_WORD.match(word.text):
+        centre = (word.box[0] + word.box[2]) / 2
+        for left, right in itertools.pairwise(columns):
+            if centre < (left.x1 + right.x0) / 2:
+                return left
+        return columns[-1]
+    pick = columns[0]
+    slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
+    for col in columns:
+        if col.x0 <= word.box[0] + slack:
+            pick = col
+    return pick
+
+
+def _number_of(text: str) -> str | None:
+    text = text.strip()
+    if not _QTY.match(text):
+        return None
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    return text
+
+
+def _cell_texts(words: list[Word]) -> list[str]:
+    """The words of one cell, read one by one (``1 180,00`` is a quantity and a price), except
+    a number OCR split at its decimal mark (``100, 0000``)."""
+    out: list[str] = []
+    for w in words:
+        if out and re.search(r"\d[.,]$", out[-1]) and re.fullmatch(r"\d{2,4}\b.*", w.text):
+            out[-1] += w.text
+        else:
+            out.append(w.text)
+    return out
+
+
+def _table_items(
+    rows: list[Row], columns: list[_Column], start: int, parse: Parser
+) -> tuple[list[dict[str, object]], list[Word]]:
+    desc_col = next(c for c in columns if c.kind == "description")
+    left_of_desc = [c for c in columns if c.x1 <= desc_col.x0]
+    items: list[dict[str, object]] = []
+    words_used: list[Word] = []
+    open_item: dict[str, object] | None = None
+    continued = 0
+    last = rows[start]
+    for row in rows[start + 1 :]:
+        if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
+            break
+        by_kind: dict[str, list[Word]] = {}
+        for w in row.words:
+            by_kind.setdefault(_column_of(columns, w).kind, []).append(w)
+        amounts = [v for t in _cell_texts(by_kind.get("amount", [])) for v, _, _ in parse(t)]
+        qty = next((q for w in by_kind.get("quantity", []) if (q := _number_of(w.text))), None)
+        desc_words = [w for w in row.words if _column_of(columns, w) is desc_col]
+        desc = " ".join(w.text for w in desc_words)
+        if _ITEMS_END.search(row.folded) and (
+            qty is None or _ITEMS_END.match(fold(re.sub(r"^[\d.\s]+", "", desc)))
+        ):
+            break  # "Total", "Zwischensumme", … (a quantity on the row keeps "Summe 01" an item)
+        if not parse(row.text):
+            heads = _header_cells(row)
+            if len(heads) >= 2 and any(c.kind in ("amount", "quantity", "unit_price") for c in heads):
+                break  # the head of the next table
+        last = row
+        if amounts:
+            prices = [v for t in _cell_texts(by_kind.get("unit_price", [])) for v, _, _ in parse(t)]
+            if not desc:
+                open_item = None
+                continue
+            amount = amounts[-1]
+            unit: object = prices[-1] if prices else None
+            if unit is None and qty and Decimal(qty) != 0:  # no price printed: amount / qty
+                derived = (amount / Decimal(qty)).quantize(Decimal("0.01"))  # type: ignore[operator]
+                if abs(derived * Decimal(qty) - amount) <= Decimal("0.01"):  # type: ignore[operator]
+                    unit = derived
+            open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
+            items.append(open_item)
+            words_used.extend(row.words)
+            continued = 0
+            continue
+        if open_item is None or not desc:
+            continue
+        pos_words = [w for w in row.words if _column_of(columns, w) in left_of_desc]
+        if (
+            any(re.fullmatch(r"\d{1,3}\.?", w.text) for w in pos_words)
+            or _NOTE_LABEL.match(desc)
+            or continued >= 4
+        ):
+            open_item = None  # a note under the item ("1 Wir erlauben uns …", "Bruttopreis: …")
+            continue
+        open_item["description"] = f"{open_item['description']} {desc}"
+        words_used.extend(desc_words)
+        continued += 1
+    for item in items:
+        text = str(item["description"])
+        text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name
+        if not left_of_desc:
+            text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
+        item["description"] = text.strip()
+    return items, words_used
+
+
+def item_header_rows(ctx: DocContext) -> set[tuple[int, int]]:
+    """Rows that head an item table (their "Betrag", "MwSt." are columns, not sums)."""
+    parse = money_parser(ctx.decimal_mark)
+    out: set[tuple[int, int]] = set()
+    for i in range(len(ctx.rows)):
+        header = _item_header(ctx.rows, i, parse)
+        if header is not None:
+            out.update((ctx.rows[k].page, ctx.rows[k].index) for k in header[1])
+    return out
 
 
 def read_line_items(ctx: DocContext) -> Field | None:
+    """Item tables: a header row of column names fixes the columns (stacked header rows and
+    wrapped heads merged), each row with an amount in the amount column is an item, and the
+    description lines under it are joined until a note, a sum or the next item."""
     rows = ctx.rows
-    parse = money_parser(ctx.decimal_mark)
+    parse = money_parser(ctx.decimal_mark, ocr=any(p.origin != Origin.TEXT_LAYER for p in ctx.pages))
     items: list[dict[str, object]] = []
     conf_words: list[Word] = []
-    for i, row in enumerate(rows):
-        found = {k: p.search(row.folded) for k, p in _COLS.items()}
-        if sum(1 for v in found.values() if v) < 3 or not found["amount"]:
+    first_kinds: set[str] | None = None
+    i = 0
+    while i < len(rows):
+        header = _item_header(rows, i, parse)
+        if header is None:
+            i += 1
             continue
-        x_of: dict[str, float] = {}
-        for key, m in found.items():
-            if m:
-                ws = row.words_in(m.start(), m.end())
-                if ws:
-                    x_of[key] = (ws[0].box[0] + ws[-1].box[2]) / 2
-        for nxt in rows[i + 1 :]:
-            if nxt.page != row.page:
-                break
-            if TOTAL_EXCLUDE.search(nxt.folded) or re.search(
-                r"\btota(?:l|al)\b|summe|rechnungssumme", nxt.folded
-            ):
-                break
-            amounts = parse(nxt.text)
-            if not amounts:
-                if (
-                    items
-                    and nxt.words
-                    and nxt.words[0].box[0] < x_of.get("quantity", 1e9)
-                    and len(nxt.text) < 80
-                ):
-                    continue
-                continue
-            amount = amounts[-1][0]
-            desc_words = [
-                w
-                for w in nxt.words
-                if w.box[2] < x_of.get("quantity", x_of.get("unit_price", 1e9)) - 5
-            ]
-            desc = re.sub(r"^\d{1,3}\s+", "", " ".join(w.text for w in desc_words)).strip()
-            qty = None
-            if "quantity" in x_of:
-                near = [w for w in nxt.words if re.fullmatch(r"\d+(?:[.,]\d+)?", w.text)]
-                if near:
-                    best = min(
-                        near, key=lambda w: abs((w.box[0] + w.box[2]) / 2 - x_of["quantity"])
-                    )
-                    if abs((best.box[0] + best.box[2]) / 2 - x_of["quantity"]) < 60:
-                        qty = best.text.replace(",", ".")
-            unit = amounts[-2][0] if len(amounts) >= 2 else None
-            if not desc:
-                continue
-            items.append(
-                {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
-            )
-            conf_words.extend(nxt.words)
-        if items:
-            break
+        columns, block = header
+        end = block[-1]
+        kinds = {c.kind for c in columns}
+        if first_kinds is not None and kinds != first_kinds:
+            i = end + 1
+            continue
+        found, words = _table_items(rows, columns, end, parse)
+        if found:
+            first_kinds = first_kinds or kinds
+            items.extend(found)
+            conf_words.extend(words)
+        i = end + 1
     if not items:
         return None
     ocr = min((w.conf for w in conf_words), default=1.0)
@@ -1311,6 +2007,65 @@ def apply_template(tpl: Template, ctx: DocContext) -> dict[str, Field]:
 # -------------------------------------------------------------------------------- extractor
 
 
+_ITEM_SUM = _re(
+    r"positionssumme|summe\s*(?:der\s*)?positionen|warenwert|zwischensumme|sub\s*-?\s*total|"
+    r"subtotaal|sous-?total|total\s*(?:ht|net|excl\S*)|line\s*total|items?\s*total|nettosumme"
+)
+
+
+def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
+    """Amounts printed as the sum of the lines (before charges, allowances and tax)."""
+    parse = money_parser(ctx.decimal_mark)
+    return [
+        v
+        for row in ctx.rows
+        if _ITEM_SUM.search(row.folded)
+        for v, _, _ in parse(row.text)
+        if isinstance(v, Decimal)
+    ]
+
+
+def _rows_consistent(items: list[dict[str, object]]) -> bool:
+    """Every item reads quantity × unit price = amount: the table was read right."""
+    for item in items:
+        qty, unit, amount = item.get("quantity"), item.get("unit_price"), item.get("amount")
+        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
+            return False
+        if abs(Decimal(qty) * unit - amount) > Decimal("0.01"):
+            return False
+    return True
+
+
+def _sums_from_items(
+    fields: dict[str, Field], items: list[dict[str, object]], item_sum: Decimal
+) -> dict[str, Field]:
+    """Sums the page did not let us read, from a table whose rows check out.
+
+    No total label read (an OCR'd page that lost its total line): the items' sum beats the
+    largest amount on the page. No subtotal and no tax: net lines that add up to the total
+    mean the net sum is the total.
+    """
+    out: dict[str, Field] = {}
+    if len(items) < 2 or item_sum <= 0 or not _rows_consistent(items):
+        return out
+    total = fields.get("total_amount")
+    if total is None or total.method in ("fallback", "repeated"):
+        out["total_amount"] = Field(
+            name="total_amount", value=item_sum, raw=None, confidence=0.5, method="items_sum"
+        )
+        total = out["total_amount"]
+    tax = fields.get("tax_amount")
+    if (
+        "subtotal" not in fields
+        and (tax is None or tax.value == 0)
+        and abs(total.value - item_sum) <= Decimal("0.01")  # type: ignore[operator]
+    ):
+        out["subtotal"] = Field(
+            name="subtotal", value=item_sum, raw=None, confidence=0.55, method="items_sum"
+        )
+    return out
+
+
 def read_invoice(pages: list[Page]) -> dict[str, Field]:
     ctx = context(pages)
     buyer, buyer_rows = buyer_block(ctx)
@@ -1322,6 +2077,8 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
     fields.update(read_vat(ctx, buyer_rows))
     if buyer is None:
         buyer = _window_buyer(ctx)
+    if buyer is None:
+        buyer = _other_party(ctx, fields.get("vendor_name"))
     if buyer is not None:
         fields["buyer_name"] = buyer
     if ctx.currency is not None:
@@ -1339,12 +2096,14 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
         amounts = [row.get("amount") for row in items.value]
         total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
         targets = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
+        targets += _printed_item_sums(ctx)
         if all(isinstance(a, Decimal) for a in amounts) and any(
             abs(total - t) <= Decimal("0.02") for t in targets if isinstance(t, Decimal)
         ):
             fields["line_items"] = items.model_copy(
                 update={"confidence": min(1.0, items.confidence + 0.3), "method": "table+sum"}
             )
+        fields.update(_sums_from_items(fields, items.value, total))
     tpl = matching_template(ctx.text)
     if tpl is not None:
         fields.update(apply_template(tpl, ctx))

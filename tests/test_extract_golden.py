@@ -61,7 +61,9 @@ def test_layout_reader_on_e_invoices_without_their_xml(settings: Settings) -> No
         for ok in _check(p, settings, disabled=frozenset({"facturx"})).values()
     ]
     accuracy = sum(results) / len(results)
-    assert accuracy >= 0.85, f"layout reader on ZUGFeRD pages: {accuracy:.1%}"
+    # 69/70 measured: the one miss is a seller name the XML prefixes with its GLN and supplier
+    # number ("GLN 4333741000005 Lief-Nr: 549910 MUSTERLIEFERANT GMBH"), printed as two lines
+    assert accuracy >= 0.95, f"layout reader on ZUGFeRD pages: {accuracy:.1%}"
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from core.settings import Settings
 from extractors.pages import load_pages
 from extractors.registry import REGISTERED, Extractor, all_extractors, calibrated, pick
 from pipeline.scoring import FIELDS_BY_TYPE
+from validators.models import field_names
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SAMPLE = {
@@ -18,7 +19,11 @@ SAMPLE = {
     DocType.RECEIPT: DATASETS / "sroie" / "dev" / "X51005361900.jpg",
     DocType.CLAIM: DATASETS / "hcfa1500_synthetic" / "dev" / "pristine_00000.png",
 }
-KNOWN = {name for names in FIELDS_BY_TYPE.values() for name in names} | {"amount_due"}
+KNOWN = (
+    {name for names in FIELDS_BY_TYPE.values() for name in names}
+    | {name for kind in DocType for name in field_names(kind)}  # the validators' schema
+    | {"amount_due"}
+)
 
 
 def test_registry_lists_the_builtin_extractors() -> None:
