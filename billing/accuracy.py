@@ -128,10 +128,7 @@ def judge(
         status, message = AccuracyStatus.MISSED, f"SLA {target:.2%} missed: accuracy {span}"
     else:
         status = AccuracyStatus.TOO_SMALL
-        message = (
-            f"sample too small to tell: accuracy {span}; the interval straddles the "
-            f"{target:.2%} SLA"
-        )
+        message = f"sample too small to tell: accuracy {span}; the interval straddles the {target:.2%} SLA"
     return Accuracy(
         source=source,
         unit=unit,
@@ -182,7 +179,7 @@ def _fields_of(session: Session, ids: Iterable[str]) -> dict[str, set[str]]:
         chunk = wanted[start : start + 500]
         for doc_id, extraction in session.execute(
             select(DocumentRow.id, DocumentRow.extraction).where(DocumentRow.id.in_(chunk))
-        ):
+        ).tuples():
             out[doc_id] = extraction_fields(extraction)
     return out
 

@@ -107,7 +107,8 @@ def run(
         from flows.run import run_flow
 
         init_db(settings.db_url)  # a database that is down stops the run here, cleanly
-        flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
+        # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
+        flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))  # type: ignore[arg-type]
         while True:
             summary = flow(source, client, settings, progress=Progress("docflow"))
             typer.echo(json.dumps(summary.to_json(), indent=2) if as_json else summary.render())

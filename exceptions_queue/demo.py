@@ -39,12 +39,12 @@ def draw_page(path: Path, total_text: str = "144.00") -> tuple[int, int]:
     for name, label, value, (x0, y0, _x1, _y1) in _LAYOUT:
         text = total_text if name == "total_amount" else value
         if label:
-            draw.text((x0 - 200 if x0 > 600 else x0, y0 - 30 if x0 < 600 else y0), label,
-                      fill="#555", font=small)
+            draw.text(
+                (x0 - 200 if x0 > 600 else x0, y0 - 30 if x0 < 600 else y0), label, fill="#555", font=small
+            )
         draw.text((x0 + (0 if x0 < 600 else 10), y0 + 4), text, fill="black", font=font)
     draw.line((80, 420, 1160, 420), fill="#333", width=2)
-    rows = [("Paper A4, 5 reams", "2", "25.00", "50.00"),
-            ("Toner cartridge", "1", "70.00", "70.00")]
+    rows = [("Paper A4, 5 reams", "2", "25.00", "50.00"), ("Toner cartridge", "1", "70.00", "70.00")]
     for i, (desc, qty, unit, amount) in enumerate(rows):
         y = 450 + 50 * i
         for x, text in ((80, desc), (700, qty), (850, unit), (1040, amount)):
@@ -80,31 +80,69 @@ def make_invoice(
             import datetime as dt
 
             value = dt.date.fromisoformat(str(value))
-        fields[n] = Field(name=n, value=value, raw=str(values[n]),
-                          confidence=0.55 if n == "total_amount" else 0.97, page=0,
-                          box=tuple(float(v) for v in box))  # type: ignore[arg-type]
+        fields[n] = Field(
+            name=n,
+            value=value,
+            raw=str(values[n]),
+            confidence=0.55 if n == "total_amount" else 0.97,
+            page=0,
+            box=tuple(float(v) for v in box),
+        )
     fields["currency"] = Field(name="currency", value="GBP", confidence=0.9)
     fields["line_items"] = Field(
-        name="line_items", confidence=0.9, page=0, box=(80, 440, 1160, 540), value=[
-        {"description": "Paper A4, 5 reams", "quantity": Decimal(2), "unit_price": Decimal("25.00"),
-         "amount": Decimal("50.00")},
-        {"description": "Toner cartridge", "quantity": Decimal(1), "unit_price": Decimal("70.00"),
-         "amount": Decimal("70.00")},
-    ])
+        name="line_items",
+        confidence=0.9,
+        page=0,
+        box=(80, 440, 1160, 540),
+        value=[
+            {
+                "description": "Paper A4, 5 reams",
+                "quantity": Decimal(2),
+                "unit_price": Decimal("25.00"),
+                "amount": Decimal("50.00"),
+            },
+            {
+                "description": "Toner cartridge",
+                "quantity": Decimal(1),
+                "unit_price": Decimal("70.00"),
+                "amount": Decimal("70.00"),
+            },
+        ],
+    )
     extraction = Extraction(doc_type=DocType.INVOICE, fields=fields, engine={"demo": "1"})
     source = f"file:///inbox/{client}/{name}"
     document = DocumentRow(
-        id=doc_id, client=client, source_uri=source, inbox=inbox, filename=name, size=1234,
-        media_type="application/pdf", page_count=1, status=Status.REVIEW.value,
-        doc_type=DocType.INVOICE.value, extraction=extraction.model_dump(mode="json"),
-        pages=[{"index": 0, "origin": "text-layer", "width": width, "height": height, "dpi": 150,
-                "image_path": str(image_path)}],
+        id=doc_id,
+        client=client,
+        source_uri=source,
+        inbox=inbox,
+        filename=name,
+        size=1234,
+        media_type="application/pdf",
+        page_count=1,
+        status=Status.REVIEW.value,
+        doc_type=DocType.INVOICE.value,
+        extraction=extraction.model_dump(mode="json"),
+        pages=[
+            {
+                "index": 0,
+                "origin": "text-layer",
+                "width": width,
+                "height": height,
+                "dpi": 150,
+                "image_path": str(image_path),
+            }
+        ],
     )
     session.add(document)
     session.flush()
     if findings is None:
-        findings = [Finding(
-            code="total_mismatch", field="total_amount",
-            message=f"Subtotal 120.00 + tax 24.00 = 144.00, but the total is {total}.")]
+        findings = [
+            Finding(
+                code="total_mismatch",
+                field="total_amount",
+                message=f"Subtotal 120.00 + tax 24.00 = 144.00, but the total is {total}.",
+            )
+        ]
     item = enqueue(session, document, findings) if enqueue_it else None
     return document, item

@@ -7,16 +7,18 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.db import AuditRow, CorrectionRow, DocumentRow, PostingRow, QueueItemRow, utcnow
 from exceptions_queue import fields as fv
 from exceptions_queue.store import DONE, aware, extraction_of, get_item, typed_fields
 
 RESOLUTIONS = ("approve", "reject", "escalate")
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass
@@ -52,16 +54,20 @@ class AuditView:
     events: list[dict[str, Any]]
 
 
-def audit_view(session: Session, document_id: str, clients: Iterable[str] | None,
-               *, now: dt.datetime | None = None) -> AuditView:
+def audit_view(
+    session: Session, document_id: str, clients: Iterable[str] | None, *, now: dt.datetime | None = None
+) -> AuditView:
     """What a client may be shown: fields read automatically vs corrected, by whom, and waits."""
     now = now or utcnow()
     item, document = get_item(session, document_id, clients)
-    rows = session.scalars(select(AuditRow).where(AuditRow.document_id == document_id)
-                           .order_by(AuditRow.at, AuditRow.id)).all()
+    rows = session.scalars(
+        select(AuditRow).where(AuditRow.document_id == document_id).order_by(AuditRow.at, AuditRow.id)
+    ).all()
     corrections = session.scalars(
-        select(CorrectionRow).where(CorrectionRow.document_id == document_id)
-        .order_by(CorrectionRow.at, CorrectionRow.id)).all()
+        select(CorrectionRow)
+        .where(CorrectionRow.document_id == document_id)
+        .order_by(CorrectionRow.at, CorrectionRow.id)
+    ).all()
     first_old: dict[str, str | None] = {}
     last: dict[str, CorrectionRow] = {}
     for c in corrections:
@@ -76,23 +82,31 @@ def audit_view(session: Session, document_id: str, clients: Iterable[str] | None
         if value is None and name not in last:
             continue
         corr = last.get(name)
-        histories.append(FieldHistory(
-            name=name, value=value,
-            automatic_value=first_old[name] if corr else value,
-            corrected=corr is not None,
-            corrected_by=corr.reviewer if corr else None,
-            corrected_at=aware(corr.at) if corr else None,
-            confidence=None if f is None else f.confidence,
-        ))
+        histories.append(
+            FieldHistory(
+                name=name,
+                value=value,
+                automatic_value=first_old[name] if corr else value,
+                corrected=corr is not None,
+                corrected_by=corr.reviewer if corr else None,
+                corrected_at=aware(corr.at) if corr else None,
+                confidence=None if f is None else f.confidence,
+            )
+        )
     claims = [aware(r.at) for r in rows if r.action == "claim"]
     received = aware(document.received_at) or now
     first_claim = claims[0] if claims else None
     resolved = aware(item.resolved_at)
     posting = session.get(PostingRow, document_id)
     return AuditView(
-        document_id=document.id, client=document.client, doc_type=document.doc_type,
-        filename=document.filename, status=document.status, received_at=received,
-        first_claimed_at=first_claim, resolved_at=resolved,
+        document_id=document.id,
+        client=document.client,
+        doc_type=document.doc_type,
+        filename=document.filename,
+        status=document.status,
+        received_at=received,
+        first_claimed_at=first_claim,
+        resolved_at=resolved,
         posted_at=aware(posting.posted_at) if posting else None,
         posted_by=posting.posted_by if posting else None,
         resolution=item.resolution,
@@ -100,8 +114,18 @@ def audit_view(session: Session, document_id: str, clients: Iterable[str] | None
         total_seconds=(resolved - received).total_seconds() if resolved else None,
         handle_seconds=item.handle_seconds or 0.0,
         fields=histories,
-        events=[{"at": aware(r.at), "actor": r.actor, "action": r.action, "field": r.field,
-                 "old": r.old_value, "new": r.new_value, "detail": r.detail or {}} for r in rows],
+        events=[
+            {
+                "at": aware(r.at),
+                "actor": r.actor,
+                "action": r.action,
+                "field": r.field,
+                "old": r.old_value,
+                "new": r.new_value,
+                "detail": r.detail or {},
+            }
+            for r in rows
+        ],
     )
 
 
@@ -142,21 +166,25 @@ class Analytics:
     oldest: list[dict[str, Any]] = field(default_factory=list)
 
 
-def analytics(session: Session, clients: Iterable[str] | None, *, hours: int = 24 * 7,
-              now: dt.datetime | None = None) -> Analytics:
+def analytics(
+    session: Session, clients: Iterable[str] | None, *, hours: int = 24 * 7, now: dt.datetime | None = None
+) -> Analytics:
     """Team-lead numbers over the last ``hours`` for the clients visible to the caller."""
     now = now or utcnow()
     since = now - dt.timedelta(hours=hours)
     client_list = None if clients is None else list(clients)
 
-    def scoped(query: Any, column: Any) -> Any:
+    def scoped(query: _Query, column: InstrumentedAttribute[str]) -> _Query:
         return query if client_list is None else query.where(column.in_(client_list))
 
-    events = session.execute(scoped(
-        select(AuditRow, QueueItemRow.client)
-        .join(QueueItemRow, QueueItemRow.document_id == AuditRow.document_id)
-        .where(AuditRow.action.in_(RESOLUTIONS), AuditRow.at >= since),
-        QueueItemRow.client)).all()
+    events = session.execute(
+        scoped(
+            select(AuditRow, QueueItemRow.client)
+            .join(QueueItemRow, QueueItemRow.document_id == AuditRow.document_id)
+            .where(AuditRow.action.in_(RESOLUTIONS), AuditRow.at >= since),
+            QueueItemRow.client,
+        )
+    ).all()
     reviewers: dict[str, ReviewerStats] = {}
     handle: list[float] = []
     cleared_docs: set[str] = set()
@@ -174,9 +202,12 @@ def analytics(session: Session, clients: Iterable[str] | None, *, hours: int = 2
         at = aware(row.at) or now
         by_hour[at.replace(minute=0, second=0, microsecond=0)] += 1
 
-    corrections = session.scalars(scoped(
-        select(CorrectionRow).where(CorrectionRow.source == "review", CorrectionRow.at >= since),
-        CorrectionRow.client)).all()
+    corrections = session.scalars(
+        scoped(
+            select(CorrectionRow).where(CorrectionRow.source == "review", CorrectionRow.at >= since),
+            CorrectionRow.client,
+        )
+    ).all()
     corrected_fields: dict[str, set[str]] = defaultdict(set)
     corrected_docs: set[str] = set()
     for c in corrections:
@@ -185,16 +216,19 @@ def analytics(session: Session, clients: Iterable[str] | None, *, hours: int = 2
         corrected_fields[c.field].add(c.document_id)
         corrected_docs.add(c.document_id)
 
-    joined = select(QueueItemRow, DocumentRow).join(
-        DocumentRow, DocumentRow.id == QueueItemRow.document_id)
-    reviewed = session.execute(
-        joined.where(QueueItemRow.document_id.in_(cleared_docs))).all() if cleared_docs else []
+    joined = select(QueueItemRow, DocumentRow).join(DocumentRow, DocumentRow.id == QueueItemRow.document_id)
+    reviewed = (
+        session.execute(joined.where(QueueItemRow.document_id.in_(cleared_docs))).all()
+        if cleared_docs
+        else []
+    )
     field_total: Counter[str] = Counter()
     reason_total: Counter[str] = Counter()
     reason_corrected: Counter[str] = Counter()
     for item, document in reviewed:
         for name in set(typed_fields(extraction_of(document))) | {
-                f for f, docs in corrected_fields.items() if document.id in docs}:
+            f for f, docs in corrected_fields.items() if document.id in docs
+        }:
             field_total[name] += 1
         codes = {str(r.get("code")) for r in _initial_reasons(session, item) if r.get("code")}
         for code in codes:
@@ -202,17 +236,28 @@ def analytics(session: Session, clients: Iterable[str] | None, *, hours: int = 2
             if document.id in corrected_docs:
                 reason_corrected[code] += 1
     field_rates = sorted(
-        ((name, len(corrected_fields[name] & cleared_docs), n,
-          len(corrected_fields[name] & cleared_docs) / n) for name, n in field_total.items()),
-        key=lambda t: (-t[3], t[0]))
+        (
+            (
+                name,
+                len(corrected_fields[name] & cleared_docs),
+                n,
+                len(corrected_fields[name] & cleared_docs) / n,
+            )
+            for name, n in field_total.items()
+        ),
+        key=lambda t: (-t[3], t[0]),
+    )
     reason_rates = sorted(
-        ((code, reason_corrected[code], n, reason_corrected[code] / n)
-         for code, n in reason_total.items()), key=lambda t: (-t[3], t[0]))
+        ((code, reason_corrected[code], n, reason_corrected[code] / n) for code, n in reason_total.items()),
+        key=lambda t: (-t[3], t[0]),
+    )
 
-    open_rows = session.execute(scoped(
-        joined.where(QueueItemRow.state != DONE).order_by(QueueItemRow.created_at),
-        QueueItemRow.client)).all()
-    oldest = []
+    open_rows = session.execute(
+        scoped(
+            joined.where(QueueItemRow.state != DONE).order_by(QueueItemRow.created_at), QueueItemRow.client
+        )
+    ).all()
+    oldest: list[dict[str, Any]] = []
     breached = 0
     for item, document in open_rows:
         due = aware(item.due_at)
@@ -220,33 +265,46 @@ def analytics(session: Session, clients: Iterable[str] | None, *, hours: int = 2
             breached += 1
         if len(oldest) < 10:
             created = aware(item.created_at) or now
-            oldest.append({
-                "document_id": item.document_id, "client": item.client,
-                "filename": document.filename, "queue": item.queue,
-                "age_seconds": (now - created).total_seconds(),
-                "seconds_to_breach": None if due is None else (due - now).total_seconds(),
-                "claimed_by": item.claimed_by if item.state == "claimed" else None})
+            oldest.append(
+                {
+                    "document_id": item.document_id,
+                    "client": item.client,
+                    "filename": document.filename,
+                    "queue": item.queue,
+                    "age_seconds": (now - created).total_seconds(),
+                    "seconds_to_breach": None if due is None else (due - now).total_seconds(),
+                    "claimed_by": item.claimed_by if item.state == "claimed" else None,
+                }
+            )
 
     start = (now - dt.timedelta(hours=23)).replace(minute=0, second=0, microsecond=0)
-    timeline = [(start + dt.timedelta(hours=h), by_hour.get(start + dt.timedelta(hours=h), 0))
-                for h in range(24)]
+    timeline = [
+        (start + dt.timedelta(hours=h), by_hour.get(start + dt.timedelta(hours=h), 0)) for h in range(24)
+    ]
     ordered = sorted(handle)
     return Analytics(
-        since=since, now=now, cleared=len(handle), open_items=len(open_rows), breached=breached,
+        since=since,
+        now=now,
+        cleared=len(handle),
+        open_items=len(open_rows),
+        breached=breached,
         median_handle_seconds=statistics.median(ordered) if ordered else None,
-        p90_handle_seconds=(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-                            if ordered else None),
+        p90_handle_seconds=(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else None),
         cleared_by_hour=timeline,
         reviewers=sorted(reviewers.values(), key=lambda r: (-r.cleared, r.reviewer)),
-        field_rates=field_rates, reason_rates=reason_rates, oldest=oldest,
+        field_rates=field_rates,
+        reason_rates=reason_rates,
+        oldest=oldest,
     )
 
 
 def _initial_reasons(session: Session, item: QueueItemRow) -> list[dict[str, Any]]:
     """The reasons the item was queued for (the enqueue audit row), not those left after review."""
     detail = session.scalar(
-        select(AuditRow.detail).where(AuditRow.document_id == item.document_id,
-                                      AuditRow.action == "enqueue")
-        .order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(1))
+        select(AuditRow.detail)
+        .where(AuditRow.document_id == item.document_id, AuditRow.action == "enqueue")
+        .order_by(AuditRow.at.desc(), AuditRow.id.desc())
+        .limit(1)
+    )
     reasons = (detail or {}).get("reasons") if isinstance(detail, dict) else None
     return [r for r in (reasons or item.reasons or []) if isinstance(r, dict)]

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -60,12 +60,14 @@ class UnresolvedFindingsError(ConflictError):
     """Approve refused: error findings remain and the reviewer did not override them."""
 
     def __init__(self, findings: list[Finding]) -> None:
-        super().__init__(
-            "cannot approve while errors remain: " + "; ".join(f.message for f in findings)
-        )
+        super().__init__("cannot approve while errors remain: " + "; ".join(f.message for f in findings))
         self.findings = findings
 
 
+@overload
+def aware(value: dt.datetime) -> dt.datetime: ...
+@overload
+def aware(value: dt.datetime | None) -> dt.datetime | None: ...
 def aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite returns naive datetimes; every datetime docflow stores is UTC."""
     if value is None or value.tzinfo is not None:
@@ -100,8 +102,9 @@ def enqueue(
         return item
     due = due_at or now + dt.timedelta(hours=sla_hours)
     if item is None:
-        item = QueueItemRow(document_id=document.id, client=document.client, created_at=now,
-                            handle_seconds=0.0)
+        item = QueueItemRow(
+            document_id=document.id, client=document.client, created_at=now, handle_seconds=0.0
+        )
         session.add(item)
     item.doc_type = document.doc_type
     item.queue = queue
@@ -116,8 +119,7 @@ def enqueue(
     if queue != "qa" and document.status != Status.POSTED.value:
         document.status = (Status.ESCALATED if queue == "senior" else Status.REVIEW).value
         document.findings = reasons
-    _audit(session, document.id, "system", "enqueue", detail={"queue": queue, "reasons": reasons},
-           at=now)
+    _audit(session, document.id, "system", "enqueue", detail={"queue": queue, "reasons": reasons}, at=now)
     session.flush()
     return item
 
@@ -133,24 +135,23 @@ def _claimable(user: str | None, now: dt.datetime) -> Any:
     return or_(*conditions)
 
 
-def _try_claim(session: Session, document_id: str, user: str, lease_minutes: int,
-               now: dt.datetime, *, allow_own: bool) -> QueueItemRow | None:
+def _try_claim(
+    session: Session, document_id: str, user: str, lease_minutes: int, now: dt.datetime, *, allow_own: bool
+) -> QueueItemRow | None:
     previous = session.execute(
-        select(QueueItemRow.claimed_by, QueueItemRow.state)
-        .where(QueueItemRow.document_id == document_id)
+        select(QueueItemRow.claimed_by, QueueItemRow.state).where(QueueItemRow.document_id == document_id)
     ).one_or_none()
     result = session.execute(
         update(QueueItemRow)
-        .where(QueueItemRow.document_id == document_id,
-               _claimable(user if allow_own else None, now))
-        .values(state=CLAIMED, claimed_by=user,
-                lease_expires_at=now + dt.timedelta(minutes=lease_minutes))
+        .where(QueueItemRow.document_id == document_id, _claimable(user if allow_own else None, now))
+        .values(state=CLAIMED, claimed_by=user, lease_expires_at=now + dt.timedelta(minutes=lease_minutes))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     item = session.execute(
-        select(QueueItemRow).where(QueueItemRow.document_id == document_id)
+        select(QueueItemRow)
+        .where(QueueItemRow.document_id == document_id)
         .execution_options(populate_existing=True)
     ).scalar_one()
     renewed = previous is not None and previous.state == CLAIMED and previous.claimed_by == user
@@ -162,8 +163,9 @@ def _try_claim(session: Session, document_id: str, user: str, lease_minutes: int
     return item
 
 
-def claim(session: Session, document_id: str, user: str, lease_minutes: int,
-          *, now: dt.datetime | None = None) -> QueueItemRow:
+def claim(
+    session: Session, document_id: str, user: str, lease_minutes: int, *, now: dt.datetime | None = None
+) -> QueueItemRow:
     """Claim one item (or renew the caller's own lease); ConflictError if someone else holds it."""
     now = now or utcnow()
     item = _try_claim(session, document_id, user, lease_minutes, now, allow_own=True)
@@ -194,8 +196,9 @@ def claim_next(
         query = (
             select(QueueItemRow.document_id)
             .where(_claimable(None, now), QueueItemRow.queue.in_(list(queues)))
-            .order_by(QueueItemRow.due_at.asc().nulls_last(), QueueItemRow.created_at,
-                      QueueItemRow.document_id)
+            .order_by(
+                QueueItemRow.due_at.asc().nulls_last(), QueueItemRow.created_at, QueueItemRow.document_id
+            )
             .limit(1)
         )
         if clients is not None:
@@ -217,8 +220,10 @@ def claim_next(
 def _held(session: Session, document_id: str, user: str) -> QueueItemRow:
     """The item, locked, if ``user`` holds its lease (an expired lease nobody took still counts)."""
     item = session.execute(
-        select(QueueItemRow).where(QueueItemRow.document_id == document_id)
-        .with_for_update().execution_options(populate_existing=True)
+        select(QueueItemRow)
+        .where(QueueItemRow.document_id == document_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if item is None:
         raise NotFoundError(f"no queue item for document {document_id}")
@@ -263,8 +268,14 @@ def label_fields(extraction: Extraction) -> dict[str, Any]:
     }
 
 
-def revalidate(document: DocumentRow, extraction: Extraction, settings: Settings | None = None,
-               history: Any = None, *, today: dt.date | None = None) -> list[Finding]:
+def revalidate(
+    document: DocumentRow,
+    extraction: Extraction,
+    settings: Settings | None = None,
+    history: Any = None,
+    *,
+    today: dt.date | None = None,
+) -> list[Finding]:
     """THE re-validation call point: ``validators.validate_fields`` on the corrected fields.
 
     Needs ``settings`` (the client's policy lives in its configuration) and optionally a
@@ -275,12 +286,19 @@ def revalidate(document: DocumentRow, extraction: Extraction, settings: Settings
     try:
         from validators import load_context, validate_fields
     except ImportError:
-        validate_fields = None
-    if validate_fields is None or settings is None:
+        return _fallback_checks(typed_fields(extraction))
+    if settings is None:
         return _fallback_checks(typed_fields(extraction))
     ctx = load_context(settings, document.client, today or utcnow().date(), history)
-    return list(validate_fields(extraction.doc_type.value, label_fields(extraction), ctx,
-                                document_id=document.id, client=document.client))
+    return list(
+        validate_fields(
+            extraction.doc_type.value,
+            label_fields(extraction),
+            ctx,
+            document_id=document.id,
+            client=document.client,
+        )
+    )
 
 
 def _fallback_checks(fields: dict[str, Field]) -> list[Finding]:
@@ -291,30 +309,48 @@ def _fallback_checks(fields: dict[str, Field]) -> list[Finding]:
     findings: list[Finding] = []
     total, subtotal, tax = money("total_amount"), money("subtotal"), money("tax_amount")
     if total is None:
-        findings.append(Finding(code="missing_field", field="total_amount",
-                                message="The total amount is missing."))
+        findings.append(
+            Finding(code="missing_field", field="total_amount", message="The total amount is missing.")
+        )
     if total is not None and subtotal is not None:
         expected = subtotal + (tax or Decimal("0"))
         if abs(expected - total) > Decimal("0.01"):
-            findings.append(Finding(
-                code="total_mismatch", field="total_amount",
-                message=f"Subtotal {subtotal:.2f} + tax {tax or 0:.2f} = {expected:.2f}, "
-                        f"but the total is {total:.2f}."))
+            findings.append(
+                Finding(
+                    code="total_mismatch",
+                    field="total_amount",
+                    message=f"Subtotal {subtotal:.2f} + tax {tax or 0:.2f} = {expected:.2f}, "
+                    f"but the total is {total:.2f}.",
+                )
+            )
     items = fields["line_items"].value if "line_items" in fields else None
     if isinstance(items, list) and items and subtotal is not None:
         amounts = [r.get("amount") for r in items if isinstance(r, dict)]
-        if amounts and all(isinstance(a, Decimal) for a in amounts):
-            s = sum(amounts, Decimal("0"))
+        decimals = [a for a in amounts if isinstance(a, Decimal)]
+        if amounts and len(decimals) == len(amounts):
+            s = sum(decimals, Decimal("0"))
             if abs(s - subtotal) > Decimal("0.01"):
-                findings.append(Finding(
-                    code="line_items_mismatch", field="line_items", severity=Severity.WARNING,
-                    message=f"Line items add up to {s:.2f}, the subtotal is {subtotal:.2f}."))
+                findings.append(
+                    Finding(
+                        code="line_items_mismatch",
+                        field="line_items",
+                        severity=Severity.WARNING,
+                        message=f"Line items add up to {s:.2f}, the subtotal is {subtotal:.2f}.",
+                    )
+                )
     return findings
 
 
-def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
-         *, settings: Settings | None = None, history: Any = None,
-         now: dt.datetime | None = None) -> list[Finding]:
+def save(
+    session: Session,
+    document_id: str,
+    user: str,
+    changes: dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    history: Any = None,
+    now: dt.datetime | None = None,
+) -> list[Finding]:
     """Apply a reviewer's corrections, field by field, and re-validate at once.
 
     ``changes``: field name → text (or rows for ``line_items``/``service_lines``). Unchanged values
@@ -347,14 +383,22 @@ def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
             continue
         changed.append(name)
         base = old or Field(name=name, value=None, confidence=1.0)
-        new_fields[name] = base.model_copy(update={
-            "value": value, "raw": new_text, "confidence": 1.0, "method": "review"})
-        session.add(CorrectionRow(document_id=document_id, client=document.client, field=name,
-                                  old_value=old_text, new_value=new_text,
-                                  source="qa" if item.queue == "qa" else "review",
-                                  reviewer=user, at=now))
-        _audit(session, document_id, user, "correct", field=name, old=old_text, new=new_text,
-               at=now)
+        new_fields[name] = base.model_copy(
+            update={"value": value, "raw": new_text, "confidence": 1.0, "method": "review"}
+        )
+        session.add(
+            CorrectionRow(
+                document_id=document_id,
+                client=document.client,
+                field=name,
+                old_value=old_text,
+                new_value=new_text,
+                source="qa" if item.queue == "qa" else "review",
+                reviewer=user,
+                at=now,
+            )
+        )
+        _audit(session, document_id, user, "correct", field=name, old=old_text, new=new_text, at=now)
     extraction = extraction.model_copy(update={"fields": new_fields})
     document.extraction = extraction.model_dump(mode="json")
 
@@ -363,8 +407,14 @@ def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
     document.findings = dumped
     item.reasons = dumped
     if changed:
-        _audit(session, document_id, user, "save",
-               detail={"changed": changed, "findings": [f.code for f in findings]}, at=now)
+        _audit(
+            session,
+            document_id,
+            user,
+            "save",
+            detail={"changed": changed, "findings": [f.code for f in findings]},
+            at=now,
+        )
     session.flush()
     return findings
 
@@ -372,14 +422,24 @@ def save(session: Session, document_id: str, user: str, changes: dict[str, Any],
 # --------------------------------------------------------------------------- resolutions
 
 
-def _finish(session: Session, item: QueueItemRow, document: DocumentRow, user: str,
-            action: str, now: dt.datetime, *, resolved: bool, note: str | None = None,
-            extra: dict[str, Any] | None = None) -> float:
+def _finish(
+    session: Session,
+    item: QueueItemRow,
+    document: DocumentRow,
+    user: str,
+    action: str,
+    now: dt.datetime,
+    *,
+    resolved: bool,
+    note: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> float:
     """Add the time since the caller's claim to handle_seconds, the audit log and the ledger."""
     started = session.scalar(
-        select(AuditRow.at).where(AuditRow.document_id == item.document_id,
-                                  AuditRow.actor == user, AuditRow.action == "claim")
-        .order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(1)
+        select(AuditRow.at)
+        .where(AuditRow.document_id == item.document_id, AuditRow.actor == user, AuditRow.action == "claim")
+        .order_by(AuditRow.at.desc(), AuditRow.id.desc())
+        .limit(1)
     )
     seconds = max(0.0, (now - aware(started)).total_seconds()) if started else 0.0
     item.handle_seconds = (item.handle_seconds or 0.0) + seconds
@@ -387,16 +447,31 @@ def _finish(session: Session, item: QueueItemRow, document: DocumentRow, user: s
     if note:
         detail["note"] = note
     _audit(session, item.document_id, user, action, detail=detail, at=now)
-    ledger.record(session, LedgerEvent(
-        document_id=item.document_id, client=document.client, kind="review",
-        quantity=Decimal(1 if resolved else 0), seconds=seconds,
-        detail={"action": action, "reviewer": user, "queue": item.queue}))
+    ledger.record(
+        session,
+        LedgerEvent(
+            document_id=item.document_id,
+            client=document.client,
+            kind="review",
+            quantity=Decimal(1 if resolved else 0),
+            seconds=seconds,
+            detail={"action": action, "reviewer": user, "queue": item.queue},
+        ),
+    )
     return seconds
 
 
-def approve(session: Session, document_id: str, user: str, outbox: Bucket,
-            *, override_note: str | None = None, settings: Settings | None = None,
-            history: Any = None, now: dt.datetime | None = None) -> bool:
+def approve(
+    session: Session,
+    document_id: str,
+    user: str,
+    outbox: Bucket,
+    *,
+    override_note: str | None = None,
+    settings: Settings | None = None,
+    history: Any = None,
+    now: dt.datetime | None = None,
+) -> bool:
     """Post the corrected document (idempotent) and close the item. True if this call posted it.
 
     Refused (UnresolvedFindingsError) while error findings remain, unless ``override_note`` says
@@ -413,8 +488,7 @@ def approve(session: Session, document_id: str, user: str, outbox: Bucket,
     if item.queue == "qa":  # a blind re-key of a posted document: corrections only, no posting
         posted = False
     else:
-        posted = post_document(session, outbox, document, label_fields(extraction),
-                               posted_by=user)
+        posted = post_document(session, outbox, document, label_fields(extraction), posted_by=user)
         document.status = Status.POSTED.value
         if posted:
             session.flush()
@@ -422,14 +496,24 @@ def approve(session: Session, document_id: str, user: str, outbox: Bucket,
     document.findings = [f.model_dump(mode="json") for f in findings]
     document.decided_at = now
     _close(item, "approved", override_note, now)
-    _finish(session, item, document, user, "approve", now, resolved=True, note=override_note,
-            extra={"posted": posted, "findings": [f.code for f in findings]})
+    _finish(
+        session,
+        item,
+        document,
+        user,
+        "approve",
+        now,
+        resolved=True,
+        note=override_note,
+        extra={"posted": posted, "findings": [f.code for f in findings]},
+    )
     session.flush()
     return posted
 
 
-def reject(session: Session, document_id: str, user: str, reason: str,
-           *, now: dt.datetime | None = None) -> QueueItemRow:
+def reject(
+    session: Session, document_id: str, user: str, reason: str, *, now: dt.datetime | None = None
+) -> QueueItemRow:
     if not reason or not reason.strip():
         raise InvalidCorrectionError({"reason": "a rejection needs a reason"})
     now = now or utcnow()
@@ -444,14 +528,14 @@ def reject(session: Session, document_id: str, user: str, reason: str,
     return item
 
 
-def escalate(session: Session, document_id: str, user: str, note: str,
-             *, now: dt.datetime | None = None) -> QueueItemRow:
+def escalate(
+    session: Session, document_id: str, user: str, note: str, *, now: dt.datetime | None = None
+) -> QueueItemRow:
     """Move the item to the ``senior`` queue, open for a senior reviewer to claim."""
     now = now or utcnow()
     item = _held(session, document_id, user)
     document = _document(session, document_id)
-    _finish(session, item, document, user, "escalate", now, resolved=False,
-            note=(note or "").strip() or None)
+    _finish(session, item, document, user, "escalate", now, resolved=False, note=(note or "").strip() or None)
     item.queue = "senior"
     item.state = OPEN
     item.claimed_by = None
@@ -463,8 +547,7 @@ def escalate(session: Session, document_id: str, user: str, note: str,
     return item
 
 
-def release(session: Session, document_id: str, user: str,
-            *, now: dt.datetime | None = None) -> QueueItemRow:
+def release(session: Session, document_id: str, user: str, *, now: dt.datetime | None = None) -> QueueItemRow:
     now = now or utcnow()
     item = _held(session, document_id, user)
     document = _document(session, document_id)
@@ -484,11 +567,30 @@ def _close(item: QueueItemRow, resolution: str, note: str | None, now: dt.dateti
     item.lease_expires_at = None
 
 
-def _audit(session: Session, document_id: str, actor: str, action: str, *,
-           field: str | None = None, old: str | None = None, new: str | None = None,
-           detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> None:
-    session.add(AuditRow(document_id=document_id, actor=actor, action=action, field=field,
-                         old_value=old, new_value=new, detail=detail, at=at or utcnow()))
+def _audit(
+    session: Session,
+    document_id: str,
+    actor: str,
+    action: str,
+    *,
+    field: str | None = None,
+    old: str | None = None,
+    new: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> None:
+    session.add(
+        AuditRow(
+            document_id=document_id,
+            actor=actor,
+            action=action,
+            field=field,
+            old_value=old,
+            new_value=new,
+            detail=detail,
+            at=at or utcnow(),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- listing
@@ -547,7 +649,8 @@ def list_items(
     """
     now = now or utcnow()
     query = select(QueueItemRow, DocumentRow.filename, DocumentRow.source_uri).join(
-        DocumentRow, DocumentRow.id == QueueItemRow.document_id)
+        DocumentRow, DocumentRow.id == QueueItemRow.document_id
+    )
     if clients is not None:
         query = query.where(QueueItemRow.client.in_(list(clients)))
     if client:
@@ -562,8 +665,9 @@ def list_items(
         query = query.where(QueueItemRow.created_at <= now - dt.timedelta(hours=min_age_hours))
     if max_age_hours is not None:
         query = query.where(QueueItemRow.created_at >= now - dt.timedelta(hours=max_age_hours))
-    query = query.order_by(QueueItemRow.due_at.asc().nulls_last(), QueueItemRow.created_at,
-                           QueueItemRow.document_id)
+    query = query.order_by(
+        QueueItemRow.due_at.asc().nulls_last(), QueueItemRow.created_at, QueueItemRow.document_id
+    )
     if limit is not None and not reason:
         query = query.limit(limit).offset(offset)
     out: list[QueueEntry] = []
@@ -580,14 +684,24 @@ def list_items(
                 break
         created = aware(item.created_at) or now
         due = aware(item.due_at)
-        out.append(QueueEntry(
-            document_id=item.document_id, client=item.client, doc_type=item.doc_type,
-            queue=item.queue, state=item.state, reasons=reasons, claimed_by=item.claimed_by,
-            lease_expires_at=aware(item.lease_expires_at), created_at=created, due_at=due,
-            filename=filename, source=source_uri,
-            age_seconds=(now - created).total_seconds(),
-            seconds_to_breach=None if due is None else (due - now).total_seconds(),
-        ))
+        out.append(
+            QueueEntry(
+                document_id=item.document_id,
+                client=item.client,
+                doc_type=item.doc_type,
+                queue=item.queue,
+                state=item.state,
+                reasons=reasons,
+                claimed_by=item.claimed_by,
+                lease_expires_at=aware(item.lease_expires_at),
+                created_at=created,
+                due_at=due,
+                filename=filename,
+                source=source_uri,
+                age_seconds=(now - created).total_seconds(),
+                seconds_to_breach=None if due is None else (due - now).total_seconds(),
+            )
+        )
     return out
 
 
@@ -600,8 +714,9 @@ class QueueSummary:
     reasons: list[str]
 
 
-def queue_summary(session: Session, clients: Iterable[str] | None,
-                  now: dt.datetime | None = None) -> QueueSummary:
+def queue_summary(
+    session: Session, clients: Iterable[str] | None, now: dt.datetime | None = None
+) -> QueueSummary:
     """Counts and filter choices for the open queue, from a few small aggregate queries."""
     now = now or utcnow()
     base = select(QueueItemRow).where(QueueItemRow.state != DONE)
@@ -610,16 +725,21 @@ def queue_summary(session: Session, clients: Iterable[str] | None,
     sub = base.subquery()
     total = session.scalar(select(func.count()).select_from(sub)) or 0
     breached = session.scalar(select(func.count()).select_from(sub).where(sub.c.due_at < now)) or 0
-    client_names = sorted(c for c in session.scalars(select(sub.c.client).distinct()) if c)
-    doc_types = sorted(t for t in session.scalars(select(sub.c.doc_type).distinct()) if t)
+    # A subquery's columns are untyped: say what QueueItemRow's columns hold.
+    found_clients: Iterable[str] = session.scalars(select(sub.c.client).distinct())
+    client_names = sorted(c for c in found_clients if c)
+    found_types: Iterable[str | None] = session.scalars(select(sub.c.doc_type).distinct())
+    doc_types = sorted(t for t in found_types if t)
     codes: set[str] = set()
-    for reasons in session.scalars(select(sub.c.reasons).distinct().limit(5000)):
-        codes.update(r.get("code") for r in (reasons or []) if isinstance(r, dict) and r.get("code"))
+    found_reasons: Iterable[list[Any] | None] = session.scalars(select(sub.c.reasons).distinct().limit(5000))
+    for reasons in found_reasons:
+        codes.update(code for r in (reasons or []) if isinstance(r, dict) and (code := r.get("code")))
     return QueueSummary(total, breached, client_names, doc_types, sorted(codes))
 
 
-def get_item(session: Session, document_id: str, clients: Iterable[str] | None
-             ) -> tuple[QueueItemRow, DocumentRow]:
+def get_item(
+    session: Session, document_id: str, clients: Iterable[str] | None
+) -> tuple[QueueItemRow, DocumentRow]:
     """The item and its document, or NotFoundError if it does not exist or is not visible."""
     item = session.get(QueueItemRow, document_id)
     if item is None or (clients is not None and item.client not in set(clients)):
@@ -630,23 +750,32 @@ def get_item(session: Session, document_id: str, clients: Iterable[str] | None
 def queue_list_json(session: Session, client: str | None = None) -> list[dict[str, Any]]:
     """``docflow queue list --json``: every document of ``client`` that was not posted."""
     posted = select(PostingRow.document_id)
-    query = (select(DocumentRow)
-             .where(DocumentRow.status != Status.POSTED.value, DocumentRow.id.not_in(posted))
-             .order_by(DocumentRow.received_at, DocumentRow.id))
+    query = (
+        select(DocumentRow)
+        .where(DocumentRow.status != Status.POSTED.value, DocumentRow.id.not_in(posted))
+        .order_by(DocumentRow.received_at, DocumentRow.id)
+    )
     if client is not None:
         query = query.where(DocumentRow.client == client)
     out = []
     for document in session.scalars(query):
-        out.append({
-            "document_id": document.id,
-            "client": document.client,
-            "doc_type": document.doc_type,
-            "status": document.status,
-            "source": document.source_uri,
-            "findings": [
-                {"code": f.get("code"), "field": f.get("field"),
-                 "severity": f.get("severity", Severity.ERROR.value), "message": f.get("message")}
-                for f in (document.findings or []) if isinstance(f, dict)
-            ],
-        })
+        out.append(
+            {
+                "document_id": document.id,
+                "client": document.client,
+                "doc_type": document.doc_type,
+                "status": document.status,
+                "source": document.source_uri,
+                "findings": [
+                    {
+                        "code": f.get("code"),
+                        "field": f.get("field"),
+                        "severity": f.get("severity", Severity.ERROR.value),
+                        "message": f.get("message"),
+                    }
+                    for f in (document.findings or [])
+                    if isinstance(f, dict)
+                ],
+            }
+        )
     return out

@@ -32,7 +32,7 @@ from starlette.datastructures import FormData
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.templating import Jinja2Templates
 
-from core.db import DocumentRow, PostingRow, QueueItemRow, init_db
+from core.db import DocumentRow, PostingRow, QueueItemRow, init_db, utcnow
 from core.errors import ConflictError, NotFoundError
 from core.models import Finding
 from core.settings import Settings
@@ -68,15 +68,30 @@ FLASH = {
     "empty": "Nothing left to claim in your queue.",
 }
 LABELS = {
-    "vendor_name": "Vendor", "address": "Address", "vendor_vat": "Vendor VAT no.",
-    "buyer_name": "Buyer", "invoice_number": "Invoice no.", "invoice_date": "Invoice date",
-    "due_date": "Due date", "po_number": "PO number", "currency": "Currency",
-    "subtotal": "Subtotal", "tax_amount": "Tax", "total_amount": "Total",
-    "line_items": "Line items", "patient_name": "Patient", "patient_birth_date": "Patient born",
-    "insured_id": "Insured ID", "payer_name": "Payer", "billing_provider_npi": "Billing NPI",
-    "federal_tax_id": "Federal tax ID", "patient_account_number": "Patient account no.",
-    "diagnosis_codes": "Diagnosis codes", "service_lines": "Service lines",
-    "amount_paid": "Amount paid", "service_date_from": "Service from",
+    "vendor_name": "Vendor",
+    "address": "Address",
+    "vendor_vat": "Vendor VAT no.",
+    "buyer_name": "Buyer",
+    "invoice_number": "Invoice no.",
+    "invoice_date": "Invoice date",
+    "due_date": "Due date",
+    "po_number": "PO number",
+    "currency": "Currency",
+    "subtotal": "Subtotal",
+    "tax_amount": "Tax",
+    "total_amount": "Total",
+    "line_items": "Line items",
+    "patient_name": "Patient",
+    "patient_birth_date": "Patient born",
+    "insured_id": "Insured ID",
+    "payer_name": "Payer",
+    "billing_provider_npi": "Billing NPI",
+    "federal_tax_id": "Federal tax ID",
+    "patient_account_number": "Patient account no.",
+    "diagnosis_codes": "Diagnosis codes",
+    "service_lines": "Service lines",
+    "amount_paid": "Amount paid",
+    "service_date_from": "Service from",
     "service_date_to": "Service to",
 }
 
@@ -156,8 +171,9 @@ def when(value: dt.datetime | None, seconds: bool = False) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["duration"] = duration
     env.filters["when"] = when
     env.filters["label"] = lambda name: LABELS.get(name, name.replace("_", " ").capitalize())
@@ -187,7 +203,8 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -207,8 +224,15 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             return fn(session)
 
     def set_cookie(response: Response, value: str) -> None:
-        response.set_cookie(COOKIE, value, max_age=codec.max_age, httponly=True, samesite="lax",
-                            secure=secure_cookie, path="/")
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=codec.max_age,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookie,
+            path="/",
+        )
 
     def current(request: Request) -> Ctx:
         data = codec.load(request.cookies.get(COOKIE))
@@ -227,10 +251,12 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         if not _ID.fullmatch(document_id):
             raise NotFoundError("no such item")
 
-    def render(request: Request, name: str, ctx: Ctx | None, status: int = 200,
-               **context: Any) -> HTMLResponse:
-        context.update(user=ctx.user if ctx else None, csrf=ctx.session.csrf if ctx else "",
-                       csrf_field=CSRF_FIELD)
+    def render(
+        request: Request, name: str, ctx: Ctx | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        context.update(
+            user=ctx.user if ctx else None, csrf=ctx.session.csrf if ctx else "", csrf_field=CSRF_FIELD
+        )
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     async def form_of(request: Request, ctx: Ctx) -> FormData:
@@ -254,13 +280,13 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
-        message = "Your session has expired; please sign in again." if exc.expired else \
-            "Please sign in."
+        message = "Your session has expired; please sign in again." if exc.expired else "Please sign in."
         if is_api(request):
             return JSONResponse({"detail": message}, status_code=401)
         if request.method == "GET":
-            return RedirectResponse(f"/login?next={request.url.path}"
-                                    + ("&expired=1" if exc.expired else ""), status_code=303)
+            return RedirectResponse(
+                f"/login?next={request.url.path}" + ("&expired=1" if exc.expired else ""), status_code=303
+            )
         return render(request, "error.html", None, 401, title="Signed out", message=message)
 
     @app.exception_handler(CsrfFailed)
@@ -281,8 +307,14 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     async def _not_found(request: Request, exc: NotFoundError) -> Response:
         if is_api(request):
             return JSONResponse({"detail": "not found"}, status_code=404)
-        return render(request, "error.html", None, 404, title="Not found",
-                      message="There is no such item, or it is not one of your clients'.")
+        return render(
+            request,
+            "error.html",
+            None,
+            404,
+            title="Not found",
+            message="There is no such item, or it is not one of your clients'.",
+        )
 
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError) -> Response:
@@ -303,8 +335,9 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     def root() -> RedirectResponse:
         return RedirectResponse("/queue", status_code=303)
 
-    def login_page(request: Request, status: int = 200, error: str | None = None,
-                   next_path: str = "/queue") -> HTMLResponse:
+    def login_page(
+        request: Request, status: int = 200, error: str | None = None, next_path: str = "/queue"
+    ) -> HTMLResponse:
         data = codec.load(request.cookies.get(COOKIE))
         if data is None or data.expired or not data.csrf:
             cookie, data = codec.dump(None)
@@ -312,11 +345,18 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             cookie, data = codec.dump(None, data.csrf)
         expired = request.query_params.get("expired") == "1"
         response = templates.TemplateResponse(
-            request, "login.html",
-            {"csrf": data.csrf, "csrf_field": CSRF_FIELD, "error": error, "user": None,
-             "next": _safe_next(next_path),
-             "notice": "Your session has expired; please sign in again." if expired else None},
-            status_code=status)
+            request,
+            "login.html",
+            {
+                "csrf": data.csrf,
+                "csrf_field": CSRF_FIELD,
+                "error": error,
+                "user": None,
+                "next": _safe_next(next_path),
+                "notice": "Your session has expired; please sign in again." if expired else None,
+            },
+            status_code=status,
+        )
         set_cookie(response, cookie)
         return response
 
@@ -331,8 +371,7 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         token = form.get(CSRF_FIELD)
         next_path = _safe_next(str(form.get("next") or "/queue"))
         if not csrf_ok(data, token if isinstance(token, str) else None):
-            return login_page(request, 403, "The sign-in form expired. Please try again.",
-                              next_path)
+            return login_page(request, 403, "The sign-in form expired. Please try again.", next_path)
         username, password = str(form.get("username") or ""), str(form.get("password") or "")
         user = await run_in_threadpool(in_db, lambda s: verify(s, username[:100], password[:1000]))
         if user is None:
@@ -351,20 +390,37 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     # ----------------------------------------------------------------- pages
 
     @app.get("/queue", include_in_schema=False)
-    def queue_page(request: Request, ctx: Ctx = Depends(current), client: str = "",
-                   doc_type: str = "", reason: str = "", age: str = "", queue: str = "",
-                   done: str = "", page: int = 1) -> HTMLResponse:
+    def queue_page(
+        request: Request,
+        ctx: Ctx = Depends(current),
+        client: str = "",
+        doc_type: str = "",
+        reason: str = "",
+        age: str = "",
+        queue: str = "",
+        done: str = "",
+        page: int = 1,
+    ) -> HTMLResponse:
         min_age = {"4h": 4.0, "24h": 24.0, "3d": 72.0}.get(age)
         page = max(1, page)
 
         def load(s: Session) -> dict[str, Any]:
             summary = store.queue_summary(s, ctx.clients)
-            items = store.list_items(s, ctx.clients, client=client or None,
-                                     doc_type=doc_type or None, reason=reason or None,
-                                     min_age_hours=min_age, queue=queue or None,
-                                     limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            items = store.list_items(
+                s,
+                ctx.clients,
+                client=client or None,
+                doc_type=doc_type or None,
+                reason=reason or None,
+                min_age_hours=min_age,
+                queue=queue or None,
+                limit=PAGE_SIZE,
+                offset=(page - 1) * PAGE_SIZE,
+            )
             return {
-                "items": items, "now": store.utcnow(), "page": page,
+                "items": items,
+                "now": utcnow(),
+                "page": page,
                 "has_more": len(items) == PAGE_SIZE,
                 "clients": sorted(set(summary.clients) | {c for c in ctx.clients or [] if c != "*"}),
                 "doc_types": summary.doc_types,
@@ -374,9 +430,14 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             }
 
         data = in_db(load)
-        return render(request, "queue.html", ctx, flash=FLASH.get(done),
-                      filters={"client": client, "doc_type": doc_type, "reason": reason,
-                               "age": age, "queue": queue}, **data)
+        return render(
+            request,
+            "queue.html",
+            ctx,
+            flash=FLASH.get(done),
+            filters={"client": client, "doc_type": doc_type, "reason": reason, "age": age, "queue": queue},
+            **data,
+        )
 
     @app.post("/queue/claim-next", include_in_schema=False)
     async def claim_next_form(request: Request, ctx: Ctx = Depends(current)) -> Response:
@@ -389,13 +450,13 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         return RedirectResponse(f"/items/{document_id}?done=claimed", status_code=303)
 
     def _claim_next(s: Session, ctx: Ctx, queues: tuple[str, ...]) -> str | None:
-        item = store.claim_next(s, ctx.user.username, ctx.clients, settings.lease_minutes,
-                                queues=queues)
+        item = store.claim_next(s, ctx.user.username, ctx.clients, settings.lease_minutes, queues=queues)
         return None if item is None else item.document_id
 
     @app.get("/items/{document_id}", include_in_schema=False)
-    def item_page(request: Request, document_id: str, ctx: Ctx = Depends(current),
-                  done: str = "") -> HTMLResponse:
+    def item_page(
+        request: Request, document_id: str, ctx: Ctx = Depends(current), done: str = ""
+    ) -> HTMLResponse:
         check_id(document_id)
         view = in_db(lambda s: _item_view(s, ctx, document_id))
         return render(request, "item.html", ctx, flash=FLASH.get(done), **view)
@@ -417,8 +478,9 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         return FileResponse(path, headers={"Cache-Control": "private, max-age=300"})
 
     @app.post("/items/{document_id}/{action}", include_in_schema=False)
-    async def item_action(request: Request, document_id: str, action: str,
-                          ctx: Ctx = Depends(current)) -> Response:
+    async def item_action(
+        request: Request, document_id: str, action: str, ctx: Ctx = Depends(current)
+    ) -> Response:
         check_id(document_id)
         if action not in ACTIONS:
             raise NotFoundError("no such action")
@@ -480,42 +542,47 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         document = s.get(DocumentRow, document_id)
         if document is None:
             raise NotFoundError("no such item")
-        store.approve(s, document_id, ctx.user.username, outbox_for(document),
-                      override_note=note, settings=settings)
+        store.approve(
+            s, document_id, ctx.user.username, outbox_for(document), override_note=note, settings=settings
+        )
 
     def _visible(s: Session, ctx: Ctx, document_id: str) -> None:
         store.get_item(s, document_id, ctx.clients)
 
     def _item_view(s: Session, ctx: Ctx, document_id: str) -> dict[str, Any]:
         item, document = store.get_item(s, document_id, ctx.clients)
-        now = store.utcnow()
+        now = utcnow()
         extraction = store.extraction_of(document)
         typed = store.typed_fields(extraction)
-        findings = [Finding.model_validate(f) for f in (document.findings or [])
-                    if isinstance(f, dict)]
+        findings = [Finding.model_validate(f) for f in (document.findings or []) if isinstance(f, dict)]
         by_field: dict[str, list[Finding]] = {}
         general: list[Finding] = []
-        for f in findings:
-            if f.field:
-                by_field.setdefault(f.field.split(".")[0].split("[")[0], []).append(f)
+        for finding in findings:
+            if finding.field:
+                by_field.setdefault(finding.field.split(".")[0].split("[")[0], []).append(finding)
             else:
-                general.append(f)
+                general.append(finding)
         rows = []
         for name in fv.catalog(document.doc_type, list(typed)):
             f = typed.get(name)
             value = f.value if f else None
             entry: dict[str, Any] = {
-                "name": name, "confidence": f.confidence if f else None,
+                "name": name,
+                "confidence": f.confidence if f else None,
                 "method": f.method if f else None,
-                "page": f.page if f else None, "has_box": bool(f and f.box),
-                "findings": by_field.get(name, []), "list": fv.is_list_field(name),
+                "page": f.page if f else None,
+                "has_box": bool(f and f.box),
+                "findings": by_field.get(name, []),
+                "list": fv.is_list_field(name),
             }
             if entry["list"]:
                 cols = fv.columns(name)
                 entry["columns"] = cols
                 entry["rows"] = [
                     {c: fv.display(r.get(c)) for c in cols}
-                    for r in (value if isinstance(value, list) else []) if isinstance(r, dict)]
+                    for r in (value if isinstance(value, list) else [])
+                    if isinstance(r, dict)
+                ]
             else:
                 entry["value"] = fv.display(value)
             rows.append(entry)
@@ -528,42 +595,67 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             for name, f in typed.items():
                 if f.box and (f.page or 0) == index:
                     x0, y0, x1, y1 = f.box
-                    boxes.append({"name": name, "x": x0, "y": y0, "w": max(1.0, x1 - x0),
-                                  "h": max(1.0, y1 - y0),
-                                  "flagged": name in by_field})
-            pages.append({"index": index, "width": float(page.get("width") or 1000),
-                          "height": float(page.get("height") or 1400),
-                          "has_image": _page_file(settings, page) is not None, "boxes": boxes})
+                    boxes.append(
+                        {
+                            "name": name,
+                            "x": x0,
+                            "y": y0,
+                            "w": max(1.0, x1 - x0),
+                            "h": max(1.0, y1 - y0),
+                            "flagged": name in by_field,
+                        }
+                    )
+            pages.append(
+                {
+                    "index": index,
+                    "width": float(page.get("width") or 1000),
+                    "height": float(page.get("height") or 1400),
+                    "has_image": _page_file(settings, page) is not None,
+                    "boxes": boxes,
+                }
+            )
         lease = store.aware(item.lease_expires_at)
         holder = item.claimed_by if item.state == store.CLAIMED else None
         mine = holder == ctx.user.username and item.state == store.CLAIMED
         lease_live = lease is not None and lease > now
-        can_claim = (ctx.user.can_review and item.state != store.DONE and not mine
-                     and (holder is None or not lease_live)
-                     and (item.queue != "senior" or ctx.user.is_senior))
+        can_claim = (
+            ctx.user.can_review
+            and item.state != store.DONE
+            and not mine
+            and (holder is None or not lease_live)
+            and (item.queue != "senior" or ctx.user.is_senior)
+        )
         posting = s.get(PostingRow, document_id)
         return {
-            "item": item, "document": document, "fields": rows, "pages": pages,
-            "general_findings": general, "mine": mine and ctx.user.can_review,
-            "holder": holder, "lease_expires_at": lease, "lease_live": lease_live,
-            "can_claim": can_claim, "posting": posting,
+            "item": item,
+            "document": document,
+            "fields": rows,
+            "pages": pages,
+            "general_findings": general,
+            "mine": mine and ctx.user.can_review,
+            "holder": holder,
+            "lease_expires_at": lease,
+            "lease_live": lease_live,
+            "can_claim": can_claim,
+            "posting": posting,
             "has_errors": any(f.severity == "error" for f in findings),
             "age": (now - (store.aware(item.created_at) or now)).total_seconds(),
-            "to_breach": None if item.due_at is None
+            "to_breach": None
+            if item.due_at is None
             else ((store.aware(item.due_at) or now) - now).total_seconds(),
-            "field_errors": {}, "submitted": {}, "error": None,
+            "field_errors": {},
+            "submitted": {},
+            "error": None,
         }
 
     @app.get("/items/{document_id}/audit", include_in_schema=False)
-    def audit_page(request: Request, document_id: str, ctx: Ctx = Depends(current)
-                   ) -> HTMLResponse:
+    def audit_page(request: Request, document_id: str, ctx: Ctx = Depends(current)) -> HTMLResponse:
         check_id(document_id)
         view = in_db(lambda s: reports.audit_view(s, document_id, ctx.clients))
         return render(request, "audit.html", ctx, audit=view)
 
     @app.get("/analytics", include_in_schema=False)
-    def analytics_page(request: Request, ctx: Ctx = Depends(current), days: int = 7
-                       ) -> HTMLResponse:
+    def analytics_page(request: Request, ctx: Ctx = Depends(current), days: int = 7) -> HTMLResponse:
         days = min(max(days, 1), 90)
         data = in_db(lambda s: reports.analytics(s, ctx.clients, hours=24 * days))
         peak = max([n for _h, n in data.cleared_by_hour] + [1])
@@ -580,26 +672,52 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         if user is None:
             return JSONResponse({"detail": "wrong user name or password"}, status_code=401)
         cookie, data = codec.dump(user.username)
-        response = JSONResponse({"username": user.username, "role": user.role,
-                                 "clients": list(user.clients), "csrf_token": data.csrf})
+        response = JSONResponse(
+            {
+                "username": user.username,
+                "role": user.role,
+                "clients": list(user.clients),
+                "csrf_token": data.csrf,
+            }
+        )
         set_cookie(response, cookie)
         return response
 
     @api.get("/session")
     def api_session(ctx: Ctx = Depends(current)) -> dict[str, Any]:
-        return {"username": ctx.user.username, "role": ctx.user.role,
-                "clients": list(ctx.user.clients), "csrf_token": ctx.session.csrf}
+        return {
+            "username": ctx.user.username,
+            "role": ctx.user.role,
+            "clients": list(ctx.user.clients),
+            "csrf_token": ctx.session.csrf,
+        }
 
     @api.get("/queue")
-    def api_queue(ctx: Ctx = Depends(current), client: str | None = None,
-                  doc_type: str | None = None, reason: str | None = None,
-                  min_age_hours: float | None = None, queue: str | None = None,
-                  limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    def api_queue(
+        ctx: Ctx = Depends(current),
+        client: str | None = None,
+        doc_type: str | None = None,
+        reason: str | None = None,
+        min_age_hours: float | None = None,
+        queue: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
         """Open items, most urgent first, a page at a time (``limit`` ≤ 500)."""
         limit, offset = min(max(limit, 1), 500), max(offset, 0)
-        items = in_db(lambda s: store.list_items(
-            s, ctx.clients, client=client, doc_type=doc_type, reason=reason,
-            min_age_hours=min_age_hours, queue=queue, limit=limit, offset=offset))
+        items = in_db(
+            lambda s: store.list_items(
+                s,
+                ctx.clients,
+                client=client,
+                doc_type=doc_type,
+                reason=reason,
+                min_age_hours=min_age_hours,
+                queue=queue,
+                limit=limit,
+                offset=offset,
+            )
+        )
         return [_entry_json(i) for i in items]
 
     @api.post("/queue/claim-next")
@@ -615,8 +733,9 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         check_id(document_id)
         return in_db(lambda s: _item_json(s, ctx, document_id))
 
-    def api_action(request: Request, ctx: Ctx, document_id: str,
-                   fn: Callable[[Session], Any]) -> dict[str, Any]:
+    def api_action(
+        request: Request, ctx: Ctx, document_id: str, fn: Callable[[Session], Any]
+    ) -> dict[str, Any]:
         check_id(document_id)
         api_csrf(request, ctx)
         reviewer(ctx)
@@ -629,75 +748,94 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
         return in_db(lambda s: _item_json(s, ctx, document_id))
 
     @api.post("/items/{document_id}/claim")
-    def api_claim(request: Request, document_id: str, ctx: Ctx = Depends(current)
-                  ) -> dict[str, Any]:
+    def api_claim(request: Request, document_id: str, ctx: Ctx = Depends(current)) -> dict[str, Any]:
         return api_action(request, ctx, document_id, lambda s: _claim(s, ctx, document_id))
 
     @api.post("/items/{document_id}/save")
-    def api_save(request: Request, document_id: str, body: SaveBody,
-                 ctx: Ctx = Depends(current)) -> dict[str, Any]:
-        return api_action(request, ctx, document_id,
-                          lambda s: _save(s, ctx, document_id, body.changes))
+    def api_save(
+        request: Request, document_id: str, body: SaveBody, ctx: Ctx = Depends(current)
+    ) -> dict[str, Any]:
+        return api_action(request, ctx, document_id, lambda s: _save(s, ctx, document_id, body.changes))
 
     @api.post("/items/{document_id}/approve")
-    def api_approve(request: Request, document_id: str, body: ApproveBody,
-                    ctx: Ctx = Depends(current)) -> dict[str, Any]:
+    def api_approve(
+        request: Request, document_id: str, body: ApproveBody, ctx: Ctx = Depends(current)
+    ) -> dict[str, Any]:
         check_id(document_id)
         api_csrf(request, ctx)
         reviewer(ctx)
         if body.changes:  # saved even if the approval is then refused
             in_db(lambda s: _save(s, ctx, document_id, body.changes))
-        return api_action(request, ctx, document_id,
-                          lambda s: _approve(s, ctx, document_id, body.override_note))
+        return api_action(
+            request, ctx, document_id, lambda s: _approve(s, ctx, document_id, body.override_note)
+        )
 
     @api.post("/items/{document_id}/reject")
-    def api_reject(request: Request, document_id: str, body: ReasonBody,
-                   ctx: Ctx = Depends(current)) -> dict[str, Any]:
-        return api_action(request, ctx, document_id,
-                          lambda s: store.reject(s, document_id, ctx.user.username, body.reason))
+    def api_reject(
+        request: Request, document_id: str, body: ReasonBody, ctx: Ctx = Depends(current)
+    ) -> dict[str, Any]:
+        return api_action(
+            request, ctx, document_id, lambda s: store.reject(s, document_id, ctx.user.username, body.reason)
+        )
 
     @api.post("/items/{document_id}/escalate")
-    def api_escalate(request: Request, document_id: str, body: NoteBody,
-                     ctx: Ctx = Depends(current)) -> dict[str, Any]:
-        return api_action(request, ctx, document_id,
-                          lambda s: store.escalate(s, document_id, ctx.user.username, body.note))
+    def api_escalate(
+        request: Request, document_id: str, body: NoteBody, ctx: Ctx = Depends(current)
+    ) -> dict[str, Any]:
+        return api_action(
+            request, ctx, document_id, lambda s: store.escalate(s, document_id, ctx.user.username, body.note)
+        )
 
     @api.post("/items/{document_id}/release")
-    def api_release(request: Request, document_id: str, ctx: Ctx = Depends(current)
-                    ) -> dict[str, Any]:
-        return api_action(request, ctx, document_id,
-                          lambda s: store.release(s, document_id, ctx.user.username))
+    def api_release(request: Request, document_id: str, ctx: Ctx = Depends(current)) -> dict[str, Any]:
+        return api_action(
+            request, ctx, document_id, lambda s: store.release(s, document_id, ctx.user.username)
+        )
 
     @api.get("/items/{document_id}/audit")
     def api_audit(document_id: str, ctx: Ctx = Depends(current)) -> dict[str, Any]:
         check_id(document_id)
         view = in_db(lambda s: reports.audit_view(s, document_id, ctx.clients))
-        return _jsonable(view.__dict__)
+        return _jsonable_dict(view.__dict__)
 
     @api.get("/analytics")
     def api_analytics(ctx: Ctx = Depends(current), days: int = 7) -> dict[str, Any]:
         data = in_db(lambda s: reports.analytics(s, ctx.clients, hours=24 * min(max(days, 1), 90)))
-        out = _jsonable(data.__dict__)
-        out["reviewers"] = [{**_jsonable(r.__dict__), "per_hour": r.per_hour,
-                             "mean_handle_seconds": r.mean_handle_seconds}
-                            for r in data.reviewers]
+        out = _jsonable_dict(data.__dict__)
+        out["reviewers"] = [
+            {**_jsonable(r.__dict__), "per_hour": r.per_hour, "mean_handle_seconds": r.mean_handle_seconds}
+            for r in data.reviewers
+        ]
         return out
 
     def _item_json(s: Session, ctx: Ctx, document_id: str) -> dict[str, Any]:
         item, document = store.get_item(s, document_id, ctx.clients)
         extraction = store.extraction_of(document)
         return {
-            "document_id": document.id, "client": document.client, "doc_type": document.doc_type,
-            "status": document.status, "source": document.source_uri, "queue": item.queue,
-            "state": item.state, "claimed_by": item.claimed_by if item.state == "claimed" else None,
+            "document_id": document.id,
+            "client": document.client,
+            "doc_type": document.doc_type,
+            "status": document.status,
+            "source": document.source_uri,
+            "queue": item.queue,
+            "state": item.state,
+            "claimed_by": item.claimed_by if item.state == "claimed" else None,
             "lease_expires_at": _jsonable(store.aware(item.lease_expires_at)),
-            "due_at": _jsonable(store.aware(item.due_at)), "resolution": item.resolution,
+            "due_at": _jsonable(store.aware(item.due_at)),
+            "resolution": item.resolution,
             "findings": document.findings or [],
-            "fields": {n: {"value": fv.as_text(f.value) if isinstance(f.value, list)
-                           else fv.display(f.value) or None,
-                           "confidence": f.confidence, "page": f.page, "box": f.box,
-                           "method": f.method}
-                       for n, f in store.typed_fields(extraction).items()},
+            "fields": {
+                n: {
+                    "value": fv.as_text(f.value)
+                    if isinstance(f.value, list)
+                    else fv.display(f.value) or None,
+                    "confidence": f.confidence,
+                    "page": f.page,
+                    "box": f.box,
+                    "method": f.method,
+                }
+                for n, f in store.typed_fields(extraction).items()
+            },
         }
 
     def known_clients(ctx: Ctx) -> list[str]:
@@ -710,9 +848,13 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     return app
 
 
-def _mount_billing(app: FastAPI, current: Callable[[Request], Ctx], settings: Settings,
-                   render: Callable[..., HTMLResponse], clients_of: Callable[[Ctx], list[str]]
-                   ) -> None:
+def _mount_billing(
+    app: FastAPI,
+    current: Callable[[Request], Ctx],
+    settings: Settings,
+    render: Callable[..., HTMLResponse],
+    clients_of: Callable[[Ctx], list[str]],
+) -> None:
     """``/billing``: finance's billing reports, built by ``billing.web.make_router``.
 
     The billing package owns the report route (``GET /billing/report?client=&period=&format=``);
@@ -728,8 +870,9 @@ def _mount_billing(app: FastAPI, current: Callable[[Request], Ctx], settings: Se
     try:
         from billing.web import make_router
     except ImportError:  # billing's web part not installed: the page says so
-        make_router = None
-    if make_router is not None:
+        billing_available = False
+    else:
+        billing_available = True
         app.include_router(make_router(lambda: settings, authorize))
 
     @app.get("/billing", include_in_schema=False)
@@ -738,8 +881,9 @@ def _mount_billing(app: FastAPI, current: Callable[[Request], Ctx], settings: Se
             raise Forbidden()
         today = dt.date.today()
         last = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-        return render(request, "billing.html", ctx, clients=clients_of(ctx), period=last,
-                      available=make_router is not None)
+        return render(
+            request, "billing.html", ctx, clients=clients_of(ctx), period=last, available=billing_available
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -776,8 +920,12 @@ def _changes(form: FormData) -> dict[str, Any]:
             tables.setdefault(key[6:], {})
         elif key.startswith("row:"):
             parts = key.split(":")
-            if len(parts) == 4 and parts[2].isdigit() and fv.is_list_field(parts[1]) \
-                    and parts[3] in fv.columns(parts[1]):
+            if (
+                len(parts) == 4
+                and parts[2].isdigit()
+                and fv.is_list_field(parts[1])
+                and parts[3] in fv.columns(parts[1])
+            ):
                 tables.setdefault(parts[1], {}).setdefault(int(parts[2]), {})[parts[3]] = value
     for name, rows in tables.items():
         if fv.is_list_field(name):
@@ -786,15 +934,20 @@ def _changes(form: FormData) -> dict[str, Any]:
 
 
 def _form_values(form: FormData) -> dict[str, str]:
-    return {k[6:]: v for k, v in form.multi_items()
-            if k.startswith("field:") and isinstance(v, str)}
+    return {k[6:]: v for k, v in form.multi_items() if k.startswith("field:") and isinstance(v, str)}
 
 
 def _entry_json(e: store.QueueEntry) -> dict[str, Any]:
     return {
-        "document_id": e.document_id, "client": e.client, "doc_type": e.doc_type,
-        "queue": e.queue, "state": e.state, "reasons": e.reason_codes,
-        "claimed_by": e.claimed_by, "filename": e.filename, "source": e.source,
+        "document_id": e.document_id,
+        "client": e.client,
+        "doc_type": e.doc_type,
+        "queue": e.queue,
+        "state": e.state,
+        "reasons": e.reason_codes,
+        "claimed_by": e.claimed_by,
+        "filename": e.filename,
+        "source": e.source,
         "created_at": e.created_at.isoformat(),
         "due_at": e.due_at.isoformat() if e.due_at else None,
         "age_seconds": round(e.age_seconds, 1),
@@ -806,9 +959,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return _jsonable_dict(value)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
         return _jsonable(value.__dict__)
     return value
+
+
+def _jsonable_dict(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in value.items()}

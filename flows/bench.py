@@ -25,11 +25,16 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.settings import PROJECT_ROOT, Settings
 
+if TYPE_CHECKING:
+    from invoice2data.extract.invoice_template import InvoiceTemplate
+
 Say = Callable[[str], None]
+_TEMPLATES: list[InvoiceTemplate] | None = None
+"""invoice2data's templates, read once per worker process."""
 
 
 def _pdf_corpus() -> list[Path]:
@@ -119,11 +124,9 @@ def _invoice2data_one(path: str) -> bool:
     from invoice2data.extract.loader import read_templates
 
     global _TEMPLATES
-    try:
-        templates = _TEMPLATES
-    except NameError:
-        templates = _TEMPLATES = read_templates()
-    return bool(extract_data(path, templates=templates))
+    if _TEMPLATES is None:
+        _TEMPLATES = read_templates()
+    return bool(extract_data(path, templates=_TEMPLATES))
 
 
 def _run_flow(source: Path, settings: Settings) -> Any:
@@ -131,7 +134,8 @@ def _run_flow(source: Path, settings: Settings) -> Any:
 
     from flows.run import run_flow
 
-    flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))
+    # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
+    flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))  # type: ignore[arg-type]
     return flow(str(source), "default", settings)
 
 

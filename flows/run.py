@@ -155,7 +155,8 @@ def process_inbox(
 
 @flow(
     name="docflow-run",
-    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
     log_prints=False,
     validate_parameters=False,
 )

@@ -14,10 +14,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import BadDocumentError
 from core.models import Decision, DocType, Extraction, Finding, Outcome, Page, Severity
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from validators.batch import BatchResult
+    from validators.history import History
 
 Source = bytes | Path
 log = logging.getLogger(__name__)
@@ -103,7 +108,7 @@ def analyse_batch(
     client: str = "default",
     *,
     force_ocr: bool = False,
-    history: object | None = None,
+    history: History | None = None,
     today: dt.date | None = None,
     image_dirs: dict[str, Path] | None = None,
     progress: Callable[[Analysis], None] | None = None,
@@ -141,9 +146,9 @@ def validate_and_decide(
     settings: Settings,
     client: str,
     *,
-    history: object | None = None,
+    history: History | None = None,
     today: dt.date | None = None,
-) -> object:
+) -> BatchResult | None:
     """One validation run for the readable documents of a batch, then a decision for each."""
     import validators
     from validators.masterdata import confirm_vendor
@@ -154,15 +159,17 @@ def validate_and_decide(
     started = time.perf_counter()
     ctx = validators.load_context(settings, client, today or dt.date.today(), history)
     md = ctx.policy.master_data
+    items = []
     for analysis in readable:
         assert analysis.extraction is not None
         analysis.extraction = confirm_vendor(
             analysis.extraction, ctx.vendor_master, md.vendor_match_score, md.vendor_doc_types
         )
-    items = [
-        validators.ValidationItem(document_id=a.document_id, client=client, extraction=a.extraction)
-        for a in readable
-    ]
+        items.append(
+            validators.ValidationItem(
+                document_id=analysis.document_id, client=client, extraction=analysis.extraction
+            )
+        )
     result = validators.validate_batch(items, ctx)
     for analysis in readable:
         assert analysis.extraction is not None

@@ -101,8 +101,7 @@ def _required_fields(settings: Settings, client: str) -> dict[str, list[str]]:
 
         policy = load_policy(settings, client)
         return {
-            str(k.value if hasattr(k, "value") else k): list(v)
-            for k, v in policy.required_fields.items()
+            str(k.value if hasattr(k, "value") else k): list(v) for k, v in policy.required_fields.items()
         }
     except Exception:  # the policy module is optional for eval; fall back to the defaults
         return REQUIRED
@@ -118,9 +117,7 @@ def _analyse(
 ) -> list[Any]:
     from pipeline.analyse import DocInput, analyse_batch
 
-    inputs = [
-        DocInput(document_id=d.key, source=d.document, filename=d.document.name) for d in docs
-    ]
+    inputs = [DocInput(document_id=d.key, source=d.document, filename=d.document.name) for d in docs]
     done = [0]
 
     def tick(analysis: Any) -> None:
@@ -128,9 +125,7 @@ def _analyse(
         if progress:
             progress(f"[{done[0]}/{len(docs)}] {analysis.document_id}")
 
-    return analyse_batch(
-        inputs, settings, client, force_ocr=force_ocr, progress=tick, disabled=disabled
-    )
+    return analyse_batch(inputs, settings, client, force_ocr=force_ocr, progress=tick, disabled=disabled)
 
 
 def embedded_data_extractors() -> frozenset[str]:
@@ -140,7 +135,7 @@ def embedded_data_extractors() -> frozenset[str]:
     return frozenset(e.name for e in all_extractors() if getattr(e, "self_identifying", False))
 
 
-def _rate(k: int, n: int) -> float | None:
+def _rate(k: float, n: float) -> float | None:
     return round(k / n, 4) if n else None
 
 
@@ -194,9 +189,7 @@ def evaluate(
     }
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(
-            json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-        )
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return report
 
 
@@ -218,13 +211,9 @@ def _record(
             confidence[name] = round(field.confidence, 4)
             method[name] = field.method
             origin[name] = field_origin(field, analysis.pages)
-            raw_conf[name] = round(
-                float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4
-            )
+            raw_conf[name] = round(float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4)
     scored = scored_fields(doc_type, label["fields"])
-    correct = {
-        name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored
-    }
+    correct = {name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored}
     cascade_before: dict[str, Any] = {}
     if before is not None:
         for name in scored:
@@ -270,10 +259,7 @@ def _field_table(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]
         for name, ok in r["correct"].items():
             counts[name][0] += int(ok)
             counts[name][1] += 1
-    return {
-        name: {"n": n, "correct": k, "accuracy": _rate(k, n)}
-        for name, (k, n) in sorted(counts.items())
-    }
+    return {name: {"n": n, "correct": k, "accuracy": _rate(k, n)} for name, (k, n) in sorted(counts.items())}
 
 
 def _posted(records: list[dict[str, Any]], *, all_fields: bool) -> tuple[int, int]:
@@ -316,8 +302,7 @@ def reliability(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     break
     return [
         {
-            "bin": f"[{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}"
-            + ("]" if i == len(bins) - 1 else ")"),
+            "bin": f"[{BINS[i]:.2f}, {min(BINS[i + 1], 1.0):.2f}" + ("]" if i == len(bins) - 1 else ")"),
             "n": n,
             "correct": k,
             "accuracy": _rate(k, n),
@@ -327,9 +312,7 @@ def reliability(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def high_confidence(
-    records: list[dict[str, Any]], threshold: float = HIGH_CONFIDENCE
-) -> dict[str, Any]:
+def high_confidence(records: list[dict[str, Any]], threshold: float = HIGH_CONFIDENCE) -> dict[str, Any]:
     k = n = 0
     for r in records:
         for name, ok in r["correct"].items():
@@ -496,9 +479,7 @@ def format_report(report: dict[str, Any]) -> str:
         )
         lines.append(f"  {'field':<24}{'n':>5}{'correct':>9}{'accuracy':>10}")
         for field, row in ds["fields"].items():
-            lines.append(
-                f"  {field:<24}{row['n']:>5}{row['correct']:>9}{_pct(row['accuracy']):>10}"
-            )
+            lines.append(f"  {field:<24}{row['n']:>5}{row['correct']:>9}{_pct(row['accuracy']):>10}")
     o = report["overall"]
     lines.append("")
     lines.append(
@@ -517,9 +498,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append("reliability (confidence bin: n, accuracy, mean confidence)")
     for b in report["reliability"]:
         if b["n"]:
-            lines.append(
-                f"  {b['bin']:<14}{b['n']:>5}  {_pct(b['accuracy'])}  {b['mean_confidence']:.3f}"
-            )
+            lines.append(f"  {b['bin']:<14}{b['n']:>5}  {_pct(b['accuracy'])}  {b['mean_confidence']:.3f}")
     c = report["cascade"]
     lines.append("")
     lines.append(
@@ -607,10 +586,10 @@ def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
                 raw = r["raw_confidence"].get(name, r["confidence"].get(name, 0.0))
                 method = r["method"][name]
                 origin = r.get("origin", {}).get(name)
-                for key in (f"{name}|{method}", f"*|{method}", "*|*"):
-                    groups[key].append((raw, ok))
+                for group in (f"{name}|{method}", f"*|{method}", "*|*"):
+                    groups[group].append((raw, ok))
                     if origin:
-                        groups[f"{key}@{origin}"].append((raw, ok))
+                        groups[f"{group}@{origin}"].append((raw, ok))
     table = {
         key: _steps(pairs)
         for key, pairs in sorted(groups.items())
@@ -643,9 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without", action="append", default=[], help="leave an extractor out (e.g. facturx)"
     )
-    parser.add_argument(
-        "--fit", type=Path, nargs="*", help="report JSONs to fit the calibration on"
-    )
+    parser.add_argument("--fit", type=Path, nargs="*", help="report JSONs to fit the calibration on")
     args = parser.parse_args(argv)
     if args.fit:
         from extractors.registry import CALIBRATION_FILE

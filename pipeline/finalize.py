@@ -133,7 +133,9 @@ def _contract_terms(config_dir: Path, client: str) -> tuple[float, float]:
     from billing.contracts import load_contract
 
     contract = load_contract(Settings(config_dir=config_dir), client)
-    return float(contract.turnaround_sla.hours), float(contract.qa.sample_rate)
+    sla = contract.turnaround_sla
+    hours = float(sla.hours) if sla is not None else store.DEFAULT_SLA_HOURS  # no SLA: house default
+    return hours, float(contract.qa.sample_rate)
 
 
 def _turnaround_hours(settings: Settings, client: str) -> float:

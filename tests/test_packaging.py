@@ -58,3 +58,16 @@ def test_code_passes_ruff() -> None:
     ruff = Path(__import__("sys").executable).parent / "ruff"
     proc = subprocess.run([str(ruff), "check", str(ROOT)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_packages_pass_mypy() -> None:
+    """The type checker runs with pyproject's [tool.mypy] settings (strict on the packages it lists)."""
+    mypy = Path(__import__("sys").executable).parent / "mypy"
+    proc = subprocess.run(
+        [str(mypy), "--config-file", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -59,9 +59,7 @@ def load_context(
     md = policy.master_data
     for what, path in (("vendor_master", md.vendor_master), ("open_pos", md.open_pos)):
         if path is not None and not path.is_file():
-            raise ConfigError(
-                f"policy.master_data.{what} of client {client!r}: {path} does not exist"
-            )
+            raise ConfigError(f"policy.master_data.{what} of client {client!r}: {path} does not exist")
     return ValidationContext(
         today=today,
         policy=policy,
@@ -98,12 +96,10 @@ def _batch_duplicates(
     and vendor), which are indexed by vendor so that a batch of 1,000 stays linear."""
     keys = duplicate_keys(doc)
     doc_type = item.extraction.doc_type.value
-    entry = HistoryEntry(item.document_id, item.client, doc_type, **keys)  # type: ignore[arg-type]
+    entry = HistoryEntry(item.document_id, item.client, doc_type, **keys)
     bucket = earlier.setdefault((item.client, doc_type, vendor_key(entry.vendor_name)), [])
     twins = [
-        e.document_id
-        for e in bucket
-        if e.document_id != item.document_id and is_duplicate_of(e, **keys)  # type: ignore[arg-type]
+        e.document_id for e in bucket if e.document_id != item.document_id and is_duplicate_of(e, **keys)
     ]
     bucket.append(entry)
     return [duplicate_finding(doc, twins, "document earlier in this batch:")] if twins else []

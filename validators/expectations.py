@@ -202,8 +202,7 @@ def load_suite(path: Path) -> SuiteFile:
         raise ConfigError(f"{path}: invalid expectation suite: {problems}") from exc
     if path.stem != suite.doc_type.value:
         raise ConfigError(
-            f"{path}: file name must be {suite.doc_type.value}.json for doc_type "
-            f"{suite.doc_type.value}"
+            f"{path}: file name must be {suite.doc_type.value}.json for doc_type {suite.doc_type.value}"
         )
     return suite
 
@@ -216,9 +215,7 @@ def load_suites(folder: Path | None = None) -> dict[DocType, SuiteFile]:
         if path.is_file():
             suites[doc_type] = load_suite(path)
     if not suites:
-        raise ConfigError(
-            f"{folder}: no expectation suite (invoice.json, receipt.json, claim.json)"
-        )
+        raise ConfigError(f"{folder}: no expectation suite (invoice.json, receipt.json, claim.json)")
     return suites
 
 
@@ -299,6 +296,7 @@ class GxRunner:
             ColumnPairMapExpectation,
             MulticolumnMapExpectation,
         )
+        from great_expectations.expectations.metadata_types import FailureSeverity
         from great_expectations.expectations.registry import get_expectation_impl
         from great_expectations.expectations.row_conditions import Column
 
@@ -306,9 +304,7 @@ class GxRunner:
         try:
             cls = get_expectation_impl(spec.type)
         except ExpectationNotFoundError as exc:
-            raise ConfigError(
-                f"{where}: Great Expectations has no expectation {spec.type!r}"
-            ) from exc
+            raise ConfigError(f"{where}: Great Expectations has no expectation {spec.type!r}") from exc
         is_row_level = issubclass(
             cls, (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
         )
@@ -317,13 +313,13 @@ class GxRunner:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                condition = (
+                condition: dict[str, Any] = (
                     {"row_condition": Column("doc_type") == doc_type.value} if conditioned else {}
                 )
                 return cls(
                     **spec.kwargs,
                     **condition,
-                    severity=_GX_SEVERITY[spec.severity],
+                    severity=FailureSeverity(_GX_SEVERITY[spec.severity]),
                     meta={
                         "name": spec.name,
                         "doc_type": doc_type.value,
@@ -371,11 +367,7 @@ class GxRunner:
                     self.build_expectation(doc_type, index, spec)
 
     def run(self, suites: dict[DocType, SuiteFile], rows: list[dict[str, Any]]) -> GxOutcome:
-        present = [
-            t
-            for t in SUITE_DOC_TYPES
-            if t in suites and any(r["doc_type"] == t.value for r in rows)
-        ]
+        present = [t for t in SUITE_DOC_TYPES if t in suites and any(r["doc_type"] == t.value for r in rows)]
         outcome = GxOutcome(per_document={r["document_id"]: [] for r in rows})
         if not present:
             return outcome
@@ -403,9 +395,7 @@ class GxRunner:
             self._map(res, spec, doc_type, counts[doc_type], outcome)
         return outcome
 
-    def _map(
-        self, res: Any, spec: ExpectationSpec, doc_type: DocType, rows: int, outcome: GxOutcome
-    ) -> None:
+    def _map(self, res: Any, spec: ExpectationSpec, doc_type: DocType, rows: int, outcome: GxOutcome) -> None:
         code = f"gx:{spec.type}"
         column = spec.columns[0]
         info = res.exception_info or {}
@@ -435,9 +425,7 @@ class GxRunner:
                 "column": column,
                 "doc_type": doc_type.value,
             }
-            text = (
-                _say(spec.message, values) if spec.message else f"{spec.name}: observed {observed}"
-            )
+            text = _say(spec.message, values) if spec.message else f"{spec.name}: observed {observed}"
             outcome.batch.append(
                 Finding(
                     code=code,
@@ -454,9 +442,7 @@ class GxRunner:
             values = {k: _count(k, v) for k, v in entry.items()}
             values.update(value=values.get(column), column=column)
             text = (
-                _say(spec.message, values)
-                if spec.message
-                else f"{spec.name}: {column} = {values['value']!r}"
+                _say(spec.message, values) if spec.message else f"{spec.name}: {column} = {values['value']!r}"
             )
             outcome.per_document[document_id].append(
                 Finding(code=code, severity=spec.severity, field=_field_of(column), message=text)
@@ -510,9 +496,7 @@ def write_data_docs(result: Any, out_dir: Path, name: str = "validation.html") -
     """
     result = getattr(result, "gx_result", result)
     if result is None:
-        raise ValueError(
-            "no Great Expectations result to render (the batch had no document to validate)"
-        )
+        raise ValueError("no Great Expectations result to render (the batch had no document to validate)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _import_gx()

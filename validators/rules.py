@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TypedDict
 
 import stdnum
 from pydantic import BaseModel, ConfigDict
@@ -70,8 +71,7 @@ def check_totals(doc: Receipt, params: RuleParams) -> list[Finding]:
                 _f(
                     "total_mismatch",
                     "total_amount",
-                    f"Total {money(total)} ≠ subtotal {money(sub)} + tax {money(tax)} "
-                    f"({money(expected)}).",
+                    f"Total {money(total)} ≠ subtotal {money(sub)} + tax {money(tax)} ({money(expected)}).",
                 )
             ]
     elif total + tol < sub:
@@ -185,8 +185,7 @@ def check_document_dates(doc: Receipt, today: dt.date, params: RuleParams) -> li
             _f(
                 "due_before_invoice_date",
                 "due_date",
-                f"Due date {due.isoformat()} is before the invoice date "
-                f"{doc.invoice_date.isoformat()}.",
+                f"Due date {due.isoformat()} is before the invoice date {doc.invoice_date.isoformat()}.",
             )
         )
     return findings
@@ -299,8 +298,7 @@ def _check_line(
                 _f(
                     "bad_diagnosis_pointer",
                     f"{at}.pointers",
-                    f"{name}: pointer {p} does not point at a filled diagnosis of box 21 "
-                    f"({where}).",
+                    f"{name}: pointer {p} does not point at a filled diagnosis of box 21 ({where}).",
                 )
             )
     if line.place_of_service and line.place_of_service not in PLACES_OF_SERVICE:
@@ -308,14 +306,11 @@ def _check_line(
             _f(
                 "invalid_place_of_service",
                 f"{at}.place_of_service",
-                f"{name}: place of service {line.place_of_service} is not a CMS place-of-service "
-                "code.",
+                f"{name}: place of service {line.place_of_service} is not a CMS place-of-service code.",
             )
         )
     if line.units is not None and line.units <= 0:
-        out.append(
-            _f("invalid_value", f"{at}.units", f"{name}: units {line.units} must be above zero.")
-        )
+        out.append(_f("invalid_value", f"{at}.units", f"{name}: units {line.units} must be above zero."))
     for attr in ("date_from", "date_to"):
         value = getattr(line, attr)
         out += _future(f"{at}.{attr}", f"{name}: service date", value, today, params)
@@ -417,11 +412,7 @@ def check_claim(doc: Claim, today: dt.date, params: RuleParams) -> list[Finding]
                     f"charges {money(lines_sum)} (24F).",
                 )
             )
-    if (
-        doc.amount_paid is not None
-        and doc.total_amount is not None
-        and doc.amount_paid > doc.total_amount
-    ):
+    if doc.amount_paid is not None and doc.total_amount is not None and doc.amount_paid > doc.total_amount:
         out.append(
             _f(
                 "amount_paid_exceeds_total",
@@ -436,7 +427,16 @@ def check_claim(doc: Claim, today: dt.date, params: RuleParams) -> list[Finding]
 # --- duplicates and master data -------------------------------------------------------------
 
 
-def duplicate_keys(doc: Document) -> dict[str, object]:
+class DuplicateKeys(TypedDict):
+    """The arguments of ``History.find_duplicates`` and ``is_duplicate_of`` that identify a bill."""
+
+    vendor_name: str | None
+    invoice_number: str | None
+    total_amount: Decimal | None
+    invoice_date: dt.date | None
+
+
+def duplicate_keys(doc: Document) -> DuplicateKeys:
     """What identifies a bill, as passed to ``History.find_duplicates`` (and stored by it).
 
     A claim has no invoice number: the patient account and first service date stand in for it,
@@ -488,10 +488,10 @@ def check_history(
         client,
         str(doc_type),
         keys["vendor_name"],
-        keys["invoice_number"],  # type: ignore[arg-type]
+        keys["invoice_number"],
         keys["total_amount"],
         keys["invoice_date"],
-        document_id,  # type: ignore[arg-type]
+        document_id,
     )
     return [duplicate_finding(doc, found, "already processed document")] if found else []
 
@@ -523,8 +523,7 @@ def check_master_data(
                 _f(
                     "vendor_vat_mismatch",
                     "vendor_vat",
-                    f"VAT id {vat} differs from {match.vendor.vat} on file for "
-                    f"{match.vendor.name}.",
+                    f"VAT id {vat} differs from {match.vendor.vat} on file for {match.vendor.name}.",
                     Severity.WARNING,
                 )
             )
