@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .
+	@$(BIN)/mypy --config-file pyproject.toml
 	@$(BIN)/hadolint --config .hadolint.yaml Dockerfile
 
 samples: $(STAMP)
