@@ -293,11 +293,15 @@ RECEIPT_PSM = 3
 rows whole and alone reads more totals (SROIE dev, no cascade: 62 vs 58 of 100), but the re-OCR
 cascade's first variant is psm 6 on the same image, so a psm 6 first reading makes the cascade
 repeat itself and its "+agree" meaningless; end to end psm 3 first wins (totals 66 vs 64, names
-58 vs 56, dates 79 vs 78). Set 6 once the cascade skips the mode the first reading used."""
+58 vs 56, dates 79 vs 78). Even with the cascade skipping the first reading's mode (it re-reads
+with psm 3 instead), psm 6 first loses end to end (totals 79 vs 82, names 63 vs 66, dates 85 vs
+86 with the receipt rules of 2026-11-28)."""
 PAGE_PSM = 3
 TEXT_HEIGHT_TARGET = 0.0
 """Receipt rolls whose characters are shorter than this (pixels) are enlarged towards it."""
 MAX_UPSCALE = 2.0
+MAX_DPI = 450
+"""Scans finer than this (600 dpi A4 sheets with a receipt on them) are reduced to 300 dpi."""
 
 
 def is_roll(gray: np.ndarray) -> bool:
@@ -318,13 +322,35 @@ def upscale_for_ocr(gray: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     factor = 1.0
     if dpi < 250:
         factor = min(MAX_UPSCALE, 300 / dpi)
+    elif dpi > MAX_DPI:
+        factor = 300 / dpi
     elif TEXT_HEIGHT_TARGET and is_roll(gray):
         height = text_height(clear_dark_margins(gray))
         if 0 < height < TEXT_HEIGHT_TARGET * 0.8:
             factor = min(MAX_UPSCALE, TEXT_HEIGHT_TARGET / height)
-    if factor <= 1.05:
+    if 0.95 <= factor <= 1.05:
         return gray, dpi
-    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), int(dpi * factor)
+    interpolation = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+    return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=interpolation), int(dpi * factor)
+
+
+FEW_WORDS = 30
+"""A page read as fewer words than this is probably faint dot-matrix print that Tesseract sees
+as specks, or a page whose layout analysis collapsed: it is read again with its strokes
+thickened, in its own mode and as one block of text (psm 6), and the surest reading kept
+(SROIE dev: a dotted 600 dpi scan goes from no words to its whole text, a purple-on-pink roll
+from 18 words to its name, date and total)."""
+
+
+def _sure_text(words: list[Word]) -> float:
+    """How much text a reading holds that Tesseract is fairly sure of (noise reads as many
+    unsure words, so neither the word count nor the summed confidence will do)."""
+    return sum(w.conf for w in words if w.conf >= 0.6)
+
+
+def thicken(gray: np.ndarray) -> np.ndarray:
+    """Dark strokes grown by a pixel each way, so that the dots of a dot-matrix glyph join up."""
+    return cv2.erode(gray, np.ones((3, 3), np.uint8))
 
 
 def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
@@ -336,6 +362,14 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
     words, seconds = run_tesseract(prepared.gray, lang=settings.ocr_lang, psm=psm,
                                    workers=settings.workers)
+    if len(words) < FEW_WORDS:
+        thick = thicken(prepared.gray)
+        for mode in dict.fromkeys((psm, 6)):
+            again, more = run_tesseract(thick, lang=settings.ocr_lang, psm=mode,
+                                        workers=settings.workers)
+            seconds += more
+            if _sure_text(again) > _sure_text(words):
+                words = again
     words = assign_lines(words)
     height, width = prepared.gray.shape
     image_path = None

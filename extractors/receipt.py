@@ -3,15 +3,19 @@
 Receipts print the shop's name at the top (often with a company registration number under it),
 its address next, then items, then a block of totals where the paid total is repeated by the
 tender lines (CASH − CHANGE = TOTAL). Those repetitions are the cross-checks that make a total
-trustworthy even when OCR misreads one of its copies.
+trustworthy even when OCR misreads one of its copies. Malaysian tills round a cash bill to 5 sen
+and print "total incl. GST", "rounding adj." and the rounded total paid: the rounding is one more
+cross-check, and the total paid is the one the receipt is for.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from core.models import DocType, Extraction, Field, Page, Word
 from core.settings import Settings
@@ -36,19 +40,20 @@ def _re(pattern: str) -> re.Pattern[str]:
 
 TOTAL_STRONG = _re(
     r"grand\s*tota\s*[l1i]?|amount\s*to\s*be\s*paid|to\s*be\s*paid|total\s*to\s*pay|total\s*amount|nett?\s*total|total\s*(?:payable|due|sales?\s*\(?incl)|"
-    r"amount\s*(?:due|payable)|rounded\s*total|total\s*\(?rm\)?|total\s*incl|incl\w*\s*(?:of\s*)?gst\s*\)?|"
+    r"amount\s*(?:due|payable)|rounded\s*total|total\s*\(?rm\)?|total\s*incl|incl\w*\.?\s*(?:of\s*)?gst\s*\)?|"
     r"jumlah|total\s*rounded|total\s*after|net\s*amount|amount\s*\(rm\)|total\s*inclusive"
 )
 TOTAL_PLAIN = _re(r"(?<!sub)(?<!sub\s)(?<!sub-)\btota[l1i]\b|\btotal\s*:")
 TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*tota|total\s*(?:qty|quantity|items?|item\(s\)|tax|gst\s*(?!\)|incl)|excl|ex\b|"
-    r"discount|saving|disc|number|no\.?\s*of|pcs|units?)|excl\w*\s*(?:of\s*)?gst|before|"
+    r"discount|saving|disc|number|no\.?\s*of|pcs|units?|paid|tender)|excl\w*\s*(?:of\s*)?gst|before|"
     r"qty|gst\s*summary|tax\s*summary|service\s*charge|\bsr\b|\bzr\b|\bamt\s*\(rm\)\s*=|% |"
-    r"^\W*\(\s*total\s*incl"
+    r"^\W*\(\s*total\s*incl|accepted"
 )
-CASH = _re(r"\bcash\b|tender|paid|\bpay\b|payment|visa|master|card|debit|credit")
+CASH = _re(r"\bcash\b|tender|paid|\bpay\b|payment|visa|master|card|debit|credit|accepted")
 CHANGE = _re(r"\bchange\b|\bbaki\b|\bbalance\b")
-ROUNDING = _re(r"round")
+ROUNDING = _re(r"rounding|rounded|\bround\s*(?:adj|off)|\brnd\b|pembulatan|bundar")
+TENDER_EXCLUDE = _re(r"\bcash\s*sales?\b|cash\s*bill|cashier")
 SUBTOTAL = _re(r"sub\s*-?\s*tota|total\s*sales?\s*\(?excl|total\s*excl|amount\s*excl")
 TAX = _re(r"\bgst\b|\btax\b|\bsst\b|service\s*tax")
 DATE_LABEL = _re(r"\bdate\b|\btarikh\b|\bdt\b")
@@ -57,11 +62,11 @@ COMPANY_WORDS = _re(
     r"mart|market|shop|hardware|kedai|pharmacy|farmasi|cafe|café|bakery|book|books|stationery|"
     r"company|co\.|\(m\)|berhad|supermarket|hypermarket|minimarket|holdings|industries|"
     r"services|motor|machinery|electrical|kitchen|food|foods|station|snack|bistro|llp|plt|"
-    r"ent\.?|trading\s*co|boutique|mall|centre|center|hotel|clinic|restoran)\b"
+    r"ent\.?|trading\s*co|boutique|mall|centre|center|hotel|clinic|restoran)\b|\bco\.(?!\w)|\(m\)"
 )
 NOT_NAME = _re(
     r"tax\s*invoice|invoice|receipt|welcome|tel\b|fax\b|gst\W*(?:no|id|reg|\d)|co\.?\s*reg|"
-    r"[ra]eg\.?\s*no|company\s*no|business\s*no|cashier|table|date|time|order|"
+    r"[ra]eg\.?\s*no|company\s*no|business\s*no|cashier|\btable\b|\bdate\b|\btime\b|\border\b|"
     r"\bqty\b|\bprice\b|\bamount\b|\bnumber\b"
 )
 LEADING_NUMBER = re.compile(r"^\W*\(?\d")
@@ -76,7 +81,7 @@ ADDRESS_LIKE = _re(
 ADDRESS_STOP = _re(
     r"\btel\b|\bfax\b|\bphone\b|\bh/?p\b|gst|tax\s*invoice|invoice|receipt|e-?mail|@|www|"
     r"\bdate\b|cashier|\bno\.?\s*:|co\.?\s*reg|\bbill\b|\btable\b|\bdoc\b|counter|"
-    r"thank|\bsst\b|reg\s*no|business\s*reg"
+    r"thank|\bsst\b|reg\s*no|business\s*reg|telephone|\bsite\s*:|\bchit\b|\bnumber\b"
 )
 REG_NO = _re(
     r"\(\s*[0-9a-z]{3,}[-\s]?[a-z]\s*\)|\bco\.?\s*(?:reg|no)|\(\d{5,}|company\s*(?:reg|no)|\b\d{6,}-[a-z]\b"
@@ -108,63 +113,202 @@ def _without_summary(ctx: DocContext) -> DocContext:
     return ctx
 
 
-def read_total(ctx: DocContext) -> Field | None:
-    """The paid total: labelled values, weighed by label strength and the tender cross-checks."""
-    ctx = _without_summary(ctx)
-    parse = money_parser(".", ocr=True)
-    evidence: dict[Decimal, float] = defaultdict(float)
-    hits_of: dict[Decimal, Hit] = {}
-    methods: dict[Decimal, set[str]] = defaultdict(set)
-    for pattern, weight in ((TOTAL_STRONG, 1.0), (TOTAL_PLAIN, 0.7)):
-        for hit, _row, where in find_labelled(
-            ctx.rows, pattern, parse, last=True, exclude=TOTAL_EXCLUDE
-        ):
-            value = hit.value
-            if not isinstance(value, Decimal) or value <= 0:
+_SPLIT_DECIMAL = re.compile(r"(\d) ([.,])(\d{2})(?![\d.,])")
+_RM_ZERO = re.compile(r"(?<=RM)[Oo](?=[.,]\d{2})")
+CENTS = Decimal("0.01")
+FIVE_SEN = Decimal("0.05")
+_PARSE = money_parser(".", ocr=True)
+
+
+def _money_ocr(text: str) -> list[tuple[object, int, int]]:
+    """Amounts as a till prints them, with two more OCR slips undone (same text length):
+    a space before the decimal mark (``RM34 .60``) and a letter O for a leading zero (``RMO.01``)."""
+    text = _SPLIT_DECIMAL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + " ", text)
+    text = _RM_ZERO.sub("0", text)
+    return _PARSE(text)
+
+
+def _is_five_sen(value: Decimal) -> bool:
+    return (value / FIVE_SEN) == (value / FIVE_SEN).to_integral_value()
+
+
+def _to_five_sen(value: Decimal) -> Decimal:
+    """Malaysian tills round a cash bill to the nearest 5 sen (1 and 2 go down, 3 and 4 up)."""
+    return ((value / FIVE_SEN).quantize(Decimal(1), rounding=ROUND_HALF_UP) * FIVE_SEN).quantize(
+        CENTS
+    )
+
+
+def _values(hits: list[tuple[Hit, Row, str]]) -> list[Decimal]:
+    return [h.value for h, _, _ in hits if isinstance(h.value, Decimal)]
+
+
+@dataclass
+class _Votes:
+    """Evidence for each candidate total: weights, the ways it was found, and cross-checks."""
+
+    evidence: dict[Decimal, float] = field(default_factory=lambda: defaultdict(float))
+    methods: dict[Decimal, set[str]] = field(default_factory=lambda: defaultdict(set))
+    checks: dict[Decimal, int] = field(default_factory=lambda: defaultdict(int))
+    hits: dict[Decimal, Hit] = field(default_factory=dict)
+
+    def add(self, value: Decimal, weight: float, method: str, hit: Hit | None = None) -> None:
+        self.evidence[value] += weight
+        self.methods[value].add(method)
+        if hit is not None and (value not in self.hits or self.hits[value].ocr_conf < hit.ocr_conf):
+            self.hits[value] = hit
+
+
+class LabelledTotal(NamedTuple):
+    """A value beside a total label."""
+
+    hit: Hit
+    value: Decimal
+    pos: int
+    """Position of the label's row among the receipt's rows."""
+    weight: float
+    kind: str
+    """``strong`` (``GRAND TOTAL``) or ``plain`` (``TOTAL``)."""
+
+
+OTHER_LABEL = _re(r"\bcash\b|\bchange\b|round|\brnd\b|sub\s*-?\s*tota|\bgst\b|\btax\b|tender|paid")
+
+
+def _has_own_label(rows: list[Row], hit: Hit) -> bool:
+    """A value under a total label whose own row is labelled (``(Inclusive of GST)`` over
+    ``CASH : 100.00``) belongs to that label, not to the total."""
+    first = hit.words[0] if hit.words else None
+    row = next((r for r in rows if any(w is first for w in r.words)), None)
+    return row is not None and bool(OTHER_LABEL.search(row.folded))
+
+
+TOTAL_LABEL = re.compile(f"{TOTAL_STRONG.pattern}|{TOTAL_PLAIN.pattern}", re.IGNORECASE)
+
+
+def _excluded(row: Row, hit: Hit, where: str) -> bool:
+    """Whether a total label's value is some other total (items, savings, tax…).
+
+    A row can hold two printed columns (``TOTAL SAVING 0.00   TOTAL 6.85``): a value after a
+    second total label is judged by the words from that label on, not by its neighbour's."""
+    first = hit.words[0] if hit.words else None
+    index = next((i for i, w in enumerate(row.words) if w is first), None)
+    if where != "right" or index is None:
+        return bool(TOTAL_EXCLUDE.search(row.folded))
+    labels = [m.start() for m in TOTAL_LABEL.finditer(row.folded[: row.offsets[index][0]])]
+    segment = row.folded[labels[-1] :] if len(labels) >= 2 else row.folded
+    return bool(TOTAL_EXCLUDE.search(segment))
+
+
+def _labelled_totals(rows: list[Row]) -> list[LabelledTotal]:
+    """Every value printed beside a strong (``GRAND TOTAL``) or plain (``TOTAL``) total label.
+
+    Totals printed under the CHANGE line belong to the tax summary that follows the tender
+    lines, and weigh less."""
+    position = {id(r): k for k, r in enumerate(rows)}
+    change_at = next(
+        (k for k, r in enumerate(rows) if CHANGE.search(r.folded) and _money_ocr(r.text)),
+        len(rows),
+    )
+    out = []
+    for pattern, weight, kind in ((TOTAL_STRONG, 1.0, "strong"), (TOTAL_PLAIN, 0.7, "plain")):
+        for hit, row, where in find_labelled(rows, pattern, _money_ocr, last=True):
+            if not isinstance(hit.value, Decimal) or hit.value <= 0:
                 continue
-            w = weight * (0.8 if where == "below" else 1.0) * (0.5 + 0.5 * hit.ocr_conf)
-            evidence[value] += w
-            methods[value].add("strong" if weight == 1.0 else "plain")
-            if value not in hits_of or hits_of[value].ocr_conf < hit.ocr_conf:
-                hits_of[value] = hit
-    cash = [
-        h.value
-        for h, _, _ in find_labelled(ctx.rows, CASH, parse, last=True, below=False)
-        if isinstance(h.value, Decimal)
-    ]
-    change = [
-        h.value
-        for h, _, _ in find_labelled(ctx.rows, CHANGE, parse, last=True, below=False)
-        if isinstance(h.value, Decimal)
-    ]
-    subs = [
-        h.value
-        for h, _, _ in find_labelled(ctx.rows, SUBTOTAL, parse, last=True)
-        if isinstance(h.value, Decimal)
-    ]
-    taxes = [
-        h.value
-        for h, _, _ in find_labelled(
-            ctx.rows,
-            TAX,
-            parse,
-            last=True,
-            below=False,
-            exclude=_re(r"summary|%|\bid\b|\bno\b|reg"),
-        )
-        if isinstance(h.value, Decimal)
-    ]
-    rounds = [
-        h.value
-        for h, _, _ in find_labelled(ctx.rows, ROUNDING, parse, last=True, below=False)
-        if isinstance(h.value, Decimal)
-    ]
-    checks: dict[Decimal, int] = defaultdict(int)
-    for value in list(evidence):
-        if any(abs(c - ch - value) < Decimal("0.005") for c in cash for ch in change) or (
+            if _excluded(row, hit, where) or (where == "below" and _has_own_label(rows, hit)):
+                continue
+            k = position[id(row)]
+            w = weight * (0.8 if where == "below" else 1.0) * (0.4 if k > change_at else 1.0)
+            out.append(LabelledTotal(hit, hit.value, k, w, kind))
+    return out
+
+
+ROUNDED_TOTAL_ROW = _re(
+    r"\btota[l1i]\b|jumlah|grand|nett?\s*(?:total|amount)|to\s*be\s*paid|amount\s*due"
+)
+"""A total printed after the rounding line (``TOTAL``, ``TOTAL PAID``, ``NET TOTAL``)."""
+NOT_ROUNDED_TOTAL_ROW = _re(r"sub\s*-?\s*tota|saving|qty|quantity|discount|tax|gst|items?\b")
+
+
+def _rounding_votes(
+    rows: list[Row], totals: list[LabelledTotal], rounds: list[Decimal], votes: _Votes
+) -> None:
+    """The amount paid after the till's 5-sen rounding, when the receipt prints it.
+
+    Malaysian receipts print the total with GST, a rounding adjustment, then the rounded total
+    actually paid, which is the one the receipt is for. When a total line follows the rounding
+    line, totals above it that are not whole 5 sen are only the pre-rounding figure and their
+    rounded value is what the (often misread) last total says. Receipts that stop at the
+    adjustment (``TOTAL: 72.93`` / ``RND ADJ 0.02`` / ``CHANGE``) are for the printed total.
+    A total followed lower down by its own 5-sen rounding is the same story without the line.
+    """
+    for t in totals:
+        for other in totals:
+            if other.pos > t.pos and other.value != t.value and other.value == _to_five_sen(t.value):
+                votes.checks[other.value] += 1
+    at = [k for k, r in enumerate(rows) if ROUNDING.search(r.folded)]
+    if not at:
+        return
+    first = at[0]
+    if not any(
+        ROUNDED_TOTAL_ROW.search(r.folded) and not NOT_ROUNDED_TOTAL_ROW.search(r.folded)
+        for r in rows[first + 1 : first + 5]
+    ):
+        return
+    after = {t.value for t in totals if t.pos > first}
+    for t in totals:
+        value, k, weight = t.value, t.pos, t.weight
+        if k < first and not _is_five_sen(value):
+            rounded = _to_five_sen(value)
+            votes.evidence[value] -= 0.5 * weight
+            votes.add(rounded, 0.8 * weight, "rounded")
+            if rounded in after:
+                votes.checks[rounded] += 1
+        elif k > first and _is_five_sen(value):
+            votes.add(value, 0.3 * weight, "rounded")
+    for value in list(votes.evidence):  # pre-rounding total + printed adjustment = paid total
+        if _is_five_sen(value) and any(
+            abs(t.value + r - value) < Decimal("0.005") or abs(t.value - r - value) < Decimal("0.005")
+            for t in totals
+            for r in rounds
+            if r and t.value != value and abs(r) < FIVE_SEN
+        ):
+            votes.checks[value] += 1
+
+
+def _tender_votes(
+    cash: list[Decimal], change: list[Decimal], totals: list[LabelledTotal], rounding_line: bool,
+    votes: _Votes,
+) -> None:
+    """CASH − CHANGE is the total the till took: a weak vote, and a check of a labelled total.
+
+    A till that rounds takes whole 5 sen: with a rounding line printed, a tender difference off
+    5 sen is a misread; without one, a tender on whole 5 sen two sen from a labelled total that
+    is not is the total the OCR bent (``TOTAL 6.83`` with ``CASH 20.00`` / ``CHANGE 13.15``)."""
+    tendered = {c - ch for c in cash for ch in change if c - ch > 0}
+    for value in list(votes.evidence):
+        if any(abs(t - value) < Decimal("0.005") for t in tendered) or (
             any(abs(c - value) < Decimal("0.005") for c in cash) and any(ch == 0 for ch in change)
         ):
-            checks[value] += 1
+            votes.checks[value] += 1
+    for value in tendered:
+        if rounding_line and not _is_five_sen(value):
+            continue
+        votes.add(value, 0.3, "tender")
+        if not rounding_line and _is_five_sen(value) and any(
+            not _is_five_sen(t.value) and _to_five_sen(t.value) == value
+            for t in totals
+        ):
+            votes.checks[value] += 1
+
+
+def _sum_votes(
+    subs: list[Decimal], taxes: list[Decimal], rounds: list[Decimal], votes: _Votes
+) -> None:
+    """subtotal + tax + rounding: a total the printer wrote, even when its own line is unreadable.
+
+    With a non-zero rounding the sum landing on whole 5 sen is itself a check (a misread digit
+    rarely does), and it confirms a labelled total it equals."""
+    for value in list(votes.evidence):
         if any(
             abs(s + t + r - value) < Decimal("0.005")
             for s in subs
@@ -172,58 +316,70 @@ def read_total(ctx: DocContext) -> Field | None:
             for r in [*rounds, Decimal(0)]
             if s != value
         ):
-            checks[value] += 1
-    # CASH - CHANGE is the total the till took, a weak vote (the check above already
-    # rewards a labelled total that it confirms)
-    for c in cash:
-        for ch in change:
-            if c - ch > 0:
-                evidence[c - ch] += 0.3
-                methods[c - ch].add("tender")
-    # subtotal + tax + rounding: a total the printer wrote, even when its own line is unreadable
-    for s_ in subs:
-        for t in [*taxes, Decimal(0)]:
-            for r in [*rounds, Decimal(0)]:
+            votes.checks[value] += 1
+    for s_ in set(subs):
+        for t in {*taxes, Decimal(0)}:
+            for r in {*rounds, Decimal(0)}:
                 value = s_ + t + r
                 if value > 0 and (t or r):
-                    evidence[value] += 0.2
-                    methods[value].add("sum")
-    for value in list(evidence):  # the till's tender and the printed sums agree on an unlabelled total
-        if {"tender", "sum"} <= methods[value] and not checks[value]:
-            checks[value] += 1
-    all_amounts = [a for r in ctx.rows for a, _, _ in parse(r.text) if isinstance(a, Decimal)]
+                    rounded = bool(r) and abs(r) < FIVE_SEN and _is_five_sen(value)
+                    votes.add(value, 0.5 if rounded else 0.2, "sum")
+
+
+def read_total(ctx: DocContext) -> Field | None:
+    """The paid total: labelled values, weighed by label strength, then checked against what
+    the receipt says elsewhere — CASH − CHANGE, subtotal + tax + rounding, the 5-sen rounding of
+    a cash bill — and against what cannot be (a bill larger than the cash handed over)."""
+    ctx = _without_summary(ctx)
+    rows = ctx.rows
+    votes = _Votes()
+    totals = _labelled_totals(rows)
+    for t in totals:
+        votes.add(t.value, t.weight * (0.5 + 0.5 * t.hit.ocr_conf), t.kind, t.hit)
+    cash = [  # some tills print the cash handed over as a negative amount
+        abs(c)
+        for c in _values(find_labelled(rows, CASH, _money_ocr, last=True, below=False,
+                                       exclude=TENDER_EXCLUDE))
+    ]
+    change = _values(find_labelled(rows, CHANGE, _money_ocr, last=True, below=False))
+    subs = _values(find_labelled(rows, SUBTOTAL, _money_ocr, last=True))
+    taxes = _values(find_labelled(rows, TAX, _money_ocr, last=True, below=False,
+                                  exclude=_re(r"summary|%|\bid\b|\bno\b|reg|excl|incl")))
+    rounds = _values(find_labelled(rows, ROUNDING, _money_ocr, last=True, below=False))
+    rounding_line = any(ROUNDING.search(r.folded) for r in rows)
+    _tender_votes(cash, change, totals, rounding_line, votes)
+    _sum_votes(subs, taxes, rounds, votes)
+    _rounding_votes(rows, totals, rounds, votes)
+    for value in list(votes.evidence):  # the till's tender and the printed sums agree
+        if {"tender", "sum"} <= votes.methods[value] and not votes.checks[value]:
+            votes.checks[value] += 1
+    all_amounts = [a for r in rows for a, _, _ in _money_ocr(r.text) if isinstance(a, Decimal)]
     counts: dict[Decimal, int] = defaultdict(int)
     for a in all_amounts:
         if a > 0:
             counts[a] += 1
     for a, n in counts.items():  # totals come back in the tender and tax lines
         if n >= 2:
-            evidence[a] += 0.15 * min(n - 1, 3)
-            methods[a].add("repeated")
-    if not evidence:
+            votes.add(a, 0.15 * min(n - 1, 3), "repeated")
+    tendered = [c for c in cash if any(c - ch > 0 for ch in change)]
+    too_big = {v for v in votes.evidence if tendered and v > max(tendered)}
+    if totals and all(t.value in too_big for t in totals):
+        for value, methods in votes.methods.items():  # every total line misread: the tender
+            if "tender" in methods:
+                votes.checks[value] += 1
+    scored = {v: e + 0.6 * votes.checks[v] for v, e in votes.evidence.items() if v > 0}
+    for v in too_big:  # with change given, the bill cannot exceed the cash handed over
+        scored[v] *= 0.3
+    if not scored:
         return None
-    all_amounts = [a for r in ctx.rows for a, _, _ in parse(r.text) if isinstance(a, Decimal)]
-    scored = {v: evidence[v] + 0.6 * checks[v] for v in evidence}
     value = max(scored, key=lambda v: (scored[v], v))
     ranked = sorted(scored.values(), reverse=True)
     margin = ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)
-    hit = hits_of.get(value)
+    hit = votes.hits.get(value)
     repeats = sum(1 for a in all_amounts if a == value)
-    if "strong" in methods[value] and checks[value]:
-        method = "label+check"
-    elif checks[value] and "plain" in methods[value]:
-        method = "plain+check"
-    elif checks[value]:
-        method = "tender+sum"
-    elif "strong" in methods[value]:
-        method = "label"
-    elif "plain" in methods[value]:
-        method = "plain"
-    elif "repeated" in methods[value]:
-        method = "repeated"
-    else:
-        method = "tender"
-    raw = 0.45 + 0.15 * min(margin, 2.0) + 0.08 * min(repeats - 1, 3) + 0.1 * min(checks[value], 2)
+    method = _total_method(votes.methods[value], votes.checks[value])
+    raw = 0.45 + 0.15 * min(margin, 2.0) + 0.08 * min(repeats - 1, 3)
+    raw += 0.1 * min(votes.checks[value], 2)
     raw *= 0.4 + 0.6 * (hit.ocr_conf if hit else 0.5)
     return Field(
         name="total_amount",
@@ -236,13 +392,34 @@ def read_total(ctx: DocContext) -> Field | None:
     )
 
 
+def _total_method(methods: set[str], checks: int) -> str:
+    """How the total was found, in the names calibration knows (``rounded`` is new)."""
+    if "strong" in methods and checks:
+        return "label+check"
+    if checks and "plain" in methods:
+        return "plain+check"
+    if checks:
+        return "tender+sum"
+    if "strong" in methods:
+        return "label"
+    if "plain" in methods:
+        return "plain"
+    if "rounded" in methods:
+        return "rounded"
+    if "repeated" in methods:
+        return "repeated"
+    return "tender"
+
+
 # ------------------------------------------------------------------------------------ date
 
 _DATE_TOKEN = re.compile(
     r"(?<![\d/])([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?([0-9OoIl|§S]{1,2})\s?[/.:\-]\s?"
     r"([0-9OoIl|§S]{4})(?![\w/.:-])"
 )
-_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "§": "5", "S": "5"})
+_DIGIT_FIX = str.maketrans(
+    {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "§": "5", "S": "5", "G": "6"}
+)
 
 
 def repaired_dates(text: str, today_year: int = 2035) -> list[tuple[str, int, int]]:
@@ -266,6 +443,55 @@ def repaired_dates(text: str, today_year: int = 2035) -> list[tuple[str, int, in
         candidate = f"{day}/{month}/{year}"
         if candidate != m.group(0).replace(" ", ""):
             out.append((candidate, m.start(), m.end()))
+    return out + misread_named_dates(text)
+
+MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_NAMED_DATE = re.compile(
+    r"(?<![0-9A-Za-z])([0-9OoIlG|]{1,2})\s?[-/ .]\s?([A-Za-z]{3})\s?[-/ .]\s?"
+    r"((?:20)?[0-9OoIl|]{2})(?![0-9])"
+)
+_COMPACT_DATE = re.compile(r"(?<![\d/.:-])([0-3]\d)([01]\d)/?(20[0-3]\d)(?![\d/.:-])")
+
+
+def _month_of(token: str) -> int | None:
+    """The month a misread abbreviation stands for (``lan`` → 1, ``dun`` → 6), when only one
+    month is one letter away."""
+    token = token.lower()
+    if token in MONTH_ABBR:
+        return MONTH_ABBR.index(token) + 1
+    close = [
+        k + 1
+        for k, name in enumerate(MONTH_ABBR)
+        if sum(a != b for a, b in zip(token, name, strict=True)) <= 1
+    ]
+    return close[0] if len(close) == 1 else None
+
+
+def _day_of(token: str) -> str:
+    day = token.translate(_DIGIT_FIX).replace("G", "6")
+    if len(day) == 2 and int(day) > 31 and day[0] in "689":  # "G5" → "65" → "05"
+        day = "0" + day[1]
+    return day
+
+
+def misread_named_dates(text: str) -> list[tuple[str, int, int]]:
+    """Dates with a month name or a run of digits that OCR bent out of shape.
+
+    ``G5 Jan 2017`` (a 0 read as G), ``14/dun/2017`` (J read as d), ``2703/2018`` and
+    ``27032018`` (the separators lost): rewritten as ``DD/MM/YYYY``.
+    """
+    out = []
+    for m in _NAMED_DATE.finditer(text):
+        month = _month_of(m.group(2))
+        if month is None:
+            continue
+        year = m.group(3).translate(_DIGIT_FIX)
+        year = year if len(year) == 4 else "20" + year
+        out.append((f"{_day_of(m.group(1))}/{month:02d}/{year}", m.start(), m.end()))
+    for m in _COMPACT_DATE.finditer(text):
+        dd, mm, yyyy = m.groups()
+        if 1 <= int(dd) <= 31 and 1 <= int(mm) <= 12:
+            out.append((f"{dd}/{mm}/{yyyy}", m.start(), m.end()))
     return out
 
 
@@ -331,13 +557,16 @@ LEGAL = _re(
     r"(?=$|[\s.,)(°])"
 )
 NAME_CHARS = str.maketrans({"{": "(", "}": ")", "[": "(", "]": ")", "¥": "Y", "§": "&", "’": "'",
-                            "‘": "'", "°": " "})
+                            "‘": "'", "°": " ", "@": None, "©": None, "®": None, "“": None,
+                            "”": None})
 LEGAL_FIX = [
     (re.compile(r"(?<![\w/])[S5$]/[B8R](?![\w/])"), "S/B"),
-    (re.compile(r"\bS[DO0]N(\.?\s*)B[Hh][DdIOR]\b"), r"SDN\1BHD"),
+    (re.compile(r"\bS[DO0]N([.,]?\s*)B[Hh][DdIOR]\b"), r"SDN\1BHD"),
     (re.compile(r"\bSDN(\.?\s*)B[HN][IADOR]\b"), r"SDN\1BHD"),
     (re.compile(r"(?<=[A-Z])\?(?=S\b)"), "'"),
     (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD"),
+    (re.compile(r"\bSDN,(\s*)BHD\b"), r"SDN.\1BHD"),
+    (re.compile(r"\bS[DUO0][NR]([.,]?\s*)B[HN][A-Z]\b"), r"SDN\1BHD"),
 ]
 REG_TAIL = re.compile(
     r"\s*[({\[]?\s*(?:co\.?\s*(?:no|reg)[^)]*|[0-9A-Za-z]{0,3}\d{4,}[-/ ]?[0-9A-Za-z]?"
@@ -364,6 +593,45 @@ def clean_company(text: str) -> str:
     return _clean(text)
 
 
+TRADE_WORDS = frozenset(
+    {
+        "restaurant", "restoran", "confectionery", "bakery", "house", "hardware", "trading",
+        "enterprise", "enterprises", "stationery", "books", "bookstore", "bookstores", "bookcentre",
+        "market", "marketing", "supermarket", "hypermarket", "minimarket", "store", "stores",
+        "kitchen", "coffee", "foods", "services", "pharmacy", "farmasi", "kopitiam", "leisure",
+        "beauty", "health", "handicraft", "tailoring", "petrol", "station", "industries",
+        "holdings", "company", "centre", "center", "motor", "machinery", "electrical", "electric",
+        "furniture", "kedai", "runcit", "perniagaan", "cake", "cakes", "bistro", "cafe", "boutique",
+        "hotel", "clinic", "speed", "international", "corporation", "engineering", "supplies",
+        "supply", "printing", "optical", "medical", "textile", "jewellery", "gallery", "garden",
+        "travel", "steamboat", "seafood", "noodle", "noodles", "bakeri", "frozen", "fresh",
+        "fruits", "products", "stationers", "printers", "bookshop", "pizza", "traders"
+    }
+)
+"""Words shop names are made of. A name word one misread letter away from exactly one of them
+is that word (``CONFECTIUNERY``, ``HUUSE``, ``BSKERY``, ``KESTAURANT``); shorter words than
+five letters are left alone, as too many real words lie one letter from each other."""
+
+
+def _trade_word(word: str) -> str:
+    lower = word.lower()
+    if len(lower) < 5 or not lower.isalpha() or lower in TRADE_WORDS:
+        return word
+    close = [
+        t for t in TRADE_WORDS
+        if len(t) == len(lower) and sum(a != b for a, b in zip(t, lower, strict=True)) == 1
+    ]
+    if len(close) != 1:
+        return word
+    fixed = close[0]
+    return fixed.upper() if word.isupper() else fixed.capitalize() if word[0].isupper() else fixed
+
+
+def fix_trade_words(name: str) -> str:
+    """The name with misread common trade words restored (see ``TRADE_WORDS``)."""
+    return re.sub(r"[A-Za-z]+", lambda m: _trade_word(m.group(0)), name)
+
+
 def _name_score(row: Row, order: int, median_height: float) -> float:
     text = clean_company(row.text)
     if _letters(text) < 3 or NOT_NAME.search(row.folded):
@@ -371,16 +639,86 @@ def _name_score(row: Row, order: int, median_height: float) -> float:
     if LEADING_NUMBER.search(text) and not LEGAL.search(text):  # "12, Jalan ..." but "99 X MART S/B"
         return -1.0
     upper = sum(c.isupper() for c in text) / max(1, _letters(text))
-    score = 0.3 * upper + (
-        0.5 if LEGAL.search(text) else 0.25 if COMPANY_WORDS.search(text) else 0.0
+    trade = COMPANY_WORDS.search(text) or any(
+        w.lower() in TRADE_WORDS for w in re.findall(r"[A-Za-z]+", text)
     )
+    score = 0.3 * upper + (0.5 if LEGAL.search(text) else 0.25 if trade else 0.0)
     score += 0.15 * min(2.0, row.height / max(median_height, 1.0)) - 0.04 * order
     score += 0.1 * _mean_conf(row.words)
     if re.search(r"\d{3,}", text):
         score -= 0.3
+    if re.search(r"\d[.,]\d{2}\b", row.text):  # a priced item line, not a name
+        score -= 0.6
     if ADDRESS_LIKE.search(text) and not LEGAL.search(text):
         score -= 0.4
+    if _letters(text) < 4:  # a logo read as a few letters ("AOY")
+        score -= 0.2
     return score
+
+
+GENERIC_NAME_WORDS = _re(r"^(?:co|company|m|sdn|bhd|berhad|s|b|plt|llp|ent)$")
+
+
+def _distinctive(text: str) -> str:
+    """The words of a name line other than its legal form and "CO. (M)" (``POPULAR BOOK`` /
+    ``CO. (M) SDN BHD``: the second line alone names no one)."""
+    words = re.findall(r"[A-Za-z0-9&']+", LEGAL.sub(" ", clean_company(text)))
+    return " ".join(w for w in words if not GENERIC_NAME_WORDS.match(w))
+
+
+OWNER_PREFIX = _re(r"^\W*(?:own(?:ed)?|operated|managed)\s*by\s*:\s*")
+"""``OWN BY: CHEF LEE SDN BHD``: the company is what follows the colon."""
+
+
+CONTINUATION = _re(
+    r"^\W*(?:co\.|company|enterprises?|trading|sdn|bhd|berhad|holdings|industries|services)\b"
+)
+"""A name line that continues the one above it (``ENTERPRISE (SETIA`` under ``AIK HUAT
+HARDWARE``)."""
+
+
+def _continues(row: Row, prev: Row) -> bool:
+    """Whether ``row`` carries on the name begun on ``prev``: it has no words of its own
+    (``CO. (M) SDN BHD``), starts with a company word (``ENTERPRISE (SETIA``) or closes a
+    bracket opened above (``ALAM) SDN BHD``), and ``prev`` reads like a name."""
+    text = clean_company(row.text)
+    own = _distinctive(COMPANY_WORDS.sub(" ", row.text))
+    return (
+        (len(own) < 3 or bool(CONTINUATION.match(text)) or text.count(")") > text.count("("))
+        and _letters(prev.text) >= 3
+        and not NOT_NAME.search(prev.folded)
+        and not LEADING_NUMBER.search(prev.text)
+        and not ADDRESS_LIKE.search(prev.text)
+        and not re.search(r"\d{3,}", prev.text)
+    )
+
+
+def _open_bracket(text: str) -> bool:
+    """``ENTERPRISE (SETIA``: the name goes on to the next line (``ALAM) SDN BHD``)."""
+    return text.count("(") > text.count(")")
+
+
+def _letters_only(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def _without_fragments(
+    scored: list[tuple[float, int, Row]],
+) -> list[tuple[float, int, Row]]:
+    """Candidates less those whose letters reappear inside a longer candidate that carries a
+    company word they lack: a logo that prints part of the name large (``COFFEE``) above the
+    full name line (``EIGHT OUNCE COFFEE CO.``)."""
+    letters = [_letters_only(clean_company(r.text)) for _, _, r in scored]
+    formal = [bool(LEGAL.search(r.text) or COMPANY_WORDS.search(r.text)) for _, _, r in scored]
+    return [
+        s
+        for s, own, own_formal in zip(scored, letters, formal, strict=True)
+        if own_formal
+        or not any(
+            own and own != other and own in other and other_formal
+            for other, other_formal in zip(letters, formal, strict=True)
+        )
+    ]
 
 
 def read_name_address(ctx: DocContext) -> dict[str, Field]:
@@ -391,7 +729,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     median = heights[len(heights) // 2]
     head = rows[:12]
     scored = [(_name_score(r, i, median), i, r) for i, r in enumerate(head)]
-    scored = [s for s in scored if s[0] > 0]
+    scored = _without_fragments([s for s in scored if s[0] > 0])
     if not scored:
         return {}
     _, i, row = max(scored, key=lambda s: s[0])
@@ -400,32 +738,28 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     # "POPULAR BOOK." / "CO. (M) SDN BHD", "TSH POWER HARDWARE" / "TRADING"
     if i + 1 < len(rows):
         nxt = rows[i + 1]
-        rest = LEGAL.sub("", COMPANY_WORDS.sub("", clean_company(nxt.text))).strip(" .,()&")
+        rest = _distinctive(COMPANY_WORDS.sub(" ", nxt.text))
         if (
             not REG_NO.search(nxt.folded)
             and not re.search(r"\d{3,}", nxt.text)
             and not LEGAL.search(row.text)
             and _letters(nxt.text) >= 3
-            and (LEGAL.search(nxt.text) or not rest)
+            and (LEGAL.search(nxt.text) or not rest or _open_bracket(row.text))
+            and not ADDRESS_LIKE.search(nxt.text)
         ):
             name_rows.append(nxt)
-    if i > 0:
-        own = LEGAL.sub("", COMPANY_WORDS.sub("", clean_company(row.text))).strip(" .,()&")
-        prev = rows[i - 1]
-        if (
-            len(own) < 3
-            and _letters(prev.text) >= 3
-            and not NOT_NAME.search(prev.folded)
-            and not LEADING_NUMBER.search(prev.text)
-            and not ADDRESS_LIKE.search(prev.text)
-            and not re.search(r"\d{3,}", prev.text)
-        ):
-            name_rows.insert(0, prev)
-    name = clean_company(" ".join(_clean(r.text) for r in name_rows))
+    first = i
+    while first > 0 and i - first < 2 and _continues(name_rows[0], rows[first - 1]):
+        first -= 1
+        name_rows.insert(0, rows[first])
+    end = next(k for k, r in enumerate(rows) if r is name_rows[-1]) + 1
+    name = clean_company(" ".join(_clean(r.text).rstrip(" .,") for r in name_rows[:-1])
+                         + " " + _clean(name_rows[-1].text))
+    name = fix_trade_words(OWNER_PREFIX.sub("", name).lstrip(". "))
     words = [w for r in name_rows for w in r.words]
     has_company = bool(COMPANY_WORDS.search(name))
     followed_by_reg = any(
-        REG_NO.search(r.folded) for r in rows[i + len(name_rows) : i + len(name_rows) + 2]
+        REG_NO.search(r.folded) for r in rows[end : end + 2]
     )
     raw = 0.35 + (0.2 if has_company else 0.0) + (0.15 if followed_by_reg else 0.0)
     raw += 0.1 if i == 0 or all(s[1] >= i or s[0] < 0 for s in scored) else 0.0
@@ -443,7 +777,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
         )
     }
     addr_rows: list[Row] = []
-    for r in rows[i + len(name_rows) : i + len(name_rows) + 7]:
+    for r in rows[end : end + 7]:
         if (
             REG_NO.search(r.folded)
             and not addr_rows
@@ -452,6 +786,8 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text):
             break
+        if REG_ONLY.fullmatch(r.text.strip()) or PHONE_ONLY.fullmatch(r.text.strip()):
+            continue  # the registration or phone number on its own line, "(4M0517726)"
         if _letters(r.text) < 2 and not re.search(r"\d{5}", r.text):
             continue  # scan noise between the lines ("." or "|")
         addr_rows.append(r)
@@ -473,6 +809,9 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     return fields
 
 
+PHONE_ONLY = re.compile(r"\W*\+?\(?\d{2,4}\)?[-\s]?\d{3,4}[-\s]?\d{4}\W*")
+REG_ONLY = re.compile(r"\W*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?[A-Za-z0-9]{0,3}\d{6,}\s*-?\s*[A-Za-z]?\W*",
+                      re.IGNORECASE)
 LEADING_REG = re.compile(
     r"^\W*(?:co(?:mpany)?\.?\s*(?:no|reg)\.?\s*:?\s*)?[({\[]?\s*[A-Z0-9]{0,3}\d[\d ]{4,}\d\s*"
     r"(?:-\s*[A-Z0-9]{1,2})?\s*[)}\]]?[,.]?\s+(?=\S)",
@@ -516,15 +855,41 @@ def read_receipt(pages: list[Page]) -> dict[str, Field]:
     total = read_total(ctx)
     if total is not None:
         fields["total_amount"] = total
-    if ctx.currency is not None:
-        fields["currency"] = Field(
-            name="currency",
-            value=ctx.currency,
-            raw=ctx.currency,
-            confidence=round(ctx.currency_score, 4),
-            method=f"currency_{ctx.currency_method}",
-        )
+    currency = _currency(ctx)
+    if currency is not None:
+        fields["currency"] = currency
     return fields
+
+
+RINGGIT = _re(r"\bR[MN]\s?\d|\(R[MN]\)|\bR[MN]\b|\bMYR\b|ringgit")
+MALAYSIAN = _re(r"\bsdn\.?\s*bhd\b|\bbhd\b|\bs/b\b|malaysia|\bjalan\b|\bjln\b|\btaman\b|selangor|"
+                r"kuala\s*lumpur|johor|\bgst\s*(?:id|reg|no)")
+
+
+def _currency(ctx: DocContext) -> Field | None:
+    """The receipt's currency; ringgit when the receipt says RM and only a stray symbol disagrees.
+
+    OCR noise on a till roll often yields a ``$`` or ``€`` (from a smudge or an ``S``), and a
+    symbol seen once is weaker than ``RM 12.50`` next to the amounts of a Malaysian company, or
+    than two Malaysian marks (``SDN BHD``, a Selangor address, a GST registration) without it."""
+    ringgit = len(RINGGIT.findall(ctx.text))
+    malaysian = {m.group(0).lower() for m in MALAYSIAN.finditer(ctx.text)}
+    by_symbol = ctx.currency is not None and ctx.currency_method == "symbol"
+    if (ctx.currency is None or by_symbol) and ctx.currency != "MYR" and (
+        ringgit >= 2 or (ringgit and malaysian) or (by_symbol and len(malaysian) >= 2)
+    ):
+        score = min(0.9, 0.6 + 0.05 * ringgit)
+        return Field(name="currency", value="MYR", raw="RM", confidence=score,
+                     method="currency_context")
+    if ctx.currency is None:
+        return None
+    return Field(
+        name="currency",
+        value=ctx.currency,
+        raw=ctx.currency,
+        confidence=round(ctx.currency_score, 4),
+        method=f"currency_{ctx.currency_method}",
+    )
 
 
 class ReceiptExtractor:

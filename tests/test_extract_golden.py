@@ -81,7 +81,7 @@ def test_sroie_receipts_in_aggregate(settings: Settings) -> None:
         result = _check(path, settings, fields=tuple(counts))
         for name in counts:
             counts[name] += int(result.get(name, False))
-    # floors a little under what this subset measures today, so regressions show
-    assert counts["invoice_date"] >= 14, counts
-    assert counts["total_amount"] >= 10, counts
-    assert counts["vendor_name"] >= 7, counts
+    # floors a little under what this subset measures today (17 / 18 / 15), so regressions show
+    assert counts["invoice_date"] >= 15, counts
+    assert counts["total_amount"] >= 16, counts
+    assert counts["vendor_name"] >= 13, counts

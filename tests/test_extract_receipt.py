@@ -8,11 +8,12 @@ from decimal import Decimal
 import cv2
 import numpy as np
 
-from core.models import Origin, Page, Word
+from core.models import Field, Origin, Page, Word
+from extractors.cascade import judge, vote
 from extractors.layout import assign_lines, page_text
 from extractors.ocr import clear_dark_margins, preprocess
 from extractors.pages import PAGE_PSM, RECEIPT_PSM, page_psm
-from extractors.receipt import clean_company, read_receipt
+from extractors.receipt import clean_company, fix_trade_words, read_receipt, repaired_dates
 
 
 def _page(lines: list[str]) -> Page:
@@ -131,3 +132,133 @@ def test_tender_and_printed_sums_agreeing_beat_a_misread_total_line() -> None:
     total = read_receipt([page])["total_amount"]
     assert total.value == Decimal("13.80")
     assert total.method == "tender+sum"
+
+
+def test_the_rounded_total_paid_wins_over_the_total_before_rounding() -> None:
+    page = _page([
+        "POPULAR BOOK",
+        "CO. (M) SDN BHD",
+        "(Co. No. 113825-W)",
+        "Total RM Incl. of GST 31.47",
+        "Rounding Adj -0.02",
+        "Total RH 34.45",  # the paid 31.45, misread
+        "Cash 80.00",
+        "CHANGE 48.55",
+    ])
+    fields = read_receipt([page])
+    assert fields["total_amount"].value == Decimal("31.45")
+    assert fields["vendor_name"].value == "POPULAR BOOK CO. (M) SDN BHD"
+
+
+def test_a_net_total_under_the_rounding_line_beats_the_grand_total_above_it() -> None:
+    page = _page([
+        "KEDAI MAJU SDN BHD",
+        "Grand Total : 87.08",
+        "Rounding Adjustment:",
+        "Net Total : 87.10",
+    ])
+    assert read_receipt([page])["total_amount"].value == Decimal("87.10")
+
+
+def test_a_receipt_that_stops_at_the_rounding_line_is_for_its_printed_total() -> None:
+    page = _page([
+        "TIMES BOOKSTORES",
+        "CASH 73.00",
+        "Subtotal 62.55",
+        "Total: 72.93",
+        "RND ADJ 0.02",
+        "Change Due 0.05",
+    ])
+    assert read_receipt([page])["total_amount"].value == Decimal("72.93")
+
+
+def test_a_tender_line_under_a_total_label_is_not_the_total() -> None:
+    page = _page([
+        "SLF CASH & CARRY",
+        "Total Sales (Excluding GST) 20.00",
+        "Rounding : 0.00",
+        "(Inclusive of GST)",
+        "CASH : 100.00",
+        "Change : 78.80",
+    ])
+    assert read_receipt([page])["total_amount"].value == Decimal("21.20")
+
+
+def test_owner_prefix_goes_and_a_stray_dollar_does_not_make_ringgit_dollars() -> None:
+    page = _page([
+        "OWN BY: CHEF LEE SDN BHD",
+        "LOT 2811, JALAN ANGSA,",
+        "Item $ 1 RM4.15",
+        "TOTAL RM 4.15",
+    ])
+    fields = read_receipt([page])
+    assert fields["vendor_name"].value == "CHEF LEE SDN BHD"
+    assert fields["currency"].value == "MYR"
+
+
+def test_dates_that_ocr_bent_are_repaired() -> None:
+    assert [d for d, _, _ in repaired_dates("Date : G5 Jan 2017 12:41pm")] == ["05/01/2017"]
+    assert [d for d, _, _ in repaired_dates("CB: 78293 14/dun/2017 08:34")] == ["14/06/2017"]
+    assert [d for d, _, _ in repaired_dates("2703/2018 NO CS-20243")] == ["27/03/2018"]
+    assert repaired_dates("Invoice 12345678901") == []
+    page = _page(["KEDAI MAJU SDN BHD", "Date : G5 Jan 2017 12:41pm", "TOTAL 5.00"])
+    assert read_receipt([page])["invoice_date"].value == dt.date(2017, 1, 5)
+
+
+def test_a_total_beside_a_savings_column_and_one_larger_than_the_cash() -> None:
+    two_columns = _page([
+        "ANEKA MARKETING SDN BHD",
+        "TOTAL SAVING; 0.00 TOTAL 6.85",
+        "Cash 20.00",
+        "CHANGE 13.15",
+    ])
+    assert read_receipt([two_columns])["total_amount"].value == Decimal("6.85")
+    stray_digit = _page([
+        "ECO-SHOP MARKETING SDN BHD",
+        "Total : 716.34",  # a smudge read as a leading 7
+        "Rounding Adj: -0.01",
+        "Payment (Cash) : 17.00",
+        "Change (Cash) : 0.70",
+    ])
+    assert read_receipt([stray_digit])["total_amount"].value == Decimal("16.30")
+
+
+def test_names_over_three_lines_logo_fragments_and_misread_trade_words() -> None:
+    three_lines = _page([
+        "AIK HUAT HARDWARE",
+        "ENTERPRISE (SETIA",
+        "ALAM) SDN BHD",
+        "922737-X",
+        "NO. 17-G, JALAN SETIA INDAH",
+        "TOTAL 7.00",
+    ])
+    assert (read_receipt([three_lines])["vendor_name"].value
+            == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD")
+    logo = _page([
+        "COFFEE",
+        "EIGHT OUNCE COFFEE CO.",
+        "F.K06, First Floor, The Gardens Mall,",
+        "TOTAL 39.90",
+    ])
+    assert read_receipt([logo])["vendor_name"].value == "EIGHT OUNCE COFFEE CO."
+    assert fix_trade_words("VERBENA CONFECTIUNERY SDN BHD") == "VERBENA CONFECTIONERY SDN BHD"
+    assert fix_trade_words("KESTAURANT JIAWEI") == "RESTAURANT JIAWEI"
+    assert fix_trade_words("MARK") == "MARK"  # short words lie too close to each other
+
+
+def _reading(value: object, conf: float, method: str = "company_words") -> Field:
+    return Field(name="vendor_name", value=value, confidence=conf, method=method)
+
+
+def test_re_readings_vote_and_enlarged_date_lines_overrule_only_together() -> None:
+    book, bode = "POPULAR BOOK CO. (M) SDN BHD", "POPULAR BODE CO. (M) SDN BHD"
+    voted = vote([_reading(book, 0.30), _reading(bode, 0.40), _reading(book, 0.30)])
+    assert voted.value == book and voted.method == "company_words+agree"
+    assert vote([_reading(book, 0.30), _reading(bode, 0.30)]).value == book  # ties: first
+    page_date = _reading(dt.date(2018, 5, 26), 0.5, "pattern")
+    right = _reading(dt.date(2018, 5, 28), 0.45, "pattern")
+    assert judge(page_date, [right, right]).value == dt.date(2018, 5, 28)
+    assert judge(page_date, [right]).value == dt.date(2018, 5, 26)
+    confirmed = judge(page_date, [right, page_date])
+    assert confirmed is not None and confirmed.method == "pattern+agree"
+    assert judge(None, [right]) is right
