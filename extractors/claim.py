@@ -11,14 +11,18 @@ Three ways in, one interpretation:
   ``method="form-ocr"``).
 
 Values are then checked against their formats (NPI check digit, ICD-10 and CPT/HCPCS shapes,
-dates, money) and against each other (service-line charges must sum to box 28); a value that
-fails is re-read on its own (the cascade) within the CPU budget, and confidences follow the
-checks: only values confirmed by a strong check, or read cleanly in a well-registered page,
-come out at 0.95 or more.
+dates MM DD YY with service years before the signature date, money) and against each other
+(service-line charges must sum to box 28; when they do not, the boxes' other readings may
+balance them). Every box of a scan is read in two or three ways; the reading that passes its
+check wins, and one that fails them all is re-read on its own (the cascade) within the CPU
+budget. Confidences follow the checks: only values confirmed by a strong check, or read alike
+in several ways on a well-registered page, come out at 0.95 or more; a value that only a second
+reading made pass is capped.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from dataclasses import dataclass
@@ -32,8 +36,17 @@ from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
 from extractors import claim_formats as fmt
 from extractors.claim_align import Rectified, align_page, load_rgb
-from extractors.claim_read import CellText, PreparedPage, prepare, read_groups, read_single
-from extractors.claim_template import LAYOUT_PATH, FormLayout, Rect, load_layout
+from extractors.claim_read import (
+    LARGE_CAP_PX,
+    TARGET_CAP_PX,
+    CellText,
+    PreparedPage,
+    prepare,
+    print_offset,
+    read_groups,
+    read_single,
+)
+from extractors.claim_template import LAYOUT_PATH, FormLayout, Rect, load_layout, shifted
 from extractors.ocr import tesseract_version
 
 Source = bytes | Path
@@ -87,6 +100,34 @@ DIGIT_GROUPS = [
     [f"sv{i}_{p}" for p in DATE_PARTS] + [f"place{i}", f"ch{i}", f"day{i}", f"local{i}"]
     for i in range(1, MAX_LINES + 1)
 ]
+OFFSET_BOXES = (
+    "pt_name",
+    "insurance_id",
+    "ins_name",
+    "pt_street",
+    "ins_street",
+    "pt_city",
+    "ins_city",
+    "ins_policy",
+    "ins_plan_name",
+    "tax_id",
+    "pt_account",
+)
+"""Single-line boxes with nothing printed within 6 pt above or below: where the print offset
+(values printed higher or lower than the form's fields) is measured."""
+MIN_PRINT_OFFSET = 1.0
+"""Points; smaller offsets are within every box's tolerance."""
+SECOND_OPINION_CONF = 0.6
+"""Highest raw confidence of a value that only a second reading made pass its check."""
+REREADS = (
+    (7, None, False, TARGET_CAP_PX),
+    (7, None, False, LARGE_CAP_PX),
+    (7, None, True, TARGET_CAP_PX),
+    (8, None, False, TARGET_CAP_PX),
+    (7, "text", False, TARGET_CAP_PX),
+)
+"""The cascade's re-readings of one box: (page segmentation, character kind — None keeps the
+box's own —, softened page, capital height shown)."""
 KIND_OF = {
     name: kind
     for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS), ("digits", DIGIT_GROUPS))
@@ -185,6 +226,22 @@ def _cells_from_text_layer(page: Page, layout: FormLayout) -> Cells | None:
     )
 
 
+def _add_readings(values: dict[str, CellText], others: dict[str, CellText]) -> None:
+    for name, other in others.items():
+        if other.has_ink and name in values:
+            values[name].alternatives.append(other)
+
+
+def _disputed(cell: CellText | None) -> bool:
+    """Whether the readings of a box differ, or the first found nothing or is unsure."""
+    if cell is None or not cell.has_ink:
+        return False
+    first = fmt.compact(cell.text).upper()
+    if not first or cell.conf < 0.5:
+        return True
+    return any(fmt.compact(a.text).upper() != first for a in cell.alternatives)
+
+
 def _cells_from_image(
     source: Source,
     page: Page | None,
@@ -197,30 +254,41 @@ def _cells_from_image(
     rgb = load_rgb(source, index, max_pixels=settings.max_image_pixels, pdf_dpi=settings.ocr_dpi)
     rect = align_page(rgb, layout)
     prepared = prepare(rect)
+    offset = print_offset(prepared, [layout.widgets[name] for name in OFFSET_BOXES])
+    stats["print_offset_pt"] = offset or 0.0
+    if offset is not None and abs(offset) >= MIN_PRINT_OFFSET:
+        layout = shifted(layout, 0.0, offset)
     stats["align_seconds"] = time.perf_counter() - started
     started = time.perf_counter()
     values: dict[str, CellText] = {}
     for kind, groups in (("text", TEXT_GROUPS), ("code", CODE_GROUPS), ("digits", DIGIT_GROUPS)):
         boxed = [[(name, layout.widgets[name]) for name in group] for group in groups]
-        values.update(read_groups(prepared, boxed, kind))
-    # Lone digits (24G units) fool Tesseract's word mode ("1" read as "4"); read them again as a
-    # single word and keep that reading, flagging any disagreement.
-    units = [
-        (f"day{i}", layout.widgets[f"day{i}"])
-        for i in range(1, MAX_LINES + 1)
-        if values.get(f"day{i}") is not None and values[f"day{i}"].has_ink
-    ]
-    for name, box in units:
-        first, other = values[name], read_single(prepared, name, box, "digits", psm=8)
-        if True:
-            if not other.text:
-                continue
-            if fmt.compact(other.text) != fmt.compact(first.text):
-                values[name] = CellText(
-                    other.text, min(0.6, other.conf), other.box, True, other.words
-                )
-            else:
-                values[name].conf = max(first.conf, other.conf)
+        # Two segmentations of the same mosaic (a line per row; sparse text) drop or merge
+        # different characters; the format checks choose between them. Words read best as
+        # sparse text, codes and digits as lines.
+        first, second = (11, 6) if kind == "text" else (6, 11)
+        values.update(read_groups(prepared, boxed, kind, psm=first))
+        _add_readings(values, read_groups(prepared, boxed, kind, psm=second))
+        if kind == "text":
+            continue
+        # The softened page is a third look: for black print (faxes, copies: jagged glyphs)
+        # everywhere, on colour forms where the two disagree.
+        unsure = [
+            group
+            for group in boxed
+            if not rect.colour or any(_disputed(values.get(n)) for n, _ in group)
+        ]
+        if unsure:
+            _add_readings(values, read_groups(prepared, unsure, kind, soft=True))
+    # Lone digits (24G units) fool Tesseract's line and sparse modes ("1" read as "4"): when
+    # the readings disagree or are unsure, a reading as a single word joins them.
+    for i in range(1, MAX_LINES + 1):
+        name = f"day{i}"
+        cell = values.get(name)
+        if cell is not None and cell.has_ink and (_disputed(cell) or cell.conf < 0.9):
+            other = read_single(prepared, name, layout.widgets[name], "digits", psm=8)
+            if other.text:
+                cell.alternatives.append(other)
     stats["ocr_seconds"] = time.perf_counter() - started
     reg = rect.registration
     quality = 1.0 if reg.score >= 0.6 else 0.9 if reg.score >= 0.4 else 0.7
@@ -258,7 +326,8 @@ UPPER_TEXT_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .,'&/#()-]*$")
 
 
 def _norm_text(text: str) -> str:
-    text = " ".join(text.replace("|", " ").split())
+    # a token of punctuation alone is a speck or a stray mark, not part of a name or address
+    text = " ".join(t for t in text.replace("|", " ").split() if re.search(r"[A-Za-z0-9&#]", t))
     text = re.sub(r"\s*,\s*", ", ", text).strip(" ,")
     return text
 
@@ -280,6 +349,7 @@ class _Reader:
         self.deadline = time.perf_counter() + budget
         self.cascade_seconds = 0.0
         self.rereads = 0
+        self.second_opinions: set[str] = set()
 
     # A second reading of one box, used only when the first fails its format check.
     def reread(self, name: str, check: Any) -> CellText | None:
@@ -288,13 +358,16 @@ class _Reader:
         started = time.perf_counter()
         kind = KIND_OF.get(name, "text")
         best = None
-        for psm, use_kind in ((7, kind), (8, kind), (7, "text")):
-            cell = read_single(self.prepared, name, self.layout.widgets[name], use_kind, psm=psm)
+        for psm, use_kind, soft, cap_px in REREADS:
+            box = self.layout.widgets[name]
+            cell = read_single(
+                self.prepared, name, box, use_kind or kind, psm=psm, soft=soft, cap_px=cap_px
+            )
             self.rereads += 1
-            if check(cell.text):
+            if check(cell.text) and (best is None or cell.conf > best.conf):
                 best = cell
-                break
-            if time.perf_counter() > self.deadline:
+            # a sure reading that passes ends the search; an unsure one looks further
+            if (best is not None and best.conf >= 0.6) or time.perf_counter() > self.deadline:
                 break
         self.cascade_seconds += time.perf_counter() - started
         if best is not None:
@@ -302,16 +375,35 @@ class _Reader:
         return best
 
     def cell(self, name: str, check: Any = None) -> tuple[str, float, bool]:
-        """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed)."""
+        """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed).
+
+        Among the readings of the box that pass the check, Tesseract's surest wins; when they all
+        agree, the confidence rises halfway to 1. When readings that pass disagree, or the first
+        reading failed and another one passes (a check digit lets one misreading in ten through),
+        the value is a second opinion: its confidence is capped and the box is noted in
+        ``second_opinions``.
+        """
         text, conf = self.cells.text(name), self.cells.conf(name)
         if check is None:
             return text, conf, True
-        if check(text):
-            return text, conf, True
+        first = self.cells.values.get(name)
+        options = [first, *first.alternatives] if first is not None else []
+        passing = [o for o in options if check(o.text.strip())]
+        if passing:
+            keys = [fmt.compact(o.text).upper() for o in passing]
+            best = max(range(len(passing)), key=lambda i: (passing[i].conf, keys.count(keys[i])))
+            chosen = passing[best]
+            if len(set(keys)) == 1 and keys[best] == fmt.compact(text).upper():
+                # readings that agree: more sure than the surest of them alone
+                conf = chosen.conf + (1 - chosen.conf) / 2 if len(keys) > 1 else chosen.conf
+                return chosen.text.strip(), conf, True
+            self.second_opinions.add(name)
+            return chosen.text.strip(), min(chosen.conf, SECOND_OPINION_CONF), True
         if self.cells.has_ink(name):
             again = self.reread(name, check)
             if again is not None:
-                return again.text.strip(), again.conf, True
+                self.second_opinions.add(name)
+                return again.text.strip(), min(again.conf, SECOND_OPINION_CONF), True
         return text, conf, False
 
 
@@ -365,12 +457,14 @@ def interpret(
         )
 
     def tax_ok(t: str) -> bool:
-        c = fmt.compact(t)
+        c = fmt.repair_tax_id(t)
         return bool(fmt.EIN_RE.match(c) or fmt.SSN_RE.match(c))
 
     text, conf, ok = r.cell("tax_id", tax_ok)
     if text:
-        out["federal_tax_id"] = Value(fmt.compact(text), text, soft(conf, ok, 0.98), ["tax_id"])
+        out["federal_tax_id"] = Value(
+            fmt.repair_tax_id(text), text, soft(conf, ok, 0.98), ["tax_id"]
+        )
 
     # --- box 3: birth date
     mm, c1, ok1 = r.cell(
@@ -418,12 +512,10 @@ def interpret(
     text, conf, ok = r.cell("pin", lambda t: fmt.npi_valid(fmt.digits_only(t)))
     if text:
         npi = fmt.digits_only(text)
-        out["billing_provider_npi"] = Value(
-            npi,
-            text,
-            (0.995 if digital else min(0.99, 0.5 + conf)) if ok else min(0.3, conf),
-            ["pin"],
-        )
+        npi_conf = (0.995 if digital else min(0.99, 0.5 + conf)) if ok else min(0.3, conf)
+        if "pin" in r.second_opinions:
+            npi_conf = min(npi_conf, 0.9)
+        out["billing_provider_npi"] = Value(npi, text, npi_conf, ["pin"])
 
     # --- box 21: diagnoses
     codes, confs, all_ok, boxes = [], [], True, []
@@ -445,7 +537,10 @@ def interpret(
         )
 
     # --- box 24: service lines
+    # Services come before the claim is signed, within the filing limit (a year; two allowed).
+    service_years = None if pivot is None else {(pivot - back) % 100 for back in (0, 1, 2)}
     lines, line_confs, lines_ok, line_boxes = [], [], True, []
+    line_numbers: list[int] = []
     n_pointers = len(codes)
     for i in range(1, MAX_LINES + 1):
         names = _line_cells(i)
@@ -454,6 +549,7 @@ def interpret(
         ):
             continue
         line_boxes.extend(names.values())
+        line_numbers.append(i)
         parts = {}
         part_conf = []
         ok_all = True
@@ -463,7 +559,11 @@ def interpret(
                 names[f"date_{key}"],
                 lambda t, lim=lim: (
                     fmt.two_digits(t) is not None
-                    and (lim == 99 or 1 <= int(fmt.digits_only(t)) <= lim)
+                    and (
+                        1 <= int(fmt.digits_only(t)) <= lim
+                        if lim != 99
+                        else service_years is None or int(fmt.digits_only(t)) in service_years
+                    )
                 ),
             )
             parts[key] = fmt.digits_only(t)
@@ -521,6 +621,10 @@ def interpret(
         lines_ok &= ok_all
     total_text, total_conf, _total_ok = r.cell("t_charge", lambda t: fmt.parse_money(t) is not None)
     total = fmt.parse_money(total_text)
+    balanced = False
+    if lines and not digital:
+        line_names = [_line_cells(i) for i in line_numbers]
+        total, balanced = _balance_charges(cells, lines, total, line_names)
     line_sum = sum((ln["charges"] for ln in lines if ln["charges"] is not None), Decimal("0"))
     sums_agree = (
         total is not None
@@ -530,10 +634,12 @@ def interpret(
     )
     if total is not None:
         conf = 0.995 if sums_agree else (0.97 if digital else min(0.85, _scale(total_conf, q)))
+        if balanced:  # agreement reached by choosing among readings: a weaker check
+            conf = min(conf, 0.9)
         out["total_amount"] = Value(total, total_text, conf, ["t_charge"])
     if lines:
         conf = soft(min(line_confs), lines_ok, 0.97)
-        if not sums_agree:
+        if not sums_agree or balanced:
             conf = min(conf, 0.6)
         out["service_lines"] = Value(lines, f"{len(lines)} lines", conf, line_boxes)
         dates = [d for ln in lines for d in (ln["date_from"], ln["date_to"]) if d is not None]
@@ -547,6 +653,54 @@ def interpret(
         conf = soft(paid_conf, paid_ok and (total is None or paid <= total), 0.97)
         out["amount_paid"] = Value(paid, paid_text, conf, ["amt_paid"])
     return out, r
+
+
+def _money_readings(cells: Cells, name: str, chosen: Decimal | None) -> list[Decimal]:
+    """Every distinct amount the readings of a money box give, the chosen one first."""
+    cell = cells.values.get(name)
+    found: list[Decimal] = [] if chosen is None else [chosen]
+    for reading in (cell, *cell.alternatives) if cell is not None else ():
+        amount = fmt.parse_money(reading.text)
+        if amount is not None and amount not in found:
+            found.append(amount)
+    return found
+
+
+def _balance_charges(
+    cells: Cells, lines: list[dict[str, Any]], total: Decimal | None, names: list[dict[str, str]]
+) -> tuple[Decimal | None, bool]:
+    """Box 28 must equal the sum of the 24F charges. When the chosen readings disagree, the
+    other readings of those boxes are tried: if exactly one way of changing the fewest boxes
+    makes the sum balance, it is taken (lines are updated in place). Returns box 28's amount
+    and whether any box was changed."""
+    options = [
+        _money_readings(cells, n["charges"], ln["charges"])
+        for n, ln in zip(names, lines, strict=True)
+    ]
+    totals = _money_readings(cells, "t_charge", total)
+    if not totals or any(not o for o in options):
+        return total, False
+    chosen = [o[0] for o in options]
+    if sum(chosen, Decimal("0")) == totals[0]:
+        return total, False
+    if len(totals) * int(np.prod([len(o) for o in options])) > 4096:
+        return total, False
+    best: list[tuple[int, tuple[Decimal, ...], Decimal]] = []
+    for combo in itertools.product(*options):
+        for t in totals:
+            if sum(combo, Decimal("0")) == t:
+                changes = sum(a != b for a, b in zip(combo, chosen, strict=True)) + (t != totals[0])
+                best.append((changes, combo, t))
+    if not best:
+        return total, False
+    fewest = min(b[0] for b in best)
+    winners = {(b[1], b[2]) for b in best if b[0] == fewest}
+    if len(winners) != 1:
+        return total, False
+    combo, t = winners.pop()
+    for line, amount in zip(lines, combo, strict=True):
+        line["charges"] = amount
+    return t, True
 
 
 class ClaimExtractor:

@@ -26,6 +26,8 @@ WORK_WIDTH = 850
 """Pixels across the page for registration (about 100 dpi): rules stay visible, cost stays low."""
 READ_DPI = 300
 """Resolution of the rectified page that boxes are read from."""
+STREAK_MIN_GAIN = 0.2
+"""Below this a streak column holds no usable contrast and is filled from its neighbours."""
 
 
 @dataclass
@@ -94,6 +96,17 @@ def is_colour(rgb: np.ndarray) -> bool:
     s = small.astype(np.int16)
     reddish = (s[..., 0] - s[..., 1] > 40)[ink]
     return bool(reddish.mean() > 0.25)
+
+
+def form_channel(rgb: np.ndarray) -> np.ndarray:
+    """Gray in which the form's red print is as dark as black ink.
+
+    A washed-out photo leaves thin red rules pale pink, too light in plain gray to be found; their
+    redness (red above green) still tells them from paper. Black-and-white pages are unchanged.
+    """
+    s = rgb.astype(np.int16)
+    redness = np.clip(s[..., 0] - s[..., 1], 0, 255)
+    return np.clip(s.min(axis=2) - redness, 0, 255).astype(np.uint8)
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
@@ -212,10 +225,24 @@ def _ecc(
 
 
 def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
-    """The homography from template points to ``rgb`` pixels."""
-    _height, width = rgb.shape[:2]
+    """The homography from template points to ``rgb`` pixels.
+
+    The rules are looked for in the red-aware channel first (pale red rules of a washed-out
+    photo); when that fits poorly on a coloured page, plain gray is tried too and the better fit
+    (ECC correlation) is kept.
+    """
+    best = _register(form_channel(rgb), layout)
+    if best.score < 0.6 and is_colour(rgb):
+        other = _register(rgb.min(axis=2), layout)
+        if other.score > best.score:
+            best = other
+    return best
+
+
+def _register(gray: np.ndarray, layout: FormLayout) -> Registration:
+    _height, width = gray.shape[:2]
     f = WORK_WIDTH / width
-    small = cv2.resize(rgb.min(axis=2), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     ink = ink_map(small)
     angle = estimate_angle(ink)
     rotated, rot = _rotate(ink, angle)
@@ -244,11 +271,19 @@ def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
         np.array([[sy / base, 0, 0], [0, sy / base, ty], [0, 0, 1]], np.float64),
         "profile",
     )
+    tried: list[tuple[float, float]] = []
     for _, sx, tx in x_candidates:
+        if best[0] >= 0.8:  # a clear fit: the other overlays are not worth their ECC runs
+            break
+        if any(abs(sx - a) < 0.005 * base and abs(tx - b) < 3 for a, b in tried):
+            continue
+        tried.append((sx, tx))
         warp = np.array([[sx / base, 0, tx], [0, sy / base, ty], [0, 0, 1]], np.float64)
         score, method = 0.0, "profile"
         try:
-            small_warp, score = _ecc(t2, o2, half @ warp @ np.linalg.inv(half), blur=2.0)
+            small_warp, score = _ecc(
+                t2, o2, half @ warp @ np.linalg.inv(half), blur=2.0, iterations=40
+            )
             warp = np.linalg.inv(half) @ small_warp @ half
             method = "ecc"
         except cv2.error:
@@ -258,7 +293,7 @@ def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
     score, warp, method = best
     if method == "ecc":
         with contextlib.suppress(cv2.error):
-            warp, score = _ecc(template, observed, warp, blur=1.5, iterations=40)
+            warp, score = _ecc(template, observed, warp, blur=1.5, iterations=20)
     # template pt → template raster px → rotated work px → work px → source px
     to_raster = np.diag([base, base, 1.0])
     unrotate = np.linalg.inv(rot)
@@ -286,10 +321,13 @@ def rectify(
 
 
 def repair_streaks(rgb: np.ndarray) -> np.ndarray:
-    """Fill in fax streaks (dark columns running the whole page) from the columns beside them.
+    """Undo fax streaks (dark columns running the whole page).
 
-    A pixel under a streak is taken as ink only when both neighbouring columns are ink there,
-    so a character crossed by a streak keeps its horizontal strokes.
+    A streak is a sensor column with too little gain: the page under it is darker but usually
+    still there, ink darker than paper. Each streak column is divided by its own paper level
+    (relative to the columns beside it), which brings back strokes hidden under it, such as the
+    stem of a K. Where the column is too dark to hold anything, a pixel is taken as ink only when
+    both neighbouring columns are ink there, so a crossing character keeps its horizontal strokes.
     """
     dark = rgb.min(axis=2) < 160
     fraction = dark.mean(axis=0)
@@ -303,7 +341,10 @@ def repair_streaks(rgb: np.ndarray) -> np.ndarray:
         grown[:-1] |= streak[1:] & (fraction[:-1] > 0.25)
         streak = grown
     out = rgb.copy()
-    width = rgb.shape[1]
+    height, width = rgb.shape[:2]
+    # Paper level along each column: the brightest pixel within a run longer than any glyph.
+    reach = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(31, height // 40) | 1))
+    gray = rgb.min(axis=2)
     x = 0
     while x < width:
         if not streak[x]:
@@ -314,16 +355,129 @@ def repair_streaks(rgb: np.ndarray) -> np.ndarray:
             end += 1
         a, b = max(0, x - 1), min(width - 1, end + 1)  # plus the soft edges
         left, right = max(0, a - 1), min(width - 1, b + 1)
-        fill = np.maximum(rgb[:, left], rgb[:, right])
-        out[:, a : b + 1] = fill[:, None, :]
+        paper = cv2.dilate(np.maximum(gray[:, left], gray[:, right]).reshape(-1, 1), reach)
+        for col in range(a, b + 1):
+            level = cv2.dilate(gray[:, col].reshape(-1, 1), reach)
+            gain = level.astype(np.float32) / np.maximum(paper, 1).astype(np.float32)
+            if float(np.median(gain)) >= STREAK_MIN_GAIN:
+                scaled = rgb[:, col].astype(np.float32) / np.maximum(gain, 0.05)
+                out[:, col] = np.clip(scaled, 0, 255).astype(np.uint8)
+            else:
+                out[:, col] = np.maximum(rgb[:, left], rgb[:, right])
         x = end + 1
     return out
+
+
+LOCAL_BELOW = 0.8
+"""Registration score under which the page is refined tile by tile (above, one homography fits)."""
+LOCAL_DPI = 100
+"""Resolution of the rule maps that the local (tile by tile) refinement compares."""
+LOCAL_GRID = (4, 6)
+"""Tiles across and down the page for the local refinement."""
+LOCAL_REACH_PT = 10.0
+"""How far (points) a tile may still be off after the global registration."""
+
+
+def _vertex(a: float, b: float, c: float) -> float:
+    """Sub-pixel offset of a peak ``b`` between ``a`` and ``c`` (a parabola through the three)."""
+    curvature = a - 2 * b + c
+    if curvature >= -1e-6:
+        return 0.0
+    return float(np.clip(0.5 * (a - c) / curvature, -0.5, 0.5))
+
+
+def local_displacements(image: np.ndarray, layout: FormLayout, dpi: int) -> np.ndarray | None:
+    """Per-tile (dx, dy) in points that bring the rectified page's rules onto the template's.
+
+    One homography cannot follow a page that is curled, creased or photographed with a lens
+    that bends lines; after it, parts of the page can still be a few points off. Each tile's
+    rules are matched against the template's rules around it (normalised cross-correlation);
+    tiles with too few rules or an unclear peak take their neighbours' shift.
+    """
+    s = LOCAL_DPI / 72.0
+    f = s / (dpi / 72.0)
+    small = cv2.resize(form_channel(image), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    horiz, vert = rule_maps(ink_map(small))
+    observed = cv2.GaussianBlur(cv2.max(horiz, vert).astype(np.float32), (0, 0), 1.5)
+    h, w = observed.shape
+    template = cv2.GaussianBlur(
+        template_rules(layout, s, (w, h)).astype(np.float32), (0, 0), 1.5
+    )
+    nx, ny = LOCAL_GRID
+    reach = round(LOCAL_REACH_PT * s)
+    shifts = np.full((ny, nx, 2), np.nan, np.float32)
+    for j in range(ny):
+        for i in range(nx):
+            x0, x1 = i * w // nx, (i + 1) * w // nx
+            y0, y1 = j * h // ny, (j + 1) * h // ny
+            patch = template[y0:y1, x0:x1]
+            if patch.std() < 1e-3 or (patch > 64).mean() < 0.01:
+                continue
+            X0, Y0 = max(0, x0 - reach), max(0, y0 - reach)
+            X1, Y1 = min(w, x1 + reach), min(h, y1 + reach)
+            area = observed[Y0:Y1, X0:X1]
+            if area.std() < 1e-3:
+                continue
+            score = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED)
+            _, peak, _, (px, py) = cv2.minMaxLoc(score)
+            if peak < 0.35:
+                continue
+            # a tile whose rules repeat (evenly spaced rows) matches one pitch off as well: skip it
+            others = score.copy()
+            cv2.rectangle(others, (px - 3, py - 3), (px + 3, py + 3), -1.0, -1)
+            if peak - float(others.max()) < 0.05:
+                continue
+            fx, fy = float(px), float(py)
+            # sub-pixel: a parabola through the peak and its neighbours
+            if 0 < px < score.shape[1] - 1:
+                fx += _vertex(*score[py, px - 1 : px + 2])
+            if 0 < py < score.shape[0] - 1:
+                fy += _vertex(*score[py - 1 : py + 2, px])
+            shifts[j, i] = ((X0 + fx - x0) / s, (Y0 + fy - y0) / s)
+    valid = ~np.isnan(shifts[..., 0])
+    if valid.sum() < 3:
+        return None
+    # outliers (a tile matched one row off) and gaps take the median of their neighbours
+    filled = shifts.copy()
+    for j in range(ny):
+        for i in range(nx):
+            near = shifts[max(0, j - 1) : j + 2, max(0, i - 1) : i + 2].reshape(-1, 2)
+            near = near[~np.isnan(near[:, 0])]
+            if len(near) == 0:
+                near = shifts[valid]
+            med = np.median(near, axis=0)
+            if not valid[j, i] or np.abs(shifts[j, i] - med).max() > 4.0:
+                filled[j, i] = med
+    return filled
+
+
+def refine_locally(image: np.ndarray, layout: FormLayout, dpi: int) -> np.ndarray:
+    """The rectified page with each region moved onto the template (see ``local_displacements``)."""
+    shifts = local_displacements(image, layout, dpi)
+    if shifts is None or np.abs(shifts).max() < 0.5:
+        return image
+    h, w = image.shape[:2]
+    k = dpi / 72.0
+    # tile centres → every pixel, bilinear; border tiles extend to the page edge
+    dx = cv2.resize(shifts[..., 0] * k, (w, h), interpolation=cv2.INTER_LINEAR)
+    dy = cv2.resize(shifts[..., 1] * k, (w, h), interpolation=cv2.INTER_LINEAR)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(
+        image,
+        xs + dx,
+        ys + dy,
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )
 
 
 def align_page(rgb: np.ndarray, layout: FormLayout, dpi: int = READ_DPI) -> Rectified:
     rgb = repair_streaks(rgb)
     registration = register(rgb, layout)
     image = rectify(rgb, registration, layout, dpi)
+    if registration.score < LOCAL_BELOW:
+        image = refine_locally(image, layout, dpi)
     return Rectified(
         image=image,
         scale=dpi / 72.0,

@@ -96,6 +96,21 @@ def repair_procedure(text: str) -> str:
     return fixed if CPT_RE.match(fixed) else raw
 
 
+def repair_tax_id(text: str) -> str:
+    """An EIN (``12-3456789``) or SSN (``123-45-6789``) whose hyphens were lost but whose digit
+    groups were printed apart (``12 3456789``); anything else as read."""
+    raw = compact(text)
+    if EIN_RE.match(raw) or SSN_RE.match(raw):
+        return raw
+    groups = [digits_only(g) for g in re.split(r"[\s\-.]+", (text or "").strip()) if g]
+    sizes = [len(g) for g in groups]
+    if sizes == [2, 7]:
+        return f"{groups[0]}-{groups[1]}"
+    if sizes == [3, 2, 4]:
+        return "-".join(groups)
+    return raw
+
+
 def parse_money(text: str) -> Decimal | None:
     """``"1928.06"``, ``"1928 06"`` (dollars | cents columns) or ``"1,928.06"``."""
     raw = re.sub(r"[^0-9., ]", "", (text or "").replace("$", "")).strip()

@@ -8,7 +8,9 @@ layout file (``cms1500_layout.json``) holds, in PDF points with the origin at th
 - ``widgets``: text-field rectangles by field name (``pt_name``, ``cpt1``, ``ch1``…);
 - ``inner_rules``: x of printed rules running through a box (the dollars | cents ticks);
 - ``lines``: the printed rules (horizontal and vertical segments) found on a 200 dpi rendering
-  of the blank form; page registration aligns a scanned page to these.
+  of the blank form; page registration aligns a scanned page to these;
+- ``print``: boxes around the form's own printed words, ignored when reading a black-and-white
+  copy (where they cannot be dropped by colour).
 
 Rebuild it from the blank form with ``python -m extractors.claim_template FORM.pdf``.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -38,6 +40,8 @@ class FormLayout:
     h_lines: tuple[Rect, ...]
     v_lines: tuple[Rect, ...]
     inner_rules: dict[str, tuple[float, ...]]
+    print_boxes: tuple[Rect, ...] = ()
+    """Where the form's own words (box titles, instructions) are printed."""
 
     def rect(self, name: str) -> Rect:
         return self.widgets[name]
@@ -52,7 +56,15 @@ def load_layout(path: Path = LAYOUT_PATH) -> FormLayout:
         h_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["h"]),
         v_lines=tuple((r[0], r[1], r[2], r[3]) for r in data["lines"]["v"]),
         inner_rules={k: tuple(v) for k, v in data.get("inner_rules", {}).items()},
+        print_boxes=tuple((r[0], r[1], r[2], r[3]) for r in data.get("print", [])),
     )
+
+
+def shifted(layout: FormLayout, dx: float, dy: float) -> FormLayout:
+    """The layout with every field rectangle moved by (dx, dy) points: where a page's values
+    really are printed. The printed rules, ticks and words of the form stay put."""
+    moved = {n: (r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy) for n, r in layout.widgets.items()}
+    return replace(layout, widgets=moved)
 
 
 def _widget_rects(form_pdf: Path) -> dict[str, list[float]]:
@@ -134,6 +146,37 @@ def _rule_segments(ink: np.ndarray, dpi: int = 200) -> dict[str, list[list[float
     return out
 
 
+def _print_boxes(ink: np.ndarray, dpi: int = 200) -> list[list[float]]:
+    """Boxes around the form's printed words: its ink without the rules, glyphs run together.
+
+    On a black-and-white copy the box titles cannot be dropped by colour; the reader ignores
+    marks that lie inside these boxes instead.
+    """
+    rules = np.zeros_like(ink)
+    for kernel in ((31, 1), (1, 31)):
+        element = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+        rules = cv2.max(rules, cv2.morphologyEx(ink, cv2.MORPH_OPEN, element))
+    words = cv2.subtract(ink, cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+    words = cv2.dilate(words, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 3)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(words, connectivity=8)
+    scale = 72.0 / dpi
+    boxes = []
+    for x, y, w, h, _area in stats[1:count]:
+        if w * h < 12 or (w > 9 / scale and h > 9 / scale):  # specks; drawn frames, the QR code
+            continue
+        if w < 4 / scale and h > 3 * w:  # dashed ticks (dollars | cents, date separators)
+            continue
+        boxes.append(
+            [
+                round(x * scale, 2),
+                round(y * scale, 2),
+                round((x + w) * scale, 2),
+                round((y + h) * scale, 2),
+            ]
+        )
+    return sorted(boxes, key=lambda r: (r[1], r[0]))
+
+
 def build_layout(form_pdf: Path) -> dict[str, object]:
     widgets = _widget_rects(form_pdf)
     ink = _render_ink(form_pdf, 200)
@@ -144,6 +187,7 @@ def build_layout(form_pdf: Path) -> dict[str, object]:
         "widgets": widgets,
         "inner_rules": _inner_rules(ink, widgets),
         "lines": _rule_segments(ink),
+        "print": _print_boxes(ink),
     }
 
 
