@@ -571,10 +571,12 @@ def _steps(pairs: list[tuple[float, bool]]) -> list[list[float]]:
 def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The calibration table from evaluation reports (raw confidence, method, correct)."""
     groups: dict[str, list[tuple[float, bool]]] = defaultdict(list)
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, tuple[bool, tuple[str, ...]]]] = set()
     for report in reports:
+        run = report.get("run", {})
+        mode = (bool(run.get("force_ocr")), tuple(run.get("disabled", ())))
         for r in report["documents"]:
-            key = (r.get("dataset", ""), r.get("id", ""), r.get("extractor") or "")
+            key = (r.get("dataset", ""), r.get("id", ""), r.get("extractor") or "", mode)
             if key in seen:  # the same document read the same way counts once
                 continue
             if r.get("extractor") and r["extractor"] not in CALIBRATED_EXTRACTORS:

@@ -100,6 +100,9 @@ def test_fit_calibration_pools_small_groups() -> None:
     assert "*|label" not in table  # pooled by method only from MIN_GROUP on
     assert "*|*" in table and "*|*@text" in table
     assert fitted["counts"]["*|*"] == 5  # a document read twice the same way counts once
+    as_scans = [{**d, "origin": {"total_amount": "ocr"}} for d in docs]
+    both = fit_calibration([{"documents": docs}, {"documents": as_scans, "run": {"force_ocr": True}}])
+    assert both["counts"]["*|*@text"] == 5 and both["counts"]["*|*@ocr"] == 5  # read two ways
 
 
 @pytest.mark.slow
