@@ -9,9 +9,12 @@ Elements are looked up by local name, so every namespace flavour of the three sy
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
+import threading
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
@@ -30,8 +33,35 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+_RECENT: OrderedDict[tuple[object, ...], tuple[str, ET.Element] | None] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+
+
 def embedded_invoice_xml(source: Source) -> tuple[str, ET.Element] | None:
-    """(attachment name, parsed root) of the invoice XML in a PDF, or None."""
+    """(attachment name, parsed root) of the invoice XML in a PDF, or None.
+
+    Scoring and extracting both ask for it, so the last few answers are remembered (by path,
+    size and mtime, or by the bytes' digest); parsing a PDF's object tree twice doubled the cost
+    of reading a born-digital invoice.
+    """
+    if isinstance(source, bytes):
+        key: tuple[object, ...] = ("bytes", hashlib.blake2b(source, digest_size=16).digest())
+    else:
+        stat = Path(source).stat()
+        key = ("path", str(source), stat.st_size, stat.st_mtime_ns)
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return _RECENT[key]
+    found = _read_embedded_xml(source)
+    with _RECENT_LOCK:
+        _RECENT[key] = found
+        while len(_RECENT) > 32:
+            _RECENT.popitem(last=False)
+    return found
+
+
+def _read_embedded_xml(source: Source) -> tuple[str, ET.Element] | None:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if b"%PDF" not in data[:1024]:
         return None

@@ -163,11 +163,20 @@ def _text_layer_page(pdf: pdfium.PdfDocument, index: int) -> Page | None:
     with PDFIUM_LOCK:
         try:
             page = pdf[index]
-            width, height = page.get_size()
-            textpage = page.get_textpage()
-            n = textpage.count_chars()
-            chars = [(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)), textpage.get_charbox(i, loose=True))
-                     for i in range(n)]
+            try:
+                width, height = page.get_size()
+                textpage = page.get_textpage()
+                try:
+                    n = textpage.count_chars()
+                    chars = [
+                        (chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)),
+                         textpage.get_charbox(i, loose=True))
+                        for i in range(n)
+                    ]
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
         except pdfium.PdfiumError as exc:
             raise CorruptDocumentError(f"PDF page {index + 1} is damaged ({exc})") from exc
     if sum(ch.isalnum() for ch, _ in chars) < MIN_TEXT_LAYER_CHARS:
@@ -211,10 +220,18 @@ def _chars_to_words(chars: list[tuple[str, tuple[float, float, float, float]]],
 
 
 def render_pdf_page(pdf: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarray:
+    # PDFium is not thread-safe, and that includes closing: every handle is closed here, under
+    # the lock, never left to a garbage collection that may run on another thread mid-call.
     with PDFIUM_LOCK:
         page = pdf[index]
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
-        array = bitmap.to_numpy().copy()
+        try:
+            bitmap = page.render(scale=dpi / 72, grayscale=True)
+            try:
+                array = bitmap.to_numpy().copy()
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
     if array.ndim == 3:
         array = cv2.cvtColor(array, cv2.COLOR_BGRA2GRAY if array.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
     return array

@@ -49,7 +49,7 @@ def _pdf_corpus() -> list[Path]:
 def _render_scans(pdfs: list[Path], pages: int, out: Path, dpi: int) -> list[Path]:
     import cv2
 
-    from extractors.pages import open_pdf, render_pdf_page
+    from extractors.pages import PDFIUM_LOCK, open_pdf, render_pdf_page
 
     out.mkdir(parents=True, exist_ok=True)
     images: list[Path] = []
@@ -64,7 +64,8 @@ def _render_scans(pdfs: list[Path], pages: int, out: Path, dpi: int) -> list[Pat
                     if len(images) >= pages:
                         return images
             finally:
-                pdf.close()
+                with PDFIUM_LOCK:
+                    pdf.close()
     return images
 
 
@@ -92,15 +93,31 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
     raw = len(images) / (time.perf_counter() - started)
     say(f"  tesseract CLI: {raw:.2f} pages/s; now the pipeline…")
     docs = [DocInput(f"scan{i}", p, p.name) for i, p in enumerate(images)]
-    started = time.perf_counter()
-    analyse_batch(docs, settings, "default")
-    ours = len(images) / (time.perf_counter() - started)
-    say(f"  pipeline: {ours:.2f} pages/s ({ours / raw:.0%} of the limit)")
+    # Warm up as a long-running worker is: imports (Great Expectations alone takes seconds),
+    # Tesseract's model in the page cache, the validation suites loaded.
+    analyse_batch(docs[:1], settings, "default")
+
+    def pages_per_s(run_settings: Settings) -> float:
+        started = time.perf_counter()
+        analyse_batch(docs, run_settings, "default")
+        return len(images) / (time.perf_counter() - started)
+
+    # One reading per page, as the CLI does: load, deskew, Tesseract, fields, validation.
+    ours = pages_per_s(settings.model_copy(update={"cpu_budget_seconds": 0.0}))
+    say(f"  pipeline, one reading per page: {ours:.2f} pages/s ({ours / raw:.0%} of the limit)")
+    # As configured: weak required fields re-read by the cascade within its CPU budget.
+    cascade = pages_per_s(settings) if settings.cpu_budget_seconds > 0 else ours
+    say(
+        f"  pipeline with the re-OCR cascade ({settings.cpu_budget_seconds:g} s budget per "
+        f"document): {cascade:.2f} pages/s"
+    )
     return {
         "pages": len(images),
         "pipeline_pages_per_s": round(ours, 3),
         "tesseract_pages_per_s": round(raw, 3),
         "ratio": round(ours / raw, 3),
+        "pipeline_with_cascade_pages_per_s": round(cascade, 3),
+        "cascade_budget_s": settings.cpu_budget_seconds,
     }
 
 
@@ -142,10 +159,11 @@ def _run_flow(source: Path, settings: Settings) -> Any:
 def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> tuple[dict[str, Any], float]:
     pdfs = [p for p in _pdf_corpus() if p.suffix == ".pdf"]
     bench_settings = settings.model_copy(update={"home": work / "home", "stable_seconds": 0.0})
-    empty = work / "empty-inbox"
-    empty.mkdir(parents=True, exist_ok=True)
-    say("born-digital: starting Prefect and warming up…")
-    _run_flow(empty, bench_settings)
+    say("born-digital: starting Prefect and warming up on one document…")
+    warm = work / "warm-inbox"
+    warm.mkdir(parents=True, exist_ok=True)
+    (warm / "warm.pdf").write_bytes(pdfs[-1].read_bytes() + b"\n%warm-up\n")
+    _run_flow(warm, bench_settings)  # imports, the validation suites, Prefect's server
     files = _unique_copies(pdfs, count, work / "inbox")
     say(f"  {len(files)} PDFs through the flow (intake → posted)…")
     started = time.perf_counter()
@@ -503,9 +521,10 @@ def format_bench(result: dict[str, Any]) -> str:
     s, b = result["scanned"], result["born_digital"]
     peer = b["invoice2data_docs_per_s"]
     rows = [
-        ("scanned pages/s, pipeline (all cores)", f"{s['pipeline_pages_per_s']:.2f}"),
+        ("scanned pages/s, pipeline, one reading/page", f"{s['pipeline_pages_per_s']:.2f}"),
         ("scanned pages/s, tesseract CLI limit", f"{s['tesseract_pages_per_s']:.2f}"),
         ("  pipeline / limit", f"{s['ratio']:.0%}"),
+        ("scanned pages/s, pipeline with cascade", f"{s['pipeline_with_cascade_pages_per_s']:.2f}"),
         ("born-digital docs/s, intake → posted", f"{b['docs_per_s']:.1f}"),
         ("born-digital docs/s, invoice2data", f"{peer:.1f}" if peer is not None else "n/a"),
         ("latency, 1-page invoice → posted (s)", f"{result['latency_s']:.2f}"),

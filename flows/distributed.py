@@ -18,7 +18,15 @@ from sqlalchemy import or_, update
 from core.db import DocumentRow, get_engine, init_db, session_scope, utcnow
 from core.models import Status
 from core.settings import Settings, load_settings
-from flows.run import chunks, decide_task, export_batches, finalize_task, intake_task, read_task
+from flows.run import (
+    chunks,
+    decide_task,
+    export_batches,
+    finalize_task,
+    intake_task,
+    read_task,
+    unvisited,
+)
 from pipeline import intake as intake_mod
 from storage.areas import areas_for
 
@@ -54,8 +62,7 @@ def watch_flow(source: str, client: str = "default", batch_size: int = 4) -> int
     settings = load_settings()
     init_db(settings.db_url)
     areas = areas_for(source, client, settings)
-    for obj in intake_mod.candidates(areas, settings):
-        intake_task(obj, source, client, settings)
+    intake_task(unvisited(intake_mod.candidates(areas, settings)), source, client, settings)
     doc_ids = claim_for_dispatch(settings, client)
     batches = [doc_ids[i : i + batch_size] for i in range(0, len(doc_ids), batch_size)]
     for batch in batches:
@@ -77,8 +84,9 @@ def process_flow(document_ids: list[str], client: str = "default") -> list[str]:
     analyses = []
     for fut in [read_task.submit(c, settings) for c in chunks(todo, settings.workers)]:
         analyses.extend(fut.result())
-    decided = decide_task(analyses, settings, client)
-    results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
+    decided = decide_task(unvisited(analyses), settings, client)
+    finals = [finalize_task.submit(unvisited(c), settings) for c in chunks(decided, settings.workers)]
+    results = [r for f in finals for r in f.result()]
     if any(r.posted_now for r in results):
         with session_scope(engine) as session:
             inbox = session.get(DocumentRow, results[0].document_id).inbox  # type: ignore[union-attr]

@@ -10,22 +10,34 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 from sqlalchemy.exc import OperationalError
 
 from core.db import get_engine, init_db, utcnow
 from core.errors import TransientError
+from core.models import Status
 from core.settings import Settings
 from pipeline import intake as intake_mod
 from pipeline.analyse import Analysis, DocInput, read_one, validate_and_decide
-from pipeline.finalize import Result, finalize, original_file
+from pipeline.finalize import Result, already_finalized, finalize, original_file
 from pipeline.history import DatabaseHistory
 from pipeline.summary import RunSummary
 from storage.areas import areas_for
 from storage.buckets import ObjectInfo
+
+T = TypeVar("T")
+
+
+def unvisited(value: T) -> T:
+    """``value`` wrapped in Prefect's ``quote``: Prefect neither walks it for futures nor records
+    it as a task input (walking every word box of a batch cost more than reading the PDFs), and
+    unwraps it before the task runs, so the task receives ``value`` itself."""
+    return cast(T, quote(value))
+
 
 TRANSIENT = (TransientError, OSError, OperationalError)
 """Failures worth a retry with backoff: storage hiccups and dropped database connections."""
@@ -37,9 +49,13 @@ TRANSIENT = (TransientError, OSError, OperationalError)
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
 )
-def intake_task(obj: ObjectInfo, source: str, client: str, settings: Settings) -> intake_mod.Taken:
+def intake_task(
+    objs: list[ObjectInfo], source: str, client: str, settings: Settings
+) -> list[intake_mod.Taken]:
+    """Take a chunk of inbox objects (idempotent: a retry takes nothing twice)."""
     areas = areas_for(source, client, settings)
-    return intake_mod.take(obj, areas, get_engine(settings.db_url), client, source, settings.home / "spool")
+    engine = get_engine(settings.db_url)
+    return [intake_mod.take(o, areas, engine, client, source, settings.home / "spool") for o in objs]
 
 
 @task(name="read-documents")
@@ -87,16 +103,27 @@ def decide_task(
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
 )
-def finalize_task(analysis: Analysis, settings: Settings) -> Result:
+def finalize_task(analyses: list[Analysis], settings: Settings) -> list[Result]:
+    """Post, queue or quarantine a chunk of decided documents.
+
+    A retried chunk skips the documents its failed attempt already finished (they are no longer
+    ``received``), so nothing is posted, queued or charged twice.
+    """
     from core.db import DocumentRow, session_scope
 
     engine = get_engine(settings.db_url)
-    with session_scope(engine) as session:
-        doc = session.get(DocumentRow, analysis.document_id)
-        assert doc is not None
-        areas = areas_for(doc.inbox, doc.client, settings)
-    with original_file(doc, areas, settings.home / "spool") as path:
-        return finalize(engine, settings, analysis.document_id, analysis, path)
+    results = []
+    for analysis in analyses:
+        with session_scope(engine) as session:
+            doc = session.get(DocumentRow, analysis.document_id)
+            assert doc is not None
+            areas = areas_for(doc.inbox, doc.client, settings)
+        if doc.status != Status.RECEIVED.value:
+            results.append(already_finalized(doc, analysis))
+            continue
+        with original_file(doc, areas, settings.home / "spool") as path:
+            results.append(finalize(engine, settings, analysis.document_id, analysis, path))
+    return results
 
 
 def export_batches(engine: Any, areas: Any, client: str) -> None:
@@ -108,7 +135,7 @@ def export_batches(engine: Any, areas: Any, client: str) -> None:
         export_batch(session, areas.outbox, client, utcnow().date())
 
 
-def chunks(items: list[str], workers: int, max_size: int = 8) -> list[list[str]]:
+def chunks(items: list[T], workers: int, max_size: int = 8) -> list[list[T]]:
     """Split into about ``2 × workers`` chunks of at most ``max_size`` (task overhead vs balance)."""
     if not items:
         return []
@@ -127,7 +154,11 @@ def process_inbox(
     run_dir = settings.home / "runs" / utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     objects = intake_mod.candidates(areas, settings)
     summary.seen = len(objects)
-    takes = [f.result() for f in [intake_task.submit(o, source, client, settings) for o in objects]]
+    intakes = [
+        intake_task.submit(unvisited(c), source, client, settings)
+        for c in chunks(objects, settings.workers, max_size=32)
+    ]
+    takes = [t for f in intakes for t in f.result()]
     summary.skipped = [t for t in takes if not t.new]
     pending = [d.id for d in intake_mod.pending_documents(engine, client)]
     if progress:
@@ -141,10 +172,10 @@ def process_inbox(
             if progress:
                 progress.advance(len(analyses) + start)
         decided = decide_task(
-            analyses, settings, client, run_dir / f"validation-{start // batch_size + 1}.html"
+            unvisited(analyses), settings, client, run_dir / f"validation-{start // batch_size + 1}.html"
         )
-        results = [f.result() for f in [finalize_task.submit(a, settings) for a in decided]]
-        summary.results.extend(results)
+        finals = [finalize_task.submit(unvisited(c), settings) for c in chunks(decided, settings.workers)]
+        summary.results.extend(r for f in finals for r in f.result())
     if any(r.posted_now for r in summary.results):
         export_batches(engine, areas, client)
     summary.seconds = time.perf_counter() - started

@@ -132,7 +132,9 @@ def analyse_batch(
             if progress:
                 progress(analyses[-1])
     else:
-        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+        # Twice as many documents in flight as cores: while one is in Python (layout, fields),
+        # another's Tesseract keeps the core busy; Tesseract itself stays capped at one per core.
+        with ThreadPoolExecutor(max_workers=2 * settings.workers) as pool:
             for analysis in pool.map(read, docs):
                 analyses.append(analysis)
                 if progress:

@@ -127,6 +127,21 @@ def finalize(
         )
 
 
+def already_finalized(doc: DocumentRow, analysis: Analysis) -> Result:
+    """The result of a document an earlier attempt finished (a retried chunk leaves it alone)."""
+    assert analysis.decision is not None
+    return Result(
+        doc.id,
+        doc.filename,
+        analysis.decision.outcome.value,
+        doc.doc_type,
+        [(f.code, f.message) for f in analysis.decision.findings],
+        doc.page_count or 0,
+        sum(analysis.seconds.values()),
+        posted_now=doc.status == Status.POSTED.value,
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _contract_terms(config_dir: Path, client: str) -> tuple[float, float]:
     """(turnaround hours, QA sample rate) of a client's contract; read once per process."""
