@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@echo "installing Python packages into $(VENV)/ (a few minutes the first time; log: $(VENV)/install.log)"
+	@( $(BIN)/python -m pip install -q --upgrade pip && \
+	   $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' ) > $(VENV)/install.log 2>&1 \
+	  || { tail -n 30 $(VENV)/install.log; echo "error: pip install failed (full log: $(VENV)/install.log)" >&2; exit 1; }
 	@touch $(STAMP)
 
 install: system-deps $(STAMP)
