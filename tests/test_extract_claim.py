@@ -16,27 +16,12 @@ import pytest
 from core.models import Extraction, to_label_value
 from core.settings import Settings
 from extractors.claim import ClaimExtractor
+from pipeline.scoring import CLAIM_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "datasets" / "hcfa1500_synthetic" / "dev"
 SAMPLES = ROOT / "samples" / "claims"
-FIELDS = (
-    "patient_name",
-    "patient_birth_date",
-    "insured_id",
-    "payer_name",
-    "vendor_name",
-    "address",
-    "billing_provider_npi",
-    "federal_tax_id",
-    "patient_account_number",
-    "diagnosis_codes",
-    "service_lines",
-    "total_amount",
-    "amount_paid",
-    "service_date_from",
-    "service_date_to",
-)
+FIELDS = CLAIM_FIELDS[: CLAIM_FIELDS.index("currency")]  # the form's own boxes
 # Minimum correct fields out of 15 per tier (measured: pristine 15, worn_scan 15, phone_photo
 # 15, fax 14 and worst 14 — each has one HCPCS code whose leading letter reads as a digit, J9263
 # as 19263 and S9123 as 89123, which no format check can tell from a five-digit CPT code).
