@@ -18,9 +18,11 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -c constraints.txt .
 
 FROM python:3.11-slim-bookworm AS runtime
-# Tesseract with English and German data; tini reaps tesseract child processes.
+# Tesseract with English data and the European languages pages are read again in
+# (DOCFLOW_OCR_AUTO_LANGS); tini reaps tesseract child processes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tini curl \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu \
+    tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-spa tesseract-ocr-ita tini curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 docflow
 COPY --from=build /opt/venv /opt/venv

@@ -73,6 +73,8 @@ class Page(BaseModel):
     image_path: str | None = None
     ocr_seconds: float = 0.0
     skew_degrees: float = 0.0
+    ocr_lang: str | None = None
+    """Tesseract language data the page was read with (``eng``, ``deu+eng``); None: text layer."""
 
 
 class Field(BaseModel):

@@ -76,7 +76,8 @@ def _repeats_first_reading(variant: Variant, page: Page) -> bool:
 
 
 def reocr_band(
-    gray: np.ndarray, band: tuple[int, int] | None, variant: Variant, settings: Settings
+    gray: np.ndarray, band: tuple[int, int] | None, variant: Variant, settings: Settings,
+    lang: str | None = None,
 ) -> tuple[list[Word], float]:
     """Words of a horizontal band of the page image, read with ``variant``, in page pixels."""
     top, bottom = band if band is not None else (0, gray.shape[0])
@@ -88,7 +89,7 @@ def reocr_band(
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     if variant.binarise != "none":
         crop = binarise(cv2.medianBlur(crop, 3), variant.binarise)
-    words, seconds = run_tesseract(crop, lang=settings.ocr_lang, psm=variant.psm, workers=1)
+    words, seconds = run_tesseract(crop, lang=lang or settings.ocr_lang, psm=variant.psm, workers=1)
     out = []
     for w in words:
         x0, y0, x1, y1 = (v / scale for v in w.box)
@@ -224,7 +225,8 @@ def reread_bands(
                 try:
                     if page.index not in images:
                         images[page.index] = page_image(source, page, settings)
-                    words, seconds = reocr_band(images[page.index], band, variant, settings)
+                    words, seconds = reocr_band(images[page.index], band, variant, settings,
+                                                page.ocr_lang)
                 except (BadDocumentError, RuntimeError, OSError) as exc:
                     log.warning("cascade band re-OCR failed: %s", exc)
                     break
@@ -315,7 +317,7 @@ def run_cascade(
             try:
                 if index not in images:
                     images[index] = page_image(source, page, settings)
-                words, seconds = reocr_band(images[index], None, variant, settings)
+                words, seconds = reocr_band(images[index], None, variant, settings, page.ocr_lang)
             except (BadDocumentError, RuntimeError, OSError) as exc:  # keep the first reading
                 log.warning("cascade re-OCR failed: %s", exc)
                 continue

@@ -1170,6 +1170,9 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
 def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, list[str]] | None:
     """The one-line sender address above a window envelope's address ("Name • Street • City").
 
+    OCR reads the small separator dots as ``°``, ``*``, ``»`` or ``+`` depending on its language
+    data, so all of them split.
+
     ``commas`` also accepts "Name, Street 26, 80786 City" (the name part is then too short a
     cue for the vendor, but the line still marks where the recipient's address starts).
     """
@@ -1177,7 +1180,7 @@ def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, li
     for i, row in enumerate(ctx.rows[:25]):
         if row.page != ctx.rows[0].page or (height and row.box[1] > 0.4 * height):
             break  # a footer imprint ("Name - SAS au capital … - SIRET …") is no sender line
-        parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.]\s|\s?[•·|]\s?", row.text) if p.strip()]
+        parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.»«+~]\s|\s?[•·|]\s?", row.text) if p.strip()]
         if len(parts) >= 3 and re.search(r"\d{4,5}", row.text) and len(parts[0]) >= 3:
             return i, row, parts
         if commas:

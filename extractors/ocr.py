@@ -7,10 +7,13 @@ running several pages at once, bounded by a process-wide semaphore.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import cv2
@@ -36,6 +39,45 @@ def _tesseract_slots(workers: int) -> threading.BoundedSemaphore:
         if _slots is None:
             _slots = threading.BoundedSemaphore(max(1, workers))
         return _slots
+
+
+@functools.cache
+def installed_languages() -> frozenset[str]:
+    """Tesseract's installed language data (``eng``, ``deu``…); empty when it is missing."""
+    try:
+        return frozenset(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError):
+        return frozenset()
+
+
+LANGUAGE_MARKERS = {
+    "eng": r"invoice|the|and|total|amount|date|for|of|to|please|thank|you|payment|due|number",
+    "deu": r"rechnung|und|der|die|das|mit|mwst|ust|betrag|summe|datum|zahlbar|gesamt|netto|"
+    r"brutto|steuer|bitte|vielen|dank|menge|preis|gmbh|strasse|str|bis|zahlung",
+    "fra": r"facture|le|la|les|des|du|et|tva|montant|ttc|payer|numero|pour|vous|sarl|sas|"
+    r"prix|quantite|echeance|reglement|rue",
+    "nld": r"factuur|het|een|en|btw|totaal|bedrag|van|voor|betaling|wij|aantal|prijs|straat",
+    "spa": r"factura|el|los|las|del|y|iva|importe|fecha|para|precio|cantidad|calle",
+    "ita": r"fattura|il|gli|della|del|e|iva|importo|totale|data|per|prezzo|quantita|via",
+}
+"""Common words of business documents per language (Tesseract codes), accents removed."""
+_MARKERS = {lang: re.compile(rf"\b(?:{words})\b") for lang, words in LANGUAGE_MARKERS.items()}
+LANGUAGE_MIN_HITS = 6
+"""A page needs at least this many marker words of a language before it is read again in it."""
+
+
+def guess_language(text: str) -> str | None:
+    """The language (Tesseract code) a page's words look like, or None when too few words tell.
+
+    English is the default and wins ties: another language must have at least
+    ``LANGUAGE_MIN_HITS`` marker words and more of them than English has.
+    """
+    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    hits = {lang: len(pattern.findall(folded)) for lang, pattern in _MARKERS.items()}
+    best = max(hits, key=lambda lang: (hits[lang], lang == "eng"))
+    if best == "eng" or hits[best] < LANGUAGE_MIN_HITS or hits[best] <= hits["eng"]:
+        return "eng" if hits["eng"] >= LANGUAGE_MIN_HITS else None
+    return best
 
 
 def tesseract_version() -> str:

@@ -35,7 +35,14 @@ from core.errors import (
 from core.models import Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, page_text
-from extractors.ocr import clear_dark_margins, preprocess, run_tesseract, text_height
+from extractors.ocr import (
+    clear_dark_margins,
+    guess_language,
+    installed_languages,
+    preprocess,
+    run_tesseract,
+    text_height,
+)
 
 Source = bytes | Path
 
@@ -366,6 +373,26 @@ def _sure_text(words: list[Word]) -> float:
     return sum(w.conf for w in words if w.conf >= 0.6)
 
 
+LANGUAGE_KEEP = 0.8
+"""The reading with the page's own language data is kept unless it holds much less sure text
+than the English one (a wrong guess makes Tesseract unsure of many words)."""
+
+
+def language_to_add(words: list[Word], settings: Settings) -> str | None:
+    """The language whose data a page should be read again with: German, French, Dutch…
+    pages read with English data lose their accents (``München`` → ``Munchen``) and misread
+    words the English model does not know. None for English pages, pages whose language the
+    first reading does not tell, and languages whose data is not installed."""
+    if not settings.ocr_auto_langs:
+        return None
+    guess = guess_language(" ".join(w.text for w in words))
+    if guess is None or guess in settings.ocr_lang.split("+"):
+        return None
+    if guess not in settings.ocr_auto_langs or guess not in installed_languages():
+        return None
+    return guess
+
+
 def thicken(gray: np.ndarray) -> np.ndarray:
     """Dark strokes grown by a pixel each way, so that the dots of a dot-matrix glyph join up."""
     return cv2.erode(gray, np.ones((3, 3), np.uint8))
@@ -380,16 +407,22 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
-    words, seconds = run_tesseract(prepared.gray, lang=settings.ocr_lang, psm=psm,
-                                   workers=settings.workers)
+    lang = settings.ocr_lang
+    words, seconds = run_tesseract(prepared.gray, lang=lang, psm=psm, workers=settings.workers)
     if len(words) < FEW_WORDS:
         thick = thicken(prepared.gray)
         for mode in dict.fromkeys((psm, 6)):
-            again, more = run_tesseract(thick, lang=settings.ocr_lang, psm=mode,
-                                        workers=settings.workers)
+            again, more = run_tesseract(thick, lang=lang, psm=mode, workers=settings.workers)
             seconds += more
             if _sure_text(again) > _sure_text(words):
                 words = again
+    other = language_to_add(words, settings)
+    if other is not None:
+        both = f"{other}+{lang}"
+        again, more = run_tesseract(prepared.gray, lang=both, psm=psm, workers=settings.workers)
+        seconds += more
+        if _sure_text(again) >= LANGUAGE_KEEP * _sure_text(words):
+            words, lang = again, both
     words = assign_lines(words)
     height, width = prepared.gray.shape
     image_path = None
@@ -400,7 +433,7 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         image_path = str(path)
     return Page(index=index, width=width, height=height, dpi=dpi, origin=Origin.OCR,
                 text=page_text(words), words=words, image_path=image_path,
-                ocr_seconds=preprocessing + seconds, skew_degrees=prepared.skew)
+                ocr_seconds=preprocessing + seconds, skew_degrees=prepared.skew, ocr_lang=lang)
 
 
 def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:

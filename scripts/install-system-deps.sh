@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages docflow needs when they are missing (Debian/Ubuntu).
-#   scripts/install-system-deps.sh          runtime: Tesseract OCR with English data
+#   scripts/install-system-deps.sh          runtime: Tesseract OCR with English data, and the
+#                                           German, French, Dutch, Spanish and Italian data that
+#                                           pages in those languages are read again with
 #   scripts/install-system-deps.sh --test   also Chromium (browser tests) and qpdf
 set -euo pipefail
 
 packages=()
-command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr tesseract-ocr-eng)
+command -v tesseract >/dev/null 2>&1 || packages+=(tesseract-ocr)
+installed_langs="$(tesseract --list-langs 2>/dev/null || true)"
+for lang in eng deu fra nld spa ita; do
+  grep -qx "$lang" <<<"$installed_langs" || packages+=("tesseract-ocr-$lang")
+done
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || packages+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || packages+=(poppler-utils)

@@ -336,7 +336,7 @@ def test_line_items_under_a_header_printed_on_two_rows(tmp_path: Path, settings:
     ]
 
 
-@pytest.mark.parametrize("bullet", ["•", "*", "°"])
+@pytest.mark.parametrize("bullet", ["•", "*", "°", "»", "+"])
 def test_sender_line_bullets_as_ocr_reads_them(
     tmp_path: Path, settings: Settings, bullet: str
 ) -> None:
