@@ -7,12 +7,15 @@ where a failure can be transient (storage, database). Bad documents are not retr
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 from sqlalchemy.exc import OperationalError
@@ -25,6 +28,7 @@ from pipeline import intake as intake_mod
 from pipeline.analyse import Analysis, DocInput, read_one, validate_and_decide
 from pipeline.finalize import Result, already_finalized, finalize, original_file
 from pipeline.history import DatabaseHistory
+from pipeline.readpool import ReadPool, worth_processes
 from pipeline.summary import RunSummary
 from storage.areas import areas_for
 from storage.buckets import ObjectInfo
@@ -45,6 +49,7 @@ TRANSIENT = (TransientError, OSError, OperationalError)
 
 @task(
     name="intake",
+    cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
@@ -58,31 +63,31 @@ def intake_task(
     return [intake_mod.take(o, areas, engine, client, source, settings.home / "spool") for o in objs]
 
 
-@task(name="read-documents")
-def read_task(doc_ids: list[str], settings: Settings) -> list[Analysis]:
-    """Pages, classification and extraction of a small chunk of documents."""
+@task(name="read-documents", cache_policy=NO_CACHE)
+def read_task(doc_ids: list[str], settings: Settings, pool: ReadPool | None = None) -> list[Analysis]:
+    """Pages, classification and extraction of a chunk of documents (in ``pool``'s workers if given)."""
+    from sqlalchemy import select
+
     from core.db import DocumentRow, session_scope
 
     engine = get_engine(settings.db_url)
-    out = []
-    for doc_id in doc_ids:
-        with session_scope(engine) as session:
-            doc = session.get(DocumentRow, doc_id)
-            assert doc is not None
+    with session_scope(engine) as session:
+        rows = {d.id: d for d in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(doc_ids)))}
+    spool = settings.home / "spool"
+    with contextlib.ExitStack() as originals:
+        docs = []
+        for doc_id in doc_ids:
+            doc = rows[doc_id]
             areas = areas_for(doc.inbox, doc.client, settings)
-            image_dir = settings.page_images_dir / doc_id
-            with original_file(doc, areas, settings.home / "spool") as path:
-                out.append(
-                    read_one(
-                        DocInput(doc_id, path, doc.filename),
-                        settings,
-                        image_dir=image_dir if settings.keep_page_images else None,
-                    )
-                )
-    return out
+            path = originals.enter_context(original_file(doc, areas, spool))
+            docs.append(DocInput(doc_id, path, doc.filename))
+        image_dirs = {d: settings.page_images_dir / d if settings.keep_page_images else None for d in doc_ids}
+        if pool is not None:
+            return pool.read(docs, image_dirs)
+        return [read_one(doc, settings, image_dir=image_dirs[doc.document_id]) for doc in docs]
 
 
-@task(name="validate-and-decide")
+@task(name="validate-and-decide", cache_policy=NO_CACHE)
 def decide_task(
     analyses: list[Analysis], settings: Settings, client: str, data_docs: Path | None = None
 ) -> list[Analysis]:
@@ -99,6 +104,7 @@ def decide_task(
 
 @task(
     name="finalize",
+    cache_policy=NO_CACHE,
     retries=3,
     retry_delay_seconds=[1, 5, 15],
     retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
@@ -160,22 +166,41 @@ def process_inbox(
     ]
     takes = [t for f in intakes for t in f.result()]
     summary.skipped = [t for t in takes if not t.new]
-    pending = [d.id for d in intake_mod.pending_documents(engine, client)]
+    rows = intake_mod.pending_documents(engine, client)
+    pending = [d.id for d in rows]
     if progress:
         progress.start(len(pending))
-    for start in range(0, len(pending), batch_size):
-        batch = pending[start : start + batch_size]
-        futures = [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
-        analyses: list[Analysis] = []
-        for fut in futures:
-            analyses.extend(fut.result())
-            if progress:
-                progress.advance(len(analyses) + start)
-        decided = decide_task(
-            unvisited(analyses), settings, client, run_dir / f"validation-{start // batch_size + 1}.html"
-        )
-        finals = [finalize_task.submit(unvisited(c), settings) for c in chunks(decided, settings.workers)]
-        summary.results.extend(r for f in finals for r in f.result())
+    pdfs = sum(1 for d in rows if d.filename.lower().endswith(".pdf"))
+    pool = ReadPool(settings) if worth_processes(pdfs, settings) else None
+
+    def read(batch: list[str]) -> list[PrefectFuture[list[Analysis]]]:
+        if pool is not None:  # one task per batch: the workers share it out among themselves
+            return [read_task.submit(batch, settings, unvisited(pool))]
+        return [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
+
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    try:
+        reading = read(batches[0]) if batches else []
+        for number in range(len(batches)):
+            analyses: list[Analysis] = []
+            for fut in reading:
+                analyses.extend(fut.result())
+                if progress:
+                    progress.advance(len(analyses) + number * batch_size)
+            following = batches[number + 1] if number + 1 < len(batches) else []
+            # Worker processes read the next batch while this one is decided and finalized here;
+            # reading has no side effects, and deciding it still waits for this batch's duplicates.
+            reading = read(following) if following and pool is not None else []
+            decided = decide_task(
+                unvisited(analyses), settings, client, run_dir / f"validation-{number + 1}.html"
+            )
+            finals = [finalize_task.submit(unvisited(c), settings) for c in chunks(decided, settings.workers)]
+            summary.results.extend(r for f in finals for r in f.result())
+            if following and pool is None:
+                reading = read(following)
+    finally:
+        if pool is not None:
+            pool.close()
     if any(r.posted_now for r in summary.results):
         export_batches(engine, areas, client)
     summary.seconds = time.perf_counter() - started

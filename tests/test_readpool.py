@@ -1,0 +1,94 @@
+"""Reading in worker processes: same readings as in-process, nothing lost when a worker dies,
+no process left behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from pipeline.analyse import Analysis, DocInput, read_one
+from pipeline.readpool import ReadPool, read_text_layer_documents, worth_processes
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
+ImageDirs = dict[str, Path | None]
+
+
+def _docs() -> list[DocInput]:
+    files = sorted(SAMPLES.glob("*.pdf"))[:4] + sorted(SAMPLES.glob("scan_*.jpg"))[:1]
+    assert len(files) == 5
+    return [DocInput(f"{i:064x}", path, path.name) for i, path in enumerate(files)]
+
+
+def _reading(analysis: Analysis) -> tuple[object, ...]:
+    """What a reading found, without its timings."""
+    extraction = analysis.extraction
+    assert extraction is not None
+    fields = {name: (f.value, f.confidence) for name, f in extraction.fields.items()}
+    pages = [(p.index, p.origin, len(p.words)) for p in analysis.pages]
+    return analysis.document_id, extraction.doc_type, fields, pages
+
+
+def die(docs: list[DocInput], settings: Settings, image_dirs: ImageDirs) -> list[Analysis | None]:
+    """A worker killed while reading (out of memory, a crash in a native library)."""
+    os._exit(1)
+
+
+def count_pdfs(docs: list[DocInput], settings: Settings, image_dirs: ImageDirs) -> list[Analysis | None]:
+    """Marks what the workers read, so the test can tell it from what was read in-process."""
+    out = read_text_layer_documents(docs, settings, image_dirs)
+    for analysis in out:
+        if analysis is not None:
+            analysis.seconds["in_worker"] = 1.0
+    return out
+
+
+@pytest.fixture
+def two_workers(settings: Settings) -> Settings:
+    return settings.model_copy(update={"workers": 2, "cpu_budget_seconds": 0.0})
+
+
+def test_workers_read_what_this_process_reads(two_workers: Settings) -> None:
+    docs = _docs()
+    expected = [_reading(read_one(d, two_workers)) for d in docs]
+    with ReadPool(two_workers, work=count_pdfs) as pool:
+        got = pool.read(docs)
+        assert pool.started
+    assert [_reading(a) for a in got] == expected
+    in_worker = [a.seconds.get("in_worker") == 1.0 for a in got]
+    assert in_worker == [True, True, True, True, False]  # the scan was read here, on threads
+    assert multiprocessing.active_children() == []
+
+
+def test_a_dead_worker_costs_no_document(two_workers: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    docs = _docs()[:4]
+    with ReadPool(two_workers, work=die) as pool:
+        got = pool.read(docs)
+        assert not pool.started  # given up: the rest of the run reads in this process
+        again = pool.read(docs[:1])
+    assert [a.document_id for a in got] == [d.document_id for d in docs]
+    assert all(a.extraction is not None and a.extraction.fields for a in got)
+    assert again[0].extraction is not None
+    assert "reading in this process" in caplog.text
+    assert multiprocessing.active_children() == []
+
+
+def test_a_closed_pool_refuses_to_read(two_workers: Settings) -> None:
+    pool = ReadPool(two_workers)
+    pool.close()
+    with pytest.raises(RuntimeError):
+        pool.read(_docs()[:1])
+
+
+def test_processes_only_where_they_pay(settings: Settings) -> None:
+    two = settings.model_copy(update={"workers": 2})
+    assert worth_processes(100, two)
+    assert not worth_processes(3, two)  # starting the workers costs more than it saves
+    assert not worth_processes(100, settings.model_copy(update={"workers": 1}))
+    assert not worth_processes(100, two.model_copy(update={"force_ocr": True}))
+    with ReadPool(settings.model_copy(update={"workers": 1})) as pool:
+        assert [a.document_id for a in pool.read(_docs()[:2])] == [d.document_id for d in _docs()[:2]]
+        assert not pool.started
