@@ -60,7 +60,7 @@ def intake_task(
     """Take a chunk of inbox objects (idempotent: a retry takes nothing twice)."""
     areas = areas_for(source, client, settings)
     engine = get_engine(settings.db_url)
-    return [intake_mod.take(o, areas, engine, client, source, settings.home / "spool") for o in objs]
+    return intake_mod.take_many(objs, areas, engine, client, source, settings.home / "spool")
 
 
 @task(name="read-documents", cache_policy=NO_CACHE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import mimetypes
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -74,23 +75,46 @@ def take(
     obj: ObjectInfo, areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
 ) -> Taken:
     """Stream, hash, archive and register one inbox object."""
-    uri = areas.inbox.uri(obj.key)
+    return take_many([obj], areas, engine, client, inbox_uri, spool_dir)[0]
+
+
+def take_many(
+    objs: list[ObjectInfo], areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
+) -> list[Taken]:
+    """``take`` for a chunk of objects: files seen before are found with one query for all."""
+    uris = {obj.key: areas.inbox.uri(obj.key) for obj in objs}
+    seen: dict[str, list[tuple[str, int, dt.datetime]]] = {}
     with session_scope(engine) as session:
-        known = session.scalar(
-            select(DocumentRow.id).where(
-                DocumentRow.source_uri == uri,
-                DocumentRow.size == obj.size,
-                DocumentRow.received_at >= obj.modified,
-            )
+        for start in range(0, len(objs), 500):  # bound the IN list
+            part = [uris[o.key] for o in objs[start : start + 500]]
+            columns = (DocumentRow.id, DocumentRow.source_uri, DocumentRow.size, DocumentRow.received_at)
+            for doc_id, uri, size, received in session.execute(
+                select(*columns).where(DocumentRow.source_uri.in_(part))
+            ):
+                seen.setdefault(uri, []).append((doc_id, size, received))
+    out = []
+    for obj in objs:
+        modified = obj.modified if obj.modified.tzinfo else obj.modified.replace(tzinfo=dt.UTC)
+        same_file = (
+            doc_id
+            for doc_id, size, received in seen.get(uris[obj.key], [])
+            if size == obj.size and received >= modified
         )
-    if known is not None:
-        return Taken(known, obj.key, new=False, reason="already seen (same file)")
+        known = next(same_file, None)
+        if known is not None:
+            out.append(Taken(known, obj.key, new=False, reason="already seen (same file)"))
+        else:
+            out.append(_take_new(obj, uris[obj.key], areas, engine, client, inbox_uri, spool_dir))
+    return out
+
+
+def _take_new(
+    obj: ObjectInfo, uri: str, areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
+) -> Taken:
     spool_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=spool_dir, prefix="intake-")
     tmp = Path(tmp_name)
     try:
-        import os
-
         os.close(fd)
         digest = areas.inbox.download(obj.key, tmp)
         with session_scope(engine) as session:
