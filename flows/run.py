@@ -162,7 +162,7 @@ def process_inbox(
     summary.seen = len(objects)
     intakes = [
         intake_task.submit(unvisited(c), source, client, settings)
-        for c in chunks(objects, settings.workers, max_size=32)
+        for c in chunks(objects, settings.workers, max_size=64)
     ]
     takes = [t for f in intakes for t in f.result()]
     summary.skipped = [t for t in takes if not t.new]
@@ -194,7 +194,10 @@ def process_inbox(
             decided = decide_task(
                 unvisited(analyses), settings, client, run_dir / f"validation-{number + 1}.html"
             )
-            finals = [finalize_task.submit(unvisited(c), settings) for c in chunks(decided, settings.workers)]
+            finals = [
+                finalize_task.submit(unvisited(c), settings)
+                for c in chunks(decided, settings.workers, max_size=32)
+            ]
             summary.results.extend(r for f in finals for r in f.result())
             if following and pool is None:
                 reading = read(following)
