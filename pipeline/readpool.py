@@ -11,6 +11,9 @@ usable text layer, comes back unread and is read here. A worker that dies (kille
 memory, a crash in a native library) costs nothing but time: its documents are read again here,
 and the rest of the run reads in this process. Where processes cannot be started at all, the
 pool is never used and reading stays on threads.
+
+As with any ``spawn`` pool, a worker imports the main module of the program: a script that runs
+the flow must keep its work under ``if __name__ == "__main__":`` (the ``docflow`` command does).
 """
 
 from __future__ import annotations
