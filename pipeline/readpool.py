@@ -8,9 +8,12 @@ already runs as child processes.
 
 What goes where is decided in the worker: a file that is not a PDF, or has a page without a
 usable text layer, comes back unread and is read here. A worker that dies (killed, out of
-memory, a crash in a native library) costs nothing but time: its documents are read again here,
-and the rest of the run reads in this process. Where processes cannot be started at all, the
-pool is never used and reading stays on threads.
+memory, a crash in a native library) costs nothing but time: the documents it was reading are
+read again one at a time in a fresh worker, so that a file that crashes the PDF library alone
+is found and sent to a person with that reason instead of taking the run down; the others are
+read normally. After ``MAX_BREAKS`` broken pools (something wrong with the machine rather than
+a file) the rest of the run reads in this process. Where processes cannot be started at all,
+the pool is never used and reading stays on threads.
 
 As with any ``spawn`` pool, a worker imports the main module of the program: a script that runs
 the flow must keep its work under ``if __name__ == "__main__":`` (the ``docflow`` command does).
@@ -30,6 +33,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 
+from core.models import Decision, Finding, Outcome, Severity
 from core.settings import Settings
 from pipeline.analyse import Analysis, DocInput, read_one
 
@@ -38,6 +42,12 @@ log = logging.getLogger(__name__)
 MIN_DOCUMENTS = 24
 """Fewer born-digital documents than this are read on threads: starting the workers (a Python
 interpreter each, plus the readers' imports) costs about as much as reading that many."""
+
+MAX_BREAKS = 3
+"""Broken pools (a worker died) after which a run stops using worker processes."""
+MAX_SOLO_CRASHES = 3
+"""Documents in a row that kill a worker reading them alone after which the rest are read in
+this process: past that, the machine (memory) is the likelier cause than the files."""
 
 CHUNK = 4
 """Documents per message to a worker: large enough to amortise the round trip, small enough to
@@ -91,6 +101,23 @@ def _needs_ocr(doc: DocInput) -> bool:
     return False
 
 
+def crashed(doc: DocInput) -> Analysis:
+    """A document that killed the process reading it (a crash inside the PDF library): kept,
+    and sent to a person with the reason rather than read again in the run's own process."""
+    finding = Finding(
+        code="processing_error",
+        severity=Severity.ERROR,
+        message="reading this file crashed the PDF reader (the process reading it died); "
+        "the original is kept: check it and key it by hand",
+    )
+    return Analysis(
+        doc.document_id,
+        findings=[finding],
+        decision=Decision(outcome=Outcome.REVIEW, findings=[finding]),
+        seconds={"ocr": 0.0, "other": 0.0},
+    )
+
+
 def read_text_layer_documents(
     docs: list[DocInput], settings: Settings, image_dirs: dict[str, Path | None]
 ) -> list[Analysis | None]:
@@ -117,6 +144,7 @@ class ReadPool:
         self._executor: ProcessPoolExecutor | None = None
         self._usable = settings.workers >= 2 and not settings.force_ocr
         self._closed = False
+        self._breaks = 0
 
     def __enter__(self) -> ReadPool:
         return self
@@ -130,29 +158,80 @@ class ReadPool:
     def started(self) -> bool:
         return self._executor is not None
 
+    def _new_executor(self, workers: int) -> ProcessPoolExecutor | None:
+        try:
+            return ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+            )
+        except (OSError, ImportError, NotImplementedError, AssertionError) as exc:
+            # no semaphores (some sandboxes), or this is itself a daemonic worker
+            log.warning("reading on threads: worker processes unavailable (%s)", exc)
+            self._usable = False
+            return None
+
     def _pool(self) -> ProcessPoolExecutor | None:
         with self._lock:
             if self._executor is None and self._usable:
-                try:
-                    self._executor = ProcessPoolExecutor(
-                        max_workers=self.settings.workers,
-                        mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_init_worker,
-                    )
-                except (OSError, ImportError, NotImplementedError, AssertionError) as exc:
-                    # no semaphores (some sandboxes), or this is itself a daemonic worker
-                    log.warning("reading on threads: worker processes unavailable (%s)", exc)
-                    self._usable = False
+                self._executor = self._new_executor(self.settings.workers)
             return self._executor
 
     def _give_up(self, exc: BaseException) -> None:
+        """A worker died: this pool is done; the next read starts another, up to MAX_BREAKS."""
         with self._lock:
-            if self._usable:
-                log.warning("a reading worker failed (%s); reading in this process", exc)
-            self._usable = False
             executor, self._executor = self._executor, None
+            if executor is not None:
+                self._breaks += 1
+            if self._usable and self._breaks >= MAX_BREAKS:
+                log.warning("reading workers failed %d times (%s); reading in this process",
+                            self._breaks, exc)
+                self._usable = False
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+    def _read_alone(self, docs: list[DocInput], image_dirs: dict[str, Path | None]) -> dict[str, Analysis]:
+        """The documents of a broken pool, each read alone in a fresh worker (one at a time).
+
+        A document whose worker dies again is the cause: it goes to a person with that reason.
+        Documents left unread here (no workers, or too many crashes in a row) are read in this
+        process by the caller.
+        """
+        found: dict[str, Analysis] = {}
+        executor: ProcessPoolExecutor | None = None
+        crashes = 0
+        try:
+            for doc in docs:
+                if crashes >= MAX_SOLO_CRASHES or self._closed or not self._usable:
+                    break
+                if executor is None:
+                    executor = self._new_executor(1)
+                    if executor is None:
+                        break
+                try:
+                    result = executor.submit(self.work, [doc], self.settings, image_dirs).result()
+                except BrokenProcessPool:
+                    executor.shutdown(wait=True, cancel_futures=True)
+                    executor = None
+                    crashes += 1
+                    log.warning("%s crashed the process reading it; sent to review", doc.filename)
+                    found[doc.document_id] = crashed(doc)
+                    continue
+                except Exception as exc:  # e.g. a result that did not pickle: read it here
+                    log.warning("reading %s in this process: %r", doc.filename, exc)
+                    continue
+                crashes = 0
+                if result and result[0] is not None:
+                    found[doc.document_id] = result[0]
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        if crashes >= MAX_SOLO_CRASHES:
+            log.warning("%d documents in a row crashed their reader; reading in this process",
+                        crashes)
+            with self._lock:
+                self._usable = False
+        return found
 
     def close(self) -> None:
         with self._lock:
@@ -172,20 +251,24 @@ class ReadPool:
         pool = self._pool() if pdfs else None
         if pool is not None:
             size = max(1, min(CHUNK, math.ceil(len(pdfs) / self.settings.workers)))
+            parts = [pdfs[start : start + size] for start in range(0, len(pdfs), size)]
             futures: list[Future[list[Analysis | None]]] = []
             try:
-                for start in range(0, len(pdfs), size):
-                    part = pdfs[start : start + size]
+                for part in parts:
                     futures.append(pool.submit(self.work, part, self.settings, image_dirs))
             except Exception as exc:  # broken, or shut down by another reader that found it broken
                 self._give_up(exc)
-            for future in futures:
+            # documents a dead worker held, or that never reached one: read alone (see above)
+            suspects = [d for part in parts[len(futures) :] for d in part]
+            for part, future in zip(parts, futures, strict=False):
                 try:
                     results = future.result()
                 except BrokenProcessPool as exc:
                     self._give_up(exc)
+                    suspects.extend(part)
                     continue
                 except CancelledError:  # another reader found the pool broken
+                    suspects.extend(part)
                     continue
                 except Exception as exc:  # e.g. a result that did not pickle
                     log.warning("reading %d document(s) in this process: %r", size, exc)
@@ -193,6 +276,8 @@ class ReadPool:
                 for analysis in results:
                     if analysis is not None:
                         found[analysis.document_id] = analysis
+            if suspects:
+                found.update(self._read_alone(suspects, image_dirs))
         rest = [d for d in docs if d.document_id not in found]
         for analysis in self._read_here(rest, image_dirs):
             found[analysis.document_id] = analysis

@@ -11,7 +11,12 @@ import pytest
 
 from core.settings import Settings
 from pipeline.analyse import Analysis, DocInput, read_one
-from pipeline.readpool import ReadPool, read_text_layer_documents, worth_processes
+from pipeline.readpool import (
+    MAX_SOLO_CRASHES,
+    ReadPool,
+    read_text_layer_documents,
+    worth_processes,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
 ImageDirs = dict[str, Path | None]
@@ -33,8 +38,26 @@ def _reading(analysis: Analysis) -> tuple[object, ...]:
 
 
 def die(docs: list[DocInput], settings: Settings, image_dirs: ImageDirs) -> list[Analysis | None]:
-    """A worker killed while reading (out of memory, a crash in a native library)."""
+    """A worker that dies on whatever it reads (the machine, not the files)."""
     os._exit(1)
+
+
+def die_in_company(
+    docs: list[DocInput], settings: Settings, image_dirs: ImageDirs
+) -> list[Analysis | None]:
+    """A worker killed while reading several documents (out of memory), fine with one alone."""
+    if len(docs) > 1:
+        os._exit(1)
+    return read_text_layer_documents(docs, settings, image_dirs)
+
+
+def die_on_poison(
+    docs: list[DocInput], settings: Settings, image_dirs: ImageDirs
+) -> list[Analysis | None]:
+    """A file that crashes the PDF library of whichever process reads it."""
+    if any(d.filename.startswith("poison") for d in docs):
+        os._exit(1)
+    return read_text_layer_documents(docs, settings, image_dirs)
 
 
 def count_pdfs(docs: list[DocInput], settings: Settings, image_dirs: ImageDirs) -> list[Analysis | None]:
@@ -63,15 +86,49 @@ def test_workers_read_what_this_process_reads(two_workers: Settings) -> None:
     assert multiprocessing.active_children() == []
 
 
-def test_a_dead_worker_costs_no_document(two_workers: Settings, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_dead_worker_costs_no_document(two_workers: Settings) -> None:
     docs = _docs()[:4]
-    with ReadPool(two_workers, work=die) as pool:
+    with ReadPool(two_workers, work=die_in_company) as pool:
         got = pool.read(docs)
-        assert not pool.started  # given up: the rest of the run reads in this process
+        assert not pool.started  # the broken pool is gone; the next read starts another
         again = pool.read(docs[:1])
     assert [a.document_id for a in got] == [d.document_id for d in docs]
     assert all(a.extraction is not None and a.extraction.fields for a in got)
     assert again[0].extraction is not None
+    assert multiprocessing.active_children() == []
+
+
+def test_a_file_that_crashes_the_reader_goes_to_a_person(two_workers: Settings) -> None:
+    docs = _docs()[:4]
+    poison = DocInput(docs[1].document_id, docs[1].source, "poison.pdf")
+    docs[1] = poison
+    with ReadPool(two_workers, work=die_on_poison) as pool:
+        got = pool.read(docs)
+    assert [a.document_id for a in got] == [d.document_id for d in docs]
+    crashed = got[1]
+    assert crashed.extraction is None and crashed.decision is not None
+    assert crashed.decision.outcome.value == "review"
+    assert [f.code for f in crashed.findings] == ["processing_error"]
+    assert "crashed the PDF reader" in crashed.findings[0].message
+    for other in (got[0], got[2], got[3]):
+        assert other.extraction is not None and other.extraction.fields
+    assert multiprocessing.active_children() == []
+
+
+def test_workers_that_always_die_fall_back_to_this_process(
+    two_workers: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    docs = _docs()[:4]
+    with ReadPool(two_workers, work=die) as pool:
+        got = pool.read(docs)
+        later = pool.read(docs[:1])
+        assert not pool.started
+    # the first MAX_SOLO_CRASHES documents are reported as crashes, then the pool stops trying
+    crashes = [a for a in got if a.extraction is None]
+    assert len(crashes) == MAX_SOLO_CRASHES
+    assert all(a.findings[0].code == "processing_error" for a in crashes)
+    assert got[-1].extraction is not None
+    assert later[0].extraction is not None
     assert "reading in this process" in caplog.text
     assert multiprocessing.active_children() == []
 
