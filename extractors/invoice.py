@@ -19,6 +19,7 @@ known vendors; without them this module stands on its own.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -75,12 +76,17 @@ class Row:
         return [w for w, (s, _) in zip(self.words, self.offsets, strict=True) if s >= pos]
 
 
+@functools.cache
+def _fold_char(ch: str) -> str:
+    f = fold(ch)
+    return f if len(f) == 1 else (f[:1] or " ")
+
+
+@functools.lru_cache(maxsize=65536)
 def _fold_same_length(text: str) -> str:
-    out = []
-    for ch in text:
-        f = fold(ch)
-        out.append(f if len(f) == 1 else (f[:1] or " "))
-    return "".join(out)
+    """``fold`` character by character, so that offsets into the text stay valid (cached: the
+    same row texts are folded again each time a row is split into columns)."""
+    return "".join(map(_fold_char, text))
 
 
 def make_row(page: int, index: int, words: list[Word]) -> Row:
