@@ -13,7 +13,6 @@ import re
 import tempfile
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +20,7 @@ import numpy as np
 import pytesseract
 
 from core.models import Word
+from extractors.parsers import fold
 
 # Configures the tesseract child processes, not this process's behaviour.
 os.environ["OMP_THREAD_LIMIT"] = "1"
@@ -72,7 +72,7 @@ def guess_language(text: str) -> str | None:
     English is the default and wins ties: another language must have at least
     ``LANGUAGE_MIN_HITS`` marker words and more of them than English has.
     """
-    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    folded = fold(text)
     hits = {lang: len(pattern.findall(folded)) for lang, pattern in _MARKERS.items()}
     best = max(hits, key=lambda lang: (hits[lang], lang == "eng"))
     if best == "eng" or hits[best] < LANGUAGE_MIN_HITS or hits[best] <= hits["eng"]:
