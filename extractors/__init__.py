@@ -43,18 +43,21 @@ def read_document(
     force_ocr: bool = False,
     image_dir: Path | None = None,
     disabled: frozenset[str] = frozenset(),
+    text_layer_only: bool = False,
 ) -> tuple[list[Page], Extraction]:
     """Pages and extracted fields of one document.
 
     ``disabled`` names extractors to leave out (evaluation uses it to measure the layout reader
-    on e-invoices whose embedded XML would otherwise answer).
+    on e-invoices whose embedded XML would otherwise answer). ``text_layer_only``: raise
+    ``extractors.pages.NeedsOcr`` rather than OCR a page.
     """
     from extractors.cascade import run_cascade
     from extractors.classify import classify
     from extractors.pages import iter_pages
     from extractors.registry import all_extractors, apply_calibration, pick
 
-    pages = list(iter_pages(source, filename, settings, force_ocr=force_ocr, image_dir=image_dir))
+    pages = list(iter_pages(source, filename, settings, force_ocr=force_ocr, image_dir=image_dir,
+                            text_layer_only=text_layer_only))
     started = time.perf_counter()
     doc_type, confidence = classify(pages)
     for extractor in all_extractors():  # structure beats guesswork: an e-invoice says what it is

@@ -97,13 +97,19 @@ def sniff(source: Source, filename: str = "") -> str:
     )
 
 
+class NeedsOcr(Exception):
+    """Raised by a ``text_layer_only`` reading when a page would have to be OCR'd."""
+
+
 def load_pages(source: Source, filename: str, settings: Settings, *, force_ocr: bool = False,
                image_dir: Path | None = None) -> list[Page]:
     return list(iter_pages(source, filename, settings, force_ocr=force_ocr, image_dir=image_dir))
 
 
 def iter_pages(source: Source, filename: str, settings: Settings, *, force_ocr: bool = False,
-               image_dir: Path | None = None) -> Iterator[Page]:
+               image_dir: Path | None = None, text_layer_only: bool = False) -> Iterator[Page]:
+    """The document's pages in order. ``text_layer_only``: raise :class:`NeedsOcr` instead of
+    OCR-ing a page (a worker process that reads only born-digital PDFs hands those back)."""
     size = _size(source)
     if size > settings.max_file_mb * 1024 * 1024:
         raise TooLargeError(
@@ -112,7 +118,9 @@ def iter_pages(source: Source, filename: str, settings: Settings, *, force_ocr: 
     media = sniff(source, filename)
     if media == "application/pdf":
         yield from _pdf_pages(source, settings, force_ocr=force_ocr or settings.force_ocr,
-                              image_dir=image_dir)
+                              image_dir=image_dir, text_layer_only=text_layer_only)
+    elif text_layer_only:
+        raise NeedsOcr(f"{media} has no text layer")
     else:
         yield from _image_pages(source, settings, image_dir=image_dir)
 
@@ -131,7 +139,7 @@ def open_pdf(source: Source) -> pdfium.PdfDocument:
 
 
 def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
-               image_dir: Path | None) -> Iterator[Page]:
+               image_dir: Path | None, text_layer_only: bool = False) -> Iterator[Page]:
     pdf = open_pdf(source)
     try:
         with PDFIUM_LOCK:
@@ -146,6 +154,8 @@ def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
                 page = None if force_ocr else _text_layer_page(pdf, index)
                 if page is not None:
                     pending.append((index, _done(page)))
+                elif text_layer_only:
+                    raise NeedsOcr(f"page {index + 1} has no usable text layer")
                 else:
                     image = render_pdf_page(pdf, index, settings.ocr_dpi)
                     pending.append((index, pool.submit(_ocr_page, image, index, settings.ocr_dpi,

@@ -51,6 +51,17 @@ class Analysis:
         return self.decision.outcome
 
 
+def for_a_person(document_id: str, message: str, seconds: float = 0.0) -> Analysis:
+    """A document docflow could not read automatically: to review with ``message`` as reason."""
+    finding = Finding(code="processing_error", severity=Severity.ERROR, message=message)
+    return Analysis(
+        document_id,
+        findings=[finding],
+        decision=Decision(outcome=Outcome.REVIEW, findings=[finding]),
+        seconds={"ocr": 0.0, "other": seconds},
+    )
+
+
 def read_one(
     doc: DocInput,
     settings: Settings,
@@ -58,12 +69,15 @@ def read_one(
     force_ocr: bool = False,
     image_dir: Path | None = None,
     disabled: frozenset[str] = frozenset(),
+    text_layer_only: bool = False,
 ) -> Analysis:
     """Pages, classification and fields of one document; a bad file becomes a reject.
 
     ``disabled`` names extractors to leave out (evaluation measures the others alone).
+    ``text_layer_only``: raise ``extractors.pages.NeedsOcr`` rather than OCR a page.
     """
     from extractors import read_document
+    from extractors.pages import NeedsOcr
 
     started = time.perf_counter()
     cpu_started = time.thread_time()
@@ -76,7 +90,10 @@ def read_one(
             force_ocr=force_ocr,
             image_dir=image_dir,
             disabled=disabled,
+            text_layer_only=text_layer_only,
         )
+    except NeedsOcr:
+        raise
     except BadDocumentError as exc:
         analysis.error = exc
         finding = Finding(code=exc.code, severity=Severity.ERROR, message=exc.message)
@@ -86,16 +103,12 @@ def read_one(
         return analysis
     except Exception as exc:  # a bug or a stuck OCR must not cost the run, nor the document
         log.exception("reading %s failed", doc.filename)
-        finding = Finding(
-            code="processing_error",
-            severity=Severity.ERROR,
-            message=f"docflow could not read this document automatically ({type(exc).__name__}: "
+        return for_a_person(
+            doc.document_id,
+            f"docflow could not read this document automatically ({type(exc).__name__}: "
             f"{str(exc)[:200]}); key it by hand",
+            time.perf_counter() - started,
         )
-        analysis.findings = [finding]
-        analysis.decision = Decision(outcome=Outcome.REVIEW, findings=[finding])
-        analysis.seconds = {"ocr": 0.0, "other": time.perf_counter() - started}
-        return analysis
     analysis.pages = pages
     analysis.extraction = extraction
     ocr = sum(p.ocr_seconds for p in pages) + extraction.stats.get("cascade_seconds", 0.0)

@@ -33,9 +33,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
 
-from core.models import Decision, Finding, Outcome, Severity
 from core.settings import Settings
-from pipeline.analyse import Analysis, DocInput, read_one
+from pipeline.analyse import Analysis, DocInput, for_a_person, read_one
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,14 @@ CHUNK = 4
 keep both workers busy to the end of a batch."""
 
 
+def _processes_help(settings: Settings) -> bool:
+    """Worker processes only pay with two cores or more, and only for text-layer reading."""
+    return settings.workers >= 2 and not settings.force_ocr
+
+
 def worth_processes(pdf_documents: int, settings: Settings) -> bool:
     """Whether a run with this many PDFs to read should start worker processes."""
-    return settings.workers >= 2 and not settings.force_ocr and pdf_documents >= MIN_DOCUMENTS
+    return _processes_help(settings) and pdf_documents >= MIN_DOCUMENTS
 
 
 def _watch_parent(parent: int) -> None:
@@ -70,62 +74,31 @@ def _init_worker() -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
-def _needs_ocr(doc: DocInput) -> bool:
-    """True for anything but a PDF whose every page has a text layer (those stay on threads)."""
-    from extractors.pages import MIN_TEXT_LAYER_CHARS, PDFIUM_LOCK, open_pdf, sniff
-
-    if not isinstance(doc.source, Path) or sniff(doc.source, doc.filename) != "application/pdf":
-        return True
-    try:
-        pdf = open_pdf(doc.source)
-    except Exception:  # read_one turns it into the right reject; no need to do it twice
-        return False
-    with PDFIUM_LOCK:
-        try:
-            for index in range(len(pdf)):
-                page = pdf[index]
-                try:
-                    textpage = page.get_textpage()
-                    try:
-                        text = textpage.get_text_range()
-                    finally:
-                        textpage.close()
-                finally:
-                    page.close()
-                if sum(map(str.isalnum, text)) < MIN_TEXT_LAYER_CHARS:
-                    return True
-        except Exception:  # a damaged page: read_one says so
-            return False
-        finally:
-            pdf.close()
-    return False
-
-
 def crashed(doc: DocInput) -> Analysis:
     """A document that killed the process reading it (a crash inside the PDF library): kept,
     and sent to a person with the reason rather than read again in the run's own process."""
-    finding = Finding(
-        code="processing_error",
-        severity=Severity.ERROR,
-        message="reading this file crashed the PDF reader (the process reading it died); "
-        "the original is kept: check it and key it by hand",
-    )
-    return Analysis(
+    return for_a_person(
         doc.document_id,
-        findings=[finding],
-        decision=Decision(outcome=Outcome.REVIEW, findings=[finding]),
-        seconds={"ocr": 0.0, "other": 0.0},
+        "reading this file crashed the PDF reader (the process reading it died); "
+        "the original is kept: check it and key it by hand",
     )
 
 
 def read_text_layer_documents(
     docs: list[DocInput], settings: Settings, image_dirs: dict[str, Path | None]
 ) -> list[Analysis | None]:
-    """Runs in a worker: each born-digital document read, ``None`` for the ones that need OCR."""
-    return [
-        None if _needs_ocr(doc) else read_one(doc, settings, image_dir=image_dirs.get(doc.document_id))
-        for doc in docs
-    ]
+    """Runs in a worker: each born-digital document read, ``None`` for the ones that need OCR
+    (an image, or a PDF with a page whose text layer is unusable: those stay on threads)."""
+    from extractors.pages import NeedsOcr
+
+    out: list[Analysis | None] = []
+    for doc in docs:
+        try:
+            out.append(read_one(doc, settings, image_dir=image_dirs.get(doc.document_id),
+                                text_layer_only=True))
+        except NeedsOcr:
+            out.append(None)
+    return out
 
 
 Work = Callable[[list[DocInput], Settings, dict[str, Path | None]], list[Analysis | None]]
@@ -142,7 +115,7 @@ class ReadPool:
         self.work = work
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
-        self._usable = settings.workers >= 2 and not settings.force_ocr
+        self._usable = _processes_help(settings)
         self._closed = False
         self._breaks = 0
 

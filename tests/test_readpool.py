@@ -149,3 +149,18 @@ def test_processes_only_where_they_pay(settings: Settings) -> None:
     with ReadPool(settings.model_copy(update={"workers": 1})) as pool:
         assert [a.document_id for a in pool.read(_docs()[:2])] == [d.document_id for d in _docs()[:2]]
         assert not pool.started
+
+
+def test_a_scanned_pdf_is_handed_back_to_be_ocrd_here(tmp_path: Path, settings: Settings) -> None:
+    import pypdfium2 as pdfium
+
+    source = sorted(SAMPLES.glob("*.pdf"))[0]
+    pdf = pdfium.PdfDocument(str(source))
+    image = pdf[0].render(scale=150 / 72).to_pil().convert("L")
+    pdf.close()
+    scan = tmp_path / "scanned.pdf"
+    image.save(scan, resolution=150)  # a PDF holding only the picture: no text layer
+    docs = [DocInput("f" * 64, scan, scan.name), _docs()[0]]
+    got = read_text_layer_documents(docs, settings, {})
+    assert got[0] is None  # the worker hands it back instead of OCR-ing it
+    assert got[1] is not None and got[1].extraction is not None
