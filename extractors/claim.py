@@ -119,6 +119,9 @@ MIN_PRINT_OFFSET = 1.0
 """Points; smaller offsets are within every box's tolerance."""
 SECOND_OPINION_CONF = 0.6
 """Highest raw confidence of a value that only a second reading made pass its check."""
+UNSURE_CODE_CONF = 0.5
+"""A five-digit procedure code read less surely than this, whose first digit looks like a
+letter, is read again: HCPCS level II codes start with a letter (``J9263`` read ``19263``)."""
 REREADS = (
     (7, None, False, TARGET_CAP_PX),
     (7, None, False, LARGE_CAP_PX),
@@ -374,6 +377,45 @@ class _Reader:
             self.cells.values[name] = best
         return best
 
+    def second_look(self, name: str) -> None:
+        """More readings of a box whose value passed its check but may still be a misreading
+        (within the budget), added to the box's alternatives."""
+        first = self.cells.values.get(name)
+        if self.prepared is None or first is None or time.perf_counter() > self.deadline:
+            return
+        started = time.perf_counter()
+        kind = KIND_OF.get(name, "text")
+        box = self.layout.widgets[name]
+        for psm, use_kind, soft, cap_px in REREADS:
+            first.alternatives.append(
+                read_single(self.prepared, name, box, use_kind or kind, psm=psm, soft=soft,
+                            cap_px=cap_px)
+            )
+            self.rereads += 1
+            if time.perf_counter() > self.deadline:
+                break
+        self.cascade_seconds += time.perf_counter() - started
+
+    def letter_first(self, name: str, check: Any, text: str, conf: float) -> tuple[str, float]:
+        """The surest reading of a code box that starts with a letter where ``text`` starts
+        with a digit and ends the same: a letter is misread as a look-alike digit far more
+        often than the other way round (``J9263`` → ``19263``, ``S9123`` → ``89123``)."""
+        first = self.cells.values.get(name)
+        code = fmt.repair_procedure(text)
+        if first is None or not fmt.letter_lookalike_first(code):
+            return text, conf
+        letters = [
+            o for o in (first, *first.alternatives)
+            if check(o.text.strip())
+            and fmt.repair_procedure(o.text)[:1].isalpha()
+            and fmt.repair_procedure(o.text)[1:] == code[1:]
+        ]
+        if not letters:
+            return text, conf
+        best = max(letters, key=lambda o: o.conf)
+        self.second_opinions.add(name)
+        return best.text.strip(), min(best.conf, SECOND_OPINION_CONF)
+
     def cell(self, name: str, check: Any = None) -> tuple[str, float, bool]:
         """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed).
 
@@ -574,7 +616,13 @@ def interpret(
         )
         d_to, _ = fmt.make_date(parts["mm_end"], parts["dd_end"], parts["yy_end"], pivot_year=pivot)
         ok_all &= d_from is not None and d_to is not None
-        cpt, c, ok = r.cell(names["cpt"], lambda t: bool(fmt.CPT_RE.match(fmt.repair_procedure(t))))
+        cpt_ok = lambda t: bool(fmt.CPT_RE.match(fmt.repair_procedure(t)))  # noqa: E731
+        cpt, c, ok = r.cell(names["cpt"], cpt_ok)
+        if ok and c < UNSURE_CODE_CONF and fmt.letter_lookalike_first(fmt.repair_procedure(cpt)):
+            # "89123" read unsurely may be HCPCS "S9123": a letter read as the digit it resembles
+            r.second_look(names["cpt"])
+            cpt, c, ok = r.cell(names["cpt"], cpt_ok)
+            cpt, c = r.letter_first(names["cpt"], cpt_ok, cpt, c)
         part_conf.append(c)
         ok_all &= ok
         modifiers = []

@@ -88,12 +88,23 @@ def repair_procedure(text: str) -> str:
     raw = compact(text).upper()
     if len(raw) != 5:
         return raw
+    if raw[0] == "$":  # S read as the dollar sign
+        raw = "S" + raw[1:]
     if raw[0].isalpha() and raw[0] not in "OIZSB":
         return raw[0] + raw[1:].translate(_TO_DIGIT)
     if CPT_RE.match(raw):
         return raw
     fixed = raw[:4].translate(_TO_DIGIT) + raw[4]
     return fixed if CPT_RE.match(fixed) else raw
+
+
+def letter_lookalike_first(code: str) -> bool:
+    """A five-digit code whose first digit is one a letter is often misread as (``1`` for
+    ``J``/``I``/``L``, ``8`` for ``S``/``B``, ``0`` for ``O``/``D``/``Q``…)."""
+    return len(code) == 5 and code.isdigit() and code[0] in _TO_LETTER_LOOKALIKE
+
+
+_TO_LETTER_LOOKALIKE = frozenset("0125678")
 
 
 def repair_tax_id(text: str) -> str:

@@ -56,6 +56,7 @@ def test_icd10_repair(text: str, code: str) -> None:
         ("G01O2", "G0102"),
         ("99214", "99214"),
         ("0001F", "0001F"),
+        ("$9123", "S9123"),
     ],
 )
 def test_procedure_repair(text: str, code: str) -> None:
@@ -252,3 +253,13 @@ def test_text_layer_claim_is_read_by_box() -> None:
     assert found["total_amount"].value == Decimal("519.71") and found["total_amount"].conf >= 0.99
     assert found["service_date_from"].value == dt.date(2026, 3, 16)
     assert ClaimExtractor().score([page], DocType.UNKNOWN, b"") >= 0.9
+
+
+@pytest.mark.parametrize(
+    "code, lookalike",
+    [("19263", True), ("89123", True), ("99214", False), ("J9263", False), ("0001F", False),
+     ("4925", False)],
+)
+def test_letter_lookalike_first(code: str, lookalike: bool) -> None:
+    """Only a five-digit code whose first digit a letter is often misread as gets a second look."""
+    assert fmt.letter_lookalike_first(code) is lookalike
