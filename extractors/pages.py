@@ -377,6 +377,15 @@ thickened, in its own mode and as one block of text (psm 6), and the surest read
 from 18 words to its name, date and total)."""
 
 
+FAINT_CONF = 0.70
+"""A page whose words Tesseract is on average less sure of than this is probably thin or
+broken print (a worn thermal roll, dot-matrix): it is also read with its strokes thickened."""
+
+
+def _mean_conf(words: list[Word]) -> float:
+    return sum(w.conf for w in words) / len(words) if words else 0.0
+
+
 def _sure_text(words: list[Word]) -> float:
     """How much text a reading holds that Tesseract is fairly sure of (noise reads as many
     unsure words, so neither the word count nor the summed confidence will do)."""
@@ -419,9 +428,9 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
     lang = settings.ocr_lang
     words, seconds = run_tesseract(prepared.gray, lang=lang, psm=psm, workers=settings.workers)
-    if len(words) < FEW_WORDS:
+    if len(words) < FEW_WORDS or _mean_conf(words) < FAINT_CONF:
         thick = thicken(prepared.gray)
-        for mode in dict.fromkeys((psm, 6)):
+        for mode in dict.fromkeys((psm, 6) if len(words) < FEW_WORDS else (psm,)):
             again, more = run_tesseract(thick, lang=lang, psm=mode, workers=settings.workers)
             seconds += more
             if _sure_text(again) > _sure_text(words):

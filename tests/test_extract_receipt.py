@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from core.models import Field, Origin, Page, Word
+from core.settings import Settings
+from extractors import pages
 from extractors.cascade import judge, vote
 from extractors.layout import assign_lines, page_text
 from extractors.ocr import clear_dark_margins, preprocess
@@ -262,3 +266,21 @@ def test_re_readings_vote_and_enlarged_date_lines_overrule_only_together() -> No
     confirmed = judge(page_date, [right, page_date])
     assert confirmed is not None and confirmed.method == "pattern+agree"
     assert judge(None, [right]) is right
+
+
+SROIE_DEV = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "sroie" / "dev"
+
+
+@pytest.mark.skipif(not SROIE_DEV.exists(), reason="needs ../shared/datasets (SROIE dev)")
+def test_a_faint_roll_is_also_read_with_thickened_strokes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worn roll whose broken strokes Tesseract reads unsurely (mean word confidence under
+    ``FAINT_CONF``) is read again thickened, and the surer reading is kept."""
+    gray = cv2.imread(str(SROIE_DEV / "X51006350763.jpg"), cv2.IMREAD_GRAYSCALE)
+    settings = Settings(workers=1)
+    faint = pages.FAINT_CONF
+    page = pages._ocr_page(gray, 0, 300, settings, None)
+    monkeypatch.setattr(pages, "FAINT_CONF", 0.0)
+    plain = pages._ocr_page(gray, 0, 300, settings, None)
+    assert pages._mean_conf(plain.words) < faint
+    assert pages._sure_text(page.words) > 1.3 * pages._sure_text(plain.words)
+    assert "104.00" in page.text
