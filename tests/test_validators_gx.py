@@ -37,7 +37,8 @@ N_GOOD = 24  # above the suites' min_rows (20), so that batch drift is judged
 def invoice(n: int, confidence: float = 0.95, **changes: object) -> Extraction:
     values: dict[str, object] = {
         "vendor_name": f"Vendor {n} Ltd",
-        "invoice_number": f"INV-{n:04d}",
+        # a number printed after a hash sign keeps it ("#BLR_WFLD2015…", "# 1042")
+        "invoice_number": f"INV-{n:04d}" if n % 5 else f"# {n:04d}" if n % 2 else f"#INV{n:04d}",
         "invoice_date": dt.date(2026, 5, 1),
         "currency": "EUR",
         "subtotal": Decimal(100 + n),
