@@ -47,6 +47,7 @@ from exceptions_queue.security import (
     csrf_ok,
 )
 from exceptions_queue.users import User, get_user, verify
+from pipeline.finalize import has_page_image, page_image_file
 from storage.areas import areas_for
 
 PAGE_SIZE = 100
@@ -469,7 +470,7 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
             _item, document = store.get_item(s, document_id, ctx.clients)
             for page in document.pages or []:
                 if isinstance(page, dict) and page.get("index") == index:
-                    return _page_file(settings, page)
+                    return page_image_file(settings, document, page)
             return None
 
         path = in_db(find)
@@ -610,7 +611,7 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
                     "index": index,
                     "width": float(page.get("width") or 1000),
                     "height": float(page.get("height") or 1400),
-                    "has_image": _page_file(settings, page) is not None,
+                    "has_image": has_page_image(settings, page),
                     "boxes": boxes,
                 }
             )
@@ -887,17 +888,6 @@ def _mount_billing(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _page_file(settings: Settings, page: dict[str, Any]) -> Path | None:
-    """The rendered page image, if it is still there (paths may be relative to the working
-    directory, as the pipeline writes them under a relative DOCFLOW_HOME, or to DOCFLOW_HOME)."""
-    raw = page.get("image_path")
-    if not raw:
-        return None
-    path = Path(str(raw))
-    candidates = [path] if path.is_absolute() else [path, settings.home / path]
-    return next((c for c in candidates if c.is_file()), None)
 
 
 def _safe_next(path: str) -> str:

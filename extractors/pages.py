@@ -477,22 +477,36 @@ def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:
     return preprocess(gray).gray
 
 
-def save_page_images(source: Source, pages: list[Page], out_dir: Path, dpi: int = 110) -> list[Page]:
-    """Render text-layer PDF pages to JPEGs for the review page (OCR pages already have one)."""
-    if not any(p.image_path is None and p.origin == Origin.TEXT_LAYER for p in pages):
-        return pages
-    out_dir.mkdir(parents=True, exist_ok=True)
+REVIEW_DPI = 110
+"""Resolution of the page pictures rendered for reviewers from a PDF's text-layer pages."""
+
+
+def plan_page_images(pages: list[Page], out_dir: Path) -> list[Page]:
+    """Text-layer pages with the path their review picture will have, not yet rendered: it is
+    drawn from the archived original when a reviewer first opens the page
+    (:func:`render_page_image`), so documents nobody looks at cost no rendering."""
+    return [
+        page.model_copy(update={"image_path": str(out_dir / f"page-{page.index + 1:04d}.jpg")})
+        if page.image_path is None and page.origin == Origin.TEXT_LAYER
+        else page
+        for page in pages
+    ]
+
+
+def render_page_image(source: Source, index: int, path: Path, dpi: int = REVIEW_DPI) -> Path:
+    """One PDF page drawn as the JPEG reviewers see (written next to a temporary name first, so
+    that a reader never gets half a file)."""
     pdf = open_pdf(source)
-    updated = []
     try:
-        for page in pages:
-            if page.image_path is None and page.origin == Origin.TEXT_LAYER:
-                path = out_dir / f"page-{page.index + 1:04d}.jpg"
-                cv2.imwrite(str(path), render_pdf_page(pdf, page.index, dpi),
-                            [cv2.IMWRITE_JPEG_QUALITY, 80])
-                page = page.model_copy(update={"image_path": str(path)})
-            updated.append(page)
+        image = render_pdf_page(pdf, index, dpi)
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    return updated
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        raise RuntimeError(f"could not encode page {index + 1} as JPEG")
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data.tobytes())
+    partial.replace(path)
+    return path

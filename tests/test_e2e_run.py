@@ -135,3 +135,35 @@ def test_second_run_processes_nothing_new(
     assert "nothing new" in proc.stdout
     after = sorted(ln for f in (outbox / "batches").glob("*.csv") for ln in f.read_text().splitlines())
     assert after == before
+
+
+def test_review_pictures_of_pdf_pages_are_drawn_on_first_view(
+    first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
+) -> None:
+    """A born-digital PDF sent to review gets no picture at run time (most are never opened
+    more than once, many never); the review page draws it from the archived original when it is
+    first asked for, and keeps it."""
+    from core.db import DocumentRow, get_engine, session_scope
+    from core.settings import Settings
+    from pipeline.finalize import has_page_image, page_image_file
+
+    home, summary, _ = first_run
+    settings = Settings(home=home)
+    reviewed = [d["document_id"] for d in summary["documents"]
+                if d["outcome"] == "review" and d["file"].endswith(".pdf")]
+    assert reviewed
+    with session_scope(get_engine(settings.db_url)) as session:
+        doc = session.get(DocumentRow, reviewed[0])
+        assert doc is not None and doc.pages
+        page = doc.pages[0]
+        assert page["origin"] == "text-layer"
+        planned = Path(page["image_path"])
+        planned = planned if planned.is_absolute() else home / planned
+        assert not planned.exists() and has_page_image(settings, page)
+        drawn = page_image_file(settings, doc, page)
+        assert drawn is not None and drawn.exists()
+        assert drawn.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert page_image_file(settings, doc, page) == drawn  # kept, not drawn again
+        outside = {**page, "image_path": str(home.parent / "elsewhere.jpg")}
+        assert not has_page_image(settings, outside)
+        assert page_image_file(settings, doc, outside) is None
