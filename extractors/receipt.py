@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+from rapidfuzz.distance import Levenshtein
+
 from core.models import DocType, Extraction, Field, Page, Word
 from core.settings import Settings
 from extractors.invoice import (
@@ -605,31 +607,77 @@ TRADE_WORDS = frozenset(
         "hotel", "clinic", "speed", "international", "corporation", "engineering", "supplies",
         "supply", "printing", "optical", "medical", "textile", "jewellery", "gallery", "garden",
         "travel", "steamboat", "seafood", "noodle", "noodles", "bakeri", "frozen", "fresh",
-        "fruits", "products", "stationers", "printers", "bookshop", "pizza", "traders"
+        "fruits", "products", "stationers", "printers", "bookshop", "pizza", "traders", "mart",
+        "shop", "food"
     }
 )
 """Words shop names are made of. A name word one misread letter away from exactly one of them
-is that word (``CONFECTIUNERY``, ``HUUSE``, ``BSKERY``, ``KESTAURANT``); shorter words than
-five letters are left alone, as too many real words lie one letter from each other."""
+is that word (``CONFECTIUNERY``, ``HUUSE``, ``BSKERY``, ``KESTAURANT``); a long word (eight
+letters or more) may be two edits away (``PERNEIAGAGN``). Four-letter words are fixed only for
+a pair of letters OCR confuses (``GAKE``, ``WART``): too many real words lie one letter from
+each other; shorter words are left alone."""
+
+CONFUSED_LETTERS = frozenset({("c", "g"), ("g", "c"), ("m", "w"), ("w", "m"), ("m", "n"),
+                              ("n", "m"), ("o", "d"), ("d", "o"), ("e", "f"), ("f", "e")})
+"""Letter pairs Tesseract mixes up in receipt print (got, meant)."""
+LONG_WORD = 8
+
+
+def _one_letter_off(got: str, word: str, *, confusable_only: bool) -> bool:
+    if len(got) != len(word):
+        return False
+    diffs = [(a, b) for a, b in zip(got, word, strict=True) if a != b]
+    return len(diffs) == 1 and (not confusable_only or diffs[0] in CONFUSED_LETTERS)
 
 
 def _trade_word(word: str) -> str:
     lower = word.lower()
-    if len(lower) < 5 or not lower.isalpha() or lower in TRADE_WORDS:
+    if len(lower) < 4 or not lower.isalpha() or lower in TRADE_WORDS:
         return word
     close = [
         t for t in TRADE_WORDS
-        if len(t) == len(lower) and sum(a != b for a, b in zip(t, lower, strict=True)) == 1
+        if _one_letter_off(lower, t, confusable_only=len(lower) == 4)
     ]
+    if not close and len(lower) >= LONG_WORD:
+        close = [
+            t for t in TRADE_WORDS
+            if len(t) >= LONG_WORD and Levenshtein.distance(lower, t, score_cutoff=2) <= 2
+        ]
     if len(close) != 1:
         return word
     fixed = close[0]
     return fixed.upper() if word.isupper() else fixed.capitalize() if word[0].isupper() else fixed
 
 
+NAME_FIXES = [
+    # "ENTERPRISE. (SETIA ALAM)": a full stop does not end a word before a bracket in a name
+    (re.compile(r"(?<=[A-Za-z]{3})\.\s+(?=\()"), " "),
+    # "MR. D.1.Y.": initials are letters ("D.I.Y."), but only where one of them is a letter
+    (re.compile(r"\b(?=(?:[A-Z0-9]\.){2,})(?=[0-9.]*[A-Z])(?:[A-Z0-9]\.){2,}"),
+     lambda m: m.group(0).translate(_INITIALS)),
+    # "(4) SDN BHD": the "(M)" for Malaysia of a company name, its M misread
+    (re.compile(r"\((?:4|N|H|W|IM)\)(?=\s*(?:SDN|BHD|S/B|BERHAD))"), "(M)"),
+    # a full stop after the last word of a name ("RIANG RIA.") unless it abbreviates ("CO.")
+    (re.compile(r"(?<=[A-Za-z]{3})\.$"), lambda m: m.group(0) if _abbreviation_at(m) else ""),
+]
+ABBREVIATIONS = frozenset({"bhd", "sdn", "ltd", "inc", "ent", "bros", "pte", "plc", "llc", "llp",
+                           "plt", "corp", "mfg", "intl", "dept", "assoc", "svcs", "co"})
+"""Last words of a name whose full stop belongs to them."""
+
+
+def _abbreviation_at(match: re.Match[str]) -> bool:
+    word = re.findall(r"[A-Za-z]+", match.string[: match.start()])
+    return bool(word) and word[-1].lower() in ABBREVIATIONS
+_INITIALS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z"})
+
+
 def fix_trade_words(name: str) -> str:
-    """The name with misread common trade words restored (see ``TRADE_WORDS``)."""
-    return re.sub(r"[A-Za-z]+", lambda m: _trade_word(m.group(0)), name)
+    """The name with misread common trade words restored (see ``TRADE_WORDS``) and the slips
+    of ``NAME_FIXES`` undone."""
+    name = re.sub(r"[A-Za-z]+", lambda m: _trade_word(m.group(0)), name)
+    for pattern, repl in NAME_FIXES:
+        name = pattern.sub(repl, name)  # type: ignore[arg-type]
+    return name
 
 
 def _name_score(row: Row, order: int, median_height: float) -> float:

@@ -250,6 +250,21 @@ def test_names_over_three_lines_logo_fragments_and_misread_trade_words() -> None
     assert fix_trade_words("MARK") == "MARK"  # short words lie too close to each other
 
 
+def test_name_slips_ocr_makes_are_undone_and_real_abbreviations_kept() -> None:
+    # four-letter trade words only for letters OCR confuses; long words two edits away
+    assert fix_trade_words("MOONLIGHT GAKE HOUSE SDN BHD") == "MOONLIGHT CAKE HOUSE SDN BHD"
+    assert fix_trade_words("99 SPEED WART S/B") == "99 SPEED MART S/B"
+    assert fix_trade_words("WILL MARK") == "WILL MARK"  # K/T: not a confusable pair
+    assert fix_trade_words("PERNEIAGAGN RIANG RIA.") == "PERNIAGAAN RIANG RIA"
+    assert (fix_trade_words("AIK HUAT HARDWARE ENTERPRISE. (SETIA ALAM) SDN BHD")
+            == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD")
+    assert fix_trade_words("MR. D.1.Y. (4) SDN BHD") == "MR. D.I.Y. (M) SDN BHD"
+    # full stops that belong: abbreviations, initials, an all-digit name is not initials
+    for kept in ("BEMED (SP) SDN. BHD.", "EIGHT OUNCE COFFEE CO.", "S.H.H. MOTOR SDN. BHD.",
+                 "7.8.8 LEISURE SDN BHD", "ABC ENT."):
+        assert fix_trade_words(kept) == kept
+
+
 def _reading(value: object, conf: float, method: str = "company_words") -> Field:
     return Field(name="vendor_name", value=value, confidence=conf, method=method)
 
