@@ -38,6 +38,7 @@ from core.models import Finding
 from core.settings import Settings
 from exceptions_queue import fields as fv
 from exceptions_queue import reports, store
+from exceptions_queue.pictures import has_page_image, page_image_file
 from exceptions_queue.security import (
     COOKIE,
     CSRF_FIELD,
@@ -47,7 +48,6 @@ from exceptions_queue.security import (
     csrf_ok,
 )
 from exceptions_queue.users import User, get_user, verify
-from pipeline.finalize import has_page_image, page_image_file
 from storage.areas import areas_for
 
 PAGE_SIZE = 100

@@ -26,10 +26,11 @@ from core.models import Status
 from core.settings import Settings
 from pipeline import intake as intake_mod
 from pipeline.analyse import Analysis, DocInput, read_one, validate_and_decide
-from pipeline.finalize import Result, already_finalized, finalize, original_file
+from pipeline.finalize import Result, already_finalized, finalize
 from pipeline.history import DatabaseHistory
 from pipeline.readpool import ReadPool, worth_processes
 from pipeline.summary import RunSummary
+from storage.archive import original_file
 from storage.areas import areas_for
 from storage.buckets import ObjectInfo
 

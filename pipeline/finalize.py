@@ -7,12 +7,8 @@ steps leaves the document ``received``, and the next run finishes it without doi
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import logging
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,17 +19,14 @@ from sqlalchemy.engine import Engine
 from billing import ledger
 from billing.accuracy import qa_sample
 from core.db import DocumentRow, session_scope, utcnow
-from core.models import Extraction, Origin, Outcome, Status, to_label_value
+from core.models import Extraction, Outcome, Status, to_label_value
 from core.settings import Settings
 from exceptions_queue import store
-from extractors.pages import plan_page_images, render_page_image
+from extractors.pages import plan_page_images
 from pipeline.analyse import Analysis
 from pipeline.history import duplicate_keys_for
 from storage.areas import Areas, areas_for
-from storage.buckets import LocalBucket
 from storage.outbox import post_document
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,71 +46,6 @@ def label_fields(extraction: Extraction | None) -> dict[str, Any]:
     if extraction is None:
         return {}
     return {name: to_label_value(f.value) for name, f in extraction.fields.items()}
-
-
-@contextlib.contextmanager
-def original_file(doc: DocumentRow, areas: Areas, spool_dir: Path) -> Iterator[Path]:
-    """The archived original as a local file (the archive itself when it is a folder)."""
-    from pipeline.intake import archive_key
-
-    key = archive_key(doc.id, doc.filename)
-    if isinstance(areas.archive, LocalBucket):
-        yield areas.archive.root / key
-        return
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=spool_dir) as tmp:
-        path = Path(tmp) / "original"
-        areas.archive.download(key, path)
-        yield path
-
-
-def _image_candidates(settings: Settings, raw: str) -> list[Path]:
-    """Where a page picture's recorded path may point: relative to the working directory (a
-    relative ``DOCFLOW_HOME``) or to the home."""
-    path = Path(raw)
-    return [path] if path.is_absolute() else [path, settings.home / path]
-
-
-def drawable_target(settings: Settings, page: dict[str, Any]) -> Path | None:
-    """Where the picture of a text-layer PDF page is drawn on first view, when it is one and its
-    planned path lies in the page-image folder (nothing is ever written anywhere else)."""
-    raw = page.get("image_path")
-    if not raw or page.get("origin") != Origin.TEXT_LAYER.value:
-        return None
-    path = Path(str(raw))
-    target = path if path.is_absolute() else settings.home / path
-    images = settings.page_images_dir.resolve()
-    return target if images in target.resolve().parents else None
-
-
-def has_page_image(settings: Settings, page: dict[str, Any]) -> bool:
-    """Whether the page has a picture to show: its file is there, or it can be drawn."""
-    raw = page.get("image_path")
-    if not raw:
-        return False
-    return drawable_target(settings, page) is not None or any(
-        c.is_file() for c in _image_candidates(settings, str(raw))
-    )
-
-
-def page_image_file(settings: Settings, doc: DocumentRow, page: dict[str, Any]) -> Path | None:
-    """The review picture of one page of ``doc``: the file when it is there, else for a
-    text-layer PDF page drawn now from the archived original (``plan_page_images``); None when
-    neither can be had (a scan's picture was deleted, or the original is gone)."""
-    raw = page.get("image_path")
-    if not raw:
-        return None
-    found = next((c for c in _image_candidates(settings, str(raw)) if c.is_file()), None)
-    target = drawable_target(settings, page)
-    if found is not None or target is None:
-        return found
-    areas = areas_for(doc.inbox, doc.client, settings)
-    try:
-        with original_file(doc, areas, settings.home / "spool") as original:
-            return render_page_image(original, int(page.get("index") or 0), target)
-    except Exception as exc:
-        log.warning("page %s of %s could not be drawn for review: %s", page.get("index"), doc.id, exc)
-        return None
 
 
 def finalize(

@@ -12,7 +12,6 @@ import datetime as dt
 import fnmatch
 import mimetypes
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -25,6 +24,7 @@ from billing import ledger
 from core.db import DocumentRow, session_scope, utcnow
 from core.models import Status
 from core.settings import Settings
+from storage.archive import archive_key
 from storage.areas import AREAS, Areas
 from storage.buckets import ObjectInfo
 
@@ -54,21 +54,6 @@ def candidates(areas: Areas, settings: Settings, now: dt.datetime | None = None)
             continue
         out.append(obj)
     return out
-
-
-def safe_name(key: str) -> str:
-    """A file name that is safe on any filesystem and in any URL (keeps the extension)."""
-    name = PurePosixPath(key.replace("\\", "/")).name or "file"
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        stem, ext = name, ""
-    stem = re.sub(r"[^\w.-]+", "_", stem, flags=re.ASCII).strip("._")[:80] or "file"
-    ext = re.sub(r"[^\w]+", "", ext, flags=re.ASCII)[:10].lower()
-    return f"{stem}.{ext}" if ext else stem
-
-
-def archive_key(document_id: str, key: str) -> str:
-    return f"{document_id[:2]}/{document_id}/{safe_name(key)}"
 
 
 def take(

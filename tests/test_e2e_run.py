@@ -145,7 +145,7 @@ def test_review_pictures_of_pdf_pages_are_drawn_on_first_view(
     first asked for, and keeps it."""
     from core.db import DocumentRow, get_engine, session_scope
     from core.settings import Settings
-    from pipeline.finalize import has_page_image, page_image_file
+    from exceptions_queue.pictures import has_page_image, page_image_file
 
     home, summary, _ = first_run
     settings = Settings(home=home)

@@ -28,7 +28,7 @@ from core.errors import (
 )
 from core.settings import Settings
 from extractors.pages import load_pages, sniff
-from pipeline.intake import archive_key, safe_name
+from storage.archive import archive_key, safe_name
 
 
 def _pdf(pages: int = 1, text: str = "Invoice 42 Total 10.00 EUR from ACME GmbH, Berlin") -> bytes:
