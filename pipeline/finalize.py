@@ -59,7 +59,8 @@ def finalize(
         areas = areas_for(doc.inbox, doc.client, settings)
         extraction = analysis.extraction
         pages = analysis.pages
-        if outcome == Outcome.REVIEW and source is not None and settings.keep_page_images:
+        if settings.keep_page_images:
+            # free until someone looks: reviewers, and QA re-keying a posted document, need it
             pages = plan_page_images(pages, settings.page_images_dir / doc.id)
         doc.doc_type = extraction.doc_type.value if extraction else None
         doc.page_count = len(pages)

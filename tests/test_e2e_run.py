@@ -140,9 +140,8 @@ def test_second_run_processes_nothing_new(
 def test_review_pictures_of_pdf_pages_are_drawn_on_first_view(
     first_run: tuple[Path, dict, subprocess.CompletedProcess[str]],
 ) -> None:
-    """A born-digital PDF sent to review gets no picture at run time (most are never opened
-    more than once, many never); the review page draws it from the archived original when it is
-    first asked for, and keeps it."""
+    """A born-digital PDF gets no picture at run time (most are never opened, or once); the
+    review page draws it from the archived original when it is first asked for, and keeps it."""
     from core.db import DocumentRow, get_engine, session_scope
     from core.settings import Settings
     from exceptions_queue.pictures import has_page_image, page_image_file
@@ -167,3 +166,10 @@ def test_review_pictures_of_pdf_pages_are_drawn_on_first_view(
         outside = {**page, "image_path": str(home.parent / "elsewhere.jpg")}
         assert not has_page_image(settings, outside)
         assert page_image_file(settings, doc, outside) is None
+        # a posted PDF has one to draw too: QA re-keys posted documents from the picture
+        posted = [d["document_id"] for d in summary["documents"]
+                  if d["outcome"] == "post" and d["file"].endswith(".pdf")]
+        assert posted
+        done = session.get(DocumentRow, posted[0])
+        assert done is not None and done.pages
+        assert has_page_image(settings, done.pages[0])
