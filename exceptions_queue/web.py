@@ -466,14 +466,11 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
     def page_image(document_id: str, index: int, ctx: Ctx = Depends(current)) -> FileResponse:
         check_id(document_id)
 
-        def find(s: Session) -> Path | None:
-            _item, document = store.get_item(s, document_id, ctx.clients)
-            for page in document.pages or []:
-                if isinstance(page, dict) and page.get("index") == index:
-                    return page_image_file(settings, document, page)
-            return None
-
-        path = in_db(find)
+        # drawn, if need be, after the database session is closed (the original may come from S3)
+        document = in_db(lambda s: store.get_item(s, document_id, ctx.clients)[1])
+        page = next((p for p in document.pages or []
+                     if isinstance(p, dict) and p.get("index") == index), None)
+        path = None if page is None else page_image_file(settings, document, page)
         if path is None:
             raise NotFoundError("no such page image")
         return FileResponse(path, headers={"Cache-Control": "private, max-age=300"})

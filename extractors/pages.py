@@ -484,7 +484,7 @@ REVIEW_DPI = 110
 def plan_page_images(pages: list[Page], out_dir: Path) -> list[Page]:
     """Text-layer pages with the path their review picture will have, not yet rendered: it is
     drawn from the archived original when a reviewer first opens the page
-    (:func:`render_page_image`), so documents nobody looks at cost no rendering."""
+    (:func:`review_jpegs`), so documents nobody looks at cost no rendering."""
     return [
         page.model_copy(update={"image_path": str(out_dir / f"page-{page.index + 1:04d}.jpg")})
         if page.image_path is None and page.origin == Origin.TEXT_LAYER
@@ -493,20 +493,16 @@ def plan_page_images(pages: list[Page], out_dir: Path) -> list[Page]:
     ]
 
 
-def render_page_image(source: Source, index: int, path: Path, dpi: int = REVIEW_DPI) -> Path:
-    """One PDF page drawn as the JPEG reviewers see (written next to a temporary name first, so
-    that a reader never gets half a file)."""
+def review_jpegs(source: Source, indexes: list[int], dpi: int = REVIEW_DPI) -> Iterator[tuple[int, bytes]]:
+    """PDF pages drawn as the JPEGs reviewers see, the file opened once for all of them."""
     pdf = open_pdf(source)
     try:
-        image = render_pdf_page(pdf, index, dpi)
+        for index in indexes:
+            ok, data = cv2.imencode(".jpg", render_pdf_page(pdf, index, dpi),
+                                    [cv2.IMWRITE_JPEG_QUALITY, 80])
+            if not ok:
+                raise RuntimeError(f"could not encode page {index + 1} as JPEG")
+            yield index, data.tobytes()
     finally:
         with PDFIUM_LOCK:
             pdf.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    if not ok:
-        raise RuntimeError(f"could not encode page {index + 1} as JPEG")
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(data.tobytes())
-    partial.replace(path)
-    return path
