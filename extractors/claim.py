@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -340,6 +341,10 @@ def _person_name(text: str) -> str:
     return text
 
 
+def _procedure_ok(text: str) -> bool:
+    return bool(fmt.CPT_RE.match(fmt.repair_procedure(text)))
+
+
 class _Reader:
     """Turns box readings into typed, checked values; re-reads failures within the budget."""
 
@@ -354,67 +359,63 @@ class _Reader:
         self.rereads = 0
         self.second_opinions: set[str] = set()
 
-    # A second reading of one box, used only when the first fails its format check.
-    def reread(self, name: str, check: Any) -> CellText | None:
+    def _readings(self, name: str) -> Iterator[CellText]:
+        """The cascade's re-readings of one box (``REREADS``) while the budget lasts; their
+        number and time are counted."""
         if self.prepared is None or time.perf_counter() > self.deadline:
-            return None
-        started = time.perf_counter()
-        kind = KIND_OF.get(name, "text")
-        best = None
-        for psm, use_kind, soft, cap_px in REREADS:
-            box = self.layout.widgets[name]
-            cell = read_single(
-                self.prepared, name, box, use_kind or kind, psm=psm, soft=soft, cap_px=cap_px
-            )
-            self.rereads += 1
-            if check(cell.text) and (best is None or cell.conf > best.conf):
-                best = cell
-            # a sure reading that passes ends the search; an unsure one looks further
-            if (best is not None and best.conf >= 0.6) or time.perf_counter() > self.deadline:
-                break
-        self.cascade_seconds += time.perf_counter() - started
-        if best is not None:
-            self.cells.values[name] = best
-        return best
-
-    def second_look(self, name: str) -> None:
-        """More readings of a box whose value passed its check but may still be a misreading
-        (within the budget), added to the box's alternatives."""
-        first = self.cells.values.get(name)
-        if self.prepared is None or first is None or time.perf_counter() > self.deadline:
             return
         started = time.perf_counter()
         kind = KIND_OF.get(name, "text")
         box = self.layout.widgets[name]
-        for psm, use_kind, soft, cap_px in REREADS:
-            first.alternatives.append(
-                read_single(self.prepared, name, box, use_kind or kind, psm=psm, soft=soft,
-                            cap_px=cap_px)
-            )
-            self.rereads += 1
-            if time.perf_counter() > self.deadline:
-                break
-        self.cascade_seconds += time.perf_counter() - started
+        try:
+            for psm, use_kind, soft, cap_px in REREADS:
+                self.rereads += 1
+                yield read_single(
+                    self.prepared, name, box, use_kind or kind, psm=psm, soft=soft, cap_px=cap_px
+                )
+                if time.perf_counter() > self.deadline:
+                    return
+        finally:
+            self.cascade_seconds += time.perf_counter() - started
 
-    def letter_first(self, name: str, check: Any, text: str, conf: float) -> tuple[str, float]:
-        """The surest reading of a code box that starts with a letter where ``text`` starts
-        with a digit and ends the same: a letter is misread as a look-alike digit far more
-        often than the other way round (``J9263`` → ``19263``, ``S9123`` → ``89123``)."""
-        first = self.cells.values.get(name)
+    # A second reading of one box, used only when the first fails its format check.
+    def reread(self, name: str, check: Any) -> CellText | None:
+        best = None
+        for cell in self._readings(name):
+            if check(cell.text) and (best is None or cell.conf > best.conf):
+                best = cell
+            if best is not None and best.conf >= 0.6:  # sure and passing: look no further
+                break
+        if best is not None:
+            self.cells.values[name] = best
+        return best
+
+    def procedure_code(self, name: str) -> tuple[str, float, bool]:
+        """``cell`` for a CPT/HCPCS box. A five-digit reading that is unsure and whose first
+        digit looks like a letter gets more readings, and one of them that starts with a letter
+        and has the same digits wins: a letter is misread as a look-alike digit far more often
+        than the other way round (``J9263`` → ``19263``, ``S9123`` → ``89123``). It remains a
+        second opinion, its confidence capped."""
+        text, conf, ok = self.cell(name, _procedure_ok)
         code = fmt.repair_procedure(text)
-        if first is None or not fmt.letter_lookalike_first(code):
-            return text, conf
+        first = self.cells.values.get(name)
+        if not ok or conf >= UNSURE_CODE_CONF or first is None or not fmt.letter_lookalike_first(code):
+            return text, conf, ok
+        first.alternatives.extend(self._readings(name))
+        text, conf, ok = self.cell(name, _procedure_ok)
+        code = fmt.repair_procedure(text)
         letters = [
-            o for o in (first, *first.alternatives)
-            if check(o.text.strip())
-            and fmt.repair_procedure(o.text)[:1].isalpha()
-            and fmt.repair_procedure(o.text)[1:] == code[1:]
+            (o.conf, o.text.strip())
+            for o in (first, *first.alternatives)
+            if _procedure_ok(o.text.strip())
+            and (repaired := fmt.repair_procedure(o.text))[:1].isalpha()
+            and repaired[1:] == code[1:]
         ]
-        if not letters:
-            return text, conf
-        best = max(letters, key=lambda o: o.conf)
+        if not fmt.letter_lookalike_first(code) or not letters:
+            return text, conf, ok
+        best_conf, best_text = max(letters, key=lambda r: r[0])
         self.second_opinions.add(name)
-        return best.text.strip(), min(best.conf, SECOND_OPINION_CONF)
+        return best_text, min(best_conf, SECOND_OPINION_CONF), ok
 
     def cell(self, name: str, check: Any = None) -> tuple[str, float, bool]:
         """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed).
@@ -616,13 +617,7 @@ def interpret(
         )
         d_to, _ = fmt.make_date(parts["mm_end"], parts["dd_end"], parts["yy_end"], pivot_year=pivot)
         ok_all &= d_from is not None and d_to is not None
-        cpt_ok = lambda t: bool(fmt.CPT_RE.match(fmt.repair_procedure(t)))  # noqa: E731
-        cpt, c, ok = r.cell(names["cpt"], cpt_ok)
-        if ok and c < UNSURE_CODE_CONF and fmt.letter_lookalike_first(fmt.repair_procedure(cpt)):
-            # "89123" read unsurely may be HCPCS "S9123": a letter read as the digit it resembles
-            r.second_look(names["cpt"])
-            cpt, c, ok = r.cell(names["cpt"], cpt_ok)
-            cpt, c = r.letter_first(names["cpt"], cpt_ok, cpt, c)
+        cpt, c, ok = r.procedure_code(names["cpt"])
         part_conf.append(c)
         ok_all &= ok
         modifiers = []

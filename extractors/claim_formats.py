@@ -101,10 +101,7 @@ def repair_procedure(text: str) -> str:
 def letter_lookalike_first(code: str) -> bool:
     """A five-digit code whose first digit is one a letter is often misread as (``1`` for
     ``J``/``I``/``L``, ``8`` for ``S``/``B``, ``0`` for ``O``/``D``/``Q``…)."""
-    return len(code) == 5 and code.isdigit() and code[0] in _TO_LETTER_LOOKALIKE
-
-
-_TO_LETTER_LOOKALIKE = frozenset("0125678")
+    return len(code) == 5 and code.isdigit() and ord(code[0]) in _TO_LETTER
 
 
 def repair_tax_id(text: str) -> str:
