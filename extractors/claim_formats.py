@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from extractors.parsers import DIGIT_AS_LETTER
+
 ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 CPT_RE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
 MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
@@ -37,7 +39,6 @@ _TO_DIGIT = str.maketrans(
         "T": "7",
     }
 )
-_TO_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"})
 
 
 def luhn_ok(digits: str) -> bool:
@@ -74,7 +75,7 @@ def repair_icd10(text: str) -> str:
     body = raw.replace(".", "")
     if len(body) < 3:
         return raw
-    first = body[0].translate(_TO_LETTER)
+    first = body[0].translate(DIGIT_AS_LETTER)
     second = body[1].translate(_TO_DIGIT)
     rest = body[2:]
     code = first + second + rest[0]
@@ -101,7 +102,7 @@ def repair_procedure(text: str) -> str:
 def letter_lookalike_first(code: str) -> bool:
     """A five-digit code whose first digit is one a letter is often misread as (``1`` for
     ``J``/``I``/``L``, ``8`` for ``S``/``B``, ``0`` for ``O``/``D``/``Q``…)."""
-    return len(code) == 5 and code.isdigit() and ord(code[0]) in _TO_LETTER
+    return len(code) == 5 and code.isdigit() and ord(code[0]) in DIGIT_AS_LETTER
 
 
 def repair_tax_id(text: str) -> str:

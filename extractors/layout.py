@@ -70,6 +70,11 @@ def union_box(words: list[Word]) -> tuple[float, float, float, float]:
     )
 
 
+def mean_conf(words: list[Word]) -> float:
+    """Tesseract's average confidence in the words, in [0, 1] (0 for none)."""
+    return sum(w.conf for w in words) / len(words) if words else 0.0
+
+
 def join_words(words: list[Word]) -> str:
     return " ".join(w.text for w in words)
 

@@ -34,7 +34,7 @@ from core.errors import (
 )
 from core.models import Origin, Page, Word
 from core.settings import Settings
-from extractors.layout import assign_lines, page_text
+from extractors.layout import assign_lines, mean_conf, page_text
 from extractors.ocr import (
     clear_dark_margins,
     guess_language,
@@ -382,10 +382,6 @@ FAINT_CONF = 0.70
 broken print (a worn thermal roll, dot-matrix): it is also read with its strokes thickened."""
 
 
-def _mean_conf(words: list[Word]) -> float:
-    return sum(w.conf for w in words) / len(words) if words else 0.0
-
-
 def _sure_text(words: list[Word]) -> float:
     """How much text a reading holds that Tesseract is fairly sure of (noise reads as many
     unsure words, so neither the word count nor the summed confidence will do)."""
@@ -428,9 +424,10 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
     lang = settings.ocr_lang
     words, seconds = run_tesseract(prepared.gray, lang=lang, psm=psm, workers=settings.workers)
-    if len(words) < FEW_WORDS or _mean_conf(words) < FAINT_CONF:
+    few = len(words) < FEW_WORDS
+    if few or mean_conf(words) < FAINT_CONF:
         thick = thicken(prepared.gray)
-        for mode in dict.fromkeys((psm, 6) if len(words) < FEW_WORDS else (psm,)):
+        for mode in dict.fromkeys((psm, 6) if few else (psm,)):
             again, more = run_tesseract(thick, lang=lang, psm=mode, workers=settings.workers)
             seconds += more
             if _sure_text(again) > _sure_text(words):

@@ -350,6 +350,10 @@ def compact_id(value: str) -> str:
 # ------------------------------------------------------------------------------------ text norms
 
 
+DIGIT_AS_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"})
+"""Digits OCR reads where a letter was printed, back to that letter (``D.1.Y.``, ``19263``)."""
+
+
 def fold(text: str) -> str:
     """Case-, accent- and whitespace-folded text for label matching."""
     text = unicodedata.normalize("NFKD", text)

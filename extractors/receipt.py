@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -29,8 +30,8 @@ from extractors.invoice import (
     find_labelled,
     money_parser,
 )
-from extractors.layout import union_box
-from extractors.parsers import find_dates
+from extractors.layout import mean_conf, union_box
+from extractors.parsers import DIGIT_AS_LETTER, find_dates
 
 Source = bytes | Path
 ENGINE = "layout-receipt-1"
@@ -92,10 +93,6 @@ REG_NO = _re(
 
 def _row_conf(words: list[Word]) -> float:
     return min((w.conf for w in words), default=0.0)
-
-
-def _mean_conf(words: list[Word]) -> float:
-    return sum(w.conf for w in words) / len(words) if words else 0.0
 
 
 # ----------------------------------------------------------------------------------- total
@@ -649,26 +646,22 @@ def _trade_word(word: str) -> str:
     return fixed.upper() if word.isupper() else fixed.capitalize() if word[0].isupper() else fixed
 
 
-NAME_FIXES = [
-    # "ENTERPRISE. (SETIA ALAM)": a full stop does not end a word before a bracket in a name
-    (re.compile(r"(?<=[A-Za-z]{3})\.\s+(?=\()"), " "),
-    # "MR. D.1.Y.": initials are letters ("D.I.Y."), but only where one of them is a letter
-    (re.compile(r"\b(?=(?:[A-Z0-9]\.){2,})(?=[0-9.]*[A-Z])(?:[A-Z0-9]\.){2,}"),
-     lambda m: m.group(0).translate(_INITIALS)),
-    # "(4) SDN BHD": the "(M)" for Malaysia of a company name, its M misread
-    (re.compile(r"\((?:4|N|H|W|IM)\)(?=\s*(?:SDN|BHD|S/B|BERHAD))"), "(M)"),
-    # a full stop after the last word of a name ("RIANG RIA.") unless it abbreviates ("CO.")
-    (re.compile(r"(?<=[A-Za-z]{3})\.$"), lambda m: m.group(0) if _abbreviation_at(m) else ""),
-]
 ABBREVIATIONS = frozenset({"bhd", "sdn", "ltd", "inc", "ent", "bros", "pte", "plc", "llc", "llp",
                            "plt", "corp", "mfg", "intl", "dept", "assoc", "svcs", "co"})
 """Last words of a name whose full stop belongs to them."""
 
-
-def _abbreviation_at(match: re.Match[str]) -> bool:
-    word = re.findall(r"[A-Za-z]+", match.string[: match.start()])
-    return bool(word) and word[-1].lower() in ABBREVIATIONS
-_INITIALS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "2": "Z"})
+NAME_FIXES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    # "ENTERPRISE. (SETIA ALAM)": a full stop does not end a word before a bracket in a name
+    (re.compile(r"(?<=[A-Za-z]{3})\.\s+(?=\()"), " "),
+    # "MR. D.1.Y.": initials are letters ("D.I.Y."), but only where one of them is a letter
+    (re.compile(r"\b(?=(?:[A-Z0-9]\.){2,})(?=[0-9.]*[A-Z])(?:[A-Z0-9]\.){2,}"),
+     lambda m: m.group(0).translate(DIGIT_AS_LETTER)),
+    # "(4) SDN BHD": the "(M)" for Malaysia of a company name, its M misread
+    (re.compile(r"\((?:4|N|H|W|IM)\)(?=\s*(?:SDN|BHD|S/B|BERHAD))"), "(M)"),
+    # a full stop after the last word of a name ("RIANG RIA.") unless it abbreviates ("CO.")
+    (re.compile(r"(?<![A-Za-z])([A-Za-z]{3,})\.$"),
+     lambda m: m.group(0) if m.group(1).lower() in ABBREVIATIONS else m.group(1)),
+]
 
 
 def fix_trade_words(name: str) -> str:
@@ -676,7 +669,7 @@ def fix_trade_words(name: str) -> str:
     of ``NAME_FIXES`` undone."""
     name = re.sub(r"[A-Za-z]+", lambda m: _trade_word(m.group(0)), name)
     for pattern, repl in NAME_FIXES:
-        name = pattern.sub(repl, name)  # type: ignore[arg-type]
+        name = pattern.sub(repl, name)
     return name
 
 
@@ -692,7 +685,7 @@ def _name_score(row: Row, order: int, median_height: float) -> float:
     )
     score = 0.3 * upper + (0.5 if LEGAL.search(text) else 0.25 if trade else 0.0)
     score += 0.15 * min(2.0, row.height / max(median_height, 1.0)) - 0.04 * order
-    score += 0.1 * _mean_conf(row.words)
+    score += 0.1 * mean_conf(row.words)
     if re.search(r"\d{3,}", text):
         score -= 0.3
     if re.search(r"\d[.,]\d{2}\b", row.text):  # a priced item line, not a name

@@ -14,7 +14,7 @@ from core.models import Field, Origin, Page, Word
 from core.settings import Settings
 from extractors import pages
 from extractors.cascade import judge, vote
-from extractors.layout import assign_lines, page_text
+from extractors.layout import assign_lines, mean_conf, page_text
 from extractors.ocr import clear_dark_margins, preprocess
 from extractors.pages import PAGE_PSM, RECEIPT_PSM, page_psm
 from extractors.receipt import clean_company, fix_trade_words, read_receipt, repaired_dates
@@ -296,6 +296,6 @@ def test_a_faint_roll_is_also_read_with_thickened_strokes(monkeypatch: pytest.Mo
     page = pages._ocr_page(gray, 0, 300, settings, None)
     monkeypatch.setattr(pages, "FAINT_CONF", 0.0)
     plain = pages._ocr_page(gray, 0, 300, settings, None)
-    assert pages._mean_conf(plain.words) < faint
+    assert mean_conf(plain.words) < faint
     assert pages._sure_text(page.words) > 1.3 * pages._sure_text(plain.words)
     assert "104.00" in page.text
