@@ -45,6 +45,9 @@ def quiet_prefect(settings: Settings) -> None:
         "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LOG_PRINTS": "false",
+        # Prefect waits 20 s for its temporary server; its first start on a fresh machine
+        # creates and migrates its database, which takes longer than that on a busy 2-core box.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)

@@ -12,6 +12,9 @@ import pytest
 from core.settings import Settings
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+# Flows run in-process against Prefect's temporary server; its default 20 s start-up wait is
+# too short for a first start (database creation and migrations) on a loaded CI machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
