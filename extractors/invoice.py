@@ -75,6 +75,24 @@ class Row:
     def after(self, pos: int) -> list[Word]:
         return [w for w, (s, _) in zip(self.words, self.offsets, strict=True) if s >= pos]
 
+    def wide_gaps(self, factor: float = 3.0) -> list[int]:
+        """Text offsets where a word starts after a gap wider than ``factor`` row heights."""
+        gap = factor * max(self.height, 1.0)
+        return [
+            s
+            for prev, word, (s, _) in zip(self.words, self.words[1:], self.offsets[1:], strict=False)
+            if word.box[0] - prev.box[2] > gap
+        ]
+
+    def cell(self, start: int, end: int, factor: float = 3.0) -> tuple[int, int]:
+        """The span of text around ``[start, end)`` up to the nearest wide gaps either side: the
+        cell of a grid of labels (``Invoice date    Due date``) that holds this match."""
+        gaps = self.wide_gaps(factor)
+        left = max((g for g in gaps if g <= start), default=0)
+        right = min((g - 1 for g in gaps if g >= end), default=len(self.text))
+        return left, right
+
+
 
 @functools.cache
 def _fold_char(ch: str) -> str:
@@ -170,6 +188,15 @@ def below_words(
         last_bottom = nxt.box[3]
 
 
+def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[re.Match[str]]:
+    """Matches of ``label`` on the row that do not run across a wide gap: in a grid of labels
+    (``Invoice date      Due date``) the words of two cells make no ``date due``: each cell
+    is searched on its own."""
+    bounds = [0, *row.wide_gaps(), len(row.folded) + 1]
+    for left, right in itertools.pairwise(bounds):
+        yield from label.finditer(row.folded, left, right - 1)
+
+
 def find_labelled(
     rows: list[Row],
     label: re.Pattern[str],
@@ -187,9 +214,9 @@ def find_labelled(
     """
     out: list[tuple[Hit, Row, str]] = []
     for i, row in enumerate(rows):
-        for m in label.finditer(row.folded):
-            if exclude is not None and exclude.search(row.folded):
-                continue
+        if exclude is not None and exclude.search(row.folded):
+            continue
+        for m in _label_matches(label, row):
             label_words = row.words_in(m.start(), m.end())
             if not label_words:
                 continue
@@ -204,7 +231,8 @@ def find_labelled(
                     if words:
                         out.append(
                             (
-                                Hit(value, tail[s:e], words, row.page, "label_right", 0.0),
+                                Hit(value, tail[s:e], words, row.page, "label_right", 0.0,
+                                    {"label_span": m.span()}),
                                 row,
                                 "right",
                             )
@@ -221,7 +249,8 @@ def find_labelled(
                         vwords = sub.words_in(s, e)
                         out.append(
                             (
-                                Hit(value, text[s:e], vwords, nxt.page, "label_below", 0.0),
+                                Hit(value, text[s:e], vwords, nxt.page, "label_below", 0.0,
+                                    {"label_span": m.span()}),
                                 row,
                                 "below",
                             )
@@ -400,8 +429,11 @@ TAX_EXCLUDE = _re(
     r"excl|incl|inkl|ohne|exclusief|ust-?id|ustid|u\.?st\.?-?id|vat\s*(?:id|no|reg|number|"
     r"identifier|clause|invoice)|tax\s*(?:id|invoice|code|number|point|rate)|steuer-?nr|"
     r"steuernummer|tva\s*intra|n[°º]\s*tva|btw\s*(?:nr|nummer|id)|btw-?nummer|"
-    r"registration|not\s*a\s*vat|include|inclus|gst\s*(?:id|no|reg)|summary|%\s*\d"
+    r"registration|not\s*a\s*vat|include|inclus|gst\s*(?:id|no|reg)|summary"
 )
+TAX_EXCLUDE_UNCHECKED = _re(r"%\s*\d")
+"""``VAT 19 % 100,00 19,00``: the rate is followed by the base the tax was taken on, or by the
+tax; such a row's amount is taken only where it closes subtotal + tax = total."""
 PO_LABELS = [
     (
         _re(
@@ -576,14 +608,14 @@ def _labelled(
     hits: list[Hit] = []
     for pattern, priority in labels:
         for hit, row, where in find_labelled(ctx.rows, pattern, parse, last=last, exclude=exclude):
-            m = pattern.search(row.folded)
-            if (
-                m
-                and exclude_before is not None
-                and exclude_before.search(row.folded[max(0, m.start() - 25) : m.start()])
+            start, end = hit.notes["label_span"]  # type: ignore[misc]
+            # what stands before and after the label counts within its own cell of the row
+            left, right = row.cell(start, end)
+            if exclude_before is not None and exclude_before.search(
+                row.folded[max(left, start - 25) : start]
             ):
                 continue
-            if m and exclude_after is not None and exclude_after.search(row.folded[m.end() :]):
+            if exclude_after is not None and exclude_after.search(row.folded[end:right]):
                 continue
             hit.notes["priority"] = priority
             hit.notes["where"] = where
@@ -715,7 +747,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     parse = money_parser(ctx.decimal_mark)
     totals = _labelled(ctx, TOTAL_LABELS, parse, last=True, exclude=TOTAL_EXCLUDE)
     subs = _labelled(ctx, SUBTOTAL_LABELS, parse)
-    taxes = _labelled(ctx, TAX_LABELS, parse, last=True, exclude=TAX_EXCLUDE)
+    rated = _labelled(ctx, TAX_LABELS, parse, last=True, exclude=TAX_EXCLUDE)
+    taxes = [h for h in rated if not _on_rated_row(ctx, h)]
     grid, grid_rows = _grid_hits(ctx, parse)
     grid_rows = grid_rows | item_header_rows(ctx)
     if grid_rows:
@@ -726,6 +759,11 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         totals = [h for h in totals if keep(h)] + grid["total"]
         subs = [h for h in subs if keep(h)] + grid["sub"]
         taxes = [h for h in taxes if keep(h)] + grid["tax"]
+        rated = [h for h in rated if keep(h)] + grid["tax"]
+    sub_rows = {h.notes.get("label_row") for h in subs if int(h.notes.get("priority", 0)) >= 3}  # type: ignore[call-overload]
+    if any(h.notes.get("label_row") not in sub_rows for h in totals):
+        # "Net total" is a subtotal's label too: the grand total is another row
+        totals = [h for h in totals if h.notes.get("label_row") not in sub_rows]
     all_amounts = [a.value for a in find_amounts(ctx.text, decimal_mark=ctx.decimal_mark)]
     biggest = max((abs(v) for v in all_amounts), default=None)
     fields: dict[str, Field] = {}
@@ -734,7 +772,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     triple: tuple[Hit, Hit, Hit] | None = None
     for t in sorted(totals, key=lambda h: -int(h.notes.get("priority", 0))):
         for s in subs:
-            for x in taxes:
+            for x in rated:
                 if s.value != t.value and abs(s.value + x.value - t.value) <= Decimal("0.011"):  # type: ignore[operator]
                     triple = (t, s, x)
                     break
@@ -834,6 +872,13 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                 method="total-tax",
             )
     return fields
+
+
+def _on_rated_row(ctx: DocContext, hit: Hit) -> bool:
+    """Whether the tax label's row has a rate followed by amounts (see TAX_EXCLUDE_UNCHECKED)."""
+    page, index = hit.notes["label_row"]  # type: ignore[misc]
+    row = next(r for r in ctx.rows if r.page == page and r.index == index)
+    return bool(TAX_EXCLUDE_UNCHECKED.search(row.folded))
 
 
 _NO_FIELD = Field(name="none", value=None, raw=None, confidence=0.0, method="none")
@@ -1656,7 +1701,8 @@ _NOTE_LABEL = re.compile(r"^[•·\-\s]*[^\W\d][\w\-./ ]{1,30}?\s?:(?!\d{2})")
 _QTY = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,4})?$")
 _ITEMS_END = _re(
     r"sub\s*-?\s*total|\btotal\b|\btotaal\b|zwischensumme|rechnungssumme|positionssumme|"
-    r"\bsumme\b|montant\s*total|net\s*a\s*payer|ubertrag|uebertrag|carried\s*forward"
+    r"\bsumme\b|montant\s*total|net\s*a\s*payer|ubertrag|uebertrag|carried\s*forward|"
+    r"^zzgl\b|" + TOTAL_LABELS[0][0].pattern + "|" + SUBTOTAL_LABELS[0][0].pattern
 )
 
 
@@ -1665,6 +1711,11 @@ class _Column:
     kind: str
     x0: float
     x1: float
+    generic: bool = False
+    """A description head that may as well name a code column (``Item``, ``Artikel``)."""
+
+
+_GENERIC_DESCRIPTION = _re(r"^(?:item|article|artikel|product)$")
 
 
 def _header_cells(row: Row) -> list[_Column]:
@@ -1690,7 +1741,15 @@ def _header_cells(row: Row) -> list[_Column]:
         ):
             cells[-1].x1 = max(cells[-1].x1, words[-1].box[2])
             continue
-        cells.append(_Column(kind, words[0].box[0], words[-1].box[2]))
+        if (
+            cells
+            and kind == cells[-1].kind == "description"
+            and words[0].box[0] - cells[-1].x1 <= 0.6 * max(row.height, 1.0)
+        ):
+            cells[-1].x1, cells[-1].generic = words[-1].box[2], False  # "Item Description"
+            continue
+        generic = kind == "description" and bool(_GENERIC_DESCRIPTION.match(m.group().strip()))
+        cells.append(_Column(kind, words[0].box[0], words[-1].box[2], generic))
         # stretch over the head's own unmatched words ("Amount Excl.")
         for w in row.after(m.end()):
             if w.box[0] - cells[-1].x1 > 0.6 * max(row.height, 1.0) or _COLUMN_HEADS.match(
@@ -1709,9 +1768,10 @@ def _merge_columns(cells: list[_Column]) -> list[_Column]:
         if prev is not None and cell.x0 < prev.x1 - 1:
             if prev.kind == "other" or (cell.kind != "other" and cell.kind == prev.kind):
                 prev.kind = cell.kind if cell.kind != "other" else prev.kind
+                prev.generic = prev.generic and cell.generic
             prev.x0, prev.x1 = min(prev.x0, cell.x0), max(prev.x1, cell.x1)
         else:
-            out.append(_Column(cell.kind, cell.x0, cell.x1))
+            out.append(_Column(cell.kind, cell.x0, cell.x1, cell.generic))
     return out
 
 
@@ -1745,7 +1805,8 @@ def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column],
     return columns, block
 
 
-_NUMERIC_WORD = re.compile(r"^[-+(]?[\d.,']+[)%€$£]?$|^\d{8,14}[^\W\d]")
+_NUMERIC_WORD = re.compile(r"^[-+]?[\d.,']+[)%€$£]?$|^\([\d.,']+\)$|^\d{8,14}[^\W\d]")
+"""A number placed by its centre; ``(100`` opens a note in a description (``(100 St.)``)."""
 
 
 def _column_of(columns: list[_Column], word: Word) -> _Column:
@@ -1789,7 +1850,9 @@ def _cell_texts(words: list[Word]) -> list[str]:
 def _table_items(
     rows: list[Row], columns: list[_Column], start: int, parse: Parser
 ) -> tuple[list[dict[str, object]], list[Word]]:
-    desc_col = next(c for c in columns if c.kind == "description")
+    # "# | Item | Description | Qty": the item code has a column of its own
+    described = [c for c in columns if c.kind == "description"]
+    desc_col = next((c for c in described if not c.generic), described[0])
     left_of_desc = [c for c in columns if c.x1 <= desc_col.x0]
     items: list[dict[str, object]] = []
     words_used: list[Word] = []

@@ -427,3 +427,98 @@ def test_vat_per_rate_lines_confirm_the_net_and_gross_totals(
     assert fields["subtotal"].value == Decimal("120.00")
     assert fields["tax_amount"].value == Decimal("23.70")
     assert fields["total_amount"].method == "label+sum"
+
+
+def test_a_grid_of_labels_over_values_gives_each_its_own_date(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # "Invoice date      Due date": the words of two cells make no "date due" label, and a
+    # "due" in the next cell does not make the invoice date a due date
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Brightwater Systems B.V."),
+            (50, 100, "Invoice number"),
+            (200, 100, "Invoice date"),
+            (350, 100, "Due date"),
+            (50, 112, "BW/26/00417"),
+            (200, 112, "2026-03-02"),
+            (350, 112, "2026-04-01"),
+            (300, 300, "Total EUR 1,210.00"),
+        ],
+    )
+    assert fields["invoice_date"].value == dt.date(2026, 3, 2)
+    assert fields["invoice_date"].method == "label"
+    assert fields["due_date"].value == dt.date(2026, 4, 1)
+
+
+def test_net_total_is_not_the_total_and_a_rated_tax_closes_the_sum(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Brightwater Systems B.V."),
+            (50, 60, "Invoice BW/26/00417 2026-03-02"),
+            (350, 300, "Net total"),
+            (480, 300, "1,000.00"),
+            (350, 312, "VAT 21%"),
+            (480, 312, "210.00"),
+            (350, 324, "Total EUR"),
+            (480, 324, "1,210.00"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("1210.00")
+    assert fields["subtotal"].value == Decimal("1000.00")
+    assert fields["tax_amount"].value == Decimal("210.00")
+    assert fields["total_amount"].method == "label+sum"
+
+
+def test_a_rated_tax_that_does_not_close_the_sum_is_not_taken(
+    tmp_path: Path, settings: Settings
+) -> None:
+    # "USt 19% 100,00": the amount after the rate is the base here, not the tax
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Muster GmbH"),
+            (50, 60, "Rechnung Nr. 4711 vom 02.03.2026"),
+            (350, 300, "USt 19% 100,00"),
+            (350, 324, "Gesamtbetrag 119,00"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("119.00")
+    assert "tax_amount" not in fields
+
+
+def test_item_code_column_beside_a_description_column(tmp_path: Path, settings: Settings) -> None:
+    # "# | Item | Description": the generic "Item" head is the code column; "(100" opens a note
+    # in the description rather than being a number; "Nettobetrag" ends the table
+    head = [(50, "#"), (70, "Item"), (140, "Description"), (390, "Qty"), (440, "Unit price"),
+            (510, "Amount")]
+    rows = [
+        [(50, "1"), (70, "CB-100"), (140, "Cable ties black (100 pcs)"), (395, "12"),
+         (450, "5.80"), (515, "69.60")],
+        [(50, "2"), (70, "GL-9"), (140, "Gloves nitrile size 9"), (395, "10"), (450, "2.35"),
+         (515, "23.50")],
+    ]
+    lines = [(50, 40, "Brightwater Systems B.V."), (50, 60, "Invoice BW/26/00417 2026-03-02")]
+    lines += _table(head, 100, rows)
+    lines += [(390, 160, "Nettobetrag 93.10"), (390, 175, "Rechnungsbetrag 110.79")]
+    fields = _read(tmp_path, settings, lines)
+    items = fields["line_items"].value
+    assert [i["description"] for i in items] == ["Cable ties black (100 pcs)", "Gloves nitrile size 9"]
+    assert [i["amount"] for i in items] == [Decimal("69.60"), Decimal("23.50")]
+
+
+def test_item_description_as_one_head_of_two_words(tmp_path: Path, settings: Settings) -> None:
+    head = [(50, "Item Description"), (390, "Qty"), (440, "Price"), (510, "Amount")]
+    rows = [[(50, "Cable ties black"), (395, "12"), (450, "5.80"), (515, "69.60")]]
+    lines = [(50, 40, "Brightwater Systems B.V."), (50, 60, "Invoice BW/26/00417 2026-03-02")]
+    lines += _table(head, 100, rows)
+    lines += [(390, 160, "Total 69.60")]
+    fields = _read(tmp_path, settings, lines)
+    assert [i["description"] for i in fields["line_items"].value] == ["Cable ties black"]
