@@ -1470,7 +1470,9 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             if pick is not None:
                 candidates.append((0.8, pick[0], "label", pick[1], i))
     sender = _sender_line(ctx)
-    if sender is not None:
+    if sender is not None and (
+        LEGAL_FORMS.search(sender[2][0]) or not _STREET.search(sender[2][0])
+    ):  # "Via Marconi 112 · 40122 Bologna · …" starts with the street: the name is elsewhere
         i, row, parts = sender
         name = _clean_name(parts[0])
         candidates.append(
@@ -1652,6 +1654,17 @@ def _vendor_address(
         # the seller whose name heads the page also prints a one-line sender address
         parts = [p for p in sender[2][1:] if not CONTACT.search(fold(p))]
         words_used = sender[1].words
+    elif (
+        sender is not None
+        and sender[0] > i
+        and _STREET.search(sender[2][0])
+        and not LEGAL_FORMS.search(sender[2][0])
+        and format_address([p for p in sender[2] if not CONTACT.search(fold(p))]) is not None
+    ):
+        # under a letterhead, a one-line address that starts with the street ("Via Marconi 112
+        # · 40122 Bologna BO · Italy · VAT …")
+        parts = [p for p in sender[2] if not CONTACT.search(fold(p))]
+        words_used = sender[1].words
     elif name_words:
         x0 = min(w.box[0] for w in name_words)
         x1 = max(w.box[2] for w in name_words)
@@ -1662,6 +1675,7 @@ def _vendor_address(
                 break
             parts.append(seg.text)
             words_used.extend(seg.words)
+    parts = [p for p in parts if p.strip()]
     if not parts:
         return None
     value = format_address(parts, country_hint=_vat_country(ctx))

@@ -183,6 +183,78 @@ def clear_dark_margins(gray: np.ndarray) -> np.ndarray:
     return out
 
 
+def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
+    """The page with light-on-dark regions (a coloured letterhead band, a table's header bar)
+    turned dark-on-light, which is the only way Tesseract reads them.
+
+    A region qualifies when it is a solid block at least three text lines tall and an eighth
+    of the page wide, at least 60 % of its box is dark, it is under 40 % as bright as the
+    paper and nothing in it is darker than itself: a receipt photographed on a dark table and
+    the shadow over part of a photographed page are left alone. What is
+    turned over is the band itself with the letters inside it (a morphological closing fills
+    them in), following its edges even on a skewed scan, so no dark rim is left to read.
+    """
+    h, w = gray.shape
+    block = max(8, dpi // 20)
+    if h < 4 * block or w < 8 * block:
+        return gray
+    sample = np.ascontiguousarray(gray[::4, ::4])  # the page's levels, at a sixteenth the cost
+    level = cv2.threshold(sample, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0]
+    paper = float(np.percentile(sample, 90))
+    ink = float(np.median(sample[sample <= level])) if (sample <= level).any() else 0.0
+    means = cv2.resize(gray, (w // block, h // block), interpolation=cv2.INTER_AREA)
+    solid = (means <= 0.75 * ink + 0.25 * paper).astype(np.uint8)  # three quarters ink or more
+    # a row of big letters thins the band out: bridge it so the band is one region
+    solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
+    if not any(3 <= bh <= h / 3 / block and bw * block >= w / 8 for _, _, bw, bh, _ in stats[1:count]):
+        return gray
+    dark = (gray <= level).astype(np.uint8)
+    turn = np.zeros_like(dark, dtype=bool)
+    stroke = np.ones((block + 1, block + 1), np.uint8)  # wider than a bold letter's stroke
+    for x, y, bw, bh, _area in stats[1:count]:
+        if bh < 3 or bw * block < w / 8 or bh * block > h / 3:
+            continue
+        y0, y1, x0, x1 = y * block, (y + bh) * block, x * block, (x + bw) * block
+        core = dark[y0:y1, x0:x1]
+        if core.mean() < 0.6:
+            continue
+        # a printed band is far darker than the paper and holds nothing darker than itself;
+        # the shadow over half a photographed page holds the page's dark print
+        shade = float(np.median(gray[y0:y1, x0:x1][core > 0]))
+        if shade > 0.4 * paper or (gray[y0:y1, x0:x1] < shade - 40).mean() > 0.02:
+            continue
+        # the band's rows (mostly dark across the core; a line of print under it is not) and,
+        # on them, the band with its letters filled in, followed to its ends across the page
+        top, bottom = max(0, y0 - block), min(h, y1 + block)
+        rows = dark[top:bottom, x0:x1].mean(axis=1) >= 0.5
+        filled = cv2.morphologyEx(dark[top:bottom], cv2.MORPH_CLOSE, stroke) & rows[:, None]
+        _, labels = cv2.connectedComponents(filled.astype(np.uint8), connectivity=8)
+        inside = labels[y0 - top : y1 - top, x0:x1]
+        if not inside.any():
+            continue
+        band = _with_holes(labels == np.bincount(inside[inside > 0]).argmax())
+        if band is not None:
+            turn[top:bottom] |= band
+    if not turn.any():
+        return gray
+    out = gray.copy()
+    out[turn] = 255 - out[turn]
+    return out
+
+
+def _with_holes(mask: np.ndarray) -> np.ndarray | None:
+    """The mask with what it encloses (the wide parts of the letters printed in a band), or
+    None when it encloses something larger than a letter: then it is no band with print in it
+    but a frame around a page (a receipt lying on a dark table)."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
+    holes = np.setdiff1d(np.arange(1, len(stats)), outside)
+    if holes.size and stats[holes, cv2.CC_STAT_AREA].max() > 0.05 * mask.sum():
+        return None
+    return mask | np.isin(labels, holes)
+
+
 def text_height(gray: np.ndarray) -> float:
     """Median height in pixels of character-sized ink blobs (0 when there are too few)."""
     scale = 1.0
@@ -200,9 +272,15 @@ def text_height(gray: np.ndarray) -> float:
     return float(np.median(h[keep])) / scale
 
 
-def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu") -> Prepared:
-    """Grayscale, clear dark scan margins, deskew, denoise and binarise a page for Tesseract."""
-    gray = clear_dark_margins(to_gray(image))
+def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
+               dpi: int = 300) -> Prepared:
+    """Grayscale, turn light-on-dark bands over, clear dark scan margins, deskew, denoise and
+    binarise a page for Tesseract.
+
+    Bands go first: a letterhead band along the page's top edge would otherwise be taken for
+    a scanner margin and whitened through its letters.
+    """
+    gray = clear_dark_margins(invert_dark_bands(to_gray(image), dpi))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:
         gray = rotate(gray, skew)

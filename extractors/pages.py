@@ -418,7 +418,7 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     started = time.thread_time()
     psm = page_psm(image)
     image, dpi = upscale_for_ocr(image, dpi)
-    prepared = preprocess(image)
+    prepared = preprocess(image, dpi=dpi)
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
@@ -467,11 +467,11 @@ def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:
     else:
         for index, (gray, dpi) in enumerate(_image_frames(source, settings)):
             if index == page.index:
-                gray, _ = upscale_for_ocr(gray, dpi)
+                gray, dpi = upscale_for_ocr(gray, dpi)
                 break
         else:
             raise CorruptDocumentError(f"image has no page {page.index + 1}")
-    return preprocess(gray).gray
+    return preprocess(gray, dpi=dpi).gray
 
 
 REVIEW_DPI = 110

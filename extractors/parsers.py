@@ -300,10 +300,13 @@ def currency_votes(text: str) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------------- identifiers
 
+_VAT_PREFIXES = [
+    "ATU", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "GB", "CHE",
+]
 _VAT_RE = re.compile(
-    r"(?<![A-Z0-9])(?P<vat>(?:ATU|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|"
-    r"RO|SE|SI|SK|GB|CHE)[\s\-]?(?:[0-9A-Z]{1,2}(?=[\s.]?\d))?(?:[\s.]?\d){6,12}(?:B\d\d|[A-Z])?)"
-    r"(?![A-Z0-9])"
+    rf"(?<![A-Z0-9])(?P<vat>(?:{'|'.join(_VAT_PREFIXES)})[\s\-]?(?:[0-9A-Z]{{1,2}}(?=[\s.]?\d))?"
+    r"(?:[\s.]?\d){6,12}(?:B\d\d|[A-Z])?)(?![A-Z0-9])"
 )
 
 
@@ -317,7 +320,16 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
         if sum(c.isdigit() for c in compact) < 7:
             continue
         out.append((compact, m.start(), m.end()))
+    for m in _VAT_MISREAD.finditer(text.upper()):  # "1T51123530720": the I of IT read as 1
+        fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
+        if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):
+            out.append((fixed, m.start(), m.end()))
     return out
+
+
+_VAT_MISREAD = re.compile(r"(?<![A-Z0-9])(\d[A-Z]|[A-Z]\d)(\d{8,12}(?:B\d\d)?)(?![A-Z0-9])")
+"""A VAT id whose country prefix OCR read with a digit for a letter; kept only when the
+repaired id passes its country's check digits."""
 
 
 def vat_is_valid(value: str) -> bool:

@@ -522,3 +522,21 @@ def test_item_description_as_one_head_of_two_words(tmp_path: Path, settings: Set
     lines += [(390, 160, "Total 69.60")]
     fields = _read(tmp_path, settings, lines)
     assert [i["description"] for i in fields["line_items"].value] == ["Cable ties black"]
+
+
+def test_a_one_line_address_that_starts_with_the_street_is_no_name(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Kestrel Componenti Elettronici S.r.l."),
+            (50, 80, "Via Guglielmo Marconi 112 · 40122 Bologna BO · Italy · VAT IT51123530720 · "
+                     "fatture@kestrel.example"),
+            (50, 120, "Invoice number KC-2025/5472"),
+            (300, 300, "Total EUR 100.00"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Kestrel Componenti Elettronici S.r.l."
+    assert str(fields["address"].value).startswith("Via Guglielmo Marconi 112, 40122 Bologna")

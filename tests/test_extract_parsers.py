@@ -122,3 +122,10 @@ def test_invoice_number_parser() -> None:
 def test_company_names_lose_registration_numbers() -> None:
     assert clean_company("URBAN IDEA SDN BHD (417940-M),") == "URBAN IDEA SDN BHD"
     assert clean_company("WARAKUYA PERMAS CITY SON BHD") == "WARAKUYA PERMAS CITY SDN BHD"
+
+
+def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
+    from extractors.parsers import find_vat_ids
+
+    assert [v for v, _, _ in find_vat_ids("VAT 1T51123530720 - fatture@example")] == ["IT51123530720"]
+    assert find_vat_ids("Tel 1T51123530721") == []  # the check digit fails: no repair
