@@ -75,24 +75,20 @@ class Row:
     def after(self, pos: int) -> list[Word]:
         return [w for w, (s, _) in zip(self.words, self.offsets, strict=True) if s >= pos]
 
-    def wide_gaps(self, factor: float = 3.0) -> list[int]:
-        """Text offsets where a word starts after a gap wider than ``factor`` row heights."""
-        gap = factor * max(self.height, 1.0)
-        return [
+    @functools.cached_property
+    def cells(self) -> list[tuple[int, int]]:
+        """Text spans between gaps wider than ``CELL_GAP`` row heights: the cells of a grid of
+        labels (``Invoice date      Due date``)."""
+        gap = CELL_GAP * max(self.height, 1.0)
+        starts = [
             s
             for prev, word, (s, _) in zip(self.words, self.words[1:], self.offsets[1:], strict=False)
             if word.box[0] - prev.box[2] > gap
         ]
-
-    def cell(self, start: int, end: int, factor: float = 3.0) -> tuple[int, int]:
-        """The span of text around ``[start, end)`` up to the nearest wide gaps either side: the
-        cell of a grid of labels (``Invoice date    Due date``) that holds this match."""
-        gaps = self.wide_gaps(factor)
-        left = max((g for g in gaps if g <= start), default=0)
-        right = min((g - 1 for g in gaps if g >= end), default=len(self.text))
-        return left, right
+        return list(itertools.pairwise([0, *starts, len(self.text) + 1]))
 
 
+CELL_GAP = 3.0
 
 @functools.cache
 def _fold_char(ch: str) -> str:
@@ -188,13 +184,15 @@ def below_words(
         last_bottom = nxt.box[3]
 
 
-def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[re.Match[str]]:
-    """Matches of ``label`` on the row that do not run across a wide gap: in a grid of labels
-    (``Invoice date      Due date``) the words of two cells make no ``date due``: each cell
+def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[tuple[re.Match[str], tuple[int, int]]]:
+    """Matches of ``label`` on the row with the span of their cell: in a grid of labels
+    (``Invoice date      Due date``) the words of two cells make no ``date due``, so each cell
     is searched on its own."""
-    bounds = [0, *row.wide_gaps(), len(row.folded) + 1]
-    for left, right in itertools.pairwise(bounds):
-        yield from label.finditer(row.folded, left, right - 1)
+    if label.search(row.folded) is None:  # most rows hold no label at all: no cells to split
+        return
+    for left, right in row.cells:
+        for m in label.finditer(row.folded, left, right - 1):
+            yield m, (left, right - 1)
 
 
 def find_labelled(
@@ -216,7 +214,7 @@ def find_labelled(
     for i, row in enumerate(rows):
         if exclude is not None and exclude.search(row.folded):
             continue
-        for m in _label_matches(label, row):
+        for m, cell in _label_matches(label, row):
             label_words = row.words_in(m.start(), m.end())
             if not label_words:
                 continue
@@ -232,7 +230,7 @@ def find_labelled(
                         out.append(
                             (
                                 Hit(value, tail[s:e], words, row.page, "label_right", 0.0,
-                                    {"label_span": m.span()}),
+                                    {"label_span": m.span(), "label_cell": cell}),
                                 row,
                                 "right",
                             )
@@ -250,7 +248,7 @@ def find_labelled(
                         out.append(
                             (
                                 Hit(value, text[s:e], vwords, nxt.page, "label_below", 0.0,
-                                    {"label_span": m.span()}),
+                                    {"label_span": m.span(), "label_cell": cell}),
                                 row,
                                 "below",
                             )
@@ -608,9 +606,9 @@ def _labelled(
     hits: list[Hit] = []
     for pattern, priority in labels:
         for hit, row, where in find_labelled(ctx.rows, pattern, parse, last=last, exclude=exclude):
-            start, end = hit.notes["label_span"]  # type: ignore[misc]
             # what stands before and after the label counts within its own cell of the row
-            left, right = row.cell(start, end)
+            start, end = hit.notes["label_span"]  # type: ignore[misc]
+            left, right = hit.notes["label_cell"]  # type: ignore[misc]
             if exclude_before is not None and exclude_before.search(
                 row.folded[max(left, start - 25) : start]
             ):
@@ -748,7 +746,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     totals = _labelled(ctx, TOTAL_LABELS, parse, last=True, exclude=TOTAL_EXCLUDE)
     subs = _labelled(ctx, SUBTOTAL_LABELS, parse)
     rated = _labelled(ctx, TAX_LABELS, parse, last=True, exclude=TAX_EXCLUDE)
-    taxes = [h for h in rated if not _on_rated_row(ctx, h)]
+    rate_rows = {(r.page, r.index) for r in ctx.rows if TAX_EXCLUDE_UNCHECKED.search(r.folded)}
+    taxes = [h for h in rated if h.notes["label_row"] not in rate_rows]
     grid, grid_rows = _grid_hits(ctx, parse)
     grid_rows = grid_rows | item_header_rows(ctx)
     if grid_rows:
@@ -872,13 +871,6 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                 method="total-tax",
             )
     return fields
-
-
-def _on_rated_row(ctx: DocContext, hit: Hit) -> bool:
-    """Whether the tax label's row has a rate followed by amounts (see TAX_EXCLUDE_UNCHECKED)."""
-    page, index = hit.notes["label_row"]  # type: ignore[misc]
-    row = next(r for r in ctx.rows if r.page == page and r.index == index)
-    return bool(TAX_EXCLUDE_UNCHECKED.search(row.folded))
 
 
 _NO_FIELD = Field(name="none", value=None, raw=None, confidence=0.0, method="none")
@@ -1470,9 +1462,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             if pick is not None:
                 candidates.append((0.8, pick[0], "label", pick[1], i))
     sender = _sender_line(ctx)
-    if sender is not None and (
-        LEGAL_FORMS.search(sender[2][0]) or not _STREET.search(sender[2][0])
-    ):  # "Via Marconi 112 · 40122 Bologna · …" starts with the street: the name is elsewhere
+    if sender is not None and not _street_first(sender[2]):  # else the name is printed elsewhere
         i, row, parts = sender
         name = _clean_name(parts[0])
         candidates.append(
@@ -1634,6 +1624,31 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     return ", ".join(pieces)
 
 
+def _street_first(parts: list[str]) -> bool:
+    """Whether a one-line sender address starts with the street, not the sender's name
+    (``Via Marconi 112 · 40122 Bologna BO · Italy · VAT …``)."""
+    return bool(_STREET.search(parts[0])) and not LEGAL_FORMS.search(parts[0])
+
+
+def _sender_address(
+    sender: tuple[int, Row, list[str]] | None, i: int, name: str
+) -> tuple[list[str], list[Word]] | None:
+    """The seller's address from the one-line sender address, when that line is the seller's
+    (on the name's row, headed by the name, or under the letterhead starting with the street)."""
+    if sender is None:
+        return None
+    row_no, row, pieces = sender
+    after_name = [p for p in pieces[1:] if not CONTACT.search(fold(p))]
+    if row_no == i or (
+        fold(_clean_name(pieces[0])) == fold(name) and format_address(after_name) is not None
+    ):
+        return after_name, row.words
+    whole = [p for p in pieces if not CONTACT.search(fold(p))]
+    if row_no > i and _street_first(pieces) and format_address(whole) is not None:
+        return whole, row.words
+    return None
+
+
 def _vendor_address(
     ctx: DocContext,
     i: int,
@@ -1643,28 +1658,9 @@ def _vendor_address(
 ) -> Field | None:
     parts: list[str] = []
     words_used: list[Word] = []
-    if sender is not None and sender[0] == i:
-        parts = [p for p in sender[2][1:] if not CONTACT.search(fold(p))]
-        words_used = sender[1].words
-    elif (
-        sender is not None
-        and fold(_clean_name(sender[2][0])) == fold(name)
-        and format_address([p for p in sender[2][1:] if not CONTACT.search(fold(p))]) is not None
-    ):
-        # the seller whose name heads the page also prints a one-line sender address
-        parts = [p for p in sender[2][1:] if not CONTACT.search(fold(p))]
-        words_used = sender[1].words
-    elif (
-        sender is not None
-        and sender[0] > i
-        and _STREET.search(sender[2][0])
-        and not LEGAL_FORMS.search(sender[2][0])
-        and format_address([p for p in sender[2] if not CONTACT.search(fold(p))]) is not None
-    ):
-        # under a letterhead, a one-line address that starts with the street ("Via Marconi 112
-        # · 40122 Bologna BO · Italy · VAT …")
-        parts = [p for p in sender[2] if not CONTACT.search(fold(p))]
-        words_used = sender[1].words
+    from_sender = _sender_address(sender, i, name)
+    if from_sender is not None:
+        parts, words_used = from_sender
     elif name_words:
         x0 = min(w.box[0] for w in name_words)
         x1 = max(w.box[2] for w in name_words)
@@ -1749,18 +1745,12 @@ def _header_cells(row: Row) -> list[_Column]:
         prev_end = m.end()
         if (
             cells
-            and cells[-1].kind != "other"
-            and kind == "other"
+            and ((cells[-1].kind != "other" and kind == "other") or kind == cells[-1].kind == "description")
             and words[0].box[0] - cells[-1].x1 <= 0.6 * max(row.height, 1.0)
         ):
+            # "Amount Excl. VAT", "Item Description": one head
             cells[-1].x1 = max(cells[-1].x1, words[-1].box[2])
-            continue
-        if (
-            cells
-            and kind == cells[-1].kind == "description"
-            and words[0].box[0] - cells[-1].x1 <= 0.6 * max(row.height, 1.0)
-        ):
-            cells[-1].x1, cells[-1].generic = words[-1].box[2], False  # "Item Description"
+            cells[-1].generic &= kind == "other"
             continue
         generic = kind == "description" and bool(_GENERIC_DESCRIPTION.match(m.group().strip()))
         cells.append(_Column(kind, words[0].box[0], words[-1].box[2], generic))

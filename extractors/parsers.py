@@ -314,13 +314,14 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
     """EU-style VAT numbers (compact form, start, end); `vat_is_valid` checks their digits."""
 
     out = []
-    for m in _VAT_RE.finditer(text.upper()):
+    text = text.upper()
+    for m in _VAT_RE.finditer(text):
         raw = m.group("vat")
         compact = re.sub(r"[\s.\-]", "", raw)
         if sum(c.isdigit() for c in compact) < 7:
             continue
         out.append((compact, m.start(), m.end()))
-    for m in _VAT_MISREAD.finditer(text.upper()):  # "1T51123530720": the I of IT read as 1
+    for m in _VAT_MISREAD.finditer(text):  # "1T51123530720": the I of IT read as 1
         fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
         if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):
             out.append((fixed, m.start(), m.end()))
