@@ -48,6 +48,10 @@ ENGINE = "layout-invoice-1"
 # ----------------------------------------------------------------------------- layout search
 
 
+CELL_GAP = 3.0
+"""Row heights of empty space that part two cells of a row (two labels of a label grid)."""
+
+
 @dataclass
 class Row:
     page: int
@@ -87,8 +91,6 @@ class Row:
         ]
         return list(itertools.pairwise([0, *starts, len(self.text) + 1]))
 
-
-CELL_GAP = 3.0
 
 @functools.cache
 def _fold_char(ch: str) -> str:

@@ -165,7 +165,7 @@ def clear_dark_margins(gray: np.ndarray) -> np.ndarray:
     if not dark[0, :].any() and not dark[-1, :].any() and not dark[:, 0].any() and not dark[:, -1].any():
         return gray
     _, labels = cv2.connectedComponents(dark, connectivity=8)
-    edge = np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
+    edge = _edge_labels(labels)
     edge = edge[edge != 0]
     if edge.size == 0:
         return gray
@@ -183,6 +183,11 @@ def clear_dark_margins(gray: np.ndarray) -> np.ndarray:
     return out
 
 
+def _edge_labels(labels: np.ndarray) -> np.ndarray:
+    """The connected-component labels that touch the image's border."""
+    return np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
+
+
 def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     """The page with light-on-dark regions (a coloured letterhead band, a table's header bar)
     turned dark-on-light, which is the only way Tesseract reads them.
@@ -190,9 +195,9 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     A region qualifies when it is a solid block at least three text lines tall and an eighth
     of the page wide, at least 60 % of its box is dark, it is under 40 % as bright as the
     paper and nothing in it is darker than itself: a receipt photographed on a dark table and
-    the shadow over part of a photographed page are left alone. What is
-    turned over is the band itself with the letters inside it (a morphological closing fills
-    them in), following its edges even on a skewed scan, so no dark rim is left to read.
+    the shadow over part of a photographed page are left alone. What is turned over is the
+    band itself with the letters inside it (a morphological closing fills them in), following
+    its edges even on a skewed scan, so no dark rim is left to read.
     """
     h, w = gray.shape
     block = max(8, dpi // 20)
@@ -207,22 +212,25 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     # a row of big letters thins the band out: bridge it so the band is one region
     solid = cv2.morphologyEx(solid, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=4)
-    if not any(3 <= bh <= h / 3 / block and bw * block >= w / 8 for _, _, bw, bh, _ in stats[1:count]):
+    blocks = [  # three text lines tall or more, a third of the page at most, an eighth as wide
+        (x, y, bw, bh)
+        for x, y, bw, bh, _ in stats[1:count]
+        if bh >= 3 and bh * block <= h / 3 and bw * block >= w / 8
+    ]
+    if not blocks:
         return gray
     dark = (gray <= level).astype(np.uint8)
     turn = np.zeros_like(dark, dtype=bool)
     stroke = np.ones((block + 1, block + 1), np.uint8)  # wider than a bold letter's stroke
-    for x, y, bw, bh, _area in stats[1:count]:
-        if bh < 3 or bw * block < w / 8 or bh * block > h / 3:
-            continue
+    for x, y, bw, bh in blocks:
         y0, y1, x0, x1 = y * block, (y + bh) * block, x * block, (x + bw) * block
-        core = dark[y0:y1, x0:x1]
+        core, shades = dark[y0:y1, x0:x1], gray[y0:y1, x0:x1]
         if core.mean() < 0.6:
             continue
         # a printed band is far darker than the paper and holds nothing darker than itself;
         # the shadow over half a photographed page holds the page's dark print
-        shade = float(np.median(gray[y0:y1, x0:x1][core > 0]))
-        if shade > 0.4 * paper or (gray[y0:y1, x0:x1] < shade - 40).mean() > 0.02:
+        shade = float(np.median(shades[core > 0]))
+        if shade > 0.4 * paper or (shades < shade - 40).mean() > 0.02:
             continue
         # the band's rows (mostly dark across the core; a line of print under it is not) and,
         # on them, the band with its letters filled in, followed to its ends across the page
@@ -248,8 +256,7 @@ def _with_holes(mask: np.ndarray) -> np.ndarray | None:
     None when it encloses something larger than a letter: then it is no band with print in it
     but a frame around a page (a receipt lying on a dark table)."""
     _, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
-    outside = np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
-    holes = np.setdiff1d(np.arange(1, len(stats)), outside)
+    holes = np.setdiff1d(np.arange(1, len(stats)), _edge_labels(labels))
     if holes.size and stats[holes, cv2.CC_STAT_AREA].max() > 0.05 * mask.sum():
         return None
     return mask | np.isin(labels, holes)
