@@ -14,7 +14,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from core.errors import DocflowError
-from core.settings import Settings, load_settings
+from core.settings import Settings, embedded_prefect_defaults, load_settings
 
 app = typer.Typer(
     help="docflow: ingest, OCR, extract, validate, post or review business documents.",
@@ -45,12 +45,10 @@ def quiet_prefect(settings: Settings) -> None:
         "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LOG_PRINTS": "false",
-        # Prefect waits 20 s for its temporary server; its first start on a fresh machine
-        # creates and migrates its database, which takes longer than that on a busy 2-core box.
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    embedded_prefect_defaults()
 
 
 class Progress:

@@ -77,3 +77,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc
+
+
+def embedded_prefect_defaults() -> None:
+    """Environment defaults for flows run in-process against Prefect's temporary server (the
+    CLI and the tests); set before Prefect is imported, and only where the user set nothing."""
+    # Prefect waits 20 s for that server; its first start on a fresh machine creates and
+    # migrates its database, which takes longer than that on a busy 2-core box.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

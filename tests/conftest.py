@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from core.settings import Settings, embedded_prefect_defaults
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-# Flows run in-process against Prefect's temporary server; its default 20 s start-up wait is
-# too short for a first start (database creation and migrations) on a loaded CI machine.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+embedded_prefect_defaults()  # flows run in-process against Prefect's temporary server
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
