@@ -429,6 +429,10 @@ def test_vat_per_rate_lines_confirm_the_net_and_gross_totals(
     assert fields["total_amount"].method == "label+sum"
 
 
+SELLER_HEAD: list[Line] = [(50, 40, "Brightwater Systems B.V."), (50, 60, "Invoice BW/26/00417 2026-03-02")]
+"""A seller's name and an invoice number and date, for the tests of the rules below them."""
+
+
 def test_a_grid_of_labels_over_values_gives_each_its_own_date(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -460,8 +464,7 @@ def test_net_total_is_not_the_total_and_a_rated_tax_closes_the_sum(
         tmp_path,
         settings,
         [
-            (50, 40, "Brightwater Systems B.V."),
-            (50, 60, "Invoice BW/26/00417 2026-03-02"),
+            *SELLER_HEAD,
             (350, 300, "Net total"),
             (480, 300, "1,000.00"),
             (350, 312, "VAT 21%"),
@@ -505,7 +508,7 @@ def test_item_code_column_beside_a_description_column(tmp_path: Path, settings: 
         [(50, "2"), (70, "GL-9"), (140, "Gloves nitrile size 9"), (395, "10"), (450, "2.35"),
          (515, "23.50")],
     ]
-    lines = [(50, 40, "Brightwater Systems B.V."), (50, 60, "Invoice BW/26/00417 2026-03-02")]
+    lines = list(SELLER_HEAD)
     lines += _table(head, 100, rows)
     lines += [(390, 160, "Nettobetrag 93.10"), (390, 175, "Rechnungsbetrag 110.79")]
     fields = _read(tmp_path, settings, lines)
@@ -517,7 +520,7 @@ def test_item_code_column_beside_a_description_column(tmp_path: Path, settings: 
 def test_item_description_as_one_head_of_two_words(tmp_path: Path, settings: Settings) -> None:
     head = [(50, "Item Description"), (390, "Qty"), (440, "Price"), (510, "Amount")]
     rows = [[(50, "Cable ties black"), (395, "12"), (450, "5.80"), (515, "69.60")]]
-    lines = [(50, 40, "Brightwater Systems B.V."), (50, 60, "Invoice BW/26/00417 2026-03-02")]
+    lines = list(SELLER_HEAD)
     lines += _table(head, 100, rows)
     lines += [(390, 160, "Total 69.60")]
     fields = _read(tmp_path, settings, lines)
