@@ -120,9 +120,6 @@ MIN_PRINT_OFFSET = 1.0
 """Points; smaller offsets are within every box's tolerance."""
 SECOND_OPINION_CONF = 0.6
 """Highest raw confidence of a value that only a second reading made pass its check."""
-UNSURE_CODE_CONF = 0.5
-"""A five-digit procedure code read less surely than this, whose first digit looks like a
-letter, is read again: HCPCS level II codes start with a letter (``J9263`` read ``19263``)."""
 REREADS = (
     (7, None, False, TARGET_CAP_PX),
     (7, None, False, LARGE_CAP_PX),
@@ -391,15 +388,16 @@ class _Reader:
         return best
 
     def procedure_code(self, name: str) -> tuple[str, float, bool]:
-        """``cell`` for a CPT/HCPCS box. A five-digit reading that is unsure and whose first
-        digit looks like a letter gets more readings, and one of them that starts with a letter
-        and has the same digits wins: a letter is misread as a look-alike digit far more often
-        than the other way round (``J9263`` → ``19263``, ``S9123`` → ``89123``). It remains a
-        second opinion, its confidence capped."""
+        """``cell`` for a CPT/HCPCS box. A five-digit reading whose first digit looks like a
+        letter gets more readings, and one of them that starts with a letter and has the same
+        digits wins: a letter is misread as a look-alike digit far more often than the other way
+        round (``J9263`` → ``19263``, ``S9123`` → ``89123``), and Tesseract may be sure of the
+        digit (0.77 for the ``1`` of ``J9263`` on a faxed form). It remains a second opinion,
+        its confidence capped."""
         text, conf, ok = self.cell(name, _procedure_ok)
         code = fmt.repair_procedure(text)
         first = self.cells.values.get(name)
-        if not ok or conf >= UNSURE_CODE_CONF or first is None or not fmt.letter_lookalike_first(code):
+        if not ok or first is None or not fmt.letter_lookalike_first(code):
             return text, conf, ok
         first.alternatives.extend(self._readings(name))
         text, conf, ok = self.cell(name, _procedure_ok)
