@@ -53,6 +53,29 @@ from pipeline.scoring import is_correct, normalise, score_fields, scored_fields
             [],
             False,
         ),
+        # a key the label leaves null (ZUGFeRD 1.0 BASIC has no net price) is not scored...
+        (
+            "line_items",
+            [{"description": "Storch", "quantity": "10", "unit_price": None, "amount": "200.00"}],
+            [{"description": "Storch", "quantity": "10", "unit_price": "20.00", "amount": "200.00"}],
+            True,
+        ),
+        # ...but the keys it gives still are, and so is the number of lines
+        (
+            "line_items",
+            [{"description": "Storch", "quantity": "10", "unit_price": None, "amount": "200.00"}],
+            [{"description": "Storch", "quantity": None, "unit_price": "20.00", "amount": "200.00"}],
+            False,
+        ),
+        (
+            "line_items",
+            [{"description": "Storch", "quantity": "10", "unit_price": None, "amount": "200.00"}],
+            [
+                {"description": "Storch", "quantity": "10", "unit_price": None, "amount": "200.00"},
+                {"description": "Adler", "quantity": "1", "unit_price": None, "amount": "75.00"},
+            ],
+            False,
+        ),
         ("diagnosis_codes", ["E11.9", "I10"], ["E119", "I10"], True),
         ("diagnosis_codes", ["E11.9", "I10"], ["I10", "E11.9"], False),
     ],
