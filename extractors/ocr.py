@@ -221,6 +221,7 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
         return gray
     dark = (gray <= level).astype(np.uint8)
     turn = np.zeros_like(dark, dtype=bool)
+    out = gray.copy()
     stroke = np.ones((block + 1, block + 1), np.uint8)  # wider than a bold letter's stroke
     for x, y, bw, bh in blocks:
         y0, y1, x0, x1 = y * block, (y + bh) * block, x * block, (x + bw) * block
@@ -242,12 +243,15 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
         if not inside.any():
             continue
         band = _with_holes(labels == np.bincount(inside[inside > 0]).argmax())
-        if band is not None:
+        if band is not None and _encloses_its_print(band, dark[top:bottom]):
+            # turned over and stretched, so that the band's shade becomes the paper's white
+            # (a mid-grey background left behind would be taken for ink by Tesseract's own
+            # thresholding, and the letters on it lost)
+            area = out[top:bottom]
+            area[band] = np.clip((255.0 - area[band]) * (255.0 / max(1.0, 255.0 - shade)), 0, 255)
             turn[top:bottom] |= band
     if not turn.any():
         return gray
-    out = gray.copy()
-    out[turn] = 255 - out[turn]
     return out
 
 
@@ -260,6 +264,59 @@ def _with_holes(mask: np.ndarray) -> np.ndarray | None:
     if holes.size and stats[holes, cv2.CC_STAT_AREA].max() > 0.05 * mask.sum():
         return None
     return mask | np.isin(labels, holes)
+
+
+LEAKING_PRINT = 0.5
+"""Share of the light pixels inside a supposed band that may run out of it (see below)."""
+
+
+def _encloses_its_print(band: np.ndarray, dark: np.ndarray) -> bool:
+    """Whether the light print inside ``band`` is enclosed by it, as letters printed on a bar
+    are; a line of big bold letters that the closing ran together into one block is no band:
+    the paper between its letters runs out above and below them."""
+    light = (dark == 0).astype(np.uint8)
+    _, labels = cv2.connectedComponents(light, connectivity=4)
+    inside = labels[band & (light > 0)]
+    if inside.size == 0:
+        return True
+    outside = np.unique(labels[~band & (light > 0)])
+    return float(np.isin(inside, outside).mean()) <= LEAKING_PRINT
+
+
+FAINT_GLYPHS_MIN = 20
+"""Faint glyphs a page must hold before they are darkened (a few specks are no print)."""
+
+
+def darken_faint_print(gray: np.ndarray) -> np.ndarray:
+    """The page with its light-grey print (a footer's legal details, a grey letterhead line)
+    darkened so that Tesseract keeps it.
+
+    Tesseract thresholds a page at one level, set by its darkest print; grey glyphs lighter
+    than that level vanish. A glyph is faint when no pixel of it reaches the level yet it is
+    clearly darker than the paper (light table shading is not: it stays above the cut-off),
+    and glyph-sized; such glyphs are darkened by half.
+    """
+    h = gray.shape[0]
+    sample = np.ascontiguousarray(gray[::4, ::4])
+    level = cv2.threshold(sample, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0]
+    paper = float(np.percentile(sample, 90))
+    if paper - level < 60:
+        return gray
+    cut = paper - 0.4 * (paper - level)
+    printed = (gray < cut).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(printed, connectivity=8)
+    reaching = np.zeros(count, dtype=bool)
+    reaching[labels[gray <= level]] = True
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    faint = ~reaching & (heights >= 4) & (heights <= h / 40) & (widths <= 3 * heights)
+    faint &= stats[:, cv2.CC_STAT_AREA] >= 12
+    faint[0] = False
+    if faint.sum() < FAINT_GLYPHS_MIN:
+        return gray
+    mask = faint[labels]
+    out = gray.copy()
+    out[mask] = (out[mask] // 2).astype(np.uint8)
+    return out
 
 
 def text_height(gray: np.ndarray) -> float:
@@ -287,7 +344,7 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
     Bands go first: a letterhead band along the page's top edge would otherwise be taken for
     a scanner margin and whitened through its letters.
     """
-    gray = clear_dark_margins(invert_dark_bands(to_gray(image), dpi))
+    gray = darken_faint_print(clear_dark_margins(invert_dark_bands(to_gray(image), dpi)))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:
         gray = rotate(gray, skew)

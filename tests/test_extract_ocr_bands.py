@@ -1,5 +1,6 @@
 """Light-on-dark print (a letterhead band, a table's header bar) is turned over before OCR,
-and only that: the shadow over part of a photographed page is left as it is."""
+and only that: the shadow over part of a photographed page and a line of big bold letters are
+left as they are. Light-grey print is darkened so that Tesseract's one threshold keeps it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import cv2
 import numpy as np
 
 from core.settings import Settings
-from extractors.ocr import invert_dark_bands
+from extractors.ocr import darken_faint_print, invert_dark_bands
 from extractors.pages import load_pages
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -56,3 +57,62 @@ def test_a_receipt_on_a_dark_table_is_not_turned_over() -> None:
         cv2.putText(page, "TOTAL 12.00", (540, 300 + 90 * k), FONT, 1.4, 0, 3)
     out = invert_dark_bands(page, 200)
     assert (out[200:2200, 500:1100] == page[200:2200, 500:1100]).all()
+
+
+def _table_page() -> np.ndarray:
+    """A page whose item table has a mid-grey header bar with white column heads, a lightly
+    shaded row, and the seller's legal details in grey at the foot; the rest is black print."""
+    page = np.full((3508, 2480), 255, np.uint8)
+    # the letterhead: big bold letters close enough together to look like one dark block
+    cv2.putText(page, "PACANO", (160, 300), cv2.FONT_HERSHEY_DUPLEX, 6.0, 0, 40, cv2.LINE_AA)
+    for k in range(8):  # the body: black print, as most of a page's ink is
+        cv2.putText(page, "DELIVERY NOTE 4471 PORT OF LEITH 22 05 2026", (160, 600 + 90 * k), FONT,
+                    1.8, 0, 5, cv2.LINE_AA)
+    page[1400:1520, 150:2330] = 90  # the header bar
+    cv2.putText(page, "DESCRIPTION  QUANTITY  PRICE  TOTAL", (200, 1485), FONT, 2.0, 255, 5, cv2.LINE_AA)
+    cv2.putText(page, "ROPE 20 M  6  205.90  1235.40", (200, 1640), FONT, 2.0, 0, 5, cv2.LINE_AA)
+    page[1700:1800, 150:2330] = 230  # a shaded row
+    cv2.putText(page, "CITY TAX  6  1.65  9.90", (200, 1775), FONT, 2.0, 0, 5, cv2.LINE_AA)
+    for k in range(3):
+        cv2.putText(page, "PACANO HOTELS SAS  VAT FR40123456824", (300, 3200 + 90 * k), FONT,
+                    1.6, 145, 4, cv2.LINE_AA)
+    return page
+
+
+def test_a_grey_header_bar_becomes_dark_print_on_white() -> None:
+    out = invert_dark_bands(_table_page(), 300)
+    bar = out[1400:1520, 150:2330]
+    assert np.median(bar) >= 250  # the bar's shade is the paper's white now, not a mid-grey
+    assert bar.min() <= 40  # and its letters are dark
+
+
+def test_big_bold_letters_are_not_taken_for_a_band() -> None:
+    page = _table_page()
+    out = invert_dark_bands(page, 300)
+    assert (out[:600] == page[:600]).all()  # the letterhead name is as printed
+
+
+def test_grey_print_is_darkened_and_light_shading_is_not() -> None:
+    page = invert_dark_bands(_table_page(), 300)
+    level = cv2.threshold(page, 0, 255, cv2.THRESH_OTSU)[0]
+    assert page[3100:3500].min() > level  # one threshold for the page would lose the grey print
+    out = darken_faint_print(page)
+    assert out[3100:3500].min() < level
+    assert (out[1700:1800] == page[1700:1800]).all()  # the shaded row, with its black print
+    assert (out[:1400] == page[:1400]).all()  # the black print above the table
+
+
+def test_pages_without_grey_print_are_left_alone() -> None:
+    page = _letter_page()
+    assert (darken_faint_print(page) == page).all()
+
+
+def test_the_grey_bar_the_shaded_row_and_the_grey_footer_are_all_read(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "table.png"
+    cv2.imwrite(str(path), _table_page())
+    text = load_pages(path, path.name, settings)[0].text.upper()
+    assert "QUANTITY" in text
+    assert "9.90" in text
+    assert "FR40123456824" in text
