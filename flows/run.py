@@ -150,8 +150,21 @@ def chunks(items: list[T], workers: int, max_size: int = 8) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def growing_batches(items: list[T], first: int, largest: int) -> list[list[T]]:
+    """``items`` in batches that double from ``first`` up to ``largest``: the first results
+    come soon, and later batches spread validation's fixed cost per batch (a Great Expectations
+    run, a Data Docs page) over more documents."""
+    out, start, size = [], 0, max(1, first)
+    while start < len(items):
+        out.append(items[start : start + size])
+        start += size
+        size = min(max(size, largest), size * 2)
+    return out
+
+
 def process_inbox(
-    source: str, client: str, settings: Settings, *, batch_size: int = 64, progress: Any = None
+    source: str, client: str, settings: Settings, *, batch_size: int = 64,
+    max_batch_size: int = 256, progress: Any = None
 ) -> RunSummary:
     """The body of the flow: intake, then read → validate → decide → finalize in batches."""
     started = time.perf_counter()
@@ -179,7 +192,8 @@ def process_inbox(
             return [read_task.submit(batch, settings, unvisited(pool))]
         return [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
 
-    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    batches = growing_batches(pending, batch_size, max_batch_size)
+    done_before = [sum(len(b) for b in batches[:n]) for n in range(len(batches))]
     try:
         reading = read(batches[0]) if batches else []
         for number in range(len(batches)):
@@ -187,7 +201,7 @@ def process_inbox(
             for fut in reading:
                 analyses.extend(fut.result())
                 if progress:
-                    progress.advance(len(analyses) + number * batch_size)
+                    progress.advance(len(analyses) + done_before[number])
             following = batches[number + 1] if number + 1 < len(batches) else []
             # Worker processes read the next batch while this one is decided and finalized here;
             # reading has no side effects, and deciding it still waits for this batch's duplicates.
