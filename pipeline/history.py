@@ -9,6 +9,8 @@ exactly what the in-memory history would.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +19,10 @@ from sqlalchemy.engine import Engine
 
 from core.db import DocumentRow, session_scope
 from core.models import Extraction, Status
-from validators.history import number_key, vendor_key
+from validators.history import Lookup, number_key, vendor_key
+
+LOOKUP_CHUNK = 400
+"""Keys per query of a batch look-up (bounds the IN lists)."""
 
 
 def _keys(
@@ -57,8 +62,43 @@ def duplicate_keys_for(client: str, extraction: Extraction) -> tuple[str | None,
 
 
 class DatabaseHistory:
+    """``validators.BatchHistory`` over the documents table."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._found: dict[str, list[tuple[str, dt.datetime]]] | None = None
+        """Inside ``batch``: every looked-up key with the (id, received) of the rows holding it."""
+
+    @contextmanager
+    def batch(self, lookups: list[Lookup]) -> Iterator[None]:
+        keys = sorted(
+            {
+                key
+                for client, doc_type, k in lookups
+                for key in _keys(client, doc_type, k.get("vendor_name"), k.get("invoice_number"),
+                                 k.get("total_amount"), k.get("invoice_date"))
+                if key
+            }
+        )
+        found: dict[str, list[tuple[str, dt.datetime]]] = {key: [] for key in keys}
+        with session_scope(self.engine) as session:
+            for start in range(0, len(keys), LOOKUP_CHUNK):
+                part = keys[start : start + LOOKUP_CHUNK]
+                columns = (DocumentRow.id, DocumentRow.received_at, DocumentRow.dup_key_number,
+                           DocumentRow.dup_key_amount)
+                query = select(*columns).where(
+                    or_(DocumentRow.dup_key_number.in_(part), DocumentRow.dup_key_amount.in_(part)),
+                    DocumentRow.status != Status.REJECTED.value,
+                )
+                for doc_id, received, by_number, by_amount in session.execute(query):
+                    for key in {by_number, by_amount}:
+                        if key in found:
+                            found[key].append((doc_id, received))
+        self._found = found
+        try:
+            yield
+        finally:
+            self._found = None
 
     def find_duplicates(
         self,
@@ -80,6 +120,11 @@ class DatabaseHistory:
             conditions.append(DocumentRow.dup_key_amount == by_amount)
         if not conditions:
             return []
+        wanted = [k for k in (by_number, by_amount) if k]
+        if self._found is not None and all(k in self._found for k in wanted):
+            rows = {doc_id: received for k in wanted for doc_id, received in self._found[k]}
+            rows.pop(exclude_id or "", None)
+            return sorted(rows, key=lambda doc_id: rows[doc_id])
         with session_scope(self.engine) as session:
             query = (
                 select(DocumentRow.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from core.errors import ConfigError
 from core.models import DocType, Extraction, Field, Finding
 from core.settings import Settings
 from validators.expectations import SuiteFile, frame_row, load_suites, run_suites
-from validators.history import History, HistoryEntry, is_duplicate_of, vendor_key
+from validators.history import BatchHistory, History, HistoryEntry, is_duplicate_of, vendor_key
 from validators.masterdata import OpenPOs, VendorMaster, load_open_pos, load_vendor_master
 from validators.models import Document, coerce, coerce_values
 from validators.policy import Policy, field_findings, load_policy
@@ -105,20 +106,36 @@ def _batch_duplicates(
     return [duplicate_finding(doc, twins, "document earlier in this batch:")] if twins else []
 
 
+def _looked_up(
+    history: History | None, coerced: list[tuple[ValidationItem, Document | None, list[Finding]]]
+) -> AbstractContextManager[None]:
+    """The batch's duplicate keys looked up at once where the history can (see ``BatchHistory``)."""
+    if not isinstance(history, BatchHistory):
+        return nullcontext()
+    return history.batch(
+        [
+            (item.client, item.extraction.doc_type.value, dict(duplicate_keys(doc)))
+            for item, doc, _ in coerced
+            if doc is not None and doc.vendor_name
+        ]
+    )
+
+
 def validate_batch(items: list[ValidationItem], ctx: ValidationContext) -> BatchResult:
     """Findings per document (coercion, rules, history, master data, GX) and for the batch."""
     started = time.perf_counter()
     per_document: dict[str, list[Finding]] = {}
     rows: list[dict[str, Any]] = []
     earlier: dict[tuple[str, str, str], list[HistoryEntry]] = {}
-    for item in items:
-        extraction = item.extraction
-        doc, findings = coerce(extraction)
-        if doc is not None:
-            findings += _rules(extraction.doc_type, doc, ctx, item.client, item.document_id)
-            findings += _batch_duplicates(item, doc, earlier)
-        per_document.setdefault(item.document_id, []).extend(findings)
-        rows.append(frame_row(item.document_id, extraction, doc))
+    coerced = [(item, *coerce(item.extraction)) for item in items]
+    with _looked_up(ctx.history, coerced):
+        for item, doc, findings in coerced:
+            extraction = item.extraction
+            if doc is not None:
+                findings += _rules(extraction.doc_type, doc, ctx, item.client, item.document_id)
+                findings += _batch_duplicates(item, doc, earlier)
+            per_document.setdefault(item.document_id, []).extend(findings)
+            rows.append(frame_row(item.document_id, extraction, doc))
     result = BatchResult(per_document=per_document)
     if ctx.run_gx and rows:
         outcome = run_suites(ctx.suites if ctx.suites is not None else load_suites(), rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -58,6 +59,21 @@ class History(Protocol):
         """Ids of earlier documents of ``client`` with the same vendor (``vendor_key``) and either
         the same invoice number (``number_key``), or the same total and date. ``exclude_id`` is
         the document being checked (a re-validation must not find itself)."""
+        ...
+
+
+Lookup = tuple[str, str, "dict[str, object]"]
+"""(client, doc_type, duplicate keys as passed to ``find_duplicates``) of one document."""
+
+
+@runtime_checkable
+class BatchHistory(History, Protocol):
+    """A ``History`` that can look up a whole batch's keys at once (one query, not one each)."""
+
+    def batch(self, lookups: list[Lookup]) -> AbstractContextManager[None]:
+        """Inside the ``with``, ``find_duplicates`` for these lookups answers from what one
+        look-up found; history written meanwhile is not seen (nothing is, while a batch is
+        validated)."""
         ...
 
 
