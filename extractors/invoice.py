@@ -1853,6 +1853,18 @@ def _cell_texts(words: list[Word]) -> list[str]:
     return out
 
 
+def _whole_quantity(amount: object, unit: Decimal) -> str | None:
+    """The quantity of an item row whose printed quantity was not read, when its amount is a
+    whole multiple of its unit price (amount = quantity x price), else None."""
+    if not isinstance(amount, Decimal):
+        return None
+    quantity = amount / unit
+    whole = quantity.to_integral_value()
+    if whole <= 0 or abs(whole * unit - amount) > Decimal("0.005"):
+        return None
+    return str(int(whole))
+
+
 def _table_items(
     rows: list[Row], columns: list[_Column], start: int, parse: Parser
 ) -> tuple[list[dict[str, object]], list[Word]]:
@@ -1864,6 +1876,7 @@ def _table_items(
     words_used: list[Word] = []
     open_item: dict[str, object] | None = None
     continued = 0
+    has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
     for row in rows[start + 1 :]:
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
@@ -1895,6 +1908,8 @@ def _table_items(
                 derived = (amount / Decimal(qty)).quantize(Decimal("0.01"))  # type: ignore[operator]
                 if abs(derived * Decimal(qty) - amount) <= Decimal("0.01"):  # type: ignore[operator]
                     unit = derived
+            if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
+                qty = _whole_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
             words_used.extend(row.words)

@@ -297,6 +297,38 @@ def test_line_items_without_a_price_column_get_amount_over_quantity(
     assert fields["total_amount"].value == Decimal("3042.00")
 
 
+def test_a_quantity_that_did_not_read_is_amount_over_price_when_whole(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """OCR read the "5" of a quantity as "fs)": the row still says 40.00 x 5 = 200.00."""
+    lines: list[Line] = [
+        (57, 40, "Rechnung Nr. 2014-03"),
+        (57, 200, "Pos."),
+        (80, 200, "Artikelbeschreibung"),
+        (330, 200, "Menge"),
+        (410, 200, "Preis"),
+        (489, 200, "Betrag"),
+        (57, 216, "1"),
+        (80, 216, "Superdrachen"),
+        (338, 216, "2"),
+        (410, 216, "20,00"),
+        (489, 216, "40,00"),
+        (57, 230, "2"),
+        (80, 230, "Turbo Flyer"),
+        (338, 230, "fs)"),
+        (410, 230, "40,00"),
+        (489, 230, "200,00"),
+        (57, 244, "3"),
+        (80, 244, "Eisvogel"),
+        (338, 244, "x"),
+        (410, 244, "30,00"),
+        (489, 244, "45,00"),
+        (400, 270, "Rechnungssumme netto 285,00"),
+    ]
+    items = _read(tmp_path, settings, lines)["line_items"].value
+    assert [i["quantity"] for i in items] == ["2", "5", None]  # 45.00 / 30.00 is no whole number
+
+
 def test_line_items_under_a_header_printed_on_two_rows(tmp_path: Path, settings: Settings) -> None:
     lines: list[Line] = [
         (364, 83, "Rechnungsnummer 471102"),
