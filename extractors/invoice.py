@@ -457,10 +457,14 @@ BUYER_LABELS = _re(
     r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn)\b\s*[:/]?"
 )
 TITLE_WORDS = _re(r"^(?:.*?)\b(tax\s*invoice|invoice|rechnung|facture|factuur|bill)\b\.?")
+_TITLE_LABEL = re.compile(
+    r"(?:number|no\b|nr\b|nummer|numero|date|datum|details|summary|page|copy|to\b|for\b)"
+)
+"""What follows "Invoice" in a label (``Invoice number``, ``Invoice to``), not a seller's name."""
 LEGAL_FORMS = _re(
     r"\b(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|e\.?\s?k\.?|ug|b\.\s?v\.?|n\.\s?v\.?|"
     r"s\.?a\.?r\.?l\.?|sarl|sas|s\.?a\.?|ltd\.?|limited|inc\.?|llc|llp|plc|corp(?:oration)?\.?|"
-    r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|"
+    r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|s\.r\.1\.|"
     r"oy|ab|a/s|aps|bvba|sprl|co\.)(?=$|[\s,.;)])"
 )
 CONTACT = _re(
@@ -494,6 +498,49 @@ COUNTRIES = {
     "usa": "US",
     "india": "IN",
     "malaysia": "MY",
+    "ireland": "IE",
+    "eire": "IE",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "polska": "PL",
+    "poland": "PL",
+    "danmark": "DK",
+    "denmark": "DK",
+    "sverige": "SE",
+    "sweden": "SE",
+    "norge": "NO",
+    "norway": "NO",
+    "suomi": "FI",
+    "finland": "FI",
+    "portugal": "PT",
+    "ceska republika": "CZ",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "magyarorszag": "HU",
+    "hungary": "HU",
+    "slovensko": "SK",
+    "slovakia": "SK",
+    "slovenija": "SI",
+    "slovenia": "SI",
+    "hrvatska": "HR",
+    "croatia": "HR",
+    "romania": "RO",
+    "bulgaria": "BG",
+    "ellada": "GR",
+    "greece": "GR",
+    "lietuva": "LT",
+    "lithuania": "LT",
+    "latvija": "LV",
+    "latvia": "LV",
+    "eesti": "EE",
+    "estonia": "EE",
+    "canada": "CA",
+    "australia": "AU",
+    "singapore": "SG",
 }
 
 
@@ -1148,8 +1195,13 @@ def read_vat(
     }
 
 
+_OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?1\.(?=$|[\s,;)])")
+"""``S.r.1.``: Tesseract reading the l of an Italian company's ``S.r.l.``."""
+
+
 def _clean_name(text: str) -> str:
     text = re.sub(r"^[\s:;,.\-–•|]+|[\s:;,\-–•|]+$", "", text)
+    text = _OCR_SRL.sub(r"\1.\2.l.", text)
     return re.sub(r"\s+", " ", text)
 
 
@@ -1489,6 +1541,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             for text in (before, after):
                 if (
                     len(text) >= 3
+                    and not _TITLE_LABEL.match(fold(text))
                     and not re.search(r"\d", text)
                     and sum(c.isalpha() for c in text) >= 3
                 ):
@@ -1669,6 +1722,8 @@ def _vendor_address(
         far = x0 + 120 * _pt(ctx, ctx.rows[i].page)
         for nxt, words in below_words(ctx.rows, i, x0, max(x1, far), max_rows=6):
             seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
+            if seg.words and min(w.box[0] for w in seg.words) > x1:
+                continue  # nothing under the name: print of the header's other column
             if CONTACT.search(seg.folded) or not seg.text.strip():
                 break
             parts.append(seg.text)

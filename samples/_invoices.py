@@ -21,6 +21,8 @@ from reportlab.pdfgen.canvas import Canvas
 from samples._common import fit_font_size, fmt_money, fmt_qty, money, new_canvas
 
 SYMBOL = {"GBP": "£", "EUR": "€", "USD": "$"}
+COUNTRY_CODES = {"United Kingdom": "GB", "Netherlands": "NL", "Italy": "IT", "Ireland": "IE",
+                 "Germany": "DE", "France": "FR"}
 GREY = Color(0.35, 0.35, 0.35)
 LIGHT = Color(0.92, 0.92, 0.92)
 
@@ -79,7 +81,15 @@ class Invoice:
 
     @property
     def vendor_address(self) -> str:
-        return ", ".join(self.vendor.address)
+        """As the e-invoice labels of the dev sets give it (``LineOne, …, Postcode City,
+        CountryID``): the printed lines with the country as its ISO code, taken from the VAT id
+        when no country is printed."""
+        lines = list(self.vendor.address)
+        if lines and lines[-1] in COUNTRY_CODES:
+            lines[-1] = COUNTRY_CODES[lines[-1]]
+        elif self.vendor.vat:
+            lines.append(self.vendor.vat[:2])
+        return ", ".join(lines)
 
     def label_fields(self) -> dict[str, object]:
         """The label's ``fields`` as typed values: what the document says, as printed."""

@@ -575,3 +575,44 @@ def test_a_one_line_address_that_starts_with_the_street_is_no_name(
     )
     assert fields["vendor_name"].value == "Kestrel Componenti Elettronici S.r.l."
     assert str(fields["address"].value).startswith("Via Guglielmo Marconi 112, 40122 Bologna")
+
+
+def test_invoice_number_under_a_misread_legal_form_is_no_seller(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """OCR read "S.r.l." as "S.r.1." and the header grid starts "Invoice number": the seller is
+    still the company, with its legal form repaired, not the word after "Invoice"."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Kestrel Componenti Elettronici S.r.1."),
+            (50, 80, "Invoice number"),
+            (200, 80, "Invoice date"),
+            (50, 95, "KC-2025/5472"),
+            (200, 95, "2025-05-18"),
+            (300, 300, "Total EUR 100.00"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Kestrel Componenti Elettronici S.r.l."
+
+
+def test_the_sellers_address_leaves_out_the_header_s_other_column(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The right-hand column's labels sit between the address lines (as OCR lines them up):
+    they are not under the seller's name and not part of its address."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (57, 40, "Northwind Office Supplies and Stationery Ltd"),
+            (57, 55, "Unit 4, Harbourside Trade Park"),
+            (57, 67, "Bristol BS1 6XN"),
+            (330, 73, "Invoice No.: INV-2025-9303"),
+            (57, 79, "United Kingdom"),
+            (330, 87, "Invoice Date: 3 April 2025"),
+            (300, 300, "Total GBP 100.00"),
+        ],
+    )
+    assert fields["address"].value == "Unit 4, Harbourside Trade Park, Bristol BS1 6XN, GB"
