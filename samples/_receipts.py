@@ -45,7 +45,7 @@ class Receipt:
             "invoice_date": self.date,
             "total_amount": self.total,
             "currency": self.currency,
-            "address": ", ".join(self.address),
+            "address": " ".join(self.address),  # the printed lines as SROIE labels join them
             "vendor_vat": self.vat,
             "tax_amount": self.tax,
             "line_items": [
