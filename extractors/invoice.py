@@ -352,8 +352,10 @@ DATE_LABELS = [
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
     r"echeance|bestell|auftrag|valid|start|end|period|service|print|geburt|"
-    r"birth|zahlungs|verval|expir|from|to)\S*\s*(?:-|und|and)?\s*$"
+    r"birth|zahlungs|verval|expir|from|to)\S*\s*-?\s*$"
 )
+"""What makes a date label another date's (``Lieferdatum``, ``due date``). "Liefer- und
+Rechnungsdatum" is not excluded: that date is the invoice's as well as the delivery's."""
 DATE_EXCLUDE_AFTER = _re(
     r"^[^\w:]*(?:limite|d.?echeance|de\s*livraison|due|of\s*(?:delivery|birth|order|"
     r"service|supply)|de\s*commande|du\s*paiement|de\s*paiement)"

@@ -616,3 +616,19 @@ def test_the_sellers_address_leaves_out_the_header_s_other_column(
         ],
     )
     assert fields["address"].value == "Unit 4, Harbourside Trade Park, Bristol BS1 6XN, GB"
+
+
+def test_a_delivery_and_invoice_date_is_the_invoice_date(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Kraxi GmbH"),
+            (50, 120, "Rechnungsnummer: 2014-03"),
+            (250, 120, "Liefer- und Rechnungsdatum: 11. Juli 2014"),
+            (50, 135, "Lieferdatum: 09.07.2014"),
+            (300, 300, "Rechnungssumme brutto 100,00"),
+        ],
+    )
+    assert fields["invoice_date"].value == dt.date(2014, 7, 11)
+    assert fields["invoice_date"].method.startswith("label")
