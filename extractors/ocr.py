@@ -254,8 +254,10 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
             # turned over and stretched, so that the band's shade becomes the paper's white
             # (a mid-grey background left behind would be taken for ink by Tesseract's own
             # thresholding, and the letters on it lost)
+            # (pixels another block of the same band already turned are not turned back)
+            fresh = band & ~turn[top:bottom]
             area = out[top:bottom]
-            area[band] = np.clip((255.0 - area[band]) * (255.0 / max(1.0, 255.0 - shade)), 0, 255)
+            area[fresh] = np.clip((255.0 - area[fresh]) * (255.0 / max(1.0, 255.0 - shade)), 0, 255)
             turn[top:bottom] |= band
     if not turn.any():
         return gray

@@ -116,3 +116,18 @@ def test_the_grey_bar_the_shaded_row_and_the_grey_footer_are_all_read(
     assert "QUANTITY" in text
     assert "9.90" in text
     assert "FR40123456824" in text
+
+
+def test_a_band_split_in_two_blocks_is_turned_over_once() -> None:
+    """A light emblem splits the band into two blocks that both lead to the same band: it is
+    turned over once, not turned and turned back."""
+    page = np.full((3508, 2480), 255, np.uint8)
+    page[0:330, :] = 20
+    page[10:320, 1160:1260] = 255  # the emblem, joined to the rest only by thin rims
+    cv2.putText(page, "KESTREL", (160, 210), FONT, 3.2, 255, 9, cv2.LINE_AA)
+    cv2.putText(page, "COMPONENTS", (1500, 210), FONT, 3.2, 255, 9, cv2.LINE_AA)
+    for k in range(8):
+        cv2.putText(page, "DELIVERY NOTE 4471 PORT OF LEITH", (160, 600 + 90 * k), FONT, 1.8, 0, 5)
+    out = invert_dark_bands(page, 300)
+    assert out[100:120, 20:100].mean() > 200
+    assert out[100:120, 2300:2460].mean() > 200
