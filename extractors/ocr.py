@@ -195,6 +195,14 @@ def _edge_labels(labels: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate([labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]]))
 
 
+def _page_levels(gray: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """A sixteenth of the page's pixels, its Otsu ink/paper threshold and its paper level
+    (the 90th percentile): the page's levels at a sixteenth of the cost."""
+    sample = np.ascontiguousarray(gray[::4, ::4])
+    level = float(cv2.threshold(sample, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0])
+    return sample, level, float(np.percentile(sample, 90))
+
+
 def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     """The page with light-on-dark regions (a coloured letterhead band, a table's header bar)
     turned dark-on-light, which is the only way Tesseract reads them.
@@ -210,9 +218,7 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     block = max(8, dpi // 20)
     if h < 4 * block or w < 8 * block:
         return gray
-    sample = np.ascontiguousarray(gray[::4, ::4])  # the page's levels, at a sixteenth the cost
-    level = cv2.threshold(sample, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0]
-    paper = float(np.percentile(sample, 90))
+    sample, level, paper = _page_levels(gray)
     ink = float(np.median(sample[sample <= level])) if (sample <= level).any() else 0.0
     means = cv2.resize(gray, (w // block, h // block), interpolation=cv2.INTER_AREA)
     solid = (means <= 0.75 * ink + 0.25 * paper).astype(np.uint8)  # three quarters ink or more
@@ -306,10 +312,10 @@ def darken_faint_print(gray: np.ndarray) -> np.ndarray:
     and glyph-sized; such glyphs are darkened by half.
     """
     h, w = gray.shape
-    sample = np.ascontiguousarray(gray[::4, ::4])
-    level = cv2.threshold(sample, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[0]
-    paper = float(np.percentile(sample, 90))
-    if paper - level < 60 or h < 8 or w < 8:
+    if h < 8 or w < 8:
+        return gray
+    _, level, paper = _page_levels(gray)
+    if paper - level < 60:
         return gray
     cut = paper - 0.4 * (paper - level)
     # glyphs are found at half resolution, each pixel the darkest of its 2 x 2 block (a quarter
