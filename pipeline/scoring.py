@@ -185,18 +185,20 @@ def label_view(name: str, value: Any) -> Any:
     return value
 
 
-def _given_keys(name: str, expected: Any, got: Any) -> Any:
-    """``got`` with each list item cut to the keys its expected item gives (not null)."""
-    if name not in LIST_ITEM_KEYS or not isinstance(expected, list) or not isinstance(got, list):
-        return got
-    if len(expected) != len(got):
-        return got
-    return [
-        {k: g.get(k) for k, v in e.items() if v is not None}
-        if isinstance(e, dict) and isinstance(g, dict)
-        else g
-        for e, g in zip(expected, got, strict=True)
+def _on_given_keys(expected: list[Any], got: Any) -> tuple[list[Any], Any]:
+    """Each expected list item cut to the keys its label gives (not null), and each predicted
+    item, when the lists pair up, to the same keys."""
+    given = [
+        [k for k, v in e.items() if v is not None] if isinstance(e, dict) else None for e in expected
     ]
+
+    def cut(item: Any, keys: list[str] | None) -> Any:
+        return {k: item.get(k) for k in keys} if keys is not None and isinstance(item, dict) else item
+
+    expected = [cut(e, keys) for e, keys in zip(expected, given, strict=True)]
+    if isinstance(got, list) and len(got) == len(expected):
+        got = [cut(g, keys) for g, keys in zip(got, given, strict=True)]
+    return expected, got
 
 
 def is_correct(name: str, expected: Any, got: Any) -> bool:
@@ -206,11 +208,7 @@ def is_correct(name: str, expected: Any, got: Any) -> bool:
         return False
     expected, got = label_view(name, expected), label_view(name, got)
     if name in LIST_ITEM_KEYS and isinstance(expected, list):
-        got = _given_keys(name, expected, got)
-        expected = [
-            {k: v for k, v in e.items() if v is not None} if isinstance(e, dict) else e
-            for e in expected
-        ]
+        expected, got = _on_given_keys(expected, got)
     return bool(normalise(name, expected) == normalise(name, got))
 
 
