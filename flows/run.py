@@ -8,6 +8,7 @@ where a failure can be transient (storage, database). Bad documents are not retr
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 from pathlib import Path
@@ -158,7 +159,7 @@ def growing_batches(items: list[T], first: int, largest: int) -> list[list[T]]:
     while start < len(items):
         out.append(items[start : start + size])
         start += size
-        size = min(max(size, largest), size * 2)
+        size = max(size, min(size * 2, largest))  # doubled up to the largest, never smaller
     return out
 
 
@@ -193,7 +194,7 @@ def process_inbox(
         return [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
 
     batches = growing_batches(pending, batch_size, max_batch_size)
-    done_before = [sum(len(b) for b in batches[:n]) for n in range(len(batches))]
+    done_before = [0, *itertools.accumulate(len(b) for b in batches)]
     try:
         reading = read(batches[0]) if batches else []
         for number in range(len(batches)):

@@ -81,11 +81,11 @@ class DatabaseHistory:
             }
         )
         found: dict[str, list[tuple[str, dt.datetime]]] = {key: [] for key in keys}
+        columns = (DocumentRow.id, DocumentRow.received_at, DocumentRow.dup_key_number,
+                   DocumentRow.dup_key_amount)
         with session_scope(self.engine) as session:
             for start in range(0, len(keys), LOOKUP_CHUNK):
                 part = keys[start : start + LOOKUP_CHUNK]
-                columns = (DocumentRow.id, DocumentRow.received_at, DocumentRow.dup_key_number,
-                           DocumentRow.dup_key_amount)
                 query = select(*columns).where(
                     or_(DocumentRow.dup_key_number.in_(part), DocumentRow.dup_key_amount.in_(part)),
                     DocumentRow.status != Status.REJECTED.value,

@@ -116,7 +116,7 @@ def _looked_up(
         [
             (item.client, item.extraction.doc_type.value, dict(duplicate_keys(doc)))
             for item, doc, _ in coerced
-            if doc is not None and doc.vendor_name
+            if doc is not None
         ]
     )
 

@@ -62,7 +62,7 @@ class History(Protocol):
         ...
 
 
-Lookup = tuple[str, str, "dict[str, object]"]
+Lookup = tuple[str, str, dict[str, object]]
 """(client, doc_type, duplicate keys as passed to ``find_duplicates``) of one document."""
 
 
