@@ -23,11 +23,10 @@ from sqlalchemy.exc import OperationalError
 
 from core.db import get_engine, init_db, utcnow
 from core.errors import TransientError
-from core.models import Status
 from core.settings import Settings
 from pipeline import intake as intake_mod
 from pipeline.analyse import Analysis, DocInput, read_one, validate_and_decide
-from pipeline.finalize import Result, already_finalized, finalize
+from pipeline.finalize import Result, finalize_chunk
 from pipeline.history import DatabaseHistory
 from pipeline.readpool import ReadPool, worth_processes
 from pipeline.summary import RunSummary
@@ -117,21 +116,7 @@ def finalize_task(analyses: list[Analysis], settings: Settings) -> list[Result]:
     A retried chunk skips the documents its failed attempt already finished (they are no longer
     ``received``), so nothing is posted, queued or charged twice.
     """
-    from core.db import DocumentRow, session_scope
-
-    engine = get_engine(settings.db_url)
-    results = []
-    for analysis in analyses:
-        with session_scope(engine) as session:
-            doc = session.get(DocumentRow, analysis.document_id)
-            assert doc is not None
-            areas = areas_for(doc.inbox, doc.client, settings)
-        if doc.status != Status.RECEIVED.value:
-            results.append(already_finalized(doc, analysis))
-            continue
-        with original_file(doc, areas, settings.home / "spool") as path:
-            results.append(finalize(engine, settings, analysis.document_id, analysis, path))
-    return results
+    return finalize_chunk(get_engine(settings.db_url), settings, analyses, settings.home / "spool")
 
 
 def export_batches(engine: Any, areas: Any, client: str) -> None:

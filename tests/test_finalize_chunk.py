@@ -1,0 +1,73 @@
+"""Finalizing a chunk of decided documents in one transaction: all of it or none of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import pipeline.finalize as finalize_mod
+from core.db import DocumentRow, PostingRow, QueueItemRow, init_db, session_scope
+from core.models import Status
+from core.settings import Settings
+from pipeline import intake
+from pipeline.analyse import DocInput, analyse_batch
+from pipeline.finalize import finalize_chunk
+from storage.areas import areas_for
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
+
+
+def _decided(settings: Settings, tmp_path: Path, count: int) -> tuple[object, list]:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in sorted(SAMPLES.glob("*.pdf"))[:count]:
+        shutil.copy(path, inbox / path.name)
+    engine = init_db(settings.db_url)
+    areas = areas_for(str(inbox), "default", settings)
+    objs = intake.candidates(areas, settings.model_copy(update={"stable_seconds": 0.0}))
+    taken = intake.take_many(objs, areas, engine, "default", str(inbox), tmp_path / "spool")
+    assert len(taken) == count and all(t.new for t in taken)
+    docs = [DocInput(t.document_id, inbox / t.key, t.key) for t in taken]
+    return engine, analyse_batch(docs, settings)
+
+
+def _counts(engine: object) -> tuple[list[str], int, int]:
+    with session_scope(engine) as session:  # type: ignore[arg-type]
+        statuses = sorted(session.scalars(select(DocumentRow.status)))
+        postings = session.scalar(select(func.count()).select_from(PostingRow)) or 0
+        queued = session.scalar(select(func.count()).select_from(QueueItemRow)) or 0
+    return statuses, postings, queued
+
+
+def test_a_failure_mid_chunk_leaves_every_document_received_and_the_retry_finishes_each_once(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, analyses = _decided(settings, tmp_path, 4)
+    outcomes = sorted(a.outcome.value for a in analyses)
+    real = finalize_mod._record_costs
+    calls = []
+
+    def fail_on_the_last(*args: object) -> None:
+        calls.append(1)
+        if len(calls) == len(analyses):
+            raise OSError("disk full")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(finalize_mod, "_record_costs", fail_on_the_last)
+    with pytest.raises(OSError):
+        finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+    assert _counts(engine) == ([Status.RECEIVED.value] * 4, 0, 0)
+
+    monkeypatch.setattr(finalize_mod, "_record_costs", real)
+    results = finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+    assert sorted(r.outcome for r in results) == outcomes
+    after = _counts(engine)
+    assert Status.RECEIVED.value not in after[0]
+    assert after[1] == outcomes.count("post") and after[2] >= outcomes.count("review")
+
+    again = finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+    assert [r.outcome for r in again] == [r.outcome for r in results]
+    assert _counts(engine) == after
