@@ -102,23 +102,36 @@ def field_origin(field: Field, pages: list[Page]) -> str:
     return "text" if page.origin == Origin.TEXT_LAYER else "ocr"
 
 
+def calibration_keys(name: str, method: str, origin: str | None, extractor: str | None) -> list[str]:
+    """The table's groups for a field, most specific first.
+
+    Each extractor's own groups come first (``invoice:…``): a method name such as ``label+agree``
+    means one thing in the invoice reader and another in the receipt reader, and pooling them let
+    receipts' OCR slips pull down the confidence of invoice dates read the same way. The pooled
+    groups without the extractor are the fallback. Within either, ``field|method`` goes before
+    ``*|method`` and ``*|*``, each first on the same origin.
+    """
+    base = [f"{name}|{method}", f"*|{method}", "*|*"]
+    keys = [f"{k}@{origin}" for k in base] + base if origin else base
+    return [f"{extractor}:{k}" for k in keys] + keys if extractor else keys
+
+
 def calibrated(
-    field: Field, table: dict[str, list[list[float]]] | None = None, origin: str | None = None
+    field: Field,
+    table: dict[str, list[list[float]]] | None = None,
+    origin: str | None = None,
+    extractor: str | None = None,
 ) -> float:
     """The calibrated confidence of a field from its raw confidence and how it was found.
 
-    The table maps ``field|method@origin`` (else ``*|method@origin``, else ``*|*@origin``, then
-    the same without the origin) to steps ``[[raw_at_least, confidence], …]`` in increasing
-    ``raw_at_least``; the last step whose bound the raw value reaches applies. Without a table,
-    raw confidences are kept.
+    The table maps a group (:func:`calibration_keys`) to steps ``[[raw_at_least, confidence], …]``
+    in increasing ``raw_at_least``; the first group the table has applies, and in it the last
+    step whose bound the raw value reaches. Without a table, raw confidences are kept.
     """
     table = load_calibration() if table is None else table
     if not table:
         return field.confidence
-    keys = [f"{field.name}|{field.method}", f"*|{field.method}", "*|*"]
-    if origin:
-        keys = [f"{k}@{origin}" for k in keys] + keys
-    for key in keys:
+    for key in calibration_keys(field.name, field.method, origin, extractor):
         steps = table.get(key)
         if steps:
             value = steps[0][1]
@@ -138,14 +151,15 @@ def apply_calibration(
     table: dict[str, list[list[float]]] | None = None,
     pages: list[Page] | None = None,
 ) -> Extraction:
-    if extraction.engine.get("extractor") not in CALIBRATED_EXTRACTORS:
+    extractor = extraction.engine.get("extractor")
+    if extractor not in CALIBRATED_EXTRACTORS:
         return extraction
     fields = {}
     for name, field in extraction.fields.items():
         raw = field.confidence
         origin = field_origin(field, pages or [])
         fields[name] = field.model_copy(
-            update={"confidence": calibrated(field, table, origin=origin)}
+            update={"confidence": calibrated(field, table, origin=origin, extractor=extractor)}
         )
         extraction.stats[f"raw_conf.{name}"] = raw
     return extraction.model_copy(update={"fields": fields})

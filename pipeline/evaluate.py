@@ -26,7 +26,7 @@ from typing import Any
 
 from core.models import Outcome, to_label_value
 from core.settings import Settings
-from extractors.registry import CALIBRATED_EXTRACTORS, field_origin
+from extractors.registry import CALIBRATED_EXTRACTORS, calibration_keys, field_origin
 from pipeline.scoring import is_correct, label_view, scored_fields
 
 TARGET_POSTED_ACCURACY = 0.995
@@ -588,20 +588,18 @@ def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
                 raw = r["raw_confidence"].get(name, r["confidence"].get(name, 0.0))
                 method = r["method"][name]
                 origin = r.get("origin", {}).get(name)
-                for group in (f"{name}|{method}", f"*|{method}", "*|*"):
+                for group in calibration_keys(name, method, origin, r.get("extractor")):
                     groups[group].append((raw, ok))
-                    if origin:
-                        groups[f"{group}@{origin}"].append((raw, ok))
     table = {
         key: _steps(pairs)
         for key, pairs in sorted(groups.items())
-        if len(pairs) >= MIN_GROUP or key.startswith("*|*")
+        if len(pairs) >= MIN_GROUP or key.startswith("*|*")  # the pooled last resort: always
     }
     counts = {key: len(pairs) for key, pairs in sorted(groups.items())}
     return {
         "about": "raw confidence -> calibrated (Wilson lower bound, z=1.28) per "
-        "field|method@origin (origin: text, ocr, xml), pooled to *|method and *|* "
-        "when a group is small; "
+        "extractor:field|method@origin (origin: text, ocr, xml), pooled to *|method and *|* "
+        "when a group is small, then the same across extractors; "
         "fitted by pipeline.evaluate.fit_calibration on the dev sets",
         "edges": list(CAL_EDGES),
         "min_group": MIN_GROUP,

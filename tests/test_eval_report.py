@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core.models import Field
 from core.settings import Settings
+from extractors.registry import calibrated
 from pipeline.evaluate import _steps, evaluate, find_labelled, fit_calibration, format_report
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -103,6 +105,38 @@ def test_fit_calibration_pools_small_groups() -> None:
     as_scans = [{**d, "origin": {"total_amount": "ocr"}} for d in docs]
     both = fit_calibration([{"documents": docs}, {"documents": as_scans, "run": {"force_ocr": True}}])
     assert both["counts"]["*|*@text"] == 5 and both["counts"]["*|*@ocr"] == 5  # read two ways
+
+
+def test_fit_calibration_keeps_each_extractors_groups_apart() -> None:
+    """Receipts' unsure dates must not pull down invoice dates found by the same method."""
+
+    def doc(i: int, extractor: str, ok: bool) -> dict[str, object]:
+        return {
+            "dataset": extractor, "id": str(i), "extractor": extractor,
+            "correct": {"invoice_date": ok}, "method": {"invoice_date": "label+agree"},
+            "origin": {"invoice_date": "ocr"}, "raw_confidence": {"invoice_date": 0.65},
+            "confidence": {"invoice_date": 0.65},
+        }
+
+    docs = [doc(i, "invoice", True) for i in range(40)]
+    docs += [doc(100 + i, "receipt", i % 3 != 0) for i in range(60)]
+    table = fit_calibration([{"documents": docs}])["table"]
+    invoice = calibrated(Field(name="invoice_date", value="2024-01-02", confidence=0.65,
+                               method="label+agree"), table, origin="ocr", extractor="invoice")
+    receipt = calibrated(Field(name="invoice_date", value="2024-01-02", confidence=0.65,
+                               method="label+agree"), table, origin="ocr", extractor="receipt")
+    pooled = calibrated(Field(name="invoice_date", value="2024-01-02", confidence=0.65,
+                              method="label+agree"), table, origin="ocr")
+    assert invoice > 0.9 > pooled > receipt
+    assert "invoice:invoice_date|label+agree@ocr" in table
+
+
+def test_an_extractor_without_its_own_group_falls_back_to_the_pooled_one() -> None:
+    table = {"*|*": [[0.0, 0.5]], "invoice:*|*@text": [[0.0, 0.97]]}
+    field = Field(name="total_amount", value="1.00", confidence=0.8, method="label")
+    assert calibrated(field, table, origin="text", extractor="invoice") == 0.97
+    assert calibrated(field, table, origin="ocr", extractor="invoice") == 0.5
+    assert calibrated(field, table, origin="text", extractor="receipt") == 0.5
 
 
 @pytest.mark.slow
