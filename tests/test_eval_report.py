@@ -11,7 +11,14 @@ import pytest
 from core.models import Field
 from core.settings import Settings
 from extractors.registry import calibrated
-from pipeline.evaluate import _steps, evaluate, find_labelled, fit_calibration, format_report
+from pipeline.evaluate import (
+    _steps,
+    cross_validate,
+    evaluate,
+    find_labelled,
+    fit_calibration,
+    format_report,
+)
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -129,6 +136,30 @@ def test_fit_calibration_keeps_each_extractors_groups_apart() -> None:
                               method="label+agree"), table, origin="ocr")
     assert invoice > 0.9 > pooled > receipt
     assert "invoice:invoice_date|label+agree@ocr" in table
+
+
+def test_cross_validation_scores_each_document_with_a_table_fitted_without_it() -> None:
+    def doc(i: int, extractor: str, ok: bool, findings: list[str]) -> dict[str, object]:
+        return {
+            "dataset": extractor, "id": str(i), "extractor": extractor, "decision": "review",
+            "required": ["invoice_date"], "findings": findings,
+            "correct": {"invoice_date": ok}, "method": {"invoice_date": "label"},
+            "origin": {"invoice_date": "ocr"}, "raw_confidence": {"invoice_date": 0.65},
+            "confidence": {"invoice_date": 0.65},
+        }
+
+    docs = [doc(i, "invoice", True, ["low_confidence"]) for i in range(60)]
+    docs += [doc(100 + i, "receipt", i % 3 != 0, ["low_confidence"]) for i in range(60)]
+    docs += [doc(200, "invoice", True, ["duplicate"]), doc(201, "claim", True, [])]
+    cv = cross_validate([{"documents": docs}], folds=5)
+    assert cv["documents"] == 121  # the claim reader calibrates its own confidences
+    assert cv["per_set"]["invoice (as is)"] == {"documents": 61, "posted": 60}  # not the duplicate
+    assert cv["per_set"]["receipt (as is)"]["posted"] == 0
+    assert cv["posted_accuracy"] == 1.0
+    assert cv["high_confidence"]["n"] == 61 and cv["high_confidence"]["correct"] == 61
+    # A field no other document vouches for falls to the pooled groups, and does not post.
+    lone = [doc(300, "invoice", True, ["low_confidence"]), *docs[60:120]]
+    assert cross_validate([{"documents": lone}], folds=5)["per_set"]["invoice (as is)"]["posted"] == 0
 
 
 def test_an_extractor_without_its_own_group_falls_back_to_the_pooled_one() -> None:
