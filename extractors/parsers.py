@@ -211,10 +211,14 @@ def find_dates(text: str, *, dayfirst: bool = True) -> list[FoundDate]:
                 value = _mk(int(m["y"]), int(m["m"]), int(m["d"]))
             elif kind == "dmy":
                 a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
-                first = _mk(y, b, a) if dayfirst else _mk(y, a, b)
-                second = _mk(y, a, b) if dayfirst else _mk(y, b, a)
+                # dots mean day first wherever they are written (DE, NL, FR-CH, the Nordics…);
+                # month-first writing uses slashes or dashes
+                dotted = "/" not in m.group(0) and "-" not in m.group(0)
+                day_first = dayfirst or dotted
+                first = _mk(y, b, a) if day_first else _mk(y, a, b)
+                second = _mk(y, a, b) if day_first else _mk(y, b, a)
                 value = first or second
-                ambiguous = first is not None and second is not None and a != b
+                ambiguous = first is not None and second is not None and a != b and not dotted
             else:
                 month = MONTHS.get(m["mon"].lower().rstrip("."))
                 value = _mk(_year(m["y"]), month, int(m["d"])) if month else None

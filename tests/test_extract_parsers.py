@@ -68,6 +68,10 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("25/12/2018", True, dt.date(2018, 12, 25), False),
         ("03/04/2018", True, dt.date(2018, 4, 3), True),
         ("03/04/2018", False, dt.date(2018, 3, 4), True),
+        # dots are written day first everywhere: not ambiguous, even on a month-first page
+        ("Datum: 03.04.2018", True, dt.date(2018, 4, 3), False),
+        ("03.04.2018", False, dt.date(2018, 4, 3), False),
+        ("03.04.18", True, dt.date(2018, 4, 3), False),
         ("05-AUG-2017", True, dt.date(2017, 8, 5), False),
         ("15 JUN 18", True, dt.date(2018, 6, 15), False),
         ("2018-03-16 13:18:48", True, dt.date(2018, 3, 16), False),
