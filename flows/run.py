@@ -111,10 +111,11 @@ def decide_task(
     retry_condition_fn=lambda t, r, s: isinstance(s.result(raise_on_failure=False), TRANSIENT),
 )
 def finalize_task(analyses: list[Analysis], settings: Settings) -> list[Result]:
-    """Post, queue or quarantine a chunk of decided documents.
+    """Post, queue or quarantine a chunk of decided documents, in one transaction.
 
-    A retried chunk skips the documents its failed attempt already finished (they are no longer
-    ``received``), so nothing is posted, queued or charged twice.
+    A failed attempt writes nothing, so its retry finalizes the whole chunk; a document that
+    another run finished meanwhile (no longer ``received``) is left alone, so nothing is
+    posted, queued or charged twice.
     """
     return finalize_chunk(get_engine(settings.db_url), settings, analyses, settings.home / "spool")
 

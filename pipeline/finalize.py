@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +30,6 @@ from pipeline.history import duplicate_keys_for
 from storage.archive import original_file
 from storage.areas import Areas, areas_for
 from storage.outbox import post_document
-
-Original = Callable[[], AbstractContextManager[Path]]
-"""Opens the archived original as a local file; only a rejected document's copy needs it."""
 
 
 @dataclass(frozen=True)
@@ -75,18 +70,16 @@ def finalize_chunk(
             if doc.status != Status.RECEIVED.value:
                 results.append(already_finalized(doc, analysis))
                 continue
-            areas = areas_for(doc.inbox, doc.client, settings)
-            results.append(finalize(
-                session, settings, doc, analysis,
-                functools.partial(original_file, doc, areas, spool_dir),
-            ))
+            results.append(finalize(session, settings, doc, analysis, spool_dir))
         return results
 
 
 def finalize(
-    session: Session, settings: Settings, doc: DocumentRow, analysis: Analysis, original: Original | None
+    session: Session, settings: Settings, doc: DocumentRow, analysis: Analysis, spool_dir: Path
 ) -> Result:
-    """One document's outcome, written in ``session`` (the caller commits)."""
+    """One document's outcome, written in ``session`` (the caller commits). The archived
+    original is fetched (into ``spool_dir`` from a remote archive) only for a rejected
+    document's quarantine copy."""
     assert analysis.decision is not None
     outcome = analysis.decision.outcome
     areas = areas_for(doc.inbox, doc.client, settings)
@@ -126,7 +119,7 @@ def finalize(
         )
     else:
         doc.status = Status.REJECTED.value
-        _quarantine(areas, doc, analysis, original)
+        _quarantine(areas, doc, analysis, spool_dir)
     _record_costs(session, doc, analysis, outcome)
     reasons = [(f.code, f.message) for f in analysis.decision.findings]
     return Result(
@@ -175,10 +168,10 @@ def _qa_rate(settings: Settings, client: str) -> float:
     return _contract_terms(settings.config_dir, client)[1]
 
 
-def _quarantine(areas: Areas, doc: DocumentRow, analysis: Analysis, original: Original | None) -> None:
+def _quarantine(areas: Areas, doc: DocumentRow, analysis: Analysis, spool_dir: Path) -> None:
     name = f"{doc.id[:12]}-{Path(doc.archive_uri or doc.filename).name}"
-    if original is not None and not areas.quarantine.exists(name):
-        with original() as source:
+    if not areas.quarantine.exists(name):
+        with original_file(doc, areas, spool_dir) as source:
             areas.quarantine.upload(source, name)
     reasons = [f.model_dump(mode="json") for f in analysis.findings]
     areas.quarantine.write_bytes(

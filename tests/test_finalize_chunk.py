@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 import pipeline.finalize as finalize_mod
 from core.db import DocumentRow, PostingRow, QueueItemRow, init_db, session_scope
 from core.models import Status
 from core.settings import Settings
 from pipeline import intake
-from pipeline.analyse import DocInput, analyse_batch
+from pipeline.analyse import Analysis, DocInput, analyse_batch
 from pipeline.finalize import finalize_chunk
 from storage.areas import areas_for
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
 
 
-def _decided(settings: Settings, tmp_path: Path, count: int) -> tuple[object, list]:
+def _decided(settings: Settings, tmp_path: Path, count: int) -> tuple[Engine, list[Analysis]]:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for path in sorted(SAMPLES.glob("*.pdf"))[:count]:
@@ -34,8 +36,8 @@ def _decided(settings: Settings, tmp_path: Path, count: int) -> tuple[object, li
     return engine, analyse_batch(docs, settings)
 
 
-def _counts(engine: object) -> tuple[list[str], int, int]:
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+def _counts(engine: Engine) -> tuple[list[str], int, int]:
+    with session_scope(engine) as session:
         statuses = sorted(session.scalars(select(DocumentRow.status)))
         postings = session.scalar(select(func.count()).select_from(PostingRow)) or 0
         queued = session.scalar(select(func.count()).select_from(QueueItemRow)) or 0
@@ -50,24 +52,24 @@ def test_a_failure_mid_chunk_leaves_every_document_received_and_the_retry_finish
     real = finalize_mod._record_costs
     calls = []
 
-    def fail_on_the_last(*args: object) -> None:
+    def fail_on_the_last(*args: Any) -> None:
         calls.append(1)
         if len(calls) == len(analyses):
             raise OSError("disk full")
-        real(*args)  # type: ignore[arg-type]
+        real(*args)
 
     monkeypatch.setattr(finalize_mod, "_record_costs", fail_on_the_last)
     with pytest.raises(OSError):
-        finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+        finalize_chunk(engine, settings, analyses, tmp_path / "spool")
     assert _counts(engine) == ([Status.RECEIVED.value] * 4, 0, 0)
 
     monkeypatch.setattr(finalize_mod, "_record_costs", real)
-    results = finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+    results = finalize_chunk(engine, settings, analyses, tmp_path / "spool")
     assert sorted(r.outcome for r in results) == outcomes
     after = _counts(engine)
     assert Status.RECEIVED.value not in after[0]
     assert after[1] == outcomes.count("post") and after[2] >= outcomes.count("review")
 
-    again = finalize_chunk(engine, settings, analyses, tmp_path / "spool")  # type: ignore[arg-type]
+    again = finalize_chunk(engine, settings, analyses, tmp_path / "spool")
     assert [r.outcome for r in again] == [r.outcome for r in results]
     assert _counts(engine) == after
