@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,14 +113,12 @@ def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word]) ->
     return page.model_copy(update={"words": merged, "text": page_text(merged)})
 
 
-def _weak(extraction: Extraction, extractor: str) -> list[str]:
-    names = REQUIRED.get(extraction.doc_type, ())
-    weak = []
-    for name in names:
-        field = extraction.fields.get(name)
-        if field is None or calibrated(field, origin="ocr", extractor=extractor) < THRESHOLD:
-            weak.append(name)
-    return weak
+def _weak(fields: dict[str, Field], names: Iterable[str], extractor: str) -> list[str]:
+    """The ``names`` whose field is missing or under ``THRESHOLD`` once calibrated."""
+    return [
+        name for name in names
+        if name not in fields or calibrated(fields[name], origin="ocr", extractor=extractor) < THRESHOLD
+    ]
 
 
 MARGIN = 0.05
@@ -289,7 +288,7 @@ def run_cascade(
     budget = settings.cpu_budget_seconds
     if budget <= 0 or not any(p.origin == Origin.OCR for p in pages):
         return extraction, 0.0
-    weak = _weak(extraction, extractor.name)
+    weak = _weak(extraction.fields, REQUIRED.get(extraction.doc_type, ()), extractor.name)
     if not weak:
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
@@ -340,10 +339,7 @@ def run_cascade(
             merged = merge(fields.get(name), field)
             if merged is not None:
                 fields[name] = merged
-        weak = [
-            n for n in weak
-            if n not in fields or calibrated(fields[n], origin="ocr", extractor=extractor.name) < THRESHOLD
-        ]
+        weak = _weak(fields, weak, extractor.name)
     if weak and spent < budget:
         fields, seconds, more = reread_bands(pages, fields, weak, source, settings, extractor, images)
         spent += seconds
