@@ -379,29 +379,30 @@ def suggest_thresholds(
                 "accuracy_above": _rate(best[2], best[1]),
                 "n": len(pairs),
             }
-    posted = k_ok = n_ok = 0
-    for r in records:
-        blockers = [f for f in r["findings"] if f not in ("low_confidence", "missing_field")]
-        if r["decision"] == "reject" or blockers:
-            continue
-        ok = True
-        for name in r["required"]:
-            t = thresholds.get(name, {}).get("threshold")
-            if t is None or r["confidence"].get(name, 0.0) < t:
-                ok = False
-        if ok:
-            posted += 1
-            for name in r["required"]:
-                k_ok += int(r["correct"][name])
-                n_ok += 1
+    def threshold_for(name: str) -> float | None:
+        return thresholds.get(name, {}).get("threshold")
+
+    simulated = [{**r, "decision": "post" if _would_post(r, threshold_for) else "review"} for r in records]
+    summary = _summary(simulated)
     return {
         "target": target,
         "fields": thresholds,
-        "simulated": {
-            "stp_rate": _rate(posted, len(records)),
-            "posted_accuracy": _rate(k_ok, n_ok),
-        },
+        "simulated": {"stp_rate": summary["stp_rate"], "posted_accuracy": summary["posted_accuracy"]},
     }
+
+
+def _would_post(record: dict[str, Any], threshold_for: Callable[[str], float | None]) -> bool:
+    """Whether a document posts with its confidences as recorded and these thresholds: nothing
+    but low confidence blocked it, and every required field clears its threshold (a field
+    without one never does)."""
+    blockers = [f for f in record["findings"] if f not in ("low_confidence", "missing_field")]
+    if record["decision"] == "reject" or blockers:
+        return False
+    for name in record["required"]:
+        threshold = threshold_for(name)
+        if threshold is None or record["confidence"].get(name, 0.0) < threshold:
+            return False
+    return True
 
 
 def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -609,24 +610,23 @@ def fit_calibration(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cross_validate(
-    reports: list[dict[str, Any]], folds: int = 5, threshold_for: Any = lambda name: 0.88
+    reports: list[dict[str, Any]],
+    folds: int = 5,
+    threshold_for: Callable[[str], float | None] = lambda name: 0.88,
 ) -> dict[str, Any]:
     """How a calibration fitted on ``reports`` does on documents it has not seen.
 
     Documents are dealt into ``folds`` by name (a document read as text and by OCR lands in one
     fold both times, so neither reading informs the other); each fold's confidences come from a
-    table fitted on the other folds. A document posts when nothing but low confidence blocked it
-    and every required field clears ``threshold_for(field)``. Only the extractors the table
-    calibrates take part.
+    table fitted on the other folds, and its decisions are simulated from them (``_would_post``
+    with ``threshold_for``). Only the extractors the table calibrates take part.
     """
     from core.models import Field
     from extractors.registry import calibrated
 
     names = sorted({(r["dataset"], r["id"]) for rep in reports for r in rep["documents"]})
     fold_of = {name: i % folds for i, name in enumerate(names)}
-    high = [0, 0]
-    posted = k_ok = n_ok = 0
-    per_set: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    unseen: list[dict[str, Any]] = []  # each document as the table fitted without it scores it
     for fold in range(folds):
         train = [
             {**rep, "documents": [r for r in rep["documents"] if fold_of[(r["dataset"], r["id"])] != fold]}
@@ -640,7 +640,7 @@ def cross_validate(
                     continue
                 if r.get("extractor") not in CALIBRATED_EXTRACTORS:
                     continue
-                conf = {
+                confidence = {
                     name: calibrated(
                         Field(name=name, value=None, method=method,
                               confidence=r["raw_confidence"].get(name, r["confidence"].get(name, 0.0))),
@@ -648,30 +648,22 @@ def cross_validate(
                     )
                     for name, method in r["method"].items()
                 }
-                for name, ok in r["correct"].items():
-                    if conf.get(name, 0.0) >= HIGH_CONFIDENCE:
-                        high[0] += int(ok)
-                        high[1] += 1
-                blockers = [f for f in r["findings"] if f not in ("low_confidence", "missing_field")]
-                posts = r["decision"] != "reject" and not blockers and all(
-                    conf.get(name, 0.0) >= threshold_for(name) for name in r["required"]
-                )
-                counts = per_set[f"{r['dataset']} ({mode})"]
-                counts[1] += 1
-                if posts:
-                    counts[0] += 1
-                    posted += 1
-                    k_ok += sum(int(r["correct"].get(name, False)) for name in r["required"])
-                    n_ok += len(r["required"])
-    documents = sum(n for _, n in per_set.values())
+                record = {**r, "confidence": confidence, "set": f"{r['dataset']} ({mode})"}
+                record["decision"] = "post" if _would_post(record, threshold_for) else "review"
+                unseen.append(record)
+    summary = _summary(unseen)
+    per_set: dict[str, dict[str, int]] = defaultdict(lambda: {"documents": 0, "posted": 0})
+    for r in unseen:
+        per_set[r["set"]]["documents"] += 1
+        per_set[r["set"]]["posted"] += int(r["decision"] == "post")
     return {
         "folds": folds,
-        "documents": documents,
-        "posted": posted,
-        "stp_rate": _rate(posted, documents),
-        "posted_accuracy": _rate(k_ok, n_ok),
-        "high_confidence": {"n": high[1], "correct": high[0], "accuracy": _rate(high[0], high[1])},
-        "per_set": {name: {"documents": n, "posted": k} for name, (k, n) in sorted(per_set.items())},
+        "documents": summary["documents"],
+        "posted": sum(v["posted"] for v in per_set.values()),
+        "stp_rate": summary["stp_rate"],
+        "posted_accuracy": summary["posted_accuracy"],
+        "high_confidence": high_confidence(unseen),
+        "per_set": dict(sorted(per_set.items())),
     }
 
 
