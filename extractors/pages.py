@@ -36,6 +36,7 @@ from core.models import Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, mean_conf, page_text
 from extractors.ocr import (
+    Prepared,
     clear_dark_margins,
     guess_language,
     installed_languages,
@@ -150,6 +151,7 @@ def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
             raise TooLargeError(f"PDF has {count} pages (limit {settings.max_pages})")
         pending: list[tuple[int, Future[Page]]] = []
         with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+            scans = _ScanReader(pool, settings, image_dir)
             for index in range(count):
                 page = None if force_ocr else _text_layer_page(pdf, index)
                 if page is not None:
@@ -158,8 +160,7 @@ def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
                     raise NeedsOcr(f"page {index + 1} has no usable text layer")
                 else:
                     image = render_pdf_page(pdf, index, settings.ocr_dpi)
-                    pending.append((index, pool.submit(_ocr_page, image, index, settings.ocr_dpi,
-                                                       settings, image_dir)))
+                    pending.append((index, scans.read(image, index, settings.ocr_dpi)))
                 # Bounded look-ahead: never more rendered pages alive than workers can OCR.
                 while len(pending) > settings.workers:
                     yield pending.pop(0)[1].result()
@@ -168,6 +169,31 @@ def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
     finally:
         with PDFIUM_LOCK:
             pdf.close()
+
+
+class _ScanReader:
+    """OCRs one document's scanned pages on ``pool``. The first is read before the next one is
+    started, and the language it settles on (``deu+eng`` for a German page) is the one the
+    others are read in: one Tesseract pass per page instead of an English one and then another.
+    Waiting for the first page keeps the result independent of which page finishes first."""
+
+    def __init__(self, pool: ThreadPoolExecutor, settings: Settings,
+                 image_dir: Path | None) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.image_dir = image_dir
+        self.first = True
+        self.language: str | None = None
+
+    def read(self, image: np.ndarray, index: int, dpi: int) -> Future[Page]:
+        if not self.first:
+            return self.pool.submit(_ocr_page, image, index, dpi, self.settings, self.image_dir,
+                                    self.language)
+        self.first = False
+        page = _ocr_page(image, index, dpi, self.settings, self.image_dir)
+        if page.ocr_lang != self.settings.ocr_lang:
+            self.language = page.ocr_lang
+        return _done(page)
 
 
 def _done(page: Page) -> Future[Page]:
@@ -311,10 +337,11 @@ def _image_frames(source: Source, settings: Settings) -> Iterator[tuple[np.ndarr
 def _image_pages(source: Source, settings: Settings, *, image_dir: Path | None) -> Iterator[Page]:
     pending: list[Future[Page]] = []
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+        scans = _ScanReader(pool, settings, image_dir)
         for index, (array, dpi) in enumerate(_image_frames(source, settings)):
             if index >= settings.max_pages:
                 raise TooLargeError(f"image has more than {settings.max_pages} pages")
-            pending.append(pool.submit(_ocr_page, array, index, dpi, settings, image_dir))
+            pending.append(scans.read(array, index, dpi))
             while len(pending) > settings.workers:
                 yield pending.pop(0).result()
         for fut in pending:
@@ -414,7 +441,10 @@ def thicken(gray: np.ndarray) -> np.ndarray:
 
 
 def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
-              image_dir: Path | None) -> Page:
+              image_dir: Path | None, language: str | None = None) -> Page:
+    """One page read by Tesseract. ``language``: the Tesseract languages an earlier page of the
+    same document settled on (``deu+eng``); the page is read in them at once, and in English
+    first only if that reading turns out to be another language's."""
     started = time.thread_time()
     psm = page_psm(image)
     image, dpi = upscale_for_ocr(image, dpi)
@@ -422,16 +452,16 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
+    seconds = 0.0
+    if language is not None:
+        words, seconds = _read_thin_print_too(prepared.gray, language, psm, settings)
+        guess = guess_language(" ".join(w.text for w in words))
+        if guess in (None, language.split("+")[0]):
+            return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds,
+                         language)
     lang = settings.ocr_lang
-    words, seconds = run_tesseract(prepared.gray, lang=lang, psm=psm, workers=settings.workers)
-    few = len(words) < FEW_WORDS
-    if few or mean_conf(words) < FAINT_CONF:
-        thick = thicken(prepared.gray)
-        for mode in dict.fromkeys((psm, 6) if few else (psm,)):
-            again, more = run_tesseract(thick, lang=lang, psm=mode, workers=settings.workers)
-            seconds += more
-            if _sure_text(again) > _sure_text(words):
-                words = again
+    words, more = _read_thin_print_too(prepared.gray, lang, psm, settings)
+    seconds += more
     other = language_to_add(words, settings)
     if other is not None:
         both = f"{other}+{lang}"
@@ -439,6 +469,28 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         seconds += more
         if _sure_text(again) >= LANGUAGE_KEEP * _sure_text(words):
             words, lang = again, both
+    return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds, lang)
+
+
+def _read_thin_print_too(gray: np.ndarray, lang: str, psm: int,
+                         settings: Settings) -> tuple[list[Word], float]:
+    """Tesseract's words, and read again with thickened strokes where they look like thin or
+    broken print (the surer reading is kept); and the seconds spent."""
+    words, seconds = run_tesseract(gray, lang=lang, psm=psm, workers=settings.workers)
+    few = len(words) < FEW_WORDS
+    if few or mean_conf(words) < FAINT_CONF:
+        thick = thicken(gray)
+        for mode in dict.fromkeys((psm, 6) if few else (psm,)):
+            again, more = run_tesseract(thick, lang=lang, psm=mode, workers=settings.workers)
+            seconds += more
+            if _sure_text(again) > _sure_text(words):
+                words = again
+    return words, seconds
+
+
+def _page(words: list[Word], prepared: Prepared, index: int, dpi: int, image_dir: Path | None,
+          seconds: float, lang: str) -> Page:
+    """The OCR'd page: its words in reading order, and its picture kept for reviewers."""
     words = assign_lines(words)
     height, width = prepared.gray.shape
     image_path = None
@@ -449,7 +501,7 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         image_path = str(path)
     return Page(index=index, width=width, height=height, dpi=dpi, origin=Origin.OCR,
                 text=page_text(words), words=words, image_path=image_path,
-                ocr_seconds=preprocessing + seconds, skew_degrees=prepared.skew, ocr_lang=lang)
+                ocr_seconds=seconds, skew_degrees=prepared.skew, ocr_lang=lang)
 
 
 def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:

@@ -4,6 +4,7 @@ Tesseract data, so its accents and words survive; English pages are read once.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from reportlab.lib.pagesizes import A4
@@ -37,14 +38,31 @@ ENGLISH = [
 ]
 
 
-def _pdf(tmp_path: Path, lines: list[str]) -> Path:
+def _pdf(tmp_path: Path, *pages: list[str]) -> Path:
     path = tmp_path / "scan.pdf"
     pdf = Canvas(str(path), pagesize=A4, invariant=1)
-    pdf.setFont("Helvetica", 12)
-    for i, text in enumerate(lines):
-        pdf.drawString(60, A4[1] - 80 - 24 * i, text)
+    for lines in pages:
+        pdf.setFont("Helvetica", 12)
+        for i, text in enumerate(lines):
+            pdf.drawString(60, A4[1] - 80 - 24 * i, text)
+        pdf.showPage()
     pdf.save()
     return path
+
+
+def _count_readings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The languages of every Tesseract reading of whole pages, in the order they ran."""
+    import extractors.pages as pages
+
+    langs: list[str] = []
+    real = pages.run_tesseract
+
+    def counted(image: object, **kwargs: Any) -> Any:
+        langs.append(kwargs["lang"])
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(pages, "run_tesseract", counted)
+    return langs
 
 
 def test_language_is_guessed_from_common_business_words() -> None:
@@ -85,3 +103,41 @@ def test_text_layer_pages_carry_no_ocr_language(tmp_path: Path, settings: Settin
     pdf = _pdf(tmp_path, ENGLISH)
     page = load_pages(pdf, pdf.name, settings)[0]
     assert page.ocr_lang is None
+
+
+@pytest.mark.skipif("deu" not in installed_languages(),
+                    reason="German Tesseract data (tesseract-ocr-deu) is not installed")
+def test_later_pages_are_read_once_in_the_language_the_first_settled_on(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    langs = _count_readings(monkeypatch)
+    german = _pdf(tmp_path, GERMAN, GERMAN[::-1], GERMAN[3:])
+    pages = load_pages(german, german.name, settings, force_ocr=True)
+    assert [p.ocr_lang for p in pages] == ["deu+eng"] * 3
+    assert all("München" in p.text for p in pages)
+    # the first page in English and then in German; the others once each, in German
+    assert langs == ["eng", "deu+eng", "deu+eng", "deu+eng"]
+
+
+@pytest.mark.skipif("deu" not in installed_languages(),
+                    reason="German Tesseract data (tesseract-ocr-deu) is not installed")
+def test_a_page_in_another_language_than_the_first_is_read_as_usual(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mixed = _pdf(tmp_path, GERMAN, ENGLISH)
+    langs = _count_readings(monkeypatch)
+    pages = load_pages(mixed, mixed.name, settings, force_ocr=True)
+    assert [p.ocr_lang for p in pages] == ["deu+eng", "eng"]
+    assert "Invoice number" in pages[1].text
+    # the English page was tried in German first, found English, and read in English
+    assert langs == ["eng", "deu+eng", "deu+eng", "eng"]
+
+
+def test_an_english_document_is_read_once_a_page(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = _pdf(tmp_path, ENGLISH, ENGLISH[::-1])
+    langs = _count_readings(monkeypatch)
+    pages = load_pages(english, english.name, settings, force_ocr=True)
+    assert [p.ocr_lang for p in pages] == ["eng", "eng"]
+    assert langs == ["eng", "eng"]
