@@ -172,28 +172,32 @@ def _pdf_pages(source: Source, settings: Settings, *, force_ocr: bool,
 
 
 class _ScanReader:
-    """OCRs one document's scanned pages on ``pool``. The first is read before the next one is
-    started, and the language it settles on (``deu+eng`` for a German page) is the one the
-    others are read in: one Tesseract pass per page instead of an English one and then another.
-    Waiting for the first page keeps the result independent of which page finishes first."""
+    """OCRs one document's scanned pages on ``pool``. The first ``settings.workers`` pages are
+    read side by side as they come; later pages are read in the language the first page settled
+    on (``deu+eng`` for a German page): one Tesseract pass each instead of an English one and then
+    another. Which pages use it depends only on their place in the document, never on which
+    page happens to finish first, so a document always reads the same."""
 
     def __init__(self, pool: ThreadPoolExecutor, settings: Settings,
                  image_dir: Path | None) -> None:
         self.pool = pool
         self.settings = settings
         self.image_dir = image_dir
-        self.first = True
+        self.started = 0
+        self.first: Future[Page] | None = None
         self.language: str | None = None
 
     def read(self, image: np.ndarray, index: int, dpi: int) -> Future[Page]:
-        if not self.first:
-            return self.pool.submit(_ocr_page, image, index, dpi, self.settings, self.image_dir,
-                                    self.language)
-        self.first = False
-        page = _ocr_page(image, index, dpi, self.settings, self.image_dir)
-        if page.ocr_lang != self.settings.ocr_lang:
-            self.language = page.ocr_lang
-        return _done(page)
+        if self.started >= self.settings.workers and self.first is not None:
+            first, self.first = self.first.result(), None
+            if first.ocr_lang != self.settings.ocr_lang:
+                self.language = first.ocr_lang
+        future = self.pool.submit(_ocr_page, image, index, dpi, self.settings, self.image_dir,
+                                  self.language)
+        if self.started == 0:
+            self.first = future
+        self.started += 1
+        return future
 
 
 def _done(page: Page) -> Future[Page]:

@@ -110,13 +110,22 @@ def test_text_layer_pages_carry_no_ocr_language(tmp_path: Path, settings: Settin
 def test_later_pages_are_read_once_in_the_language_the_first_settled_on(
     tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    langs = _count_readings(monkeypatch)
     german = _pdf(tmp_path, GERMAN, GERMAN[::-1], GERMAN[3:])
-    pages = load_pages(german, german.name, settings, force_ocr=True)
+    langs = _count_readings(monkeypatch)
+    one = settings.model_copy(update={"workers": 1})
+    pages = load_pages(german, german.name, one, force_ocr=True)
     assert [p.ocr_lang for p in pages] == ["deu+eng"] * 3
     assert all("München" in p.text for p in pages)
     # the first page in English and then in German; the others once each, in German
     assert langs == ["eng", "deu+eng", "deu+eng", "deu+eng"]
+
+    # With two workers the first two pages are read side by side, each as a first page would
+    # be; only the third waits for the first page's language.
+    langs.clear()
+    two = settings.model_copy(update={"workers": 2})
+    pages = load_pages(german, german.name, two, force_ocr=True)
+    assert [p.ocr_lang for p in pages] == ["deu+eng"] * 3
+    assert sorted(langs) == ["deu+eng"] * 3 + ["eng"] * 2
 
 
 @pytest.mark.skipif("deu" not in installed_languages(),
@@ -126,7 +135,8 @@ def test_a_page_in_another_language_than_the_first_is_read_as_usual(
 ) -> None:
     mixed = _pdf(tmp_path, GERMAN, ENGLISH)
     langs = _count_readings(monkeypatch)
-    pages = load_pages(mixed, mixed.name, settings, force_ocr=True)
+    one = settings.model_copy(update={"workers": 1})
+    pages = load_pages(mixed, mixed.name, one, force_ocr=True)
     assert [p.ocr_lang for p in pages] == ["deu+eng", "eng"]
     assert "Invoice number" in pages[1].text
     # the English page was tried in German first, found English, and read in English
@@ -136,8 +146,8 @@ def test_a_page_in_another_language_than_the_first_is_read_as_usual(
 def test_an_english_document_is_read_once_a_page(
     tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    english = _pdf(tmp_path, ENGLISH, ENGLISH[::-1])
+    english = _pdf(tmp_path, ENGLISH, ENGLISH[::-1], ENGLISH)
     langs = _count_readings(monkeypatch)
     pages = load_pages(english, english.name, settings, force_ocr=True)
-    assert [p.ocr_lang for p in pages] == ["eng", "eng"]
-    assert langs == ["eng", "eng"]
+    assert [p.ocr_lang for p in pages] == ["eng"] * 3
+    assert langs == ["eng"] * 3
