@@ -20,7 +20,8 @@ CENT = Decimal("0.01")
 _AMOUNT_RE = re.compile(
     r"(?:(?<=RM)|(?<=Rs)|(?<=Rp)|(?<=EUR)|(?<=USD)|(?<![\w.,]))"
     r"(?P<sign>[-−–]\s?)?"
-    r"(?P<num>\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"(?P<num>\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,4})?"  # Indian lakh grouping: 1,23,456.00
+    r"|\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-)?"
     r"(?![\w]|[.,]\d)"
 )
@@ -126,18 +127,18 @@ def guess_decimal_mark(text: str) -> str | None:
 MONTHS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan januar janvier janv januari jänner",
-        "february feb februar février fevrier fév fev februari",
-        "march mar märz maerz mars maart mac",
-        "april apr avril avr",
-        "may mai mei",
-        "june jun juni juin",
-        "july jul juli juillet juil",
-        "august aug août aout augustus ogos",
-        "september sep sept septembre",
-        "october oct oktober octobre okt okt. oktober",
-        "november nov novembre",
-        "december dec dezember décembre decembre dez disember",
+        "january jan januar janvier janv januari jänner enero gennaio",
+        "february feb februar février fevrier fév fev februari febrero febbraio",
+        "march mar märz maerz mär mrz mars maart mac marzo",
+        "april apr avril avr abril aprile",
+        "may mai mei mayo maggio",
+        "june jun juni juin junio giugno",
+        "july jul juli juillet juil julio luglio",
+        "august aug août aout augustus ogos agosto",
+        "september sep sept septembre septiembre settembre",
+        "october oct oktober octobre okt octubre ottobre",
+        "november nov novembre noviembre",
+        "december dec dezember décembre decembre dez disember diciembre dicembre dic",
     ],
     start=1,
 ):
@@ -160,7 +161,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "d_mon_y",
         re.compile(
-            rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?P<y>(?:19|20)?\d{{2}})(?!\d)",
+            rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?:(?:of|de)\s+)?"
+            rf"(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?:del?\s+)?(?P<y>(?:19|20)?\d{{2}})(?!\d)",
             re.IGNORECASE,
         ),
     ),

@@ -34,10 +34,19 @@ from extractors.receipt import clean_company, repaired_dates
         ("1,939", None, "1939"),
         ("RM24.00", None, "24.00"),
         ("12 345,67", None, "12345.67"),
+        # Indian grouping (lakh, crore): Indian invoices write 123456 as 1,23,456
+        ("Rs. 1,23,456.00", None, "123456.00"),
+        ("INR 12,34,56,789.50", None, "123456789.50"),
+        ("₹ 1,00,000", None, "100000"),
     ],
 )
 def test_parse_amount(text: str, mark: str | None, expected: str) -> None:
     assert parse_amount(text, decimal_mark=mark) == Decimal(expected)
+
+
+def test_lakh_grouping_needs_its_exact_shape() -> None:
+    assert find_amounts("10,20,30", allow_int=True) == []  # a list of numbers, not an amount
+    assert parse_amount("1,23,4567") is None
 
 
 def test_amounts_skip_percentages_and_dates() -> None:
@@ -76,6 +85,13 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("15 JUN 18", True, dt.date(2018, 6, 15), False),
         ("2018-03-16 13:18:48", True, dt.date(2018, 3, 16), False),
         ("le 31 décembre 1992", True, dt.date(1992, 12, 31), False),
+        # German abbreviations, and the Spanish and Italian months (their OCR data ships too)
+        ("Datum: 12 Mär 2024", True, dt.date(2024, 3, 12), False),
+        ("3. Mrz. 2024", True, dt.date(2024, 3, 3), False),
+        ("Fecha: 12 de marzo de 2024", True, dt.date(2024, 3, 12), False),
+        ("1 de enero del 2024", True, dt.date(2024, 1, 1), False),
+        ("Data fattura 15 settembre 2023", True, dt.date(2023, 9, 15), False),
+        ("the 2nd of June 2023", False, dt.date(2023, 6, 2), False),
     ],
 )
 def test_find_dates(text: str, dayfirst: bool, expected: dt.date, ambiguous: bool) -> None:
