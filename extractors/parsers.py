@@ -262,8 +262,14 @@ CURRENCY_CODES = (
     "ZAR",
     "RON",
     "BGN",
+    "BRL",
+    "MXN",
 )
-_SYMBOLS = [("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("US$", "USD"), ("$", "USD"), ("¥", "JPY")]
+_SYMBOLS = [("€", "EUR"), ("£", "GBP"), ("₹", "INR"), ("¥", "JPY"), ("zł", "PLN"), ("Kč", "CZK")]
+_DOLLARS = {"US": "USD", "A": "AUD", "AU": "AUD", "C": "CAD", "CA": "CAD", "NZ": "NZD",
+            "HK": "HKD", "S": "SGD", "R": "BRL", "MX": "MXN"}
+"""Dollar signs with a country prefix (``A$``, ``HK$``); a bare ``$`` counts as the US dollar."""
+_PREFIXED_DOLLAR = re.compile(rf"(?<![A-Za-z])({'|'.join(sorted(_DOLLARS, key=len, reverse=True))})\$")
 _WORDS = [
     (r"\bUS\s?Dollars?\b", "USD"),
     (r"\bEuros?\b", "EUR"),
@@ -285,10 +291,13 @@ def currency_votes(text: str) -> dict[str, int]:
             votes[code] = votes.get(code, 0) + 2 * n
     for symbol, code in _SYMBOLS:
         n = text.count(symbol)
-        if symbol == "$":
-            n -= text.count("US$")
         if n > 0:
             votes[code] = votes.get(code, 0) + n
+    prefixed = _PREFIXED_DOLLAR.findall(text)
+    for prefix in prefixed:
+        votes[_DOLLARS[prefix]] = votes.get(_DOLLARS[prefix], 0) + 1
+    if (bare := text.count("$") - len(prefixed)) > 0:
+        votes["USD"] = votes.get("USD", 0) + bare
     for pattern, code in _WORDS:
         n = len(
             re.findall(

@@ -116,6 +116,21 @@ def test_currency_votes() -> None:
     assert "MYR" in currency_votes("TOTAL RM 12.00")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Total A$ 12.00", {"AUD": 1}),
+        ("HK$1,200.00 due", {"HKD": 1}),
+        ("Valor R$ 10,00", {"BRL": 1}),
+        ("US$ 5.00 and $ 6.00", {"USD": 2}),  # a bare dollar sign is the US dollar
+        ("Razem 12,00 zł", {"PLN": 1}),
+        ("Celkem 120 Kč", {"CZK": 1}),
+    ],
+)
+def test_currency_signs_with_a_country(text: str, expected: dict[str, int]) -> None:
+    assert currency_votes(text) == expected
+
+
 def test_decimal_mark() -> None:
     assert guess_decimal_mark("Summe 1.005,55 und 12,00") == ","
     assert guess_decimal_mark("Total 1,005.55 and 12.00") == "."
