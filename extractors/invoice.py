@@ -325,14 +325,15 @@ def _re(pattern: str) -> re.Pattern[str]:
 INVOICE_NO_LABELS = [
     (
         _re(
-            r"\b(?:invoice|rechnungs?|facture|factuur|bill|tax\s*invoice)\s*(?:number|nummer|no\b\.?|nr\b\.?|n[°º]|#|num(?:ero)?\b|id\b)"
+            r"\b(?:invoice|rechnungs?|facture|factuur|factura|fattura|bill|tax\s*invoice)\s*"
+            r"(?:number|nummer|no\b\.?|nr\b\.?|n[°º]|n\b\.?|#|num(?:ero)?\b|id\b)"
         ),
         3,
     ),
     (_re(r"\b(?:rechnungsnr|rechnungsnummer|factuurnummer|factuurnr|belegnummer|belegnr)\b\.?"), 3),
     (_re(r"rechnung\s*(?:\(\d+\)\s*)?(?:nr|no|nummer)\b\.?|\bbeleg-nr\b\.?"), 3),
     (_re(r"(?:rechnung|invoice|facture)\w*(?:\s+[a-z]\w*){0,2}\s*\(\d{3}\)\s*(?:nr|no)\b\.?"), 3),
-    (_re(r"\b(?:n[°º]|numero)\s*(?:de\s*)?facture\b"), 3),
+    (_re(r"\b(?:n[°ºo]\.?|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|factura|fattura)\b"), 3),
     (_re(r"\b(?:document|doc|receipt|bill|beleg)\s*(?:no|nr|number|#)\b\.?"), 2),
     (_re(r"^(?:invoice|rechnung|facture|factuur)\b(?=\s+[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"^(?:n[o°º]\.?|nr\.?|n2(?=\s))(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
@@ -342,11 +343,18 @@ DATE_LABELS = [
     (
         _re(
             r"\b(?:invoice|bill|tax\s*invoice)\s*date\b|\bdate\s*of\s*(?:invoice|issue)|\bissue\s*date|"
-            r"rechnungs-?datum|beleg-?datum|factuurdatum|\bdate\s*(?:de\s*(?:la\s*)?)?facture|date\s*d.emission"
+            r"rechnungs-?datum|beleg-?datum|factuurdatum|\bdate\s*(?:de\s*(?:la\s*)?)?facture|date\s*d.emission|"
+            r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emision|expedicion)|data\s*(?:della\s*)?fattura"
         ),
         3,
     ),
-    (_re(r"(?<![\w-])(?:date|datum|dated)\b|[a-z]\w+,\s*(?:den|le)\b(?=\s*\d)"), 2),
+    (
+        _re(
+            r"(?<![\w-])(?:date|datum|dated|fecha)\b|(?<![\w-])data(?=\s*:)|"
+            r"[a-z]\w+,\s*(?:den|le)\b(?=\s*\d)"
+        ),
+        2,
+    ),
     (_re(r"\bvom\b"), 1),
 ]
 DATE_EXCLUDE_BEFORE = _re(
@@ -364,7 +372,8 @@ DUE_LABELS = [
     (
         _re(
             r"\bdue\s*date|\bdate\s*due|payment\s*due|\bdue\s*on|f(?:a|ae)llig(?:keit|keitsdatum)?|"
-            r"zahlungsziel|zahlbar\s*bis|\bech[eé]ance|vervaldatum|te\s*betalen\s*voor"
+            r"zahlungsziel|zahlbar\s*bis|\bech[eé]ance|vervaldatum|te\s*betalen\s*voor|"
+            r"(?:fecha\s*de\s*)?vencimiento|(?:data\s*(?:di\s*)?)?scadenza"
         ),
         3,
     ),
@@ -388,18 +397,21 @@ TOTAL_LABELS = [
             r"total\s*due|invoice\s*total|total\s*(?:for\s*this\s*invoice|payable|to\s*pay|ttc)|"
             r"gesamtbetrag|rechnungsbetrag|bruttosumme|rechnungssumme\s*brutto|endbetrag|endsumme|"
             r"gesamtsumme|summe\s*brutto|montant\s*(?:total|ttc|a\s*payer)|net\s*a\s*payer|totaal\s*bedrag|"
-            r"te\s*betalen|total\s*(?:€|eur|usd|\$)?\s*incl"
+            r"te\s*betalen|total\s*(?:€|eur|usd|\$)?\s*incl|total\s*(?:de\s*(?:la\s*)?)?factura|"
+            r"importe\s*total|total\s*a\s*pagar|totale\s*(?:documento|fattura|da\s*pagare)|"
+            r"netto\s*a\s*pagare"
         ),
         3,
     ),
     (
-        _re(r"(?<!sub)(?<!sub )(?<!sub-)\btotaal\b|(?<!sub)(?<!sub )(?<!sub-)\btotal\b|zahlbetrag"),
+        _re(r"(?<!sub)(?<!sub )(?<!sub-)\btota(?:al|le)\b|(?<!sub)(?<!sub )(?<!sub-)\btotal\b|zahlbetrag"),
         2,
     ),
 ]
 TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|excl|ex\b|"
-    r"ht\b|net\b|hors|sales|discount|savings|weight|pages?)|netto|ohne\s*u|exclusief|"
+    r"ht\b|net\b|hors|sales|discount|savings|weight|pages?|imponibile|iva)|netto(?!\s*a\s*pagare)|"
+    r"ohne\s*u|exclusief|totale\s*(?:imponibile|iva)|"
     r"excl\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert"
 )
 SUBTOTAL_LABELS = [
@@ -411,7 +423,7 @@ SUBTOTAL_LABELS = [
             r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\s*(?:amount|total)|amount\s*untaxed|"
             r"untaxed\s*amount|"
             r"gesamtsumme\s*netto|"
-            r"nettosumme|rechnungssumme\s*ohne"
+            r"nettosumme|rechnungssumme\s*ohne|base\s*imponible|(?:totale\s*)?imponibile"
         ),
         3,
     ),
@@ -421,7 +433,7 @@ TAX_LABELS = [
     (
         _re(
             r"total\s*(?:tax|vat|gst|mwst)|tax\s*amount|vat\s*amount|steuerbetrag|montant\s*tva|"
-            r"mwst\.?\s*betrag|umsatzsteuer|btw\s*bedrag"
+            r"mwst\.?\s*betrag|umsatzsteuer|btw\s*bedrag|(?:total|importe|cuota|totale)\s*iva"
         ),
         3,
     ),
@@ -456,7 +468,8 @@ VENDOR_LABELS = _re(
 BUYER_LABELS = _re(
     r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|customer|client|"
     r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
-    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn)\b\s*[:/]?"
+    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn|cliente|spett\.?\s*le|"
+    r"destinatario)\b\s*[:/]?"
 )
 TITLE_WORDS = _re(r"^(?:.*?)\b(tax\s*invoice|invoice|rechnung|facture|factuur|bill)\b\.?")
 _TITLE_LABEL = re.compile(
@@ -467,7 +480,7 @@ LEGAL_FORMS = _re(
     r"\b(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|e\.?\s?k\.?|ug|b\.\s?v\.?|n\.\s?v\.?|"
     r"s\.?a\.?r\.?l\.?|sarl|sas|s\.?a\.?|ltd\.?|limited|inc\.?|llc|llp|plc|corp(?:oration)?\.?|"
     r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|s\.r\.1\.|"
-    r"oy|ab|a/s|aps|bvba|sprl|co\.)(?=$|[\s,.;)])"
+    r"s\.\s?l\.?(?:u\.?)?|oy|ab|a/s|aps|bvba|sprl|co\.)(?=$|[\s,.;)])"
 )
 CONTACT = _re(
     r"\b(?:tel|phone|fax|e-?mail|www\.|http|iban|bic|swift|ust|vat|btw|tva|kvk|hrb|"
@@ -1520,7 +1533,8 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     sender = _sender_line(ctx)
     if sender is not None and not _street_first(sender[2]):  # else the name is printed elsewhere
         i, row, parts = sender
-        name = _clean_name(parts[0])
+        # "Free SAS au capital de 3 441 812 euros - RCS …": the name ends at its legal form
+        name = _clean_name(_trim_at_legal_form(parts[0]))
         candidates.append(
             (
                 0.8 if LEGAL_FORMS.search(name) else 0.65,

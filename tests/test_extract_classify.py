@@ -88,3 +88,18 @@ def test_nothing_recognisable_is_unknown() -> None:
     page = _page(["lorem ipsum dolor", "sit amet"], width=1700, height=2200, dpi=200, x0=400)
     assert classify([page])[0] == DocType.UNKNOWN
     assert classify([])[0] == DocType.UNKNOWN
+
+
+def test_spanish_and_italian_invoices_are_invoices() -> None:
+    for rows in (
+        ["Distribuciones Ibéricas S.L. Calle Mayor 12 28013 Madrid CIF B12345678 Tel 912345678",
+         "FACTURA Nº Factura F-2024-0042 Fecha 5 de febrero de 2024 Cliente Hostelería Sol S.A.",
+         "Descripción Cantidad Precio Importe Aceite de oliva 5L 10 25,00 250,00 Vino 12 8,50 102,00",
+         "Base imponible 352,00 IVA 21% 73,92 Total factura 425,92 Vencimiento 6 de marzo de 2024"],
+        ["Rossi Forniture S.r.l. Via Roma 45 20121 Milano P.IVA IT01234567890 Tel 02 1234567",
+         "Fattura n. 2024/118 Data 15/03/2024 Spett.le Bianchi S.p.A. Via Torino 8 10121 Torino",
+         "Descrizione Quantità Prezzo Importo Carta A4 risme 20 4,50 90,00 Toner 2 55,00 110,00",
+         "Imponibile 200,00 IVA 22% 44,00 Totale documento 244,00 Scadenza 14/04/2024 bonifico"],
+    ):
+        page = _page(rows, width=2480, height=3508, dpi=300, x0=150, line_h=28)
+        assert classify([page])[0] == DocType.INVOICE, rows[1]

@@ -632,3 +632,89 @@ def test_a_delivery_and_invoice_date_is_the_invoice_date(tmp_path: Path, setting
     )
     assert fields["invoice_date"].value == dt.date(2014, 7, 11)
     assert fields["invoice_date"].method.startswith("label")
+
+
+SPANISH: list[Line] = [
+    (50, 60, "Distribuciones Ibéricas S.L."),
+    (50, 75, "Calle Mayor 12, 28013 Madrid"),
+    (350, 60, "FACTURA"),
+    (350, 75, "Nº Factura: F-2024-0042"),
+    (350, 90, "Fecha: 5 de febrero de 2024"),
+    (350, 105, "Vencimiento: 6 de marzo de 2024"),
+    (50, 130, "Cliente: Hostelería Sol S.A."),
+    (50, 160, "Descripción"), (300, 160, "Cantidad"), (400, 160, "Importe"),
+    (50, 175, "Aceite de oliva 5L"), (300, 175, "10"), (400, 175, "250,00"),
+    (50, 190, "Vino tinto crianza"), (300, 190, "12"), (400, 190, "102,00"),
+    (300, 220, "Base imponible"), (450, 220, "352,00 €"),
+    (300, 235, "IVA 21%"), (450, 235, "73,92 €"),
+    (300, 250, "Total factura"), (450, 250, "425,92 €"),
+]
+ITALIAN: list[Line] = [
+    (50, 60, "Rossi Forniture S.r.l."),
+    (50, 75, "Via Roma 45, 20121 Milano"),
+    (350, 60, "Fattura n. 2024/118"),
+    (350, 75, "Data: 15/03/2024"),
+    (350, 90, "Scadenza: 14/04/2024"),
+    (50, 110, "Spett.le Bianchi S.p.A."),
+    (300, 200, "Totale imponibile"), (450, 200, "200,00"),
+    (300, 215, "Totale IVA 22%"), (450, 215, "44,00"),
+    (300, 230, "Totale documento EUR"), (450, 230, "244,00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (SPANISH, {"vendor_name": "Distribuciones Ibéricas S.L.", "invoice_number": "F-2024-0042",
+                   "invoice_date": dt.date(2024, 2, 5), "due_date": dt.date(2024, 3, 6),
+                   "buyer_name": "Hostelería Sol S.A.", "subtotal": Decimal("352.00"),
+                   "tax_amount": Decimal("73.92"), "total_amount": Decimal("425.92")}),
+        (ITALIAN, {"vendor_name": "Rossi Forniture S.r.l.", "invoice_number": "2024/118",
+                   "invoice_date": dt.date(2024, 3, 15), "due_date": dt.date(2024, 4, 14),
+                   "subtotal": Decimal("200.00"), "tax_amount": Decimal("44.00"),
+                   "total_amount": Decimal("244.00"), "currency": "EUR"}),
+    ],
+    ids=["spanish", "italian"],
+)
+def test_spanish_and_italian_labels(
+    tmp_path: Path, settings: Settings, lines: list[Line], expected: dict[str, object]
+) -> None:
+    fields = _read(tmp_path, settings, lines)
+    assert {name: _value(fields, name) for name in expected} == expected
+
+
+def test_indian_grouping_of_the_total(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Sharma Electronics Pvt. Ltd."),
+            (350, 60, "Tax Invoice"),
+            (350, 75, "Invoice No: SE/23-24/0981"),
+            (350, 90, "Invoice Date: 21-Feb-2024"),
+            (50, 150, "LED TV 55 inch"), (300, 150, "2"), (450, 150, "1,05,000.00"),
+            (300, 200, "Grand Total"), (450, 200, "Rs. 1,45,140.00"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("145140.00")
+    assert fields["currency"].value == "INR"
+
+
+def test_a_sender_line_imprint_ends_the_name_at_its_legal_form(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Free SAS au capital de 3 441 812 euros - 8 rue de la Ville l'Eveque - 75008 Paris"),
+            (50, 110, "Jean Dupont"),
+            (50, 125, "12 avenue Victor Hugo"),
+            (50, 140, "69002 Lyon"),
+            (350, 180, "Facture n° 2024031234"),
+            (350, 195, "Date de facture : 12 mars 2024"),
+            (300, 260, "Total TTC"), (450, 260, "29,99 €"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Free SAS"
+    assert fields["vendor_name"].method == "sender_line"
