@@ -336,7 +336,7 @@ INVOICE_NO_LABELS = [
     (_re(r"\b(?:n[°ºo]\.?|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|factura|fattura)\b"), 3),
     (_re(r"\b(?:document|doc|receipt|bill|beleg)\s*(?:no|nr|number|#)\b\.?"), 2),
     (_re(r"^(?:invoice|rechnung|facture|factuur)\b(?=\s+[a-z]{0,4}[-/]?\d)"), 2),
-    (_re(r"^(?:n[o°º]\.?|nr\.?|n2(?=\s))(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
+    (_re(r"^(?:n[o°º]\.?|nr\.?|n2(?=\s))\s*:?(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"\b(?:booking|reference|ref)\s*(?:id|no|number)\b"), 1),
 ]
 DATE_LABELS = [
@@ -486,6 +486,9 @@ CONTACT = _re(
     r"\b(?:tel|phone|fax|e-?mail|www\.|http|iban|bic|swift|ust|vat|btw|tva|kvk|hrb|"
     r"siret|gst|telefon)\b|@"
 )
+SALUTATION = _re(r"(?:firma|herrn?|frau|an|to|mr\.?|mrs\.?|ms\.?|monsieur|madame|mme\.?)[\s.:]*")
+"""A line of an address block that is only its form of address ("Firma", "Herrn"): the name
+follows on the next line."""
 COUNTRIES = {
     "deutschland": "DE",
     "germany": "DE",
@@ -1390,7 +1393,7 @@ def _window_buyer(ctx: DocContext) -> Field | None:
         if not words or words[0].box[0] > row.box[0] + 3 * max(row.height, 1.0):
             continue
         seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
-        if CONTACT.search(seg.folded):
+        if CONTACT.search(seg.folded) or SALUTATION.fullmatch(seg.folded.strip()):
             continue
         if sum(c.isalpha() for c in seg.text) >= 3 and not re.search(r"\d{3,}", seg.text):
             ocr = min((w.conf for w in seg.words), default=1.0)
@@ -1586,8 +1589,8 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             if not LEGAL_FORMS.search(seg.text) or BUYER_LABELS.search(seg.folded):
                 continue
             name = _clean_name(_trim_at_legal_form(seg.text))
-            if len(name) < 3 or len(name.split()) > 7:
-                continue
+            if len(name) < 3 or len(name.split()) > 7 or LEGAL_FORMS.fullmatch(name):
+                continue  # "SARL au capital de 10 000 €" under the name: a legal form is no name
             repeats = names_seen.get(fold(name), 0)
             candidates.append(
                 (0.62 + (0.08 if repeats > 1 else 0) - 0.01 * i, name, "legal_form", seg.words, i)

@@ -718,3 +718,45 @@ def test_a_sender_line_imprint_ends_the_name_at_its_legal_form(
     )
     assert fields["vendor_name"].value == "Free SAS"
     assert fields["vendor_name"].method == "sender_line"
+
+
+def test_a_legal_form_line_under_the_name_is_no_name_and_n_colon_numbers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "NETPRESSE"),
+            (50, 75, "SARL au capital de 10 000 €"),
+            (50, 90, "12 rue des Lilas 75011 Paris"),
+            (350, 120, "M. Paul Martin"),
+            (350, 135, "3 place du Marché"),
+            (350, 150, "33000 Bordeaux"),
+            (50, 190, "FACTURE"),
+            (50, 205, "N° : FA-2019-00123"),
+            (50, 220, "Date : 15/04/2019"),
+            (360, 340, "Montant TTC"), (450, 340, "296,09 €"),
+        ],
+    )
+    assert fields["vendor_name"].value == "NETPRESSE"
+    assert fields["invoice_number"].value == "FA-2019-00123"
+
+
+def test_a_form_of_address_line_is_not_the_buyers_name(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Müller & Söhne GmbH · Hauptstr. 5 · 80331 München"),
+            (50, 100, "Firma"),
+            (50, 115, "Beispiel AG"),
+            (50, 130, "Am Markt 1"),
+            (50, 145, "10115 Berlin"),
+            (380, 100, "Rechnungsnummer: R-2024-77"),
+            (380, 115, "Datum: 04.03.2024"),
+            (380, 300, "Rechnungsbetrag"), (490, 300, "535,50 €"),
+        ],
+    )
+    assert fields["buyer_name"].value == "Beispiel AG"
+    assert fields["vendor_name"].value == "Müller & Söhne GmbH"
