@@ -1245,6 +1245,11 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
             rest = _clean_name(seg.text[m.end() :])
             if rest and (BUYER_LABELS.search(fold(rest)) or rest.endswith(":")):
                 rest = ""
+            parts = [p.strip() for p in rest.split(",")]
+            if len(parts) > 1 and not re.search(r"\d", parts[0]) and any(
+                re.search(r"\d", p) for p in parts[1:]
+            ):
+                rest = parts[0]  # "Bill To: Acme Corp, 55 Market St, Chicago": the name, not the address
             seg_box = seg.box
             below = list(
                 below_words(

@@ -760,3 +760,21 @@ def test_a_form_of_address_line_is_not_the_buyers_name(tmp_path: Path, settings:
     )
     assert fields["buyer_name"].value == "Beispiel AG"
     assert fields["vendor_name"].value == "Müller & Söhne GmbH"
+
+
+def test_a_one_line_bill_to_gives_the_name_without_the_address(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Sammy Maystone Design LLC"),
+            (350, 60, "Invoice #: 10482"),
+            (350, 75, "Date: Jan 15, 2024"),
+            (50, 120, "Bill To: Acme Corp, 55 Market St, Chicago IL"),
+            (300, 200, "Balance Due"), (450, 200, "$1,080.00"),
+        ],
+    )
+    assert fields["buyer_name"].value == "Acme Corp"
+    assert fields["total_amount"].value == Decimal("1080.00")
