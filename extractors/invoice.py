@@ -186,15 +186,41 @@ def below_words(
         last_bottom = nxt.box[3]
 
 
-def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[tuple[re.Match[str], tuple[int, int]]]:
+@dataclass(frozen=True)
+class LabelMatch:
+    """Where a label stands on its row (offsets into ``row.folded``)."""
+
+    first: int
+    stop: int
+
+    def start(self) -> int:
+        return self.first
+
+    def end(self) -> int:
+        return self.stop
+
+    def span(self) -> tuple[int, int]:
+        return self.first, self.stop
+
+
+def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[tuple[LabelMatch, tuple[int, int]]]:
     """Matches of ``label`` on the row with the span of their cell: in a grid of labels
     (``Invoice date      Due date``) the words of two cells make no ``date due``, so each cell
-    is searched on its own."""
-    if label.search(row.folded) is None:  # most rows hold no label at all: no cells to split
+    is searched on its own. A label that must start its line (``^No.``) may start any cell:
+    ``Number: GX-7781`` printed right of the seller's address is still a label."""
+    anchored = "^" in label.pattern
+    if not anchored and label.search(row.folded) is None:  # most rows hold no label at all
         return
     for left, right in row.cells:
+        seen = set()
         for m in label.finditer(row.folded, left, right - 1):
-            yield m, (left, right - 1)
+            seen.add(m.span())
+            yield LabelMatch(*m.span()), (left, right - 1)
+        if anchored and left > 0:
+            for m in label.finditer(row.folded[left : right - 1]):
+                span = (left + m.start(), left + m.end())
+                if span not in seen:
+                    yield LabelMatch(*span), (left, right - 1)
 
 
 def find_labelled(
@@ -336,7 +362,7 @@ INVOICE_NO_LABELS = [
     (_re(r"\b(?:n[°ºo]\.?|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|factura|fattura)\b"), 3),
     (_re(r"\b(?:document|doc|receipt|bill|beleg)\s*(?:no|nr|number|#)\b\.?"), 2),
     (_re(r"^(?:invoice|rechnung|facture|factuur)\b(?=\s+[a-z]{0,4}[-/]?\d)"), 2),
-    (_re(r"^(?:n[o°º]\.?|nr\.?|n2(?=\s))\s*:?(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
+    (_re(r"^(?:n[o°º]\.?|nr\.?|number|n2(?=\s))\s*:?(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"\b(?:booking|reference|ref)\s*(?:id|no|number)\b"), 1),
 ]
 DATE_LABELS = [
@@ -404,7 +430,10 @@ TOTAL_LABELS = [
         3,
     ),
     (
-        _re(r"(?<!sub)(?<!sub )(?<!sub-)\btota(?:al|le)\b|(?<!sub)(?<!sub )(?<!sub-)\btotal\b|zahlbetrag"),
+        _re(
+            r"(?<!sub)(?<!sub )(?<!sub-)\btota(?:al|le)\b|(?<!sub)(?<!sub )(?<!sub-)\btotal\b|"
+            r"zahlbetrag|^gesamt\b"
+        ),
         2,
     ),
 ]

@@ -778,3 +778,38 @@ def test_a_one_line_bill_to_gives_the_name_without_the_address(
     )
     assert fields["buyer_name"].value == "Acme Corp"
     assert fields["total_amount"].value == Decimal("1080.00")
+
+
+def test_a_line_start_label_may_start_a_right_hand_cell(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Globex Corporation"),
+            (50, 75, "Springfield OR 97477"),
+            (400, 60, "Invoice"),
+            (400, 75, "Number: GX-7781"),
+            (400, 90, "Date: 7 June 2024"),
+            (380, 260, "Amount due (USD)"), (480, 260, "1,510.40"),
+        ],
+    )
+    assert fields["invoice_number"].value == "GX-7781"
+
+
+def test_gesamt_with_a_currency_code_is_the_total(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Kaffeerösterei Schmidt e.K."),
+            (350, 100, "Rechnung Nr. 2024-0815"),
+            (350, 115, "Rechnungsdatum 12.06.2024"),
+            (50, 200, "Pos"), (100, 200, "Artikel"), (400, 200, "Menge"), (480, 200, "Gesamt"),
+            (50, 215, "1"), (100, 215, "Kaffee Espresso 1kg"), (400, 215, "3"), (480, 215, "59,70"),
+            (350, 240, "Summe netto EUR"), (480, 240, "55,79"),
+            (350, 255, "USt 7 % EUR"), (480, 255, "3,91"),
+            (350, 270, "Gesamt EUR"), (480, 270, "59,70"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("59.70")
+    assert fields["total_amount"].method.startswith("label")
