@@ -351,7 +351,8 @@ def _re(pattern: str) -> re.Pattern[str]:
 INVOICE_NO_LABELS = [
     (
         _re(
-            r"\b(?:invoice|rechnungs?|facture|factuur|factura|fattura|bill|tax\s*invoice)\s*"
+            r"\b(?:invoice|rechnungs?|facture|factuur|factura|fattura|bill|tax\s*invoice|"
+            r"credit\s*note|gutschrift|avoir)\s*"
             r"(?:number|nummer|no\b\.?|nr\b\.?|n[°º]|n\b\.?|#|num(?:ero)?\b|id\b)"
         ),
         3,
@@ -1819,6 +1820,8 @@ _COLUMN_HEADS = _re(
 _ITEM_KINDS = ("description", "quantity", "unit_price", "amount")
 _NOTE_LABEL = re.compile(r"^[•·\-\s]*[^\W\d][\w\-./ ]{1,30}?\s?:(?!\d{2})")
 _QTY = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,4})?$")
+_CARRIED = _re(r"ubertrag|uebertrag|carried\s*forward|brought\s*forward|a\s*reporter|\breport\b")
+"""The running sum a long item table carries from one page to the next ("Übertrag")."""
 _ITEMS_END = _re(
     r"sub\s*-?\s*total|\btotal\b|\btotaal\b|zwischensumme|rechnungssumme|positionssumme|"
     r"\bsumme\b|montant\s*total|net\s*a\s*payer|ubertrag|uebertrag|carried\s*forward|"
@@ -1996,6 +1999,9 @@ def _table_items(
         qty = next((q for w in by_kind.get("quantity", []) if (q := _number_of(w.text))), None)
         desc_words = [w for w in row.words if _column_of(columns, w) is desc_col]
         desc = " ".join(w.text for w in desc_words)
+        if not items and _CARRIED.search(row.folded):
+            last = row  # the sum carried over from the page before, above this page's items
+            continue
         if _ITEMS_END.search(row.folded) and (
             qty is None or _ITEMS_END.match(fold(re.sub(r"^[\d.\s]+", "", desc)))
         ):
@@ -2056,6 +2062,18 @@ def item_header_rows(ctx: DocContext) -> set[tuple[int, int]]:
     return out
 
 
+def _carried_row(rows: list[Row], page: int, parse: Parser) -> int | None:
+    """The index of the carried-over sum near the top of ``page`` when no item header comes
+    before it (the table goes on under the previous page's header), else None."""
+    on_page = [i for i, r in enumerate(rows) if r.page == page][:8]
+    for i in on_page:
+        if _item_header(rows, i, parse) is not None:
+            return None
+        if _CARRIED.search(rows[i].folded) and parse(rows[i].text):
+            return i
+    return None
+
+
 def read_line_items(ctx: DocContext) -> Field | None:
     """Item tables: a header row of column names fixes the columns (stacked header rows and
     wrapped heads merged), each row with an amount in the amount column is an item, and the
@@ -2082,6 +2100,16 @@ def read_line_items(ctx: DocContext) -> Field | None:
             first_kinds = first_kinds or kinds
             items.extend(found)
             conf_words.extend(words)
+            # A table that runs on over the next pages without its header printed again: each
+            # such page starts with the sum carried over ("Übertrag"), then the items go on.
+            page = rows[end].page
+            while (carried := _carried_row(rows, page + 1, parse)) is not None:
+                more, words = _table_items(rows, columns, carried, parse)
+                if not more:
+                    break
+                items.extend(more)
+                conf_words.extend(words)
+                end, page = carried, page + 1
         i = end + 1
     if not items:
         return None

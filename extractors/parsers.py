@@ -27,6 +27,10 @@ _AMOUNT_RE = re.compile(
 )
 
 
+_SIGN_BEFORE_SYMBOL = re.compile(r"(?<![\w.,])[-−–]\s?(?:[€£$¥₹]|RM|Rs\.?|EUR|USD|GBP)\s?$")
+"""A minus written before the currency (``-£144.00``, ``- EUR 12,00``): the amount is negative."""
+
+
 @dataclass(frozen=True)
 class Amount:
     value: Decimal
@@ -95,7 +99,7 @@ def find_amounts(
         value, has_dec = parsed
         if not has_dec and not allow_int:
             continue
-        if m.group("sign") or m.group("trail"):
+        if m.group("sign") or m.group("trail") or _SIGN_BEFORE_SYMBOL.search(text, 0, m.start()):
             value = -value
         out.append(
             Amount(

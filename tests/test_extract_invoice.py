@@ -813,3 +813,64 @@ def test_gesamt_with_a_currency_code_is_the_total(tmp_path: Path, settings: Sett
     )
     assert fields["total_amount"].value == Decimal("59.70")
     assert fields["total_amount"].method.startswith("label")
+
+
+def _two_page_invoice(tmp_path: Path, settings: Settings, head_again: bool) -> dict[str, Field]:
+    path = tmp_path / "two-pages.pdf"
+    pdf = Canvas(str(path), pagesize=A4, invariant=1)
+    head = [(50, "Pos"), (90, "Bezeichnung"), (350, "Menge"), (420, "Preis"), (490, "Betrag")]
+    first = [(50, 60, "Elektro Weber GmbH"), (350, 100, "Rechnung Nr. 77120"),
+             (350, 115, "Datum 02.05.2024"), *[(x, 160, t) for x, t in head]]
+    for i in range(20):
+        y = 175 + 15 * i
+        first += [(50, y, str(i + 1)), (90, y, f"Kabel Rolle {i + 1}"), (350, y, "2"),
+                  (420, y, "49,90"), (490, y, "99,80")]
+    first += [(350, 500, "Übertrag"), (490, 500, "1.996,00")]
+    second = [(50, 60, "Elektro Weber GmbH - Rechnung Nr. 77120 - Seite 2")]
+    second += [(x, 85, t) for x, t in head] if head_again else []
+    second += [(350, 100, "Übertrag"), (490, 100, "1.996,00"),
+               (50, 130, "21"), (90, 130, "Montage pauschal"), (350, 130, "1"), (420, 130, "250,00"),
+               (490, 130, "250,00"), (350, 170, "Nettobetrag"), (490, 170, "2.246,00"),
+               (350, 185, "zzgl. 19 % USt."), (490, 185, "426,74"),
+               (350, 200, "Gesamtbetrag"), (490, 200, "2.672,74 EUR")]
+    for lines in (first, second):
+        pdf.setFont("Helvetica", 9)
+        for x, y, text in lines:
+            pdf.drawString(x, A4[1] - y, text)
+        pdf.showPage()
+    pdf.save()
+    return read_invoice(load_pages(path, path.name, settings))
+
+
+@pytest.mark.parametrize("head_again", [False, True], ids=["no-header-on-page-2", "header-again"])
+def test_an_item_table_carried_over_to_the_next_page(
+    tmp_path: Path, settings: Settings, head_again: bool
+) -> None:
+    fields = _two_page_invoice(tmp_path, settings, head_again)
+    items = fields["line_items"].value
+    assert len(items) == 21
+    assert items[-1]["description"] == "Montage pauschal"
+    assert items[-1]["amount"] == Decimal("250.00")
+    assert fields["line_items"].method == "table+sum"  # they add up to the net sum
+    assert fields["total_amount"].value == Decimal("2672.74")
+
+
+def test_a_credit_note_is_numbered_and_its_total_is_negative(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Acme Office Supplies Ltd"),
+            (350, 100, "CREDIT NOTE"),
+            (350, 115, "Credit Note No: CN-0042"),
+            (350, 130, "Date: 14/05/2024"),
+            (50, 200, "Returned toner cartridges"), (480, 200, "-120.00"),
+            (380, 240, "Subtotal"), (480, 240, "-120.00"),
+            (380, 255, "VAT 20%"), (480, 255, "-24.00"),
+            (380, 270, "Total credit"), (480, 270, "-£144.00"),
+        ],
+    )
+    assert fields["invoice_number"].value == "CN-0042"
+    assert fields["total_amount"].value == Decimal("-144.00")

@@ -34,6 +34,8 @@ from extractors.receipt import clean_company, repaired_dates
         ("1,939", None, "1939"),
         ("RM24.00", None, "24.00"),
         ("12 345,67", None, "12345.67"),
+        ("-£144.00", None, "-144.00"),  # the minus before the currency sign
+        ("- EUR 12,00", None, "-12.00"),
         # Indian grouping (lakh, crore): Indian invoices write 123456 as 1,23,456
         ("Rs. 1,23,456.00", None, "123456.00"),
         ("INR 12,34,56,789.50", None, "123456789.50"),
