@@ -186,41 +186,28 @@ def below_words(
         last_bottom = nxt.box[3]
 
 
-@dataclass(frozen=True)
-class LabelMatch:
-    """Where a label stands on its row (offsets into ``row.folded``)."""
-
-    first: int
-    stop: int
-
-    def start(self) -> int:
-        return self.first
-
-    def end(self) -> int:
-        return self.stop
-
-    def span(self) -> tuple[int, int]:
-        return self.first, self.stop
-
-
-def _label_matches(label: re.Pattern[str], row: Row) -> Iterator[tuple[LabelMatch, tuple[int, int]]]:
-    """Matches of ``label`` on the row with the span of their cell: in a grid of labels
-    (``Invoice date      Due date``) the words of two cells make no ``date due``, so each cell
-    is searched on its own. A label that must start its line (``^No.``) may start any cell:
-    ``Number: GX-7781`` printed right of the seller's address is still a label."""
+def _label_matches(
+    label: re.Pattern[str], row: Row
+) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+    """Spans of ``label`` on the row (offsets into ``row.folded``) with the span of their cell:
+    in a grid of labels (``Invoice date      Due date``) the words of two cells make no
+    ``date due``, so each cell is searched on its own. A label that must start its line
+    (``^No.``) may start any cell: ``Number: GX-7781`` printed right of the seller's address is
+    still a label."""
     anchored = "^" in label.pattern
     if not anchored and label.search(row.folded) is None:  # most rows hold no label at all
         return
     for left, right in row.cells:
+        cell = (left, right - 1)
         seen = set()
         for m in label.finditer(row.folded, left, right - 1):
             seen.add(m.span())
-            yield LabelMatch(*m.span()), (left, right - 1)
-        if anchored and left > 0:
+            yield m.span(), cell
+        if anchored and left > 0:  # ^ never matches at a search's start offset: search the cell
             for m in label.finditer(row.folded[left : right - 1]):
                 span = (left + m.start(), left + m.end())
                 if span not in seen:
-                    yield LabelMatch(*span), (left, right - 1)
+                    yield span, cell
 
 
 def find_labelled(
@@ -242,23 +229,23 @@ def find_labelled(
     for i, row in enumerate(rows):
         if exclude is not None and exclude.search(row.folded):
             continue
-        for m, cell in _label_matches(label, row):
-            label_words = row.words_in(m.start(), m.end())
+        for (start, end), cell in _label_matches(label, row):
+            label_words = row.words_in(start, end)
             if not label_words:
                 continue
             found = False
             if right:
-                tail = row.text[m.end() :]
+                tail = row.text[end:]
                 values = parse(tail)
                 if values:
                     value, s, e = values[-1] if last else values[0]
-                    words = row.words_in(m.end() + s, m.end() + e)
+                    words = row.words_in(end + s, end + e)
                     # the value must sit close to its label, not in a far column of another block
                     if words:
                         out.append(
                             (
                                 Hit(value, tail[s:e], words, row.page, "label_right", 0.0,
-                                    {"label_span": m.span(), "label_cell": cell}),
+                                    {"label_span": (start, end), "label_cell": cell}),
                                 row,
                                 "right",
                             )
@@ -276,7 +263,7 @@ def find_labelled(
                         out.append(
                             (
                                 Hit(value, text[s:e], vwords, nxt.page, "label_below", 0.0,
-                                    {"label_span": m.span(), "label_cell": cell}),
+                                    {"label_span": (start, end), "label_cell": cell}),
                                 row,
                                 "below",
                             )
