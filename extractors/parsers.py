@@ -29,6 +29,8 @@ _AMOUNT_RE = re.compile(
 
 _SIGN_BEFORE_SYMBOL = re.compile(r"(?<![\w.,])[-−–]\s?(?:[€£$¥₹]|RM|Rs\.?|EUR|USD|GBP)\s?$")
 """A minus written before the currency (``-£144.00``, ``- EUR 12,00``): the amount is negative."""
+_SIGN_REACH = 8
+"""How far before an amount a minus and a currency can stand (``- Rs. ``)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def find_amounts(
         value, has_dec = parsed
         if not has_dec and not allow_int:
             continue
-        if m.group("sign") or m.group("trail") or _SIGN_BEFORE_SYMBOL.search(text, 0, m.start()):
+        if m.group("sign") or m.group("trail") or _SIGN_BEFORE_SYMBOL.search(
+            text, max(0, m.start() - _SIGN_REACH), m.start()
+        ):
             value = -value
         out.append(
             Amount(
