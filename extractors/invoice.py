@@ -1807,12 +1807,13 @@ _COLUMN_HEADS = _re(
 _ITEM_KINDS = ("description", "quantity", "unit_price", "amount")
 _NOTE_LABEL = re.compile(r"^[•·\-\s]*[^\W\d][\w\-./ ]{1,30}?\s?:(?!\d{2})")
 _QTY = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,4})?$")
-_CARRIED = _re(r"ubertrag|uebertrag|carried\s*forward|brought\s*forward|a\s*reporter|\breport\b")
-"""The running sum a long item table carries from one page to the next ("Übertrag")."""
+_CARRIED = _re(r"ue?bertrag|carried\s*forward|brought\s*forward|a\s*reporter|^report\b")
+"""The running sum a long item table carries from one page to the next ("Übertrag"); it ends
+the items of one page and stands above those of the next."""
 _ITEMS_END = _re(
     r"sub\s*-?\s*total|\btotal\b|\btotaal\b|zwischensumme|rechnungssumme|positionssumme|"
-    r"\bsumme\b|montant\s*total|net\s*a\s*payer|ubertrag|uebertrag|carried\s*forward|"
-    r"^zzgl\b|" + TOTAL_LABELS[0][0].pattern + "|" + SUBTOTAL_LABELS[0][0].pattern
+    r"\bsumme\b|montant\s*total|net\s*a\s*payer|^zzgl\b|"
+    + _CARRIED.pattern + "|" + TOTAL_LABELS[0][0].pattern + "|" + SUBTOTAL_LABELS[0][0].pattern
 )
 
 
