@@ -427,8 +427,8 @@ TOTAL_LABELS = [
 ]
 TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|excl|ex\b|"
-    r"ht\b|net\b|hors|sales|discount|savings|weight|pages?|imponibile|iva)|netto(?!\s*a\s*pagare)|"
-    r"ohne\s*u|exclusief|totale\s*(?:imponibile|iva)|"
+    r"ht\b|net\b|hors|sales|discount|savings|weight|pages?)|totale?\s*(?:imponibile|iva)|"
+    r"netto(?!\s*a\s*pagare)|ohne\s*u|exclusief|"
     r"excl\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert"
 )
 SUBTOTAL_LABELS = [
