@@ -1807,7 +1807,7 @@ _COLUMN_HEADS = _re(
 _ITEM_KINDS = ("description", "quantity", "unit_price", "amount")
 _NOTE_LABEL = re.compile(r"^[•·\-\s]*[^\W\d][\w\-./ ]{1,30}?\s?:(?!\d{2})")
 _QTY = re.compile(r"^-?\d{1,6}(?:[.,]\d{1,4})?$")
-_CARRIED = _re(r"ue?bertrag|carried\s*forward|brought\s*forward|a\s*reporter|^report\b")
+_CARRIED = _re(r"ue?bertrag|carried\s*forward|brought\s*forward|a\s*reporter")
 """The running sum a long item table carries from one page to the next ("Übertrag"); it ends
 the items of one page and stands above those of the next."""
 _ITEMS_END = _re(
