@@ -58,9 +58,10 @@ INVOICE_CUES = [
     (r"\brechnung", 1.5),
     (r"\bfacture\b", 1.5),
     (r"\bfactuur", 1.5),
-    (r"\bfactura\b|\bfattura\b", 1.5),
+    (r"\bfactura\b|\bfattura\b|\bfatura\b|\bfaktura\b", 1.5),
     (r"invoice (?:number|no|date|#)", 1.5),
-    (r"due date|payment terms|zahlungsziel|echeance|vervaldatum|vencimiento|scadenza", 1.0),
+    (r"due date|payment terms|zahlungsziel|echeance|vervaldatum|vencimiento|scadenza|vencimento|"
+     r"termin p[lł]atnosci|forfallodat", 1.0),
     (r"bill(?:ed)? to|rechnungsempf|destinataire|factuuradres", 1.0),
     (r"\biban\b|\bbic\b|\bswift\b", 0.8),
     (r"\bvat\b|\bmwst\b|\bust\b|\btva\b|\bbtw\b|ust-?id|\bp\.? ?iva\b|\bcif\b|\bnif\b", 0.8),

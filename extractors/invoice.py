@@ -120,11 +120,50 @@ def make_row(page: int, index: int, words: list[Word]) -> Row:
     return Row(page, index, words, text, _fold_same_length(text), offsets)
 
 
+_GROUP_HEAD = re.compile(r"[-−]?\d{1,3}(?: \d{3})*")
+_GROUP_TAIL = re.compile(r"\d{3}(?:,\d{1,4})?")
+
+
+def join_space_grouped(words: list[Word]) -> list[Word]:
+    """Amounts grouped by spaces (``1 230,00``, the Polish, French or Swedish way) as one word.
+
+    Text layers and OCR both cut such an amount at its spaces, and the pieces read on their
+    own as two amounts (``1`` and ``230,00``), so an item or sums column would take the last
+    group for the whole. A piece joins the one before it only across a word space (at most
+    0.6 of the text's height: columns stand further apart), and only into an amount with a
+    decimal comma: ``2 450.00`` (a quantity and a price) stays two words.
+    """
+    groups: list[list[Word]] = []
+    for w in words:
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and _GROUP_HEAD.fullmatch(" ".join(x.text for x in last))
+            and _GROUP_TAIL.fullmatch(w.text)
+            and 0 <= w.box[0] - last[-1].box[2] <= 0.6 * max(w.box[3] - w.box[1], 1.0)
+        ):
+            last.append(w)
+        else:
+            groups.append([w])
+    out: list[Word] = []
+    for group in groups:
+        text = " ".join(x.text for x in group)
+        if len(group) == 1 or "," not in text:  # "2 450": no decimal comma, left as printed
+            out.extend(group)
+        else:
+            out.append(group[0].model_copy(update={
+                "text": text,
+                "box": union_box(group),
+                "conf": min(x.conf for x in group),
+            }))
+    return out
+
+
 def rows_of(pages: list[Page]) -> list[Row]:
     rows: list[Row] = []
     for page in pages:
         for line in lines_of(page):
-            rows.append(make_row(page.index, line.index, line.words))
+            rows.append(make_row(page.index, line.index, join_space_grouped(line.words)))
     return rows
 
 
@@ -321,6 +360,9 @@ def id_parser(text: str) -> list[tuple[object, int, int]]:
     if not m:
         return []
     value = m.group("v").rstrip(".-/")
+    series = re.match(r"\s(\d[\w\-]*[/\-][\w/\-]*\w)", text[m.end("v") :])
+    if series and re.fullmatch(r"[A-Z]{1,4}", value):  # "FT 2024/155": a series, then its number
+        value += series.group(0)
     if not any(c.isdigit() for c in value) or len(value) < 3:
         return []
     if re.fullmatch(r"\d{1,3}([.,]\d{2})", value):  # an amount, not a number
@@ -338,13 +380,19 @@ def _re(pattern: str) -> re.Pattern[str]:
 INVOICE_NO_LABELS = [
     (
         _re(
-            r"\b(?:invoice|rechnungs?|facture|factuur|factura|fattura|bill|tax\s*invoice|"
-            r"credit\s*note|gutschrift|avoir)\s*"
-            r"(?:number|nummer|no\b\.?|nr\b\.?|n[°º]|n\b\.?|#|num(?:ero)?\b|id\b)"
+            r"\b(?:invoice|rechnungs?|facture|factuur|factura|fattura|fatura|faktura(?:\s*vat)?|bill|"
+            r"tax\s*invoice|credit\s*note|gutschrift|avoir)\s*"
+            r"(?:number|nummer|no\b\.?|nr\b\.?|n\.?\s?[°º]|n\.[o2]\b|n\b\.?|#|num(?:ero)?\b|id\b)"
         ),
         3,
     ),
-    (_re(r"\b(?:rechnungsnr|rechnungsnummer|factuurnummer|factuurnr|belegnummer|belegnr)\b\.?"), 3),
+    (
+        _re(
+            r"\b(?:rechnungsnr|rechnungsnummer|factuurnummer|factuurnr|belegnummer|belegnr|"
+            r"fakturanummer|fakturanr)\b\.?"
+        ),
+        3,
+    ),
     (_re(r"rechnung\s*(?:\(\d+\)\s*)?(?:nr|no|nummer)\b\.?|\bbeleg-nr\b\.?"), 3),
     (_re(r"(?:rechnung|invoice|facture)\w*(?:\s+[a-z]\w*){0,2}\s*\(\d{3}\)\s*(?:nr|no)\b\.?"), 3),
     (_re(r"\b(?:n[°ºo]\.?|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|factura|fattura)\b"), 3),
@@ -358,7 +406,9 @@ DATE_LABELS = [
         _re(
             r"\b(?:invoice|bill|tax\s*invoice)\s*date\b|\bdate\s*of\s*(?:invoice|issue)|\bissue\s*date|"
             r"rechnungs-?datum|beleg-?datum|factuurdatum|\bdate\s*(?:de\s*(?:la\s*)?)?facture|date\s*d.emission|"
-            r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emision|expedicion)|data\s*(?:della\s*)?fattura"
+            r"fecha\s*(?:de\s*(?:la\s*)?)?(?:factura|emision|expedicion)|data\s*(?:della\s*)?fattura|"
+            r"data\s*(?:de\s*)?emiss[aã]o|data\s*(?:da\s*)?fatura|data\s*wystawienia|"
+            r"fakturadat(?:um|o)"
         ),
         3,
     ),
@@ -374,7 +424,7 @@ DATE_LABELS = [
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
     r"echeance|bestell|auftrag|valid|start|end|period|service|print|geburt|"
-    r"birth|zahlungs|verval|expir|from|to)\S*\s*-?\s*$"
+    r"birth|zahlungs|verval|expir|from|to|sprzeda\w*)\S*\s*-?\s*$"
 )
 """What makes a date label another date's (``Lieferdatum``, ``due date``). "Liefer- und
 Rechnungsdatum" is not excluded: that date is the invoice's as well as the delivery's."""
@@ -387,7 +437,9 @@ DUE_LABELS = [
         _re(
             r"\bdue\s*date|\bdate\s*due|payment\s*due|\bdue\s*on|f(?:a|ae)llig(?:keit|keitsdatum)?|"
             r"zahlungsziel|zahlbar\s*bis|\bech[eé]ance|vervaldatum|te\s*betalen\s*voor|"
-            r"(?:fecha\s*de\s*)?vencimiento|(?:data\s*(?:di\s*)?)?scadenza"
+            r"(?:fecha\s*de\s*)?vencimiento|(?:data\s*(?:di\s*)?)?scadenza|"
+            r"(?:data\s*(?:de\s*)?)?vencimento|termin\s*p[lłt]atno[sś]ci|f(?:o|oe)rfallodat(?:um|o)|"
+            r"forfaldsdato|f(?:o|oe)rfall(?:er)?\b"
         ),
         3,
     ),
@@ -413,7 +465,8 @@ TOTAL_LABELS = [
             r"gesamtsumme|summe\s*brutto|montant\s*(?:total|ttc|a\s*payer)|net\s*a\s*payer|totaal\s*bedrag|"
             r"te\s*betalen|total\s*(?:€|eur|usd|\$)?\s*incl|total\s*(?:de\s*(?:la\s*)?)?factura|"
             r"importe\s*total|total\s*a\s*pagar|totale\s*(?:documento|fattura|da\s*pagare)|"
-            r"netto\s*a\s*pagare"
+            r"netto\s*a\s*pagare|do\s*zap[lłt]aty|att\s*betala|a\s*betale|at\s*betale|"
+            r"total\s*(?:a\s*)?pagar"
         ),
         3,
     ),
@@ -440,7 +493,8 @@ SUBTOTAL_LABELS = [
             r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\s*(?:amount|total)|amount\s*untaxed|"
             r"untaxed\s*amount|"
             r"gesamtsumme\s*netto|"
-            r"nettosumme|rechnungssumme\s*ohne|base\s*imponible|(?:totale\s*)?imponibile"
+            r"nettosumme|rechnungssumme\s*ohne|base\s*imponible|(?:totale\s*)?imponibile|"
+            r"summa\s*exkl\S*(?:\s*moms)?|total\s*il\S?quido|razem\s*netto|netto\s*razem"
         ),
         3,
     ),
@@ -450,7 +504,8 @@ TAX_LABELS = [
     (
         _re(
             r"total\s*(?:tax|vat|gst|mwst)|tax\s*amount|vat\s*amount|steuerbetrag|montant\s*tva|"
-            r"mwst\.?\s*betrag|umsatzsteuer|btw\s*bedrag|(?:total|importe|cuota|totale)\s*iva"
+            r"mwst\.?\s*betrag|umsatzsteuer|btw\s*bedrag|(?:total|importe|cuota|totale)\s*iva|"
+            r"kwota\s*vat|podatek\s*vat|\bmoms\b|\bmva\b"
         ),
         3,
     ),
@@ -480,13 +535,15 @@ PO_LABELS = [
 ]
 VENDOR_LABELS = _re(
     r"^(?:sold\s*by|seller|supplier|vendor|verk(?:a|ae)ufer|lieferant|"
-    r"rechnungssteller|[eé]metteur|fournisseur|leverancier|verkoper|from)\b\s*(?::|$)"
+    r"rechnungssteller|[eé]metteur|fournisseur|leverancier|verkoper|from|sprzedawca|wystawca|"
+    r"vendedor|fornecedor|emitente|fornitore|cedente|leverant(?:o|oe)r|s(?:a|ae)ljare)\b\s*(?::|$)"
 )
 BUYER_LABELS = _re(
     r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|customer|client|"
     r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
     r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn|cliente|spett\.?\s*le|"
-    r"destinatario)\b\s*[:/]?"
+    r"destinatario|nabywca|odbiorca|comprador|adquirente|cessionario|committente|kund|"
+    r"k(?:o|oe)pare|exm[oa]s?\.?(?:\s*\(s\))?\s*sr[as]?)\b\s*[:/]?"
 )
 TITLE_WORDS = _re(r"^(?:.*?)\b(tax\s*invoice|invoice|rechnung|facture|factuur|bill)\b\.?")
 _TITLE_LABEL = re.compile(
@@ -497,7 +554,8 @@ LEGAL_FORMS = _re(
     r"\b(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|e\.?\s?k\.?|ug|b\.\s?v\.?|n\.\s?v\.?|"
     r"s\.?a\.?r\.?l\.?|sarl|sas|s\.?a\.?|ltd\.?|limited|inc\.?|llc|llp|plc|corp(?:oration)?\.?|"
     r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|s\.r\.1\.|"
-    r"s\.\s?l\.?(?:u\.?)?|oy|ab|a/s|aps|bvba|sprl|co\.)(?=$|[\s,.;)])"
+    r"s\.\s?l\.?(?:u\.?)?|oy|ab|a/s|aps|bvba|sprl|co\.|sp\.?\s*z\s*[o0]\.?\s*[o0]\.?|sp\.?\s*j\.?|"
+    r"sp\.?\s*k\.?|lda\.?|ltda\.?|s\.?r\.?o\.?|a\.s\.)(?=$|[\s,.;)])"
 )
 CONTACT = _re(
     r"\b(?:tel|phone|fax|e-?mail|www\.|http|iban|bic|swift|ust|vat|btw|tva|kvk|hrb|"
@@ -1232,11 +1290,14 @@ def read_vat(
 
 _OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?1\.(?=$|[\s,;)])")
 """``S.r.1.``: Tesseract reading the l of an Italian company's ``S.r.l.``."""
+_OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
+"""``Sp. z 0.0.``: the o's of a Polish company's ``Sp. z o.o.`` read as zeros."""
 
 
 def _clean_name(text: str) -> str:
     text = re.sub(r"^[\s:;,.\-–•|]+|[\s:;,\-–•|]+$", "", text)
     text = _OCR_SRL.sub(r"\1.\2.l.", text)
+    text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     return re.sub(r"\s+", " ", text)
 
 
@@ -1260,7 +1321,11 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
             if not m or m.start() > 3:
                 continue
             rest = _clean_name(seg.text[m.end() :])
-            if rest and (BUYER_LABELS.search(fold(rest)) or rest.endswith(":")):
+            if rest and (
+                BUYER_LABELS.search(fold(rest))
+                or rest.endswith(":")
+                or sum(c.isalpha() for c in rest) < 3  # "Exmo.(s) Sr.(s)": the label's own tail
+            ):
                 rest = ""
             parts = [p.strip() for p in rest.split(",")]
             if len(parts) > 1 and not re.search(r"\d", parts[0]) and any(
@@ -1745,6 +1810,10 @@ def _sender_address(
     return None
 
 
+_PHONE_ONLY = re.compile(r"\+?\(?\d[\d\s()./-]{6,}\d")
+"""A line that is only a telephone number (``(512) 555-0142``): the address has ended."""
+
+
 def _vendor_address(
     ctx: DocContext,
     i: int,
@@ -1765,8 +1834,16 @@ def _vendor_address(
             seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
             if seg.words and min(w.box[0] for w in seg.words) > x1:
                 continue  # nothing under the name: print of the header's other column
-            if CONTACT.search(seg.folded) or not seg.text.strip():
+            if (
+                CONTACT.search(seg.folded)
+                or not seg.text.strip()
+                or _PHONE_ONLY.fullmatch(seg.text.strip())
+                or BUYER_LABELS.match(seg.folded)
+                or find_vat_ids(seg.text)
+            ):
                 break
+            if not parts and fold(_clean_name(seg.text)) == fold(name):
+                continue  # the name under a "Seller:" label the search started from
             parts.append(seg.text)
             words_used.extend(seg.words)
     parts = [p for p in parts if p.strip()]
@@ -1793,14 +1870,19 @@ def _vendor_address(
 _COLUMN_HEADS = _re(
     r"(?P<amount>line\s*amount|zeilenbetrag|pos(?:itions)?-?\s*betrag|\bpositions\b|gesamtpreis|"
     r"gesamtbetrag|nettobetrag|nettowert|total\s*(?:ht|net|excl\S*)|montant\s*(?:ht|ttc)?|"
-    r"amount|\bbetrag|bedrag|\btotal|totaal|\bsumme|\bgesamt|incl\.?\s*btw)|"
+    r"amount|\bbetrag|bedrag|\btotal|totaal|\bsumme|\bgesamt|incl\.?\s*btw|warto[sś][cć¢]|"
+    r"\bbelopp|\bimporte|\bimporto|\bvalor\b)|"
     r"(?P<unit_price>unit\s*price|nettopreis|einzelpreis|st(?:u|ue)ckpreis|vk-?preis|\bpreis|"
-    r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b)|"
+    r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b|"
+    r"\bcena\b(?:\s*(?:jedn\.?|netto))?|a-?pris|\bpris\b|pre[cç]o(?:\s*unit\.?(?:ario)?)?|"
+    r"precio(?:\s*unit\.?(?:ario)?)?|prezzo(?:\s*unit\.?(?:ario)?)?)|"
     r"(?P<quantity>\bqty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
-    r"\bnights?\b)|"
+    r"\bnights?\b|\bhours\b|\bhrs\b|[il1]lo[sś][cć¢]|\bantal\b|\bqtd\b\.?|cantidad|quantit[aà]|"
+    r"\bq\.?t[aà]\b)|"
     r"(?P<description>artikelbeschreibung|beschreibung|bezeichnung|description|d[eé]signation|"
-    r"omschrijving|product(?:\s*title)?|\bitem\b|leistung|libell[eé]|\barticle\b|\bartikel\b)|"
-    r"(?P<other>\bpos\b\.?|\bno\b\.?|\bnr\b\.?|art\.?-?\s*nr\S*|referenz\w*|r[eé]f[eé]rence|"
+    r"omschrijving|product(?:\s*title)?|\bitem\b|leistung|libell[eé]|\barticle\b|\bartikel\b|"
+    r"\bnazwa\b(?:\s*towaru)?|beskrivning|descri[cçg][aã]o|descripci[oó]n|descrizione)|"
+    r"(?P<other>\bpos\b\.?|\bno\b\.?|\bnr\b\.?|\blp\b\.?|\bj\.\s?m\.|art\.?-?\s*nr\S*|referenz\w*|r[eé]f[eé]rence|"
     r"\bref\b\.?|\bsku\b|einheit|\bunit\b|"
     r"\bdate\b|datum|steuersatz|(?:ust|mwst|vat|tva|btw|tax)\.?(?:\s*%)?|%|gtin|\(art\))"
 )

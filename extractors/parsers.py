@@ -333,17 +333,36 @@ _VAT_RE = re.compile(
 )
 
 
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}(?:\s[A-Z0-9]{4}){3,}")
+"""An IBAN printed in groups of four (``PL61 1090 1014 0000 …``): its head has a VAT id's shape."""
+_NATIONAL_VAT = re.compile(
+    r"(?<![A-Z])(?:(?P<pl>NIP)|(?P<it>P\.?\s?IVA|PARTITA\s*IVA)|(?P<pt>NIF|NIPC|CONTRIBUINTE))"
+    r"\W{0,3}(?P<num>[A-Z]?\d[\d\s\-]{6,13}\d)(?![\dA-Z])"
+)
+"""VAT ids printed under their national name without the country prefix: Polish ``NIP``,
+Italian ``P.IVA``, Portuguese ``NIF`` (Spanish when it starts with a letter)."""
+
+
 def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
     """EU-style VAT numbers (compact form, start, end); `vat_is_valid` checks their digits."""
 
     out = []
     text = text.upper()
     for m in _VAT_RE.finditer(text):
+        if _IBAN_SHAPE.match(text, m.start()):
+            continue
         raw = m.group("vat")
         compact = re.sub(r"[\s.\-]", "", raw)
         if sum(c.isdigit() for c in compact) < 7:
             continue
         out.append((compact, m.start(), m.end()))
+    for m in _NATIONAL_VAT.finditer(text):
+        number = re.sub(r"[\s\-]", "", m.group("num"))
+        country = next(k for k in ("pl", "it", "pt") if m.group(k)).upper()
+        if number[0].isalpha():  # "NIF: B12345678": a Spanish company's
+            country = "ES"
+        if not number.startswith(country) and not any(number == c for c, *_ in out):
+            out.append((country + number, m.start("num"), m.end("num")))
     for m in _VAT_MISREAD.finditer(text):  # "1T51123530720": the I of IT read as 1
         fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
         if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):

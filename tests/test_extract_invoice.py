@@ -874,3 +874,149 @@ def test_a_credit_note_is_numbered_and_its_total_is_negative(
     )
     assert fields["invoice_number"].value == "CN-0042"
     assert fields["total_amount"].value == Decimal("-144.00")
+
+
+def test_a_polish_invoice_with_seller_and_buyer_side_by_side(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Sprzedawca / Nabywca columns, amounts grouped by spaces (``1 230,00``), which the text
+    layer cuts into ``1`` and ``230,00``: before, the Brutto column summed to 230.00."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Faktura VAT nr FV/2024/03/118"),
+            (350, 80, "Data wystawienia: 2024-03-15"),
+            (350, 95, "Data sprzedazy: 2024-03-14"),
+            (350, 110, "Termin platnosci: 2024-03-29"),
+            (50, 140, "Sprzedawca:"), (300, 140, "Nabywca:"),
+            (50, 155, "Kowalski Serwis Sp. z o.o."), (300, 155, "Nowak Handel S.A."),
+            (50, 170, "ul. Polna 12/4"), (300, 170, "ul. Dluga 7"),
+            (50, 185, "00-026 Warszawa"), (300, 185, "80-827 Gdansk"),
+            (50, 200, "NIP: 525-123-45-67"), (300, 200, "NIP: 583-987-65-43"),
+            (50, 230, "Lp."), (75, 230, "Nazwa towaru"), (280, 230, "Ilosc"),
+            (355, 230, "Cena netto"), (420, 230, "Wartosc netto"), (480, 230, "VAT"),
+            (515, 230, "Brutto"),
+            (50, 245, "1"), (75, 245, "Serwis klimatyzacji"), (295, 245, "2"), (360, 245, "450,00"),
+            (425, 245, "900,00"), (480, 245, "23%"), (515, 245, "1 107,00"),
+            (50, 260, "2"), (75, 260, "Filtr kabinowy"), (295, 260, "4"), (360, 260, "25,00"),
+            (425, 260, "100,00"), (480, 260, "23%"), (515, 260, "123,00"),
+            (280, 290, "Razem:"), (420, 290, "1 000,00"), (480, 290, "230,00"), (515, 290, "1 230,00"),
+            (50, 330, "Do zaplaty: 1 230,00 PLN"),
+            (50, 360, "Nr konta: PL61 1090 1014 0000 0712 1981 2874"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Kowalski Serwis Sp. z o.o."  # not the buyer's name
+    assert fields["buyer_name"].value == "Nowak Handel S.A."
+    assert fields["address"].value == "ul. Polna 12/4, 00-026 Warszawa"
+    assert fields["invoice_number"].value == "FV/2024/03/118"
+    assert fields["invoice_date"].value == dt.date(2024, 3, 15)
+    assert fields["due_date"].value == dt.date(2024, 3, 29)
+    assert fields["total_amount"].value == Decimal("1230.00")
+    assert [i["amount"] for i in fields["line_items"].value] == [Decimal("1107.00"), Decimal("123.00")]
+    assert [i["quantity"] for i in fields["line_items"].value] == ["2", "4"]
+    assert "vendor_vat" not in fields or not str(fields["vendor_vat"].value).startswith("PL61")
+
+
+def test_a_swedish_invoice(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Norrsken Konsult AB"), (480, 50, "FAKTURA"),
+            (50, 68, "Storgatan 5"), (50, 80, "111 51 Stockholm"),
+            (350, 90, "Fakturanummer"), (480, 90, "10045"),
+            (350, 104, "Fakturadatum"), (480, 104, "2024-02-01"),
+            (350, 118, "Förfallodatum"), (480, 118, "2024-03-02"),
+            (50, 130, "Kund"), (50, 145, "Fjällbacka Bygg AB"),
+            (350, 270, "Summa exkl. moms"), (480, 270, "10 000,00"),
+            (350, 284, "Moms 25%"), (480, 284, "2 500,00"),
+            (350, 300, "Att betala SEK"), (480, 300, "12 500,00"),
+            (50, 780, "Org.nr 556677-8899  Momsreg.nr SE556677889901  Bankgiro 123-4567"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Norrsken Konsult AB"
+    assert fields["invoice_number"].value == "10045"
+    assert fields["invoice_date"].value == dt.date(2024, 2, 1)
+    assert fields["due_date"].value == dt.date(2024, 3, 2)
+    assert fields["total_amount"].value == Decimal("12500.00")
+    assert fields["subtotal"].value == Decimal("10000.00")
+    assert fields["tax_amount"].value == Decimal("2500.00")
+    assert fields["buyer_name"].value == "Fjällbacka Bygg AB"
+
+
+def test_a_portuguese_invoice(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Lusitana Software, Lda."),
+            (50, 66, "Rua Augusta 100, 1100-053 Lisboa"), (50, 78, "NIF: 509 123 456"),
+            (350, 110, "FATURA"),
+            (50, 130, "Exmo.(s) Sr.(s)"), (350, 130, "Fatura n.º FT 2024/155"),
+            (50, 144, "Quinta do Vale, S.A."), (350, 144, "Data de emissão: 12/04/2024"),
+            (50, 156, "Av. da Boavista 1200"), (350, 158, "Data de vencimento: 12/05/2024"),
+            (50, 220, "Descrição"), (300, 220, "Qtd."), (360, 220, "Preço unit."),
+            (440, 220, "IVA"), (500, 220, "Total"),
+            (50, 235, "Licença anual ERP"), (310, 235, "1"), (360, 235, "2.000,00"),
+            (440, 235, "23%"), (500, 235, "2.000,00"),
+            (50, 250, "Formação (horas)"), (310, 250, "5"), (360, 250, "60,00"),
+            (440, 250, "23%"), (500, 250, "300,00"),
+            (360, 290, "Total ilíquido"), (500, 290, "2.300,00 €"),
+            (360, 304, "IVA 23%"), (500, 304, "529,00 €"),
+            (360, 320, "Total a pagar"), (500, 320, "2.829,00 €"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Lusitana Software, Lda."  # not the buyer's S.A.
+    assert fields["buyer_name"].value == "Quinta do Vale, S.A."
+    assert fields["invoice_number"].value == "FT 2024/155"
+    assert fields["vendor_vat"].value == "PT509123456"
+    assert fields["total_amount"].value == Decimal("2829.00")
+    assert fields["subtotal"].value == Decimal("2300.00")
+    assert len(fields["line_items"].value) == 2
+
+
+def test_hours_are_a_quantity_and_a_phone_line_ends_the_address(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "BRIGHTLINE ELECTRIC LLC"), (480, 50, "INVOICE"),
+            (50, 66, "4410 Commerce Blvd, Suite 200"), (50, 78, "Austin, TX 78744"),
+            (50, 90, "(512) 555-0142"),
+            (380, 80, "Invoice #:"), (480, 80, "2024-0091"),
+            (380, 94, "Date:"), (480, 94, "March 5, 2024"),
+            (50, 130, "BILL TO"), (50, 144, "Riverside Property Management"),
+            (50, 210, "DESCRIPTION"), (330, 210, "HOURS"), (400, 210, "RATE"), (480, 210, "AMOUNT"),
+            (50, 225, "Panel upgrade, 200A service"), (340, 225, "6.5"), (400, 225, "$95.00"),
+            (480, 225, "$617.50"),
+            (400, 280, "BALANCE DUE"), (480, 280, "$617.50"),
+        ],
+    )
+    assert fields["address"].value == "4410 Commerce Blvd, Suite 200, Austin, TX 78744"
+    assert fields["line_items"].value[0]["quantity"] == "6.5"
+    assert fields["total_amount"].value == Decimal("617.50")
+
+
+def test_space_grouped_amounts_join_only_across_a_word_space() -> None:
+    from core.models import Word
+    from extractors.invoice import join_space_grouped
+
+    def words(*spec: tuple[str, float]) -> list[Word]:
+        out, x = [], 0.0
+        for text, gap in spec:
+            x += gap
+            out.append(Word(text=text, box=(x, 0.0, x + 6.0 * len(text), 10.0), conf=0.9))
+            x += 6.0 * len(text)
+        return out
+
+    assert [w.text for w in join_space_grouped(words(("1", 0), ("230,00", 3)))] == ["1 230,00"]
+    assert [w.text for w in join_space_grouped(words(("12", 0), ("345", 3), ("678,90", 3)))] == [
+        "12 345 678,90"
+    ]
+    # a column gap between a quantity and a price, and an English amount, stay apart
+    assert [w.text for w in join_space_grouped(words(("2", 0), ("450,00", 20)))] == ["2", "450,00"]
+    assert [w.text for w in join_space_grouped(words(("2", 0), ("450.00", 3)))] == ["2", "450.00"]
+    assert [w.text for w in join_space_grouped(words(("2", 0), ("450", 3)))] == ["2", "450"]

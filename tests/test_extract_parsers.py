@@ -150,10 +150,32 @@ def test_vat_ids() -> None:
     assert not vat_is_valid("DE123456789")
 
 
+def test_an_iban_in_groups_of_four_is_no_vat_id() -> None:
+    assert find_vat_ids("Nr konta: PL61 1090 1014 0000 0712 1981 2874") == []
+    assert find_vat_ids("Rekening NL91 ABNA 0417 1643 00") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "vat"),
+    [
+        ("NIP: 525-123-45-67", "PL5251234567"),
+        ("NIF: 509 123 456", "PT509123456"),
+        ("NIF: B12345678", "ESB12345678"),
+        ("P.IVA 01234567890", "IT01234567890"),
+        ("Partita IVA: 01234567890", "IT01234567890"),
+        ("NIP: PL5251234567", "PL5251234567"),
+    ],
+)
+def test_vat_ids_under_their_national_name(text: str, vat: str) -> None:
+    assert [v for v, _, _ in find_vat_ids(text)] == [vat]
+
+
 def test_invoice_number_parser() -> None:
     assert id_parser(": 30064443 Kundennr. 47774")[0][0] == "30064443"
     assert id_parser(" # BLR_WFLD20151000982590")[0][0] == "BLR_WFLD20151000982590"
     assert id_parser(": Seite 1") == []
+    assert id_parser(" FT 2024/155 ")[0][0] == "FT 2024/155"  # a series, then its number
+    assert id_parser(": INV 7 days") == []
 
 
 def test_company_names_lose_registration_numbers() -> None:
