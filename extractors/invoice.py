@@ -414,7 +414,7 @@ DATE_LABELS = [
     ),
     (
         _re(
-            r"(?<![\w-])(?:date|datum|dated|fecha)\b|(?<![\w-])data(?=\s*:)|"
+            r"(?<![\w-])(?:date|datum|dated|fecha)\b|(?<![\w-])data(?=\s*:)|\btax\s*point\b|"
             r"[a-z]\w+,\s*(?:den|le)\b(?=\s*\d)"
         ),
         2,
@@ -1871,7 +1871,7 @@ _COLUMN_HEADS = _re(
     r"(?P<amount>line\s*amount|zeilenbetrag|pos(?:itions)?-?\s*betrag|\bpositions\b|gesamtpreis|"
     r"gesamtbetrag|nettobetrag|nettowert|total\s*(?:ht|net|excl\S*)|montant\s*(?:ht|ttc)?|"
     r"amount|\bbetrag|bedrag|\btotal|totaal|\bsumme|\bgesamt|incl\.?\s*btw|warto[sś][cć¢]|"
-    r"\bbelopp|\bimporte|\bimporto|\bvalor\b)|"
+    r"\bbelopp|\bimporte|\bimporto|\bvalor\b|\bnet\b(?!\s*(?:price|unit))|\bgross\b)|"
     r"(?P<unit_price>unit\s*price|nettopreis|einzelpreis|st(?:u|ue)ckpreis|vk-?preis|\bpreis|"
     r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b|"
     r"\bcena\b(?:\s*(?:jedn\.?|netto))?|a-?pris|\bpris\b|pre[cç]o(?:\s*unit\.?(?:ario)?)?|"
@@ -1992,8 +1992,11 @@ def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column],
     return columns, block
 
 
-_NUMERIC_WORD = re.compile(r"^[-+]?[\d.,']+[)%€$£]?$|^\([\d.,']+\)$|^\d{8,14}[^\W\d]")
-"""A number placed by its centre; ``(100`` opens a note in a description (``(100 St.)``)."""
+_NUMERIC_WORD = re.compile(
+    r"^[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?$|^\([\d.,']+\)$|^\d{8,14}[^\W\d]"
+)
+"""A number placed by its centre, with its currency sign (``$1,188.00``, right-aligned, starts
+left of its head); ``(100`` opens a note in a description (``(100 St.)``)."""
 
 
 def _column_of(columns: list[_Column], word: Word) -> _Column:

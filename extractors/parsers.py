@@ -21,7 +21,7 @@ _AMOUNT_RE = re.compile(
     r"(?:(?<=RM)|(?<=Rs)|(?<=Rp)|(?<=EUR)|(?<=USD)|(?<![\w.,]))"
     r"(?P<sign>[-−–]\s?)?"
     r"(?P<num>\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,4})?"  # Indian lakh grouping: 1,23,456.00
-    r"|\d{1,3}(?:[.,' ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"|\d{1,3}(?:[.,' \u00a0\u202f\u2009]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-)?"
     r"(?![\w]|[.,]\d)"
 )
@@ -53,7 +53,7 @@ def parse_amount(
 
 
 def _number(num: str, decimal_mark: str | None) -> tuple[Decimal, bool] | None:
-    num = num.replace(" ", "").replace("'", "")
+    num = re.sub(r"[ '\u00a0\u202f\u2009]", "", num)  # spaces (also no-break, thin) group thousands
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         dec = "." if num.rfind(".") > num.rfind(",") else ","

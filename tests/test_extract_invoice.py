@@ -1020,3 +1020,51 @@ def test_space_grouped_amounts_join_only_across_a_word_space() -> None:
     assert [w.text for w in join_space_grouped(words(("2", 0), ("450,00", 20)))] == ["2", "450,00"]
     assert [w.text for w in join_space_grouped(words(("2", 0), ("450.00", 3)))] == ["2", "450.00"]
     assert [w.text for w in join_space_grouped(words(("2", 0), ("450", 3)))] == ["2", "450"]
+
+
+def test_a_net_column_and_amounts_that_start_with_their_currency_sign(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """``Net`` heads the line amounts; a right-aligned ``$1,188.00`` starts left of its head,
+    and was put in the unit price column by its left edge."""
+    uk = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Harbour & Finch Ltd"), (480, 50, "TAX INVOICE"),
+            (380, 100, "Invoice No."), (480, 100, "HF-10293"),
+            (380, 114, "Tax Point"), (480, 114, "28/02/2024"),
+            (50, 200, "Item"), (100, 200, "Description"), (320, 200, "Qty"), (370, 200, "Price"),
+            (430, 200, "VAT %"), (500, 200, "Net"),
+            (50, 215, "CB-12"), (100, 215, "Oak bench"), (325, 215, "2"), (370, 215, "£240.00"),
+            (440, 215, "20"), (500, 215, "£480.00"),
+            (380, 270, "Net Total"), (500, 270, "£480.00"),
+            (380, 284, "VAT @ 20%"), (500, 284, "£96.00"),
+            (380, 300, "Total (GBP)"), (500, 300, "£576.00"),
+        ],
+    )
+    assert [i["amount"] for i in uk["line_items"].value] == [Decimal("480.00")]
+    assert uk["invoice_date"].method == "label"  # the tax point dates the invoice
+    assert uk["invoice_date"].value == dt.date(2024, 2, 28)
+
+    path = tmp_path / "saas.pdf"
+    pdf = Canvas(str(path), pagesize=A4, invariant=1)
+    pdf.setFont("Helvetica", 9)
+    for x, y, text in [
+        (50, 50, "Invoice"), (50, 80, "Invoice number"), (150, 80, "8F2A61C3-0007"),
+        (50, 140, "Cloudberry Analytics, Inc."),
+        (50, 270, "Description"), (330, 270, "Qty"), (400, 270, "Unit price"),
+    ]:
+        pdf.drawString(x, A4[1] - y, text)
+    for x, y, text in [(545, 270, "Amount"), (340, 285, "12"), (460, 285, "$99.00"),
+                       (545, 285, "$1,188.00"), (545, 330, "$1,188.00"), (545, 344, "$1,188.00")]:
+        pdf.drawRightString(x, A4[1] - y, text)
+    pdf.drawString(50, A4[1] - 285, "Team plan")
+    pdf.drawString(330, A4[1] - 330, "Subtotal")
+    pdf.drawString(330, A4[1] - 344, "Amount due")
+    pdf.save()
+    saas = read_invoice(load_pages(path, path.name, settings))
+    assert saas["line_items"].value == [
+        {"description": "Team plan", "quantity": "12", "unit_price": Decimal("99.00"),
+         "amount": Decimal("1188.00")}
+    ]

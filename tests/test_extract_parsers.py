@@ -188,3 +188,11 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
 
     assert [v for v, _, _ in find_vat_ids("VAT 1T51123530720 - fatture@example")] == ["IT51123530720"]
     assert find_vat_ids("Tel 1T51123530721") == []  # the check digit fails: no repair
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009"], ids=["nbsp", "narrow-nbsp", "thin"])
+def test_thousands_grouped_by_a_no_break_or_thin_space(space: str) -> None:
+    """French and Polish software groups thousands with a (narrow) no-break space; before,
+    ``3 636,00`` read as 636.00."""
+    assert [a.value for a in find_amounts(f"Total TTC 3{space}636,00 €")] == [Decimal("3636.00")]
+    assert [a.value for a in find_amounts(f"12{space}345{space}678,90")] == [Decimal("12345678.90")]
