@@ -559,7 +559,7 @@ LEGAL_FORMS = _re(
 )
 CONTACT = _re(
     r"\b(?:tel|phone|fax|e-?mail|www\.|http|iban|bic|swift|ust|vat|btw|tva|kvk|hrb|"
-    r"siret|gst|telefon)\b|@"
+    r"siret|gst|gstin|telefon)\b|\b(?:pan|cin)\s*(?:no\b|number|:)|@"
 )
 SALUTATION = _re(r"(?:firma|herrn?|frau|an|to|mr\.?|mrs\.?|ms\.?|monsieur|madame|mme\.?)[\s.:]*")
 """A line of an address block that is only its form of address ("Firma", "Herrn"): the name

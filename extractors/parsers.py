@@ -135,18 +135,19 @@ def guess_decimal_mark(text: str) -> str | None:
 MONTHS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan januar janvier janv januari jänner enero gennaio",
-        "february feb februar février fevrier fév fev februari febrero febbraio",
-        "march mar märz maerz mär mrz mars maart mac marzo",
-        "april apr avril avr abril aprile",
-        "may mai mei mayo maggio",
-        "june jun juni juin junio giugno",
-        "july jul juli juillet juil julio luglio",
-        "august aug août aout augustus ogos agosto",
-        "september sep sept septembre septiembre settembre",
-        "october oct oktober octobre okt octubre ottobre",
-        "november nov novembre noviembre",
-        "december dec dezember décembre decembre dez disember diciembre dicembre dic",
+        "january jan januar janvier janv januari jänner enero gennaio janeiro stycznia styczeń",
+        "february feb februar février fevrier fév fev februari febrero febbraio fevereiro lutego luty",
+        "march mar märz maerz mär mrz mars maart mac marzo março marco marts marca marzec",
+        "april apr avril avr abril aprile kwietnia kwiecień",
+        "may mai mei mayo maggio maio maj maja",
+        "june jun juni juin junio giugno junho czerwca czerwiec",
+        "july jul juli juillet juil julio luglio julho lipca lipiec",
+        "august aug août aout augustus ogos agosto augusti sierpnia sierpień",
+        "september sep sept septembre septiembre settembre setembro września wrzesnia wrzesień",
+        "october oct oktober octobre okt octubre ottobre outubro października pazdziernika",
+        "november nov novembre noviembre novembro listopada listopad",
+        "december dec dezember décembre decembre dez disember diciembre dicembre dic dezembro "
+        "grudnia grudzień",
     ],
     start=1,
 ):

@@ -1068,3 +1068,25 @@ def test_a_net_column_and_amounts_that_start_with_their_currency_sign(
         {"description": "Team plan", "quantity": "12", "unit_price": Decimal("99.00"),
          "amount": Decimal("1188.00")}
     ]
+
+
+def test_a_sold_by_address_ends_at_the_pan_line(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 40, "Tax Invoice/Bill of Supply/Cash Memo"),
+            (50, 70, "Sold By :"), (400, 70, "Billing Address :"),
+            (50, 82, "Cocoblu Retail Private Limited"), (400, 82, "Ravi Kumar"),
+            (50, 94, "Plot 12, Sector 5, IMT Manesar"), (400, 94, "44 MG Road"),
+            (50, 106, "Gurugram, Haryana, 122051"), (400, 106, "Bengaluru, 560038"),
+            (50, 118, "PAN No: AAJCC9783E"),
+            (50, 130, "GST Registration No: 06AAJCC9783E1ZP"),
+            (400, 180, "Invoice Number : DEL4-123456"),
+            (400, 192, "Invoice Date : 29.01.2024"),
+            (50, 300, "TOTAL:"), (480, 300, "1,198.00"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Cocoblu Retail Private Limited"
+    assert fields["address"].value == "Plot 12, Sector 5, IMT Manesar, Gurugram, Haryana, 122051"
+    assert fields["buyer_name"].value == "Ravi Kumar"

@@ -94,6 +94,12 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("1 de enero del 2024", True, dt.date(2024, 1, 1), False),
         ("Data fattura 15 settembre 2023", True, dt.date(2023, 9, 15), False),
         ("the 2nd of June 2023", False, dt.date(2023, 6, 2), False),
+        # Portuguese, Polish (genitive) and Scandinavian months
+        ("Data de emissão: 12 de março de 2024", True, dt.date(2024, 3, 12), False),
+        ("Data wystawienia: 15 października 2024", True, dt.date(2024, 10, 15), False),
+        ("Warszawa, 5 maja 2024", True, dt.date(2024, 5, 5), False),
+        ("Fakturadatum 1 augusti 2024", True, dt.date(2024, 8, 1), False),
+        ("Fakturadato 5. marts 2024", True, dt.date(2024, 3, 5), False),
     ],
 )
 def test_find_dates(text: str, dayfirst: bool, expected: dt.date, ambiguous: bool) -> None:
