@@ -456,6 +456,8 @@ _PAYMENT_DAYS = _re(
     r"|\b(\d{1,3})\s*(?:tage|days|jours|dagen)\s*(?:netto|net)\b|\bnet\s*(\d{1,3})(?![\d.,]|\s*%)"
 )
 _DISCOUNT = _re(r"skonto|discount|escompte|korting")
+_ALLOWANCE = _re(r"\W*(?:discount|rabatt|nachlass|remise|korting|descuento|sconto)\b")
+"""A discount row under the net sum (``Discount (10%) -104.00``): total = net - discount + tax."""
 TOTAL_LABELS = [
     (
         _re(
@@ -883,9 +885,47 @@ def _grid_hits(ctx: DocContext, parse: Parser) -> tuple[dict[str, list[Hit]], se
     return out, headers
 
 
+_OUTSTANDING = _re(r"balance|amount\s*(?:due|payable)|total\s*due|restbetrag|solde|reste\s*a\s*payer")
+"""What is left to pay: the invoice's total only while nothing has been paid."""
+_PAID = _re(
+    r"amount\s*paid|\bpaid\b|payments?\s*(?:received|made)|less\s*payments?|\bdeposit|anzahlung|"
+    r"acompte|bereits\s*(?:bezahlt|gezahlt)|deja\s*regle"
+)
+
+
+def _label_text(ctx: DocContext, hit: Hit) -> str:
+    key = hit.notes.get("label_row")
+    row = next((r for r in ctx.rows if (r.page, r.index) == key), None)
+    span = hit.notes.get("label_span")
+    if row is None or not isinstance(span, tuple):
+        return ""
+    return row.folded[span[0] : span[1]]
+
+
+def _invoice_totals(ctx: DocContext, totals: list[Hit]) -> list[Hit]:
+    """The candidates for the invoice's total, without what is left to pay once a payment shows.
+
+    A paid invoice prints ``Total 1,006.20 · Amount paid 1,006.20 · Balance due 0.00``, a final
+    invoice ``Rechnungsbetrag · abzgl. Anzahlung · Restbetrag``: the balance is a stronger label
+    than a plain "Total" and would win, though the invoice's total is the gross sum.
+    """
+    nonzero = [h for h in totals if h.value != 0]
+    totals = nonzero or totals  # "Balance due 0.00"
+    paid = any(
+        _PAID.search(r.folded) and find_amounts(r.text, decimal_mark=ctx.decimal_mark)
+        for r in ctx.rows
+    )
+    if paid:
+        gross = [h for h in totals if not _OUTSTANDING.search(_label_text(ctx, h))]
+        totals = gross or totals
+    return totals
+
+
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
     parse = money_parser(ctx.decimal_mark)
-    totals = _labelled(ctx, TOTAL_LABELS, parse, last=True, exclude=TOTAL_EXCLUDE)
+    totals = _invoice_totals(
+        ctx, _labelled(ctx, TOTAL_LABELS, parse, last=True, exclude=TOTAL_EXCLUDE)
+    )
     subs = _labelled(ctx, SUBTOTAL_LABELS, parse)
     rated = _labelled(ctx, TAX_LABELS, parse, last=True, exclude=TAX_EXCLUDE)
     rate_rows = {(r.page, r.index) for r in ctx.rows if TAX_EXCLUDE_UNCHECKED.search(r.folded)}
@@ -909,13 +949,25 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     biggest = max((abs(v) for v in all_amounts), default=None)
     fields: dict[str, Field] = {}
 
-    # the combination where total = subtotal + tax, when the page offers one
+    # the combination where total = subtotal (less a discount printed between) + tax
+    off = [Decimal(0)] + [
+        abs(a.value)
+        for r in ctx.rows
+        if _ALLOWANCE.match(r.folded)
+        and len(found := find_amounts(r.text, decimal_mark=ctx.decimal_mark)) == 1
+        for a in found
+    ]
     triple: tuple[Hit, Hit, Hit] | None = None
+    discount = Decimal(0)
     for t in sorted(totals, key=lambda h: -int(h.notes.get("priority", 0))):
         for s in subs:
             for x in rated:
-                if s.value != t.value and abs(s.value + x.value - t.value) <= Decimal("0.011"):  # type: ignore[operator]
-                    triple = (t, s, x)
+                d = next(
+                    (d for d in off if abs(s.value - d + x.value - t.value) <= Decimal("0.011")),  # type: ignore[operator]
+                    None,
+                )
+                if s.value != t.value and d is not None:
+                    triple, discount = (t, s, x), d
                     break
             if triple:
                 break
@@ -963,8 +1015,12 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     )
     if sub is not None:
         fields["subtotal"] = _field(
-            "subtotal", sub, "label+sum" if triple else "label", _conf(0.9 if triple else 0.6, sub)
+            "subtotal", sub, "label+sum" if triple else "label", _conf(0.9 if triple else 0.6, sub),
+            value=sub.value - discount if discount else None,  # the tax basis, after the discount
         )
+        if discount:  # the printed net sum of the lines, and the discount taken off it
+            for name, amount in (("lines_total", sub.value), ("allowance_total", discount)):
+                fields[name] = _field(name, sub, "label+sum", _conf(0.9, sub), value=amount)
     tax = triple[2] if triple else None
     if tax is None and total is not None and sub is not None:
         for x in taxes:

@@ -1090,3 +1090,51 @@ def test_a_sold_by_address_ends_at_the_pan_line(tmp_path: Path, settings: Settin
     assert fields["vendor_name"].value == "Cocoblu Retail Private Limited"
     assert fields["address"].value == "Plot 12, Sector 5, IMT Manesar, Gurugram, Haryana, 122051"
     assert fields["buyer_name"].value == "Ravi Kumar"
+
+
+def test_a_paid_invoice_totals_its_gross_sum_not_the_balance_of_zero(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """``Balance Due 0.00`` is a stronger label than ``Total`` and was taken for the total at
+    0.94; the discount row between net and tax closes net - discount + tax = total."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Summit Web Services LLC"), (480, 50, "INVOICE"),
+            (380, 90, "Invoice No"), (480, 90, "SWS-3381"),
+            (380, 104, "Invoice Date"), (480, 104, "04/15/2024"),
+            (50, 180, "Description"), (360, 180, "Qty"), (420, 180, "Price"), (500, 180, "Total"),
+            (50, 195, "Website maintenance"), (365, 195, "1"), (420, 195, "800.00"), (500, 195, "800.00"),
+            (50, 210, "Hosting, annual"), (365, 210, "1"), (420, 210, "240.00"), (500, 210, "240.00"),
+            (380, 250, "Subtotal"), (500, 250, "1,040.00"),
+            (380, 264, "Discount (10%)"), (500, 264, "-104.00"),
+            (380, 278, "Tax (7.5%)"), (500, 278, "70.20"),
+            (380, 294, "Total"), (500, 294, "1,006.20"),
+            (380, 310, "Amount Paid"), (500, 310, "1,006.20"),
+            (380, 324, "Balance Due"), (500, 324, "0.00"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("1006.20")
+    assert fields["total_amount"].method == "label+sum"
+    assert fields["subtotal"].value == Decimal("936.00")  # the tax basis, after the discount
+    assert fields["lines_total"].value == Decimal("1040.00")
+    assert fields["allowance_total"].value == Decimal("104.00")
+    assert fields["tax_amount"].value == Decimal("70.20")
+
+
+def test_a_balance_after_a_deposit_is_not_the_invoice_total(
+    tmp_path: Path, settings: Settings
+) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Copper & Pine Ltd"), (480, 50, "INVOICE"),
+            (380, 90, "Invoice No"), (480, 90, "CP-118"),
+            (380, 250, "Total"), (500, 250, "1,200.00"),
+            (380, 264, "Less deposit received"), (500, 264, "-400.00"),
+            (380, 280, "Balance due"), (500, 280, "800.00"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("1200.00")
