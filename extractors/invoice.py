@@ -456,6 +456,13 @@ _PAYMENT_DAYS = _re(
     r"|\b(\d{1,3})\s*(?:tage|days|jours|dagen)\s*(?:netto|net)\b|\bnet\s*(\d{1,3})(?![\d.,]|\s*%)"
 )
 _DISCOUNT = _re(r"skonto|discount|escompte|korting")
+_INCLUDED_TAX = _re(
+    r"enthalten\w*\s*(?:\d+[.,]?\d*\s*%\s*)?(?:mwst|ust|umsatzsteuer)|"
+    r"(?:inkl|incl|includ)\w*\.?\s*(?:\d+[.,]?\d*\s*%\s*)?(?:mwst|ust|vat|tax|gst|btw|tva)|"
+    r"\bdont\s*(?:\d+[.,]?\d*\s*%\s*)?tva|iva\s*inclu[ií]d[oa]|di\s*cui\s*iva|waarvan\s*btw"
+)
+"""Prices with the tax in them (``darin enthaltene MwSt. 19 % 14,24 €``, ``incl. VAT``): the
+items add up to the gross sum, and the net sum is the total less that tax."""
 _ALLOWANCE = _re(r"\W*(?:discount|rabatt|nachlass|remise|korting|descuento|sconto)\b")
 """A discount row under the net sum (``Discount (10%) -104.00``): total = net - discount + tax."""
 TOTAL_LABELS = [
@@ -481,15 +488,15 @@ TOTAL_LABELS = [
     ),
 ]
 TOTAL_EXCLUDE = _re(
-    r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|excl|ex\b|"
+    r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|ex[ck]l|ex\b|"
     r"ht\b|net\b|hors|sales|discount|savings|weight|pages?)|totale?\s*(?:imponibile|iva)|"
     r"netto(?!\s*a\s*pagare)|ohne\s*u|exclusief|"
-    r"excl\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert"
+    r"ex[ck]l\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert"
 )
 SUBTOTAL_LABELS = [
     (
         _re(
-            r"total\s*(?:net|ht|excl\S*(?:\s*(?:vat|tax|btw))?|hors\s*taxes?|before\s*tax|ex\b)|"
+            r"total\s*(?:net|ht|ex[ck]l\S*(?:\s*(?:vat|tax|btw|mwst|ust))?|hors\s*taxes?|before\s*tax|ex\b)|"
             r"total\s*amount\s*\(?\s*(?:excl\S*|before\s*tax|net\b)|"
             r"montant\s*ht|nettobetrag|rechnungssumme\s*(?:netto|ohne\s*u\S*)|summe\s*netto|"
             r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\s*(?:amount|total)|amount\s*untaxed|"
@@ -514,7 +521,7 @@ TAX_LABELS = [
     (_re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a)\b"), 2),
 ]
 TAX_EXCLUDE = _re(
-    r"excl|incl|inkl|ohne|exclusief|ust-?id|ustid|u\.?st\.?-?id|vat\s*(?:id|no|reg|number|"
+    r"ex[ck]l|incl|inkl|ohne|exclusief|ust-?id|ustid|u\.?st\.?-?id|vat\s*(?:id|no|reg|number|"
     r"identifier|clause|invoice)|tax\s*(?:id|invoice|code|number|point|rate)|steuer-?nr|"
     r"steuernummer|tva\s*intra|n[°º]\s*tva|btw\s*(?:nr|nummer|id)|btw-?nummer|"
     r"registration|not\s*a\s*vat|include|inclus|gst\s*(?:id|no|reg)|summary"
@@ -1050,6 +1057,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                     "confidence": round(min(1.0, total_field.confidence + 0.1), 4),
                 }
             )
+    if total is not None and "tax_amount" not in fields:
+        fields.update(_included_tax(ctx, total))
     if (
         "subtotal" not in fields
         and total is not None
@@ -1072,6 +1081,26 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
 
 
 _NO_FIELD = Field(name="none", value=None, raw=None, confidence=0.0, method="none")
+
+
+def _included_tax(ctx: DocContext, total: Hit) -> dict[str, Field]:
+    """The tax a gross total includes, read from its own row, and the net sum it leaves."""
+    for row in ctx.rows:
+        m = _INCLUDED_TAX.search(row.folded)
+        found = find_amounts(row.text[m.end() :], decimal_mark=ctx.decimal_mark) if m else []
+        if not found:
+            continue
+        tax = found[-1].value
+        if not 0 < tax < total.value:  # type: ignore[operator]
+            continue
+        words = row.words_in(m.end() + found[-1].start, m.end() + found[-1].end) if m else []
+        hit = Hit(tax, found[-1].text, words, row.page, "included", 0.0)
+        net = total.value - tax  # type: ignore[operator]
+        return {
+            "tax_amount": _field("tax_amount", hit, "included", _conf(0.6, hit)),
+            "subtotal": _field("subtotal", hit, "total-tax", _conf(0.55, hit), value=net),
+        }
+    return {}
 _TAX_WORD = _re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a|steuer\w*|umsatzsteuer)\b")
 
 
@@ -2395,7 +2424,7 @@ def _rows_consistent(items: list[dict[str, object]]) -> bool:
 
 
 def _sums_from_items(
-    fields: dict[str, Field], items: list[dict[str, object]], item_sum: Decimal
+    fields: dict[str, Field], items: list[dict[str, object]], item_sum: Decimal, *, gross: bool
 ) -> dict[str, Field]:
     """Sums the page did not let us read, from a table whose rows check out.
 
@@ -2415,6 +2444,7 @@ def _sums_from_items(
     tax = fields.get("tax_amount")
     if (
         "subtotal" not in fields
+        and not gross  # prices with the tax in them: the items add up to the gross sum
         and (tax is None or tax.value == 0)
         and abs(total.value - item_sum) <= Decimal("0.01")  # type: ignore[operator]
     ):
@@ -2461,7 +2491,8 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
             fields["line_items"] = items.model_copy(
                 update={"confidence": min(1.0, items.confidence + 0.3), "method": "table+sum"}
             )
-        fields.update(_sums_from_items(fields, items.value, total))
+        gross = bool(_INCLUDED_TAX.search(ctx.folded))
+        fields.update(_sums_from_items(fields, items.value, total, gross=gross))
     tpl = matching_template(ctx.text)
     if tpl is not None:
         fields.update(apply_template(tpl, ctx))

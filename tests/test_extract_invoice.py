@@ -1138,3 +1138,46 @@ def test_a_balance_after_a_deposit_is_not_the_invoice_total(
         ],
     )
     assert fields["total_amount"].value == Decimal("1200.00")
+
+
+def test_prices_with_the_tax_in_them_leave_total_less_tax_as_the_net_sum(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The items of a B2C invoice add up to the gross total; before, the subtotal came out as
+    their sum (89.20) instead of the net 74.96."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Blumenladen Rosalie e.K."),
+            (380, 124, "Rechnungsnummer: R-2024-311"), (380, 138, "Rechnungsdatum: 14.02.2024"),
+            (50, 200, "Artikel"), (300, 200, "Anzahl"), (380, 200, "Preis"), (500, 200, "Summe"),
+            (50, 215, "Rosen rot"), (305, 215, "2"), (380, 215, "39,90"), (500, 215, "79,80"),
+            (50, 230, "Karte"), (305, 230, "1"), (380, 230, "3,50"), (500, 230, "3,50"),
+            (50, 245, "Lieferung"), (305, 245, "1"), (380, 245, "5,90"), (500, 245, "5,90"),
+            (380, 280, "Gesamtbetrag"), (500, 280, "89,20 EUR"),
+            (380, 296, "darin enthaltene MwSt. 19 %"), (500, 296, "14,24 EUR"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("89.20")
+    assert fields["tax_amount"].value == Decimal("14.24")
+    assert fields["subtotal"].value == Decimal("74.96")
+    assert len(fields["line_items"].value) == 3
+
+
+def test_the_swiss_exkl_spelling_marks_a_net_sum(tmp_path: Path, settings: Settings) -> None:
+    """``Total exkl. MWST`` was taken for the total and for the tax."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Alpenblick Informatik AG"),
+            (380, 110, "Rechnung Nr. 2024-1187"), (380, 124, "Datum: 22.03.2024"),
+            (380, 270, "Total exkl. MWST"), (500, 270, "3'450.00"),
+            (380, 284, "MWST 8.1%"), (500, 284, "279.45"),
+            (380, 300, "Total CHF"), (500, 300, "3'729.45"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("3729.45")
+    assert fields["subtotal"].value == Decimal("3450.00")
+    assert fields["tax_amount"].value == Decimal("279.45")
