@@ -396,7 +396,7 @@ INVOICE_NO_LABELS = [
     (_re(r"rechnung\s*(?:\(\d+\)\s*)?(?:nr|no|nummer)\b\.?|\bbeleg-nr\b\.?"), 3),
     (_re(r"(?:rechnung|invoice|facture)\w*(?:\s+[a-z]\w*){0,2}\s*\(\d{3}\)\s*(?:nr|no)\b\.?"), 3),
     (_re(r"\b(?:n[°ºo]\.?|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|factura|fattura)\b"), 3),
-    (_re(r"\b(?:document|doc|receipt|bill|beleg)\s*(?:no|nr|number|#)\b\.?"), 2),
+    (_re(r"\b(?:document|doc|receipt|bill|beleg|folio)\s*(?:no|nr|number|#)\b\.?"), 2),
     (_re(r"^(?:invoice|rechnung|facture|factuur)\b(?=\s+[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"^(?:n[o°º]\.?|nr\.?|number|n2(?=\s))\s*:?(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"\b(?:booking|reference|ref)\s*(?:id|no|number)\b"), 1),
@@ -459,7 +459,8 @@ _DISCOUNT = _re(r"skonto|discount|escompte|korting")
 _INCLUDED_TAX = _re(
     r"enthalten\w*\s*(?:\d+[.,]?\d*\s*%\s*)?(?:mwst|ust|umsatzsteuer)|"
     r"(?:inkl|incl|includ)\w*\.?\s*(?:\d+[.,]?\d*\s*%\s*)?(?:mwst|ust|vat|tax|gst|btw|tva)|"
-    r"\bdont\s*(?:\d+[.,]?\d*\s*%\s*)?tva|iva\s*inclu[ií]d[oa]|di\s*cui\s*iva|waarvan\s*btw"
+    r"\bdont\s*(?:\d+[.,]?\d*\s*%\s*)?tva|iva\s*inclu[ií]d[oa]|di\s*cui\s*iva|waarvan\s*btw|"
+    r"\b(?:vat|tax|gst)\s*includ\w*"
 )
 """Prices with the tax in them (``darin enthaltene MwSt. 19 % 14,24 €``, ``incl. VAT``): the
 items add up to the gross sum, and the net sum is the total less that tax."""

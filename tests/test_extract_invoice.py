@@ -1181,3 +1181,23 @@ def test_the_swiss_exkl_spelling_marks_a_net_sum(tmp_path: Path, settings: Setti
     assert fields["total_amount"].value == Decimal("3729.45")
     assert fields["subtotal"].value == Decimal("3450.00")
     assert fields["tax_amount"].value == Decimal("279.45")
+
+
+def test_a_hotel_folio_with_gst_included(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "THE HARBOURVIEW HOTEL"), (480, 50, "TAX INVOICE"),
+            (350, 110, "Folio No."), (450, 110, "884213"),
+            (350, 152, "Invoice Date"), (450, 152, "12/06/2024"),
+            (300, 290, "Total Charges (incl. GST)"), (470, 290, "652.50"),
+            (300, 304, "Total Credits"), (500, 304, "652.50"),
+            (300, 318, "Balance"), (500, 318, "0.00"),
+            (300, 340, "GST included (15%)"), (500, 340, "85.11"),
+        ],
+    )
+    assert fields["invoice_number"].value == "884213"
+    assert fields["total_amount"].value == Decimal("652.50")
+    assert fields["tax_amount"].value == Decimal("85.11")
+    assert fields["subtotal"].value == Decimal("567.39")
