@@ -52,6 +52,14 @@ RECEIPT_CUES = [
     (r"sub\s*-?\s*total", 0.3),
     (r"\bitem\b|\bamount\b", 0.3),
     (r"\d+\.\d{2}\b", 0.3),
+    # European till receipts: German, French, Dutch, Spanish, Italian
+    (r"r(?:u|ue)ckgeld|\bgeg(?:eben|\.)|\bbar\b|wisselgeld|\bcontant|\brendu\b|\bmonnaie\b|"
+     r"\bcambio\b|efectivo|contanti|\bresto\b", 1.0),
+    (r"kassenbon|\bbon-?nr|\bkasse\b|\bkassa\b|\bcaisse\b|ticket\s*(?:de\s*caisse|n)|\bscontrino\b", 0.8),
+    (r"(?:dank|danke)\s*(?:fur|fuer)\s*ihren\s*einkauf|merci\s*de\s*votre\s*visite|"
+     r"bedankt\s*voor\s*uw\s*(?:aankoop|bezoek)|gracias\s*por\s*su\s*(?:compra|visita)|"
+     r"grazie\s*(?:e\s*arrivederci|per\s*l.acquisto)", 1.0),
+    (r"\bsumme\b|\btotaal\b|\btotale\b", 0.3),
 ]
 INVOICE_CUES = [
     (r"\binvoice\b", 1.0),

@@ -44,7 +44,10 @@ def _re(pattern: str) -> re.Pattern[str]:
 TOTAL_STRONG = _re(
     r"grand\s*tota\s*[l1i]?|amount\s*to\s*be\s*paid|to\s*be\s*paid|total\s*to\s*pay|total\s*amount|nett?\s*total|total\s*(?:payable|due|sales?\s*\(?incl)|"
     r"amount\s*(?:due|payable)|rounded\s*total|total\s*\(?rm\)?|total\s*incl|incl\w*\.?\s*(?:of\s*)?gst\s*\)?|"
-    r"jumlah|total\s*rounded|total\s*after|net\s*amount|amount\s*\(rm\)|total\s*inclusive"
+    r"jumlah|total\s*rounded|total\s*after|net\s*amount|amount\s*\(rm\)|total\s*inclusive|"
+    # German, French, Dutch, Spanish, Italian tills
+    r"zu\s*zahlen|\bsumme\b|gesamtbetrag|total\s*ttc|a\s*payer|te\s*betalen|\btotaal\b|"
+    r"importe\s*total|total\s*a\s*pagar|totale\s*(?:euro|complessivo)"
 )
 TOTAL_PLAIN = _re(r"(?<!sub)(?<!sub\s)(?<!sub-)\btota[l1i]\b|\btotal\s*:")
 TOTAL_EXCLUDE = _re(
@@ -53,13 +56,21 @@ TOTAL_EXCLUDE = _re(
     r"qty|gst\s*summary|tax\s*summary|service\s*charge|\bsr\b|\bzr\b|\bamt\s*\(rm\)\s*=|% |"
     r"^\W*\(\s*total\s*incl|accepted"
 )
-CASH = _re(r"\bcash\b|tender|paid|\bpay\b|payment|visa|master|card|debit|credit|accepted")
-CHANGE = _re(r"\bchange\b|\bbaki\b|\bbalance\b")
+CASH = _re(
+    r"\bcash\b|tender|paid|\bpay\b|payment|visa|master|card|debit|credit|accepted|"
+    r"\bbar\b|gegeben|\bgeg\b|esp[eè]ces|\bcontant|efectivo|contanti|girocard|\bcarte\b"
+)
+CHANGE = _re(
+    r"\bchange\b|\bbaki\b|\bbalance\b|r(?:u|ue)ckgeld|\brendu\b|monnaie|wisselgeld|\bcambio\b|\bresto\b"
+)
 ROUNDING = _re(r"rounding|rounded|\bround\s*(?:adj|off)|\brnd\b|pembulatan|bundar")
 TENDER_EXCLUDE = _re(r"\bcash\s*sales?\b|cash\s*bill|cashier")
-SUBTOTAL = _re(r"sub\s*-?\s*tota|total\s*sales?\s*\(?excl|total\s*excl|amount\s*excl")
+SUBTOTAL = _re(
+    r"sub\s*-?\s*tota|total\s*sales?\s*\(?excl|total\s*excl|amount\s*excl|zwischensumme|sous-?total|"
+    r"subtotaal"
+)
 TAX = _re(r"\bgst\b|\btax\b|\bsst\b|service\s*tax")
-DATE_LABEL = _re(r"\bdate\b|\btarikh\b|\bdt\b")
+DATE_LABEL = _re(r"\bdate\b|\btarikh\b|\bdt\b|\bdatum\b|\bfecha\b|\bdata\b")
 COMPANY_WORDS = _re(
     r"\b(?:sdn\.?\s*bhd\.?|bhd\.?|s/b|enterprise|enterprises|trading|restoran|restaurant|store|"
     r"mart|market|shop|hardware|kedai|pharmacy|farmasi|cafe|café|bakery|book|books|stationery|"
@@ -825,8 +836,10 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             and not re.search(r"\bno\.?\s*\d|jalan|lot", r.folded)
         ):
             continue
-        if ADDRESS_STOP.search(r.folded) or find_dates(r.text):
-            break
+        if ADDRESS_STOP.search(r.folded) or find_dates(r.text) or _PRICED.search(r.text):
+            break  # … or the first item's price: the address has ended
+        if addr_rows and r.box[1] - addr_rows[-1].box[3] > 1.6 * median:
+            break  # a blank line under the address block
         if REG_ONLY.fullmatch(r.text.strip()) or PHONE_ONLY.fullmatch(r.text.strip()):
             continue  # the registration or phone number on its own line, "(4M0517726)"
         if _letters(r.text) < 2 and not re.search(r"\d{5}", r.text):
@@ -850,6 +863,9 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     return fields
 
 
+_PRICED = re.compile(r"(?<![\w.,])\d{1,5}[.,]\d{2}(?![\w.,%])")
+"""A price (``0.99``, ``1,29``) on a line under the shop's name: the items have begun (a
+house number such as ``31,31A`` is none)."""
 PHONE_ONLY = re.compile(r"\W*\+?\(?\d{2,4}\)?[-\s]?\d{3,4}[-\s]?\d{4}\W*")
 REG_ONLY = re.compile(r"\W*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?[A-Za-z0-9]{0,3}\d{6,}\s*-?\s*[A-Za-z]?\W*",
                       re.IGNORECASE)

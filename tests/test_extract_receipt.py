@@ -299,3 +299,38 @@ def test_a_faint_roll_is_also_read_with_thickened_strokes(monkeypatch: pytest.Mo
     assert mean_conf(plain.words) < faint
     assert pages._sure_text(page.words) > 1.3 * pages._sure_text(plain.words)
     assert "104.00" in page.text
+
+
+def test_a_german_till_receipt() -> None:
+    """``SUMME`` labels the total, ``Geg. BAR`` / ``Rückgeld`` are the tender and the change;
+    before, the receipt was not even classified and the total came out as a repeated 1,85."""
+    from extractors.classify import classify
+
+    page = _page([
+        "EDEKA Frischemarkt",
+        "Lindenallee 5, 04109 Leipzig",
+        "Vollmilch 3,5% 1,29 A",
+        "Bio Apfel 1kg 2,99 A",
+        "Spulmittel 1,85 B",
+        "SUMME EUR 6,13",
+        "Geg. BAR EUR 10,00",
+        "Ruckgeld BAR EUR 3,87",
+        "B 19% 1,55 0,30 1,85",
+        "15.03.2024 18:07 Bon-Nr. 4711",
+        "Vielen Dank fur Ihren Einkauf",
+    ])
+    assert classify([page])[0].value == "receipt"
+    fields = read_receipt([page])
+    assert fields["total_amount"].value == Decimal("6.13")
+    assert fields["invoice_date"].value == dt.date(2024, 3, 15)
+
+
+def test_a_receipt_address_ends_at_the_first_priced_item() -> None:
+    fields = read_receipt([_page([
+        "TRADER BEE MARKET",
+        "552 SEATTLE WA",
+        "BANANAS 0.99",
+        "OAT MILK 3.49",
+        "TOTAL 4.48",
+    ])])
+    assert fields["address"].value == "552 SEATTLE WA"
