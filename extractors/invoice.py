@@ -61,6 +61,8 @@ class Row:
     folded: str
     offsets: list[tuple[int, int]]
     """Character span of each word in ``text`` (and ``folded``, same length by construction)."""
+    heads: list[_Column] | None = field(default=None, repr=False, compare=False)
+    """The row's column heads, once asked for (item tables look at each row several times)."""
 
     @property
     def box(self) -> Box:
@@ -138,9 +140,9 @@ def join_space_grouped(words: list[Word]) -> list[Word]:
         last = groups[-1] if groups else None
         if (
             last is not None
-            and _GROUP_HEAD.fullmatch(" ".join(x.text for x in last))
             and _GROUP_TAIL.fullmatch(w.text)
             and 0 <= w.box[0] - last[-1].box[2] <= 0.6 * max(w.box[3] - w.box[1], 1.0)
+            and _GROUP_HEAD.fullmatch(" ".join(x.text for x in last))
         ):
             last.append(w)
         else:
@@ -1999,7 +2001,13 @@ _GENERIC_DESCRIPTION = _re(r"^(?:item|article|artikel|product)$")
 
 def _header_cells(row: Row) -> list[_Column]:
     """Column heads on one row; a head takes in the unmatched words right after it
-    (``Line Amount Excl. VAT`` is one column)."""
+    (``Line Amount Excl. VAT`` is one column). Read-only: the list is kept on the row."""
+    if row.heads is None:
+        row.heads = _find_header_cells(row)
+    return row.heads
+
+
+def _find_header_cells(row: Row) -> list[_Column]:
     cells: list[_Column] = []
     prev_end = 0
     for m in _COLUMN_HEADS.finditer(row.folded):
