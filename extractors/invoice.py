@@ -63,12 +63,14 @@ class Row:
     """Character span of each word in ``text`` (and ``folded``, same length by construction)."""
     heads: list[_Column] | None = field(default=None, repr=False, compare=False)
     """The row's column heads, once asked for (item tables look at each row several times)."""
+    runs: list[Row] | None = field(default=None, repr=False, compare=False)
+    """The row cut at its wide gaps (``split_columns``' default), once asked for."""
 
-    @property
+    @functools.cached_property
     def box(self) -> Box:
         return union_box(self.words)
 
-    @property
+    @functools.cached_property
     def height(self) -> float:
         hs = sorted(w.box[3] - w.box[1] for w in self.words)
         return hs[len(hs) // 2] if hs else 0.0
@@ -170,7 +172,16 @@ def rows_of(pages: list[Page]) -> list[Row]:
 
 
 def split_columns(row: Row, gap_factor: float = 1.6) -> list[Row]:
-    """The row cut into runs of words separated by wide gaps (printed columns)."""
+    """The row cut into runs of words separated by wide gaps (printed columns). Read-only: the
+    default cut is kept on the row, as the readers ask for it again and again."""
+    if gap_factor == 1.6:
+        if row.runs is None:
+            row.runs = _split_columns(row, gap_factor)
+        return row.runs
+    return _split_columns(row, gap_factor)
+
+
+def _split_columns(row: Row, gap_factor: float) -> list[Row]:
     if not row.words:
         return []
     gap = gap_factor * max(row.height, 1.0)
@@ -673,6 +684,8 @@ class DocContext:
     currency_method: str
     currency_score: float
     language: str
+    item_heads: set[tuple[int, int]] | None = None
+    """``item_header_rows``, once asked for."""
 
 
 def _language(folded: str) -> str:
@@ -2220,13 +2233,14 @@ def _table_items(
 
 def item_header_rows(ctx: DocContext) -> set[tuple[int, int]]:
     """Rows that head an item table (their "Betrag", "MwSt." are columns, not sums)."""
-    parse = money_parser(ctx.decimal_mark)
-    out: set[tuple[int, int]] = set()
-    for i in range(len(ctx.rows)):
-        header = _item_header(ctx.rows, i, parse)
-        if header is not None:
-            out.update((ctx.rows[k].page, ctx.rows[k].index) for k in header[1])
-    return out
+    if ctx.item_heads is None:
+        parse = money_parser(ctx.decimal_mark)
+        ctx.item_heads = set()
+        for i in range(len(ctx.rows)):
+            header = _item_header(ctx.rows, i, parse)
+            if header is not None:
+                ctx.item_heads.update((ctx.rows[k].page, ctx.rows[k].index) for k in header[1])
+    return ctx.item_heads
 
 
 def _carried_row(rows: list[Row], page: int, parse: Parser) -> int | None:
