@@ -380,17 +380,38 @@ def noise_level(gray: np.ndarray, block: int = 16) -> float:
     return float(np.percentile(bright, 10)) if bright.size else 0.0
 
 
+SPECKLED = 2.0
+"""Lone dark pixels per thousand (see ``speckle``) above which a page is smoothed: a fax's or a
+dirty scan's pepper. The dev sets' pages have at most 1.1, 0.3 % pepper gives about 2.8."""
+
+
+def speckle(gray: np.ndarray) -> float:
+    """Dark pixels with no dark neighbour, per thousand pixels of the page (print has none:
+    its strokes are several pixels wide)."""
+    dark = (gray < 110).astype(np.uint8)
+    around = cv2.boxFilter(dark, cv2.CV_16U, (3, 3), normalize=False)
+    return float(np.count_nonzero((dark == 1) & (around == 1)) * 1000 / max(dark.size, 1))
+
+
+def is_grainy(image: np.ndarray) -> bool:
+    """Whether a page should be smoothed before Tesseract (grain or pepper). Asked of the page
+    as scanned: enlarging it for OCR blurs single dark pixels into blots."""
+    gray = to_gray(image)
+    return noise_level(gray) >= NOISY or speckle(gray) >= SPECKLED
+
+
 def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
-               dpi: int = 300) -> Prepared:
+               dpi: int = 300, smooth: bool | None = None) -> Prepared:
     """Grayscale, smooth a grainy scan, turn light-on-dark bands over, clear dark scan margins,
-    deskew, denoise and binarise a page for Tesseract.
+    deskew, denoise and binarise a page for Tesseract. ``smooth``: whether the page as scanned
+    was grainy (``is_grainy``, asked before it was enlarged), else asked of ``image``.
 
     Bands go first: a letterhead band along the page's top edge would otherwise be taken for
     a scanner margin and whitened through its letters.
     """
     gray = to_gray(image)
-    if noise_level(gray) >= NOISY:  # a grainy scan: its speckle would read as letters
-        gray = cv2.medianBlur(gray, 5)
+    if smooth if smooth is not None else is_grainy(gray):
+        gray = cv2.medianBlur(gray, 5)  # grain or pepper: Tesseract would read it as letters
     gray = darken_faint_print(clear_dark_margins(invert_dark_bands(gray, dpi)))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:

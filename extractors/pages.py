@@ -40,6 +40,7 @@ from extractors.ocr import (
     clear_dark_margins,
     guess_language,
     installed_languages,
+    is_grainy,
     preprocess,
     run_tesseract,
     text_height,
@@ -451,8 +452,9 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     first only if that reading turns out to be another language's."""
     started = time.thread_time()
     psm = page_psm(image)
+    grainy = is_grainy(image)
     image, dpi = upscale_for_ocr(image, dpi)
-    prepared = preprocess(image, dpi=dpi)
+    prepared = preprocess(image, dpi=dpi, smooth=grainy)
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
@@ -523,10 +525,10 @@ def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:
     else:
         for index, (gray, dpi) in enumerate(_image_frames(source, settings)):
             if index == page.index:
+                grainy = is_grainy(gray)
                 gray, dpi = upscale_for_ocr(gray, dpi)
-                break
-        else:
-            raise CorruptDocumentError(f"image has no page {page.index + 1}")
+                return preprocess(gray, dpi=dpi, smooth=grainy).gray
+        raise CorruptDocumentError(f"image has no page {page.index + 1}")
     return preprocess(gray, dpi=dpi).gray
 
 

@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from core.settings import Settings
 from extractors import read_document
-from extractors.ocr import NOISY, noise_level
+from extractors.ocr import NOISY, SPECKLED, is_grainy, noise_level, speckle
 from extractors.pages import open_pdf, render_pdf_page
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -36,6 +36,15 @@ def _invoice_pdf(path: Path) -> Path:
         pdf.drawString(x, A4[1] - y, text)
     pdf.save()
     return path
+
+
+def _peppered_scan(pdf_path: Path, share: float) -> np.ndarray:
+    """A fax-like page: ``share`` of its pixels turned black, as many white."""
+    page = render_pdf_page(open_pdf(pdf_path.read_bytes()), 0, 200)
+    dots = np.random.default_rng(11).random(page.shape)
+    page[dots < share] = 0
+    page[dots > 1 - share] = 255
+    return page
 
 
 def _grainy_scan(pdf_path: Path, sigma: float) -> np.ndarray:
@@ -60,13 +69,32 @@ def test_noise_level_tells_a_grainy_scan_from_clean_print(tmp_path: Path) -> Non
 def test_the_dev_sets_photos_and_scans_are_not_smoothed() -> None:
     images = sorted(SHARED.glob("sroie/dev/*.jpg")) + sorted(SHARED.glob("hcfa1500_synthetic/dev/*.png"))
     assert len(images) > 50
-    levels = [noise_level(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)) for p in images]
-    assert max(levels) < NOISY
+    pages = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in images]
+    assert max(noise_level(page) for page in pages) < NOISY
+    assert max(speckle(page) for page in pages) < SPECKLED
+    assert not any(is_grainy(page) for page in pages)
 
 
 def test_a_grainy_scanned_invoice_is_read(tmp_path: Path, settings: Settings) -> None:
     scan = tmp_path / "scan.png"
     cv2.imwrite(str(scan), _grainy_scan(_invoice_pdf(tmp_path / "invoice.pdf"), 18))
+    _, extraction = read_document(scan, scan.name, settings)
+    assert extraction.value("vendor_name") == "Harbour & Finch Ltd"
+    assert extraction.value("invoice_number") == "HF-10293"
+    assert extraction.value("total_amount") == Decimal("630.00")
+
+
+def test_pepper_is_told_from_print(tmp_path: Path) -> None:
+    pdf = _invoice_pdf(tmp_path / "invoice.pdf")
+    clean = render_pdf_page(open_pdf(pdf.read_bytes()), 0, 200)
+    assert speckle(clean) < 0.1 and not is_grainy(clean)
+    assert speckle(_peppered_scan(pdf, 0.003)) >= SPECKLED
+    assert is_grainy(_peppered_scan(pdf, 0.01))
+
+
+def test_a_peppered_fax_of_an_invoice_is_read(tmp_path: Path, settings: Settings) -> None:
+    scan = tmp_path / "fax.png"
+    cv2.imwrite(str(scan), _peppered_scan(_invoice_pdf(tmp_path / "invoice.pdf"), 0.01))
     _, extraction = read_document(scan, scan.name, settings)
     assert extraction.value("vendor_name") == "Harbour & Finch Ltd"
     assert extraction.value("invoice_number") == "HF-10293"
