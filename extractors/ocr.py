@@ -393,6 +393,30 @@ def speckle(gray: np.ndarray) -> float:
     return float(np.count_nonzero((dark == 1) & (around == 1)) * 1000 / max(dark.size, 1))
 
 
+UNEVEN_LIGHT = 40.0
+"""Grey levels between the darkest and the lightest paper of a page (5th and 95th percentiles of
+its estimated background) from which the light is evened out: a photo's shadow over half the
+page drops Tesseract's one threshold into the print on the lit half."""
+PAPER_FLOOR = 100
+"""The background estimate is never taken darker than this, so a black letterhead band stays
+dark (and is turned over by ``invert_dark_bands``) instead of being divided into white."""
+
+
+def even_out_light(gray: np.ndarray) -> np.ndarray:
+    """The page divided by its paper's own brightness where the light falls unevenly (a shadow,
+    a photo's fall-off), so the paper is white everywhere; an evenly lit page is returned as is.
+    The paper is the page with its print closed over (a 7-pixel dilation of an eighth-size copy,
+    then a median)."""
+    h, w = gray.shape[:2]
+    small = cv2.resize(gray, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA)
+    paper = cv2.medianBlur(cv2.dilate(small, np.ones((7, 7), np.uint8)), 15)
+    if float(np.percentile(paper, 95) - np.percentile(paper, 5)) < UNEVEN_LIGHT:
+        return gray
+    paper = cv2.resize(np.maximum(paper, PAPER_FLOOR), (w, h), interpolation=cv2.INTER_LINEAR)
+    evened = cv2.divide(gray.astype(np.float32), paper.astype(np.float32), scale=255.0)
+    return np.clip(evened, 0, 255).astype(np.uint8)
+
+
 def is_grainy(image: np.ndarray) -> bool:
     """Whether a page should be smoothed before Tesseract (grain or pepper). Asked of the page
     as scanned: enlarging it for OCR blurs single dark pixels into blots."""
@@ -402,9 +426,10 @@ def is_grainy(image: np.ndarray) -> bool:
 
 def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
                dpi: int = 300, smooth: bool | None = None) -> Prepared:
-    """Grayscale, smooth a grainy scan, turn light-on-dark bands over, clear dark scan margins,
-    deskew, denoise and binarise a page for Tesseract. ``smooth``: whether the page as scanned
-    was grainy (``is_grainy``, asked before it was enlarged), else asked of ``image``.
+    """Grayscale, smooth a grainy scan, even out uneven light, turn light-on-dark bands over,
+    clear dark scan margins, deskew, denoise and binarise a page for Tesseract. ``smooth``:
+    whether the page as scanned was grainy (``is_grainy``, asked before it was enlarged), else
+    asked of ``image``.
 
     Bands go first: a letterhead band along the page's top edge would otherwise be taken for
     a scanner margin and whitened through its letters.
@@ -412,6 +437,7 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
     gray = to_gray(image)
     if smooth if smooth is not None else is_grainy(gray):
         gray = cv2.medianBlur(gray, 5)  # grain or pepper: Tesseract would read it as letters
+    gray = even_out_light(gray)
     gray = darken_faint_print(clear_dark_margins(invert_dark_bands(gray, dpi)))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:

@@ -1,6 +1,6 @@
-"""A grainy scan is smoothed before Tesseract, whose speckle otherwise reads as letters between
-the words (``eo Harbour & Finch Lta ee``); clean renders and the dev sets' photos are left as
-they are."""
+"""Scan defects undone before Tesseract: grain and pepper are smoothed (their speckle otherwise
+reads as letters between the words: ``eo Harbour & Finch Lta ee``), and a shadow over part of
+the page is evened out. Clean renders and the dev sets' photos are left as they are."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from core.settings import Settings
 from extractors import read_document
-from extractors.ocr import NOISY, SPECKLED, is_grainy, noise_level, speckle
+from extractors.ocr import NOISY, SPECKLED, even_out_light, is_grainy, noise_level, speckle
 from extractors.pages import open_pdf, render_pdf_page
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -96,6 +96,32 @@ def test_a_peppered_fax_of_an_invoice_is_read(tmp_path: Path, settings: Settings
     scan = tmp_path / "fax.png"
     cv2.imwrite(str(scan), _peppered_scan(_invoice_pdf(tmp_path / "invoice.pdf"), 0.01))
     _, extraction = read_document(scan, scan.name, settings)
+    assert extraction.value("vendor_name") == "Harbour & Finch Ltd"
+    assert extraction.value("invoice_number") == "HF-10293"
+    assert extraction.value("total_amount") == Decimal("630.00")
+
+
+def _shadowed_photo(pdf_path: Path) -> np.ndarray:
+    """The page lit from the right: the paper darkens to 45 % towards its left edge."""
+    page = render_pdf_page(open_pdf(pdf_path.read_bytes()), 0, 200)
+    light = np.tile(np.linspace(0.45, 1.0, page.shape[1]), (page.shape[0], 1))
+    return np.clip(page * light, 0, 255).astype(np.uint8)
+
+
+def test_uneven_light_is_evened_out_and_even_light_left_alone(tmp_path: Path) -> None:
+    pdf = _invoice_pdf(tmp_path / "invoice.pdf")
+    clean = render_pdf_page(open_pdf(pdf.read_bytes()), 0, 200)
+    assert even_out_light(clean) is clean
+    evened = even_out_light(_shadowed_photo(pdf))
+    left_paper = evened[:, : evened.shape[1] // 10]
+    assert np.percentile(left_paper, 50) > 240  # the shadowed paper is white again
+    assert evened.min() < 60  # and the print still black
+
+
+def test_a_photo_with_a_shadow_over_half_the_page_is_read(tmp_path: Path, settings: Settings) -> None:
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), _shadowed_photo(_invoice_pdf(tmp_path / "invoice.pdf")))
+    _, extraction = read_document(photo, photo.name, settings)
     assert extraction.value("vendor_name") == "Harbour & Finch Ltd"
     assert extraction.value("invoice_number") == "HF-10293"
     assert extraction.value("total_amount") == Decimal("630.00")
