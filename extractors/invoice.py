@@ -1911,8 +1911,9 @@ def _sender_address(
     return None
 
 
-_PHONE_ONLY = re.compile(r"\+?\(?\d[\d\s()./-]{6,}\d")
-"""A line that is only a telephone number (``(512) 555-0142``): the address has ended."""
+PHONE_ONLY = re.compile(r"\W*\+?\(?\d{2,4}\)?[-\s]?\d{3,4}[-\s]?\d{4}\W*")
+"""A line that is only a telephone number (``(512) 555-0142``): an address has ended (the
+receipt reader steps over it)."""
 
 
 def _vendor_address(
@@ -1938,7 +1939,7 @@ def _vendor_address(
             if (
                 CONTACT.search(seg.folded)
                 or not seg.text.strip()
-                or _PHONE_ONLY.fullmatch(seg.text.strip())
+                or PHONE_ONLY.fullmatch(seg.text.strip())
                 or BUYER_LABELS.match(seg.folded)
                 or find_vat_ids(seg.text)
             ):
@@ -2544,6 +2545,7 @@ class InvoiceExtractor:
 
 
 __all__ = [
+    "PHONE_ONLY",
     "DocContext",
     "Hit",
     "InvoiceExtractor",
