@@ -61,10 +61,6 @@ class Row:
     folded: str
     offsets: list[tuple[int, int]]
     """Character span of each word in ``text`` (and ``folded``, same length by construction)."""
-    heads: list[_Column] | None = field(default=None, repr=False, compare=False)
-    """The row's column heads, once asked for (item tables look at each row several times)."""
-    runs: list[Row] | None = field(default=None, repr=False, compare=False)
-    """The row cut at its wide gaps (``split_columns``' default), once asked for."""
 
     @functools.cached_property
     def box(self) -> Box:
@@ -94,6 +90,18 @@ class Row:
             if word.box[0] - prev.box[2] > gap
         ]
         return list(itertools.pairwise([0, *starts, len(self.text) + 1]))
+
+    @functools.cached_property
+    def runs(self) -> list[Row]:
+        """The row cut at its wide gaps (``split_columns``), worked out once: the buyer, vendor
+        and address searches cut the same rows again and again."""
+        return _split_columns(self)
+
+    @functools.cached_property
+    def heads(self) -> list[_Column]:
+        """The row's column heads (``_header_cells``), worked out once: the item-table search
+        looks at each row and its neighbours several times."""
+        return _find_header_cells(self)
 
 
 @functools.cache
@@ -171,20 +179,20 @@ def rows_of(pages: list[Page]) -> list[Row]:
     return rows
 
 
-def split_columns(row: Row, gap_factor: float = 1.6) -> list[Row]:
+COLUMN_GAP = 1.6
+"""Row heights of empty space that part two printed columns of a row."""
+
+
+def split_columns(row: Row) -> list[Row]:
     """The row cut into runs of words separated by wide gaps (printed columns). Read-only: the
-    default cut is kept on the row, as the readers ask for it again and again."""
-    if gap_factor == 1.6:
-        if row.runs is None:
-            row.runs = _split_columns(row, gap_factor)
-        return row.runs
-    return _split_columns(row, gap_factor)
+    list is kept on the row."""
+    return row.runs
 
 
-def _split_columns(row: Row, gap_factor: float) -> list[Row]:
+def _split_columns(row: Row) -> list[Row]:
     if not row.words:
         return []
-    gap = gap_factor * max(row.height, 1.0)
+    gap = COLUMN_GAP * max(row.height, 1.0)
     runs: list[list[Word]] = [[row.words[0]]]
     for prev, word in zip(row.words, row.words[1:], strict=False):
         if word.box[0] - prev.box[2] > gap:
@@ -684,8 +692,18 @@ class DocContext:
     currency_method: str
     currency_score: float
     language: str
-    item_heads: set[tuple[int, int]] | None = None
-    """``item_header_rows``, once asked for."""
+
+    @functools.cached_property
+    def item_heads(self) -> frozenset[tuple[int, int]]:
+        """Rows that head an item table (their "Betrag", "MwSt." are columns, not sums), worked
+        out once: the sums grid and the sums labels both step over them."""
+        parse = money_parser(self.decimal_mark)
+        out: set[tuple[int, int]] = set()
+        for i in range(len(self.rows)):
+            header = _item_header(self.rows, i, parse)
+            if header is not None:
+                out.update((self.rows[k].page, self.rows[k].index) for k in header[1])
+        return frozenset(out)
 
 
 def _language(folded: str) -> str:
@@ -839,7 +857,7 @@ def _grid_hits(ctx: DocContext, parse: Parser) -> tuple[dict[str, list[Hit]], se
     out: dict[str, list[Hit]] = {"sub": [], "tax": [], "total": []}
     headers: set[tuple[int, int]] = set()
     rows = ctx.rows
-    item_heads = item_header_rows(ctx)
+    item_heads = ctx.item_heads
     for i, row in enumerate(rows):
         if (row.page, row.index) in item_heads:
             continue  # "Qty Price VAT Total" heads item rows, whose last one is no sum
@@ -954,7 +972,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     rate_rows = {(r.page, r.index) for r in ctx.rows if TAX_EXCLUDE_UNCHECKED.search(r.folded)}
     taxes = [h for h in rated if h.notes["label_row"] not in rate_rows]
     grid, grid_rows = _grid_hits(ctx, parse)
-    grid_rows = grid_rows | item_header_rows(ctx)
+    grid_rows = grid_rows | ctx.item_heads
     if grid_rows:
 
         def keep(h: Hit) -> bool:
@@ -2016,8 +2034,6 @@ _GENERIC_DESCRIPTION = _re(r"^(?:item|article|artikel|product)$")
 def _header_cells(row: Row) -> list[_Column]:
     """Column heads on one row; a head takes in the unmatched words right after it
     (``Line Amount Excl. VAT`` is one column). Read-only: the list is kept on the row."""
-    if row.heads is None:
-        row.heads = _find_header_cells(row)
     return row.heads
 
 
@@ -2230,18 +2246,6 @@ def _table_items(
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
         item["description"] = text.strip()
     return items, words_used
-
-
-def item_header_rows(ctx: DocContext) -> set[tuple[int, int]]:
-    """Rows that head an item table (their "Betrag", "MwSt." are columns, not sums)."""
-    if ctx.item_heads is None:
-        parse = money_parser(ctx.decimal_mark)
-        ctx.item_heads = set()
-        for i in range(len(ctx.rows)):
-            header = _item_header(ctx.rows, i, parse)
-            if header is not None:
-                ctx.item_heads.update((ctx.rows[k].page, ctx.rows[k].index) for k in header[1])
-    return ctx.item_heads
 
 
 def _carried_row(rows: list[Row], page: int, parse: Parser) -> int | None:
