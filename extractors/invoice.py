@@ -694,6 +694,11 @@ class DocContext:
     language: str
 
     @functools.cached_property
+    def row_at(self) -> dict[tuple[int, int], Row]:
+        """The rows by (page, line index), the key a hit's ``label_row`` note holds."""
+        return {(r.page, r.index): r for r in self.rows}
+
+    @functools.cached_property
     def item_heads(self) -> frozenset[tuple[int, int]]:
         """Rows that head an item table (their "Betrag", "MwSt." are columns, not sums), worked
         out once: the sums grid and the sums labels both step over them."""
@@ -934,10 +939,14 @@ _PAID = _re(
 )
 
 
-def _label_text(ctx: DocContext, hit: Hit) -> str:
+def _label_row(ctx: DocContext, hit: Hit) -> Row | None:
+    """The row of the label a hit was found by."""
     key = hit.notes.get("label_row")
-    row = next((r for r in ctx.rows if (r.page, r.index) == key), None)
-    span = hit.notes.get("label_span")
+    return ctx.row_at.get(key) if isinstance(key, tuple) else None
+
+
+def _label_text(ctx: DocContext, hit: Hit) -> str:
+    row, span = _label_row(ctx, hit), hit.notes.get("label_span")
     if row is None or not isinstance(span, tuple):
         return ""
     return row.folded[span[0] : span[1]]
@@ -950,16 +959,15 @@ def _invoice_totals(ctx: DocContext, totals: list[Hit]) -> list[Hit]:
     invoice ``Rechnungsbetrag · abzgl. Anzahlung · Restbetrag``: the balance is a stronger label
     than a plain "Total" and would win, though the invoice's total is the gross sum.
     """
-    nonzero = [h for h in totals if h.value != 0]
-    totals = nonzero or totals  # "Balance due 0.00"
+    totals = [h for h in totals if h.value != 0] or totals  # "Balance due 0.00"
+    gross = [h for h in totals if not _OUTSTANDING.search(_label_text(ctx, h))]
+    if not gross or len(gross) == len(totals):
+        return totals  # no balance among the candidates, or nothing but balances
     paid = any(
         _PAID.search(r.folded) and find_amounts(r.text, decimal_mark=ctx.decimal_mark)
         for r in ctx.rows
     )
-    if paid:
-        gross = [h for h in totals if not _OUTSTANDING.search(_label_text(ctx, h))]
-        totals = gross or totals
-    return totals
+    return gross if paid else totals
 
 
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
@@ -1121,20 +1129,21 @@ def _included_tax(ctx: DocContext, total: Hit) -> dict[str, Field]:
     """The tax a gross total includes, read from its own row, and the net sum it leaves."""
     for row in ctx.rows:
         m = _INCLUDED_TAX.search(row.folded)
-        found = find_amounts(row.text[m.end() :], decimal_mark=ctx.decimal_mark) if m else []
-        if not found:
+        if m is None:
             continue
-        tax = found[-1].value
-        if not 0 < tax < total.value:  # type: ignore[operator]
+        found = find_amounts(row.text[m.end() :], decimal_mark=ctx.decimal_mark)
+        if not found or not 0 < found[-1].value < total.value:  # type: ignore[operator]
             continue
-        words = row.words_in(m.end() + found[-1].start, m.end() + found[-1].end) if m else []
-        hit = Hit(tax, found[-1].text, words, row.page, "included", 0.0)
+        tax, start, end = found[-1].value, m.end() + found[-1].start, m.end() + found[-1].end
+        hit = Hit(tax, found[-1].text, row.words_in(start, end), row.page, "included", 0.0)
         net = total.value - tax  # type: ignore[operator]
         return {
             "tax_amount": _field("tax_amount", hit, "included", _conf(0.6, hit)),
             "subtotal": _field("subtotal", hit, "total-tax", _conf(0.55, hit), value=net),
         }
     return {}
+
+
 _TAX_WORD = _re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a|steuer\w*|umsatzsteuer)\b")
 
 
@@ -1197,12 +1206,10 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
     number = _best(_number_hits(ctx))
     if number is not None:
         number_rows.add(number.notes["label_row"])  # type: ignore[arg-type]
-    by_row = {(r.page, r.index): r for r in ctx.rows}
     for h in hits:  # "Invoice No. 123 dated 1.2.2024": a date on the number's row is the issue date
         if h.notes.get("label_row") in number_rows:
             h.notes["priority"] = int(h.notes.get("priority", 0)) + 0.5  # type: ignore[call-overload]
-        label_row = h.notes.get("label_row")
-        row = by_row.get(label_row) if isinstance(label_row, tuple) else None
+        row = _label_row(ctx, h)
         if row is not None and _is_print_stamp(ctx, row, h):
             h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
@@ -1290,7 +1297,7 @@ _UP_TO_DATED = re.compile(r"^((?:\s+[A-Za-z0-9][\w\-/]{0,9}){1,2})\s+(?:vom|du|d
 
 def _extend_to_dated(ctx: DocContext, hit: Hit) -> Hit:
     """``Nr. 210111 mit LV vom 30.05.2026``: the number is all that stands before "vom <date>"."""
-    row = next((r for r in ctx.rows if (r.page, r.index) == hit.notes.get("label_row")), None)
+    row = _label_row(ctx, hit)
     if row is None or not hit.words or hit.words[-1] not in row.words:
         return hit
     end = row.offsets[row.words.index(hit.words[-1])][1]
