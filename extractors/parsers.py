@@ -362,7 +362,7 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
         country = next(k for k in ("pl", "it", "pt") if m.group(k)).upper()
         if number[0].isalpha():  # "NIF: B12345678": a Spanish company's
             country = "ES"
-        if not number.startswith(country) and not any(number == c for c, *_ in out):
+        if country + number not in {vat for vat, _, _ in out}:
             out.append((country + number, m.start("num"), m.end("num")))
     for m in _VAT_MISREAD.finditer(text):  # "1T51123530720": the I of IT read as 1
         fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
