@@ -435,7 +435,8 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
     a scanner margin and whitened through its letters.
     """
     gray = to_gray(image)
-    if smooth if smooth is not None else is_grainy(gray):
+    grainy = is_grainy(gray) if smooth is None else smooth
+    if grainy:
         gray = cv2.medianBlur(gray, 5)  # grain or pepper: Tesseract would read it as letters
     gray = even_out_light(gray)
     gray = darken_faint_print(clear_dark_margins(invert_dark_bands(gray, dpi)))

@@ -380,6 +380,15 @@ def page_psm(gray: np.ndarray) -> int:
     return RECEIPT_PSM if is_roll(gray) else PAGE_PSM
 
 
+def prepare_for_ocr(image: np.ndarray, dpi: int) -> tuple[Prepared, int]:
+    """A scanned page enlarged where its print is small and prepared for Tesseract, and its
+    resolution after that. Whether it is grainy is judged before the enlargement, which blurs
+    single dark dots into blots."""
+    grainy = is_grainy(image)
+    image, dpi = upscale_for_ocr(image, dpi)
+    return preprocess(image, dpi=dpi, smooth=grainy), dpi
+
+
 def upscale_for_ocr(gray: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:
     """Tesseract reads best at 300 dpi and ~20-30 px characters: small print is enlarged.
 
@@ -452,9 +461,7 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     first only if that reading turns out to be another language's."""
     started = time.thread_time()
     psm = page_psm(image)
-    grainy = is_grainy(image)
-    image, dpi = upscale_for_ocr(image, dpi)
-    prepared = preprocess(image, dpi=dpi, smooth=grainy)
+    prepared, dpi = prepare_for_ocr(image, dpi)
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
@@ -520,16 +527,12 @@ def page_image(source: Source, page: Page, settings: Settings) -> np.ndarray:
         finally:
             with PDFIUM_LOCK:
                 pdf.close()
-        if page.origin == Origin.TEXT_LAYER:
-            return gray
-    else:
-        for index, (gray, dpi) in enumerate(_image_frames(source, settings)):
-            if index == page.index:
-                grainy = is_grainy(gray)
-                gray, dpi = upscale_for_ocr(gray, dpi)
-                return preprocess(gray, dpi=dpi, smooth=grainy).gray
-        raise CorruptDocumentError(f"image has no page {page.index + 1}")
-    return preprocess(gray, dpi=dpi).gray
+        # a text-layer page as rendered; a scanned one prepared as for its reading
+        return gray if page.origin == Origin.TEXT_LAYER else preprocess(gray, dpi=dpi).gray
+    for index, (gray, dpi) in enumerate(_image_frames(source, settings)):
+        if index == page.index:
+            return prepare_for_ocr(gray, dpi)[0].gray
+    raise CorruptDocumentError(f"image has no page {page.index + 1}")
 
 
 REVIEW_DPI = 110
