@@ -1936,9 +1936,10 @@ def _sender_address(
     return None
 
 
-PHONE_ONLY = re.compile(r"\W*\+?\(?\d{2,4}\)?[-\s]?\d{3,4}[-\s]?\d{4}\W*")
-"""A line that is only a telephone number (``(512) 555-0142``): an address has ended (the
-receipt reader steps over it)."""
+_DIGITS_ONLY = re.compile(r"\+?\(?\d[\d\s()./-]{6,}\d")
+"""A line of nothing but digits and separators: a telephone number (``(512) 555-0142``), a date
+(``15-10-2015``), a reference. Under a seller's name it means the address has ended. (The
+receipt reader's ``PHONE_ONLY`` is the stricter telephone shape, which it steps over.)"""
 
 
 def _vendor_address(
@@ -1964,7 +1965,7 @@ def _vendor_address(
             if (
                 CONTACT.search(seg.folded)
                 or not seg.text.strip()
-                or PHONE_ONLY.fullmatch(seg.text.strip())
+                or _DIGITS_ONLY.fullmatch(seg.text.strip())
                 or BUYER_LABELS.match(seg.folded)
                 or find_vat_ids(seg.text)
             ):
@@ -2556,7 +2557,6 @@ class InvoiceExtractor:
 
 
 __all__ = [
-    "PHONE_ONLY",
     "DocContext",
     "Hit",
     "InvoiceExtractor",

@@ -23,7 +23,6 @@ from rapidfuzz.distance import Levenshtein
 from core.models import DocType, Extraction, Field, Page, Word
 from core.settings import Settings
 from extractors.invoice import (
-    PHONE_ONLY,
     DocContext,
     Hit,
     Row,
@@ -867,6 +866,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
 _PRICED = re.compile(r"(?<![\w.,])\d{1,5}[.,]\d{2}(?![\w.,%])")
 """A price (``0.99``, ``1,29``) on a line under the shop's name: the items have begun (a
 house number such as ``31,31A`` is none)."""
+PHONE_ONLY = re.compile(r"\W*\+?\(?\d{2,4}\)?[-\s]?\d{3,4}[-\s]?\d{4}\W*")
 REG_ONLY = re.compile(r"\W*(?:co\.?\s*(?:no|reg)\.?\s*:?\s*)?[A-Za-z0-9]{0,3}\d{6,}\s*-?\s*[A-Za-z]?\W*",
                       re.IGNORECASE)
 LEADING_REG = re.compile(
