@@ -20,7 +20,8 @@ from extractors.invoice import read_invoice
 from extractors.pages import load_pages
 
 Line = tuple[float, float, str]
-"""x and y from the top-left corner in points, and the text drawn there."""
+"""x and y from the top-left corner in points, and the text drawn there; a negative x draws the
+text right-aligned at -x (a right-aligned amount column)."""
 
 
 def _read(tmp_path: Path, settings: Settings, lines: list[Line], size: int = 9) -> dict[str, Field]:
@@ -28,7 +29,10 @@ def _read(tmp_path: Path, settings: Settings, lines: list[Line], size: int = 9) 
     pdf = Canvas(str(path), pagesize=A4, invariant=1)
     pdf.setFont("Helvetica", size)
     for x, y, text in lines:
-        pdf.drawString(x, A4[1] - y, text)
+        if x < 0:
+            pdf.drawRightString(-x, A4[1] - y, text)
+        else:
+            pdf.drawString(x, A4[1] - y, text)
     pdf.save()
     return read_invoice(load_pages(path, path.name, settings))
 
@@ -1047,23 +1051,20 @@ def test_a_net_column_and_amounts_that_start_with_their_currency_sign(
     assert uk["invoice_date"].method == "label"  # the tax point dates the invoice
     assert uk["invoice_date"].value == dt.date(2024, 2, 28)
 
-    path = tmp_path / "saas.pdf"
-    pdf = Canvas(str(path), pagesize=A4, invariant=1)
-    pdf.setFont("Helvetica", 9)
-    for x, y, text in [
-        (50, 50, "Invoice"), (50, 80, "Invoice number"), (150, 80, "8F2A61C3-0007"),
-        (50, 140, "Cloudberry Analytics, Inc."),
-        (50, 270, "Description"), (330, 270, "Qty"), (400, 270, "Unit price"),
-    ]:
-        pdf.drawString(x, A4[1] - y, text)
-    for x, y, text in [(545, 270, "Amount"), (340, 285, "12"), (460, 285, "$99.00"),
-                       (545, 285, "$1,188.00"), (545, 330, "$1,188.00"), (545, 344, "$1,188.00")]:
-        pdf.drawRightString(x, A4[1] - y, text)
-    pdf.drawString(50, A4[1] - 285, "Team plan")
-    pdf.drawString(330, A4[1] - 330, "Subtotal")
-    pdf.drawString(330, A4[1] - 344, "Amount due")
-    pdf.save()
-    saas = read_invoice(load_pages(path, path.name, settings))
+    saas = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 50, "Invoice"), (50, 80, "Invoice number"), (150, 80, "8F2A61C3-0007"),
+            (50, 140, "Cloudberry Analytics, Inc."),
+            (50, 270, "Description"), (330, 270, "Qty"), (400, 270, "Unit price"),
+            (-545, 270, "Amount"),
+            (50, 285, "Team plan"), (-340, 285, "12"), (-460, 285, "$99.00"),
+            (-545, 285, "$1,188.00"),
+            (330, 330, "Subtotal"), (-545, 330, "$1,188.00"),
+            (330, 344, "Amount due"), (-545, 344, "$1,188.00"),
+        ],
+    )
     assert saas["line_items"].value == [
         {"description": "Team plan", "quantity": "12", "unit_price": Decimal("99.00"),
          "amount": Decimal("1188.00")}
