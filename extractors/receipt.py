@@ -505,7 +505,13 @@ def misread_named_dates(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-def read_date(ctx: DocContext) -> Field | None:
+UNSURE_ORDER = "unsure_order"
+"""The method of a date such as ``07/09/2023`` on a receipt that does not show whether it is
+written day or month first: calibration has no group for it, so it is rated by its raw
+confidence alone, below the posting threshold."""
+
+
+def read_date(ctx: DocContext, *, order_known: bool = True) -> Field | None:
     candidates: list[tuple[float, object, Row, str]] = []
     for order, row in enumerate(ctx.rows):
         if not any(
@@ -544,6 +550,8 @@ def read_date(ctx: DocContext) -> Field | None:
     else:
         score += 0.05 * min(len(candidates) - 1, 2)
     words = row.words_in(found.start, found.end)  # type: ignore[attr-defined]
+    if not order_known and found.ambiguous:  # type: ignore[attr-defined]
+        method, score = UNSURE_ORDER, min(score, 0.6)
     return Field(
         name="invoice_date",
         value=found.value,
@@ -833,7 +841,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
         if (
             REG_NO.search(r.folded)
             and not addr_rows
-            and not re.search(r"\bno\.?\s*\d|jalan|lot", r.folded)
+            and not re.search(r"(?<!co\.\s)(?<!co\.)(?<!co\s)\bno\.?\s*\d|jalan|lot", r.folded)
         ):
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text) or _PRICED.search(r.text):
@@ -900,13 +908,29 @@ def _clean(text: str) -> str:
 # ------------------------------------------------------------------------------- extractor
 
 
+US_PLACE = re.compile(
+    r"\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|"
+    r"S[CD]|T[NX]|UT|V[AT]|W[AIVY]),?\s+\d{5}(?:-\d{4})?(?![\d-])|\(\d{3}\)\s?\d{3}-\d{4}\b"
+)
+"""An American address's state and ZIP code (``NEW YORK NY 10011``) or a phone number written
+``(212) 555-0134``: the receipt writes its dates month first."""
+
+
+def date_order_known(ctx: DocContext) -> bool:
+    """Whether the receipt shows which way round its dates are written: a currency, or a
+    Malaysian or American address (``read_receipt`` sets ``ctx.dayfirst`` from these)."""
+    return bool(ctx.currency or MALAYSIAN.search(ctx.text) or US_PLACE.search(ctx.text))
+
+
 def read_receipt(pages: list[Page]) -> dict[str, Field]:
     ctx = context(pages)
-    if ctx.currency in (None, "MYR", "SGD", "INR", "EUR", "GBP"):
+    if ctx.currency is None and US_PLACE.search(ctx.text) and not MALAYSIAN.search(ctx.text):
+        ctx.dayfirst = False  # a dollar sign the OCR lost: the address still says American
+    elif ctx.currency in (None, "MYR", "SGD", "INR", "EUR", "GBP"):
         ctx.dayfirst = True
     fields: dict[str, Field] = {}
     fields.update(read_name_address(ctx))
-    date = read_date(ctx)
+    date = read_date(ctx, order_known=date_order_known(ctx))
     if date is not None:
         fields["invoice_date"] = date
     total = read_total(ctx)

@@ -334,3 +334,45 @@ def test_a_receipt_address_ends_at_the_first_priced_item() -> None:
         "TOTAL 4.48",
     ])])
     assert fields["address"].value == "552 SEATTLE WA"
+
+
+def _deli(address: list[str], date: str) -> dict[str, Field]:
+    return read_receipt([_page([
+        "CORNER DELI & GROCERY",
+        *address,
+        f"{date} 11:52 AM REG 2",
+        "TURKEY CLUB 12.95",
+        "ICED COFFEE LG 4.25",
+        "TOTAL 17.20",
+    ])])
+
+
+def test_an_american_address_writes_the_date_month_first() -> None:
+    """The dollar signs did not read (a worn roll): the state and ZIP code still say that
+    ``07/09/2023`` is 9 July. Before, it came out as 7 September at 0.90."""
+    for address in (["145 W 23RD ST", "NEW YORK NY 10011"], ["145 W 23RD ST", "(212) 555-0134"]):
+        fields = _deli(address, "07/09/2023")
+        assert fields["invoice_date"].value == dt.date(2023, 7, 9)
+        assert fields["invoice_date"].method != "unsure_order"
+
+
+def test_a_date_whose_order_the_receipt_does_not_show_is_marked_unsure() -> None:
+    unsure = _deli(["145 WEST STREET"], "07/09/2023")["invoice_date"]
+    assert unsure.method == "unsure_order" and unsure.confidence <= 0.6
+    clear = _deli(["145 WEST STREET"], "17/09/2023")["invoice_date"]  # no month 17
+    assert clear.value == dt.date(2023, 9, 17) and clear.method != "unsure_order"
+    malaysian = _deli(["NO 5, JALAN BESAR", "81200 JOHOR BAHRU"], "07/09/2023")["invoice_date"]
+    assert malaysian.value == dt.date(2023, 9, 7) and malaysian.method != "unsure_order"
+
+
+def test_a_company_number_is_not_the_first_line_of_the_address() -> None:
+    """``(CO. NO. 3926-U)`` under the name: its ``NO. 3`` is no house number."""
+    fields = read_receipt([_page([
+        "SHELL MALAYSIA TRADING SDN BHD",
+        "(CO. NO. 3926-U)",
+        "STESEN MINYAK SHELL BANDAR PUCHONG",
+        "JALAN PUCHONG, 47100 PUCHONG",
+        "GST NO: 000123498765",
+        "TOTAL 50.00",
+    ])])
+    assert fields["address"].value == "STESEN MINYAK SHELL BANDAR PUCHONG JALAN PUCHONG, 47100 PUCHONG"
