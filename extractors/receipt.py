@@ -336,10 +336,49 @@ def _sum_votes(
                     votes.add(value, 0.5 if rounded else 0.2, "sum")
 
 
+RATE_ROW = re.compile(r"(?<![\d.,])(\d{1,2})(?:[.,]0{1,2})?\s*%")
+"""The rate of a tax summary row (``SR @ 6%  58.49  3.51``, ``ZR 0%  2.35  0.00``)."""
+
+
+def summary_sum(rows: list[Row]) -> Decimal | None:
+    """What the GST/tax summary under the totals adds up to: taxable amount plus tax over its
+    rate rows (``SR @ 6%  58.49  3.51`` / ``ZR @ 0%  2.35  0.00``). Printed apart from the
+    total, the summary is an independent reading of it. A row counts only when its tax is its
+    rate of its amount (to half a percent of the amount: tills round item by item); a rate row
+    that does not add up makes the whole sum unknown."""
+    total = Decimal(0)
+    found = False
+    for row in rows:
+        rate = RATE_ROW.search(row.text)
+        if rate is None or TOTAL_PLAIN.search(row.folded):
+            continue
+        amounts = [a for a, s, _ in _money_ocr(row.text) if isinstance(a, Decimal) and s > rate.end()]
+        if not amounts:
+            continue
+        share = Decimal(rate.group(1)) / 100
+        taxable, tax = (amounts[-2], amounts[-1]) if len(amounts) >= 2 else (amounts[0], Decimal(0))
+        if taxable == tax == 0:
+            continue  # a rate nothing was bought at
+        if taxable < 0 or abs(tax - taxable * share) > max(Decimal("0.02"), taxable / 200):
+            return None
+        total += taxable + tax
+        found = True
+    return total if found else None
+
+
+def _one_digit_off(a: Decimal, b: Decimal) -> bool:
+    """``137.45`` for ``137.15``, ``62.06`` for ``62.00``: one digit misread, same length."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(p != q for p, q in zip(x, y, strict=True)) == 1
+
+
 def read_total(ctx: DocContext) -> Field | None:
     """The paid total: labelled values, weighed by label strength, then checked against what
-    the receipt says elsewhere — CASH − CHANGE, subtotal + tax + rounding, the 5-sen rounding of
-    a cash bill — and against what cannot be (a bill larger than the cash handed over)."""
+    the receipt says elsewhere — CASH − CHANGE, subtotal + tax + rounding, the tax summary, the
+    5-sen rounding of a cash bill — and against what cannot be (a bill larger than the cash
+    handed over). A labelled total one digit off a value those checks confirm is that value
+    misread."""
+    all_rows = ctx.rows  # the tax summary too
     ctx = _without_summary(ctx)
     rows = ctx.rows
     votes = _Votes()
@@ -360,9 +399,31 @@ def read_total(ctx: DocContext) -> Field | None:
     _tender_votes(cash, change, totals, rounding_line, votes)
     _sum_votes(subs, taxes, rounds, votes)
     _rounding_votes(rows, totals, rounds, votes)
+    last_total = max((t.pos for t in totals), default=len(rows))
+    summed = summary_sum(all_rows[last_total + 1 :])
+    if summed is not None and summed > 0 and not any(
+        summed == _to_five_sen(t.value) != t.value for t in totals
+    ):  # a summary that adds up to the rounded bill cannot tell the printed total from it
+        if summed in {t.value for t in totals}:  # only a printed total: tender and sums may
+            votes.checks[summed] += 1  # be the bill before or after its rounding either way
+        elif summed in subs:  # prices include the tax: the subtotal is the bill
+            votes.add(summed, 0.3, "sum")
+            votes.checks[summed] += 1
     for value in list(votes.evidence):  # the till's tender and the printed sums agree
         if {"tender", "sum"} <= votes.methods[value] and not votes.checks[value]:
             votes.checks[value] += 1
+    for value in list(votes.evidence):  # a misread digit in the labelled total
+        if votes.checks[value] or not votes.methods[value] & {"strong", "plain"}:
+            continue
+        confirmed = [
+            c for c in votes.evidence
+            if votes.checks[c] and _one_digit_off(value, c) and c != _to_five_sen(value)
+        ]
+        if len(confirmed) == 1:
+            weight = votes.evidence.pop(value)
+            for kind in votes.methods[value] & {"strong", "plain"}:
+                votes.add(confirmed[0], weight, kind, votes.hits.get(value))
+                weight = 0.0
     all_amounts = [a for r in rows for a, _, _ in _money_ocr(r.text) if isinstance(a, Decimal)]
     counts: dict[Decimal, int] = defaultdict(int)
     for a in all_amounts:

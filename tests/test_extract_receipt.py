@@ -135,7 +135,8 @@ def test_tender_and_printed_sums_agreeing_beat_a_misread_total_line() -> None:
     ])
     total = read_receipt([page])["total_amount"]
     assert total.value == Decimal("13.80")
-    assert total.method == "tender+sum"
+    # the TOTAL line one digit off the checked bill is that bill misread: it counts for it
+    assert total.method == "plain+check"
 
 
 def test_the_rounded_total_paid_wins_over_the_total_before_rounding() -> None:
@@ -376,3 +377,35 @@ def test_a_company_number_is_not_the_first_line_of_the_address() -> None:
         "TOTAL 50.00",
     ])])
     assert fields["address"].value == "STESEN MINYAK SHELL BANDAR PUCHONG JALAN PUCHONG, 47100 PUCHONG"
+
+
+def test_the_tax_summary_is_an_independent_reading_of_the_total() -> None:
+    from extractors.invoice import context
+    from extractors.receipt import summary_sum
+
+    page = _page([
+        "GST Summary Amount(RM) Tax(RM)",
+        "SR @ 6% 127.20 7.60",  # 6 % of 127.20 is 7.63: tills round item by item
+        "ZR @ 0% 2.35",
+        "EX 0% 0.00 0.00",
+    ])
+    assert summary_sum(context([page]).rows) == Decimal("137.15")
+    wrong = _page(["SR @ 6% 127.20 17.60"])  # no 6 % share: a misread, so no sum at all
+    assert summary_sum(context([wrong]).rows) is None
+
+
+def test_a_labelled_total_one_digit_off_the_confirmed_bill_is_that_bill_misread() -> None:
+    """``TOTAL INCL GST 62.06`` (a worn 0), while the subtotal of tax-inclusive prices and the
+    GST summary both say 62.00: before, the total came out 62.06."""
+    fields = read_receipt([_page([
+        "TANJONG BOOKCENTRE SDN BHD",
+        "CALCULATOR SCIENTIFIC 1 53.08 53.08",
+        "GEL PEN 1 8.92 8.92",
+        "SUB-TOTAL 62.00",
+        "TOTAL INCL GST RM 62.06",
+        "CARD TYPE : VISA 62.88",
+        "GST Taxable Amt GST Amt",
+        "SR 6% 58.49 3.51",
+    ])])
+    assert fields["total_amount"].value == Decimal("62.00")
+    assert fields["total_amount"].method == "label+check"
