@@ -401,14 +401,13 @@ def read_total(ctx: DocContext) -> Field | None:
     _rounding_votes(rows, totals, rounds, votes)
     last_total = max((t.pos for t in totals), default=len(rows))
     summed = summary_sum(all_rows[last_total + 1 :])
-    if summed is not None and summed > 0 and not any(
-        summed == _to_five_sen(t.value) != t.value for t in totals
-    ):  # a summary that adds up to the rounded bill cannot tell the printed total from it
-        if summed in {t.value for t in totals}:  # only a printed total: tender and sums may
-            votes.checks[summed] += 1  # be the bill before or after its rounding either way
-        elif summed in subs:  # prices include the tax: the subtotal is the bill
-            votes.add(summed, 0.3, "sum")
-            votes.checks[summed] += 1
+    # The summary checks a printed total only: it may add up to the bill before or after its
+    # 5-sen rounding, so as a vote of its own it would pick between them at random.
+    if summed is not None and summed in {t.value for t in totals}:
+        votes.checks[summed] += 1
+    elif summed is not None and summed in subs:  # prices include the tax: the subtotal is the bill
+        votes.add(summed, 0.3, "sum")
+        votes.checks[summed] += 1
     for value in list(votes.evidence):  # the till's tender and the printed sums agree
         if {"tender", "sum"} <= votes.methods[value] and not votes.checks[value]:
             votes.checks[value] += 1
@@ -420,10 +419,8 @@ def read_total(ctx: DocContext) -> Field | None:
             if votes.checks[c] and _one_digit_off(value, c) and c != _to_five_sen(value)
         ]
         if len(confirmed) == 1:
-            weight = votes.evidence.pop(value)
-            for kind in votes.methods[value] & {"strong", "plain"}:
-                votes.add(confirmed[0], weight, kind, votes.hits.get(value))
-                weight = 0.0
+            kind = "strong" if "strong" in votes.methods[value] else "plain"
+            votes.add(confirmed[0], votes.evidence.pop(value), kind, votes.hits.get(value))
     all_amounts = [a for r in rows for a, _, _ in _money_ocr(r.text) if isinstance(a, Decimal)]
     counts: dict[Decimal, int] = defaultdict(int)
     for a in all_amounts:
@@ -977,21 +974,18 @@ US_PLACE = re.compile(
 ``(212) 555-0134``: the receipt writes its dates month first."""
 
 
-def date_order_known(ctx: DocContext) -> bool:
-    """Whether the receipt shows which way round its dates are written: a currency, or a
-    Malaysian or American address (``read_receipt`` sets ``ctx.dayfirst`` from these)."""
-    return bool(ctx.currency or MALAYSIAN.search(ctx.text) or US_PLACE.search(ctx.text))
-
-
 def read_receipt(pages: list[Page]) -> dict[str, Field]:
     ctx = context(pages)
-    if ctx.currency is None and US_PLACE.search(ctx.text) and not MALAYSIAN.search(ctx.text):
+    american = bool(US_PLACE.search(ctx.text))
+    malaysian = bool(MALAYSIAN.search(ctx.text))
+    if ctx.currency is None and american and not malaysian:
         ctx.dayfirst = False  # a dollar sign the OCR lost: the address still says American
     elif ctx.currency in (None, "MYR", "SGD", "INR", "EUR", "GBP"):
         ctx.dayfirst = True
     fields: dict[str, Field] = {}
     fields.update(read_name_address(ctx))
-    date = read_date(ctx, order_known=date_order_known(ctx))
+    # the order of a date's day and month shows in the currency or the shop's address
+    date = read_date(ctx, order_known=bool(ctx.currency) or american or malaysian)
     if date is not None:
         fields["invoice_date"] = date
     total = read_total(ctx)
