@@ -79,6 +79,11 @@ def _tesseract_cli(image: Path) -> None:
     )
 
 
+REPEATS = 2
+"""Runs of the tesseract limit and of the pipeline (without the cascade) per bench; the best
+of each is reported."""
+
+
 def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[str, Any]:
     from pipeline.analyse import DocInput, analyse_batch
 
@@ -87,11 +92,19 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
         f"scanned: {len(images)} page images at {settings.ocr_dpi} dpi; "
         f"raw tesseract on {settings.workers} core(s)…"
     )
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=settings.workers) as pool:
-        list(pool.map(_tesseract_cli, images))
-    raw = len(images) / (time.perf_counter() - started)
-    say(f"  tesseract CLI: {raw:.2f} pages/s; now the pipeline…")
+    _tesseract_cli(images[0])  # warm-up: the model files into the page cache
+
+    def limit() -> float:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+            list(pool.map(_tesseract_cli, images))
+        return len(images) / (time.perf_counter() - started)
+
+    # The best of REPEATS runs each, the limit's and the pipeline's, taken in turn: one run of
+    # a dozen pages lasts seconds, and the same CLI run measured 1.38 to 1.84 pages/s from one
+    # bench to the next on an idle machine.
+    raws = [limit()]
+    say(f"  tesseract CLI: {raws[0]:.2f} pages/s; now the pipeline…")
     docs = [DocInput(f"scan{i}", p, p.name) for i, p in enumerate(images)]
     # Warm up as a long-running worker is: imports (Great Expectations alone takes seconds),
     # Tesseract's model in the page cache, the validation suites loaded.
@@ -108,6 +121,11 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
     # second one in the page's language where the first shows German, French, Dutch…
     no_cascade = settings.model_copy(update={"cpu_budget_seconds": 0.0})
     ours, second = pages_per_s(no_cascade)
+    for _ in range(REPEATS - 1):
+        raws.append(limit())
+        ours = max(ours, pages_per_s(no_cascade)[0])
+    raw = max(raws)
+    say(f"  tesseract CLI, best of {len(raws)}: {raw:.2f} pages/s ({', '.join(f'{r:.2f}' for r in raws)})")
     say(
         f"  pipeline: {ours:.2f} pages/s ({ours / raw:.0%} of the limit; {second} of "
         f"{len(images)} pages read a second time in their own language)"
@@ -131,6 +149,7 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
         "pages_read_again_in_their_language": second,
         "pipeline_english_only_pages_per_s": round(english, 3),
         "tesseract_pages_per_s": round(raw, 3),
+        "tesseract_runs_pages_per_s": [round(r, 3) for r in raws],
         "ratio": round(ours / raw, 3),
         "pipeline_with_cascade_pages_per_s": round(cascade, 3),
         "cascade_budget_s": settings.cpu_budget_seconds,

@@ -1,0 +1,40 @@
+"""`docflow bench --quick` end to end: every measure runs and the JSON keeps the contract's shape.
+
+The figures themselves are not asserted (speed is measured by the bench, never by a timed
+test); what is asserted is that each measure produced a rate from real work and that the
+derived figures agree with the measured ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from flows.bench import REPEATS
+from tests.cli import run_docflow
+
+
+@pytest.mark.slow
+def test_quick_bench_measures_everything_and_writes_the_contract_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "DOCFLOW_HOME": str(tmp_path / "home")}
+    env.pop("DOCFLOW_DATABASE_URL", None)
+    proc = run_docflow("bench", "--quick", "--out", str(out), env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+
+    scanned = result["scanned"]
+    assert scanned["pages"] == 4
+    assert len(scanned["tesseract_runs_pages_per_s"]) == REPEATS
+    assert scanned["tesseract_pages_per_s"] == max(scanned["tesseract_runs_pages_per_s"]) > 0
+    assert scanned["pipeline_pages_per_s"] > 0
+    assert scanned["ratio"] == pytest.approx(
+        scanned["pipeline_pages_per_s"] / scanned["tesseract_pages_per_s"], abs=0.002
+    )
+    born = result["born_digital"]
+    assert born["documents"] == 40 and born["docs_per_s"] > 0 and born["invoice2data_docs_per_s"] > 0
+    assert result["latency_s"] > 0 and result["peak_rss_mb"] > 0
+    assert "pipeline / limit" in proc.stdout and "results written to" in proc.stdout
