@@ -148,8 +148,8 @@ def binarise(gray: np.ndarray, mode: str = "otsu") -> np.ndarray:
 @dataclass
 class Prepared:
     gray: np.ndarray
-    """Deskewed grayscale: the picture reviewers see; word boxes are in its pixels."""
-    binary: np.ndarray
+    """Deskewed grayscale: what Tesseract reads and reviewers see; word boxes are in its
+    pixels. (Binarised variants are made by the cascade for the bands it re-reads.)"""
     skew: float
 
 
@@ -424,10 +424,10 @@ def is_grainy(image: np.ndarray) -> bool:
     return noise_level(gray) >= NOISY or speckle(gray) >= SPECKLED
 
 
-def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
-               dpi: int = 300, smooth: bool | None = None) -> Prepared:
+def preprocess(image: np.ndarray, *, deskew: bool = True, dpi: int = 300,
+               smooth: bool | None = None) -> Prepared:
     """Grayscale, smooth a grainy scan, even out uneven light, turn light-on-dark bands over,
-    clear dark scan margins, deskew, denoise and binarise a page for Tesseract. ``smooth``:
+    clear dark scan margins and deskew a page for Tesseract. ``smooth``:
     whether the page as scanned was grainy (``is_grainy``, asked before it was enlarged), else
     asked of ``image``.
 
@@ -445,8 +445,7 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, mode: str = "otsu",
         gray = rotate(gray, skew)
     else:
         skew = 0.0
-    denoised = cv2.medianBlur(gray, 3)
-    return Prepared(gray=gray, binary=binarise(denoised, mode), skew=skew)
+    return Prepared(gray=gray, skew=skew)
 
 
 
