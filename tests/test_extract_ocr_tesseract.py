@@ -1,0 +1,56 @@
+"""The page image handed to Tesseract: ``run_tesseract`` must read exactly what the ``tesseract``
+command reads from the same pixels. The hand-over file (an uncompressed TIFF, chosen for speed)
+must carry no resolution of its own: a stray 72 dpi tag would make Tesseract scale every line
+differently from the bench's physical limit and from what the page was tuned on."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import cv2
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from extractors.ocr import run_tesseract
+from extractors.pages import open_pdf, render_pdf_page
+
+LINES = [
+    "Acme Supplies Ltd, 12 High Street, London",
+    "Invoice number INV-2041",
+    "Invoice date: 3 March 2025",
+    "Paper clips 10 1.20 12.00",
+    "Total amount due 12.00",
+]
+
+
+def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) -> None:
+    pdf_path = tmp_path / "page.pdf"
+    canvas = Canvas(str(pdf_path), pagesize=A4, invariant=1)
+    for i, text in enumerate(LINES):  # two columns, two sizes: layout analysis has work to do
+        canvas.setFont("Helvetica", 11 if i % 2 else 8)
+        canvas.drawString(60, A4[1] - 80 - 22 * i, text)
+        canvas.drawString(330, A4[1] - 300 - 16 * i, text.upper())
+    canvas.save()
+    pdf = open_pdf(pdf_path.read_bytes())
+    gray = render_pdf_page(pdf, 0, 300)
+    pdf.close()
+    png = tmp_path / "page.png"
+    cv2.imwrite(str(png), gray)
+
+    done = subprocess.run(["tesseract", str(png), "stdout", "--oem", "1", "--psm", "3", "tsv"],
+                          capture_output=True, text=True, check=True)
+    expected = []
+    for row in done.stdout.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) == 12 and cols[11].strip() and float(cols[10]) >= 0:
+            left, top, width, height = map(int, cols[6:10])
+            box = (left, top, left + width, top + height)
+            expected.append((cols[11].strip(), box, float(cols[10]) / 100, int(cols[2])))
+
+    words, seconds = run_tesseract(gray, lang="eng", psm=3)
+    assert [(w.text, w.box, w.block) for w in words] == [(t, b, n) for t, b, _, n in expected]
+    # and the same confidences (pytesseract keeps whole percents)
+    assert all(abs(w.conf - e[2]) < 0.01 for w, e in zip(words, expected, strict=True))
+    assert "INV-2041" in [w.text for w in words]
+    assert seconds > 0
