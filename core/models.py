@@ -74,7 +74,7 @@ class Page(BaseModel):
     ocr_seconds: float = 0.0
     skew_degrees: float = 0.0
     ocr_lang: str | None = None
-    """Tesseract language data the page was read with (``eng``, ``deu+eng``); None: text layer."""
+    """Tesseract language data the page was read with (``eng``, ``deu``); None: text layer."""
 
 
 class Field(BaseModel):

@@ -31,8 +31,9 @@ class Settings(BaseSettings):
     ocr_dpi: int = Field(300, ge=72, le=600)
     ocr_lang: str = "eng"
     ocr_auto_langs: list[str] = ["deu", "fra", "nld", "spa", "ita"]
-    """Languages an OCR page is read again in (with ``ocr_lang``) when its first reading looks
-    like one of them and its Tesseract data is installed; empty: never (one reading per page)."""
+    """Languages an OCR page is read again in (that language's data alone) when its reading with
+    ``ocr_lang`` looks like one of them and the data is installed; the surer reading is kept.
+    Empty: never (one reading per page)."""
     force_ocr: bool = False
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
     cpu_budget_seconds: float = Field(20.0, ge=0)

@@ -115,7 +115,9 @@ def bench_scanned(settings: Settings, pages: int, work: Path, say: Say) -> dict[
         started = time.perf_counter()
         analyses = analyse_batch(docs, run_settings, "default")
         rate = len(images) / (time.perf_counter() - started)
-        return rate, sum(1 for a in analyses for p in a.pages if "+" in (p.ocr_lang or ""))
+        again = sum(1 for a in analyses for p in a.pages
+                    if p.ocr_lang not in (None, run_settings.ocr_lang))
+        return rate, again
 
     # No cascade: load, deskew, Tesseract, fields, validation — one reading per page, plus a
     # second one in the page's language where the first shows German, French, Dutch…

@@ -83,7 +83,7 @@ def test_language_is_guessed_from_common_business_words() -> None:
 def test_german_scan_is_read_again_with_german_data(tmp_path: Path, settings: Settings) -> None:
     pdf = _pdf(tmp_path, GERMAN)
     page = load_pages(pdf, pdf.name, settings, force_ocr=True)[0]
-    assert page.ocr_lang == "deu+eng"
+    assert page.ocr_lang == "deu"
     assert "München" in page.text
     assert "Beträge" in page.text
 
@@ -114,18 +114,18 @@ def test_later_pages_are_read_once_in_the_language_the_first_settled_on(
     langs = _count_readings(monkeypatch)
     one = settings.model_copy(update={"workers": 1})
     pages = load_pages(german, german.name, one, force_ocr=True)
-    assert [p.ocr_lang for p in pages] == ["deu+eng"] * 3
+    assert [p.ocr_lang for p in pages] == ["deu"] * 3
     assert all("München" in p.text for p in pages)
     # the first page in English and then in German; the others once each, in German
-    assert langs == ["eng", "deu+eng", "deu+eng", "deu+eng"]
+    assert langs == ["eng", "deu", "deu", "deu"]
 
     # With two workers the first two pages are read side by side, each as a first page would
     # be; only the third waits for the first page's language.
     langs.clear()
     two = settings.model_copy(update={"workers": 2})
     pages = load_pages(german, german.name, two, force_ocr=True)
-    assert [p.ocr_lang for p in pages] == ["deu+eng"] * 3
-    assert sorted(langs) == ["deu+eng"] * 3 + ["eng"] * 2
+    assert [p.ocr_lang for p in pages] == ["deu"] * 3
+    assert sorted(langs) == ["deu"] * 3 + ["eng"] * 2
 
 
 @pytest.mark.skipif("deu" not in installed_languages(),
@@ -137,10 +137,10 @@ def test_a_page_in_another_language_than_the_first_is_read_as_usual(
     langs = _count_readings(monkeypatch)
     one = settings.model_copy(update={"workers": 1})
     pages = load_pages(mixed, mixed.name, one, force_ocr=True)
-    assert [p.ocr_lang for p in pages] == ["deu+eng", "eng"]
+    assert [p.ocr_lang for p in pages] == ["deu", "eng"]
     assert "Invoice number" in pages[1].text
     # the English page was tried in German first, found English, and read in English
-    assert langs == ["eng", "deu+eng", "deu+eng", "eng"]
+    assert langs == ["eng", "deu", "deu", "eng"]
 
 
 def test_an_english_document_is_read_once_a_page(
