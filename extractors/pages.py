@@ -469,7 +469,7 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     if language is not None:
         words, seconds = _read_thin_print_too(prepared.gray, language, psm, settings)
         guess = guess_language(" ".join(w.text for w in words))
-        if guess in (None, language.split("+")[0]):
+        if guess in (None, language):
             return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds,
                          language)
     lang = settings.ocr_lang

@@ -898,8 +898,8 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     for r in rows[end : end + 7]:
         if (
             REG_NO.search(r.folded)
-            and not addr_rows
-            and not re.search(r"(?<!co\.\s)(?<!co\.)(?<!co\s)\bno\.?\s*\d|jalan|lot", r.folded)
+            and not addr_rows  # the registration's own "NO." (``CO. NO. 3926-U``) is no house number
+            and not re.search(r"\bno\.?\s*\d|jalan|lot", REG_NO.sub(" ", r.folded))
         ):
             continue
         if ADDRESS_STOP.search(r.folded) or find_dates(r.text) or _PRICED.search(r.text):
