@@ -149,6 +149,56 @@ def growing_batches(items: list[T], first: int, largest: int) -> list[list[T]]:
     return out
 
 
+def _is_pdf(name: str) -> bool:
+    return name.lower().endswith(".pdf")
+
+
+def _reading_pool(pdfs: int, settings: Settings, *, start: bool = False) -> ReadPool | None:
+    """Worker processes for this many PDFs to read, or None where threads do better."""
+    if not worth_processes(pdfs, settings):
+        return None
+    pool = ReadPool(settings)
+    if start:
+        pool.start()
+    return pool
+
+
+def _decide_in_batches(
+    pending: list[str], pool: ReadPool | None, client: str, settings: Settings,
+    summary: RunSummary, run_dir: Path, batch_size: int, max_batch_size: int, progress: Any
+) -> None:
+    """Read, validate, decide and finalize ``pending`` documents in growing batches."""
+
+    def read(batch: list[str]) -> list[PrefectFuture[list[Analysis]]]:
+        if pool is not None:  # one task per batch: the workers share it out among themselves
+            return [read_task.submit(batch, settings, unvisited(pool))]
+        return [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
+
+    batches = growing_batches(pending, batch_size, max_batch_size)
+    done_before = [0, *itertools.accumulate(len(b) for b in batches)]
+    reading = read(batches[0]) if batches else []
+    for number in range(len(batches)):
+        analyses: list[Analysis] = []
+        for fut in reading:
+            analyses.extend(fut.result())
+            if progress:
+                progress.advance(len(analyses) + done_before[number])
+        following = batches[number + 1] if number + 1 < len(batches) else []
+        # Worker processes read the next batch while this one is decided and finalized here;
+        # reading has no side effects, and deciding it still waits for this batch's duplicates.
+        reading = read(following) if following and pool is not None else []
+        decided = decide_task(
+            unvisited(analyses), settings, client, run_dir / f"validation-{number + 1}.html"
+        )
+        finals = [
+            finalize_task.submit(unvisited(c), settings)
+            for c in chunks(decided, settings.workers, max_size=32)
+        ]
+        summary.results.extend(r for f in finals for r in f.result())
+        if following and pool is None:
+            reading = read(following)
+
+
 def process_inbox(
     source: str, client: str, settings: Settings, *, batch_size: int = 64,
     max_batch_size: int = 256, progress: Any = None
@@ -161,48 +211,27 @@ def process_inbox(
     run_dir = settings.home / "runs" / utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     objects = intake_mod.candidates(areas, settings)
     summary.seen = len(objects)
-    intakes = [
-        intake_task.submit(unvisited(c), source, client, settings)
-        for c in chunks(objects, settings.workers, max_size=64)
-    ]
-    takes = [t for f in intakes for t in f.result()]
-    summary.skipped = [t for t in takes if not t.new]
-    rows = intake_mod.pending_documents(engine, client)
-    pending = [d.id for d in rows]
-    if progress:
-        progress.start(len(pending))
-    pdfs = sum(1 for d in rows if d.filename.lower().endswith(".pdf"))
-    pool = ReadPool(settings) if worth_processes(pdfs, settings) else None
-
-    def read(batch: list[str]) -> list[PrefectFuture[list[Analysis]]]:
-        if pool is not None:  # one task per batch: the workers share it out among themselves
-            return [read_task.submit(batch, settings, unvisited(pool))]
-        return [read_task.submit(c, settings) for c in chunks(batch, settings.workers)]
-
-    batches = growing_batches(pending, batch_size, max_batch_size)
-    done_before = [0, *itertools.accumulate(len(b) for b in batches)]
+    # With enough PDFs in the inbox, the reading workers start now and load the readers while
+    # intake copies the files; the count after intake decides whether they are kept.
+    pool = _reading_pool(sum(1 for o in objects if _is_pdf(o.key)), settings, start=True)
     try:
-        reading = read(batches[0]) if batches else []
-        for number in range(len(batches)):
-            analyses: list[Analysis] = []
-            for fut in reading:
-                analyses.extend(fut.result())
-                if progress:
-                    progress.advance(len(analyses) + done_before[number])
-            following = batches[number + 1] if number + 1 < len(batches) else []
-            # Worker processes read the next batch while this one is decided and finalized here;
-            # reading has no side effects, and deciding it still waits for this batch's duplicates.
-            reading = read(following) if following and pool is not None else []
-            decided = decide_task(
-                unvisited(analyses), settings, client, run_dir / f"validation-{number + 1}.html"
-            )
-            finals = [
-                finalize_task.submit(unvisited(c), settings)
-                for c in chunks(decided, settings.workers, max_size=32)
-            ]
-            summary.results.extend(r for f in finals for r in f.result())
-            if following and pool is None:
-                reading = read(following)
+        intakes = [
+            intake_task.submit(unvisited(c), source, client, settings)
+            for c in chunks(objects, settings.workers, max_size=64)
+        ]
+        takes = [t for f in intakes for t in f.result()]
+        summary.skipped = [t for t in takes if not t.new]
+        rows = intake_mod.pending_documents(engine, client)
+        pending = [d.id for d in rows]
+        if progress:
+            progress.start(len(pending))
+        pdfs = sum(1 for d in rows if _is_pdf(d.filename))
+        if pool is None or not worth_processes(pdfs, settings):  # seen before, or left by a crash
+            if pool is not None:
+                pool.close()
+            pool = _reading_pool(pdfs, settings)
+        _decide_in_batches(pending, pool, client, settings, summary, run_dir, batch_size,
+                           max_batch_size, progress)
     finally:
         if pool is not None:
             pool.close()

@@ -72,6 +72,18 @@ def _watch_parent(parent: int) -> None:
 
 def _init_worker() -> None:
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    try:  # the readers' imports and data files (~1 s), before the first document arrives
+        from extractors import read_document  # noqa: F401
+        from extractors.registry import all_extractors
+
+        for extractor in all_extractors():
+            extractor.available()
+    except Exception:  # the first read will meet the same failure and report it per document
+        log.exception("warming up a reading worker failed")
+
+
+def _nothing() -> None:
+    """A task that only makes the pool start a worker."""
 
 
 def crashed(doc: DocInput) -> Analysis:
@@ -94,11 +106,21 @@ def read_text_layer_documents(
     out: list[Analysis | None] = []
     for doc in docs:
         try:
-            out.append(read_one(doc, settings, image_dir=image_dirs.get(doc.document_id),
-                                text_layer_only=True))
+            analysis = read_one(doc, settings, image_dir=image_dirs.get(doc.document_id),
+                                text_layer_only=True)
         except NeedsOcr:
             out.append(None)
+            continue
+        out.append(without_words(analysis))
     return out
+
+
+def without_words(analysis: Analysis) -> Analysis:
+    """``analysis`` with its pages' words and text left out: what follows reading (validation,
+    decision, finalize) needs the fields and the pages' sizes, not the words, and sending ~260
+    word objects a document back to the run's process cost a millisecond each way."""
+    analysis.pages = [p.model_copy(update={"words": [], "text": ""}) for p in analysis.pages]
+    return analysis
 
 
 Work = Callable[[list[DocInput], Settings, dict[str, Path | None]], list[Analysis | None]]
@@ -213,6 +235,18 @@ class ReadPool:
             self._closed = True
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+
+    def start(self) -> None:
+        """Start the workers now, so that they load the readers while the caller does other work
+        (intake); otherwise they start on the first ``read``."""
+        pool = self._pool()
+        if pool is None:
+            return
+        try:
+            for _ in range(self.settings.workers):  # a submit starts a worker while none is idle
+                pool.submit(_nothing)
+        except Exception as exc:  # broken already: the first read starts another pool
+            self._give_up(exc)
 
     def read(self, docs: list[DocInput], image_dirs: dict[str, Path | None] | None = None) -> list[Analysis]:
         """Every document of ``docs`` read, in order: born-digital PDFs in the workers."""

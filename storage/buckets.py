@@ -56,10 +56,13 @@ def sha256_file(path: Path) -> str:
 class LocalBucket:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._resolved_root: Path | None = None
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
-        root = self.root.resolve()
+        if self._resolved_root is None:  # resolving walks every folder of the path: once will do
+            self._resolved_root = self.root.resolve()
+        root = self._resolved_root
         if path != root and root not in path.parents:
             raise NotFoundError(f"key escapes the bucket: {key!r}")
         return path

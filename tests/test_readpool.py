@@ -33,7 +33,7 @@ def _reading(analysis: Analysis) -> tuple[object, ...]:
     extraction = analysis.extraction
     assert extraction is not None
     fields = {name: (f.value, f.confidence) for name, f in extraction.fields.items()}
-    pages = [(p.index, p.origin, len(p.words)) for p in analysis.pages]
+    pages = [(p.index, p.origin, p.width, p.height, p.dpi) for p in analysis.pages]
     return analysis.document_id, extraction.doc_type, fields, pages
 
 
@@ -83,6 +83,19 @@ def test_workers_read_what_this_process_reads(two_workers: Settings) -> None:
     assert [_reading(a) for a in got] == expected
     in_worker = [a.seconds.get("in_worker") == 1.0 for a in got]
     assert in_worker == [True, True, True, True, False]  # the scan was read here, on threads
+    # what comes back from a worker leaves the words behind (nothing after reading needs them)
+    assert [any(p.words for p in a.pages) for a in got] == [False, False, False, False, True]
+    assert multiprocessing.active_children() == []
+
+
+def test_start_brings_the_workers_up_before_the_first_read(two_workers: Settings) -> None:
+    with ReadPool(two_workers) as pool:
+        assert multiprocessing.active_children() == []
+        pool.start()
+        assert pool.started
+        assert len(multiprocessing.active_children()) == 2
+        got = pool.read(_docs()[:2])
+    assert all(a.extraction is not None and a.extraction.fields for a in got)
     assert multiprocessing.active_children() == []
 
 

@@ -1,0 +1,58 @@
+"""Reading a born-digital page's text layer: characters, boxes and words as pdfium has them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2.raw as pdfium_c
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from core.settings import Settings
+from extractors.pages import _page_chars, load_pages, open_pdf
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
+
+
+def _umlaut_pdf(path: Path) -> Path:
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.setFont("Helvetica", 11)  # WinAnsi: umlauts and the euro sign
+    canvas.drawString(72, 760, "Rechnung Nr. 2024-17 für Größe")
+    canvas.drawString(72, 740, "Gesamtbetrag 1.234,50 €")
+    canvas.save()
+    return path
+
+
+def test_characters_and_boxes_are_pdfiums_own(tmp_path: Path) -> None:
+    """The direct C calls give what pypdfium2's per-character helpers give, character by
+    character, on the shipped invoices and on a page with umlauts and a euro sign."""
+    files = [*sorted(SAMPLES.glob("*.pdf"))[:4], _umlaut_pdf(tmp_path / "umlaut.pdf")]
+    checked = 0
+    for path in files:
+        pdf = open_pdf(path)
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            expected = [
+                (chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)), textpage.get_charbox(i, loose=True))
+                for i in range(textpage.count_chars())
+            ]
+            assert _page_chars(textpage) == expected, path.name
+            checked += len(expected)
+            textpage.close()
+            page.close()
+    assert checked > 1000
+
+
+def test_words_and_lines_of_a_text_layer_page(tmp_path: Path, settings: Settings) -> None:
+    [page] = load_pages(_umlaut_pdf(tmp_path / "umlaut.pdf"), "umlaut.pdf", settings)
+    lines: dict[int, list[str]] = {}
+    for word in page.words:
+        lines.setdefault(word.line, []).append(word.text)
+        assert word.conf == 1.0
+        assert 0 < word.box[0] < word.box[2] < page.width
+        assert 0 < word.box[1] < word.box[3] < page.height
+    assert list(lines.values()) == [
+        ["Rechnung", "Nr.", "2024-17", "für", "Größe"],
+        ["Gesamtbetrag", "1.234,50", "€"],
+    ]
