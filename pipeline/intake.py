@@ -78,6 +78,7 @@ def take_many(
             ):
                 seen.setdefault(uri, []).append((doc_id, size, received))
     out = []
+    spool_dir.mkdir(parents=True, exist_ok=True)
     for obj in objs:
         modified = obj.modified if obj.modified.tzinfo else obj.modified.replace(tzinfo=dt.UTC)
         same_file = (
@@ -96,7 +97,6 @@ def take_many(
 def _take_new(
     obj: ObjectInfo, uri: str, areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
 ) -> Taken:
-    spool_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=spool_dir, prefix="intake-")
     tmp = Path(tmp_name)
     try:
@@ -106,9 +106,9 @@ def _take_new(
             if session.get(DocumentRow, digest) is not None:
                 return Taken(digest, obj.key, new=False, reason="already seen (same bytes)")
         akey = archive_key(digest, obj.key)
-        if not areas.archive.exists(akey):
-            areas.archive.upload(tmp, akey)
         size = tmp.stat().st_size
+        if not areas.archive.exists(akey):
+            areas.archive.move_in(tmp, akey)  # renamed into a folder archive, not copied
         try:
             with session_scope(engine) as session:
                 session.add(

@@ -41,6 +41,11 @@ class Bucket(Protocol):
 
     def write_bytes(self, key: str, data: bytes) -> None: ...
     def upload(self, src: Path, key: str) -> None: ...
+    def move_in(self, src: Path, key: str) -> None:
+        """``upload``, where ``src`` is a spool file the caller no longer needs: a folder
+        bucket on the same disk renames it into place instead of copying it."""
+        ...
+
     def append_text(self, key: str, text: str) -> None: ...
     def delete(self, key: str) -> None: ...
 
@@ -141,6 +146,16 @@ class LocalBucket:
 
         self._atomic_write(key, copy)
 
+    def move_in(self, src: Path, key: str) -> None:
+        path = self._path(key)
+        with Path(src).open("rb") as fh:
+            os.fsync(fh.fileno())  # on disk before it has its name, as _atomic_write does
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(src, path)
+        except OSError:  # another disk (EXDEV): copy it
+            self.upload(src, key)
+
     def append_text(self, key: str, text: str) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -240,6 +255,9 @@ class S3Bucket:
             )
         except Exception as exc:  # boto3's transfer manager wraps errors in its own types
             raise TransientError(f"S3 upload failed: {exc}") from exc
+
+    def move_in(self, src: Path, key: str) -> None:
+        self.upload(src, key)
 
     def append_text(self, key: str, text: str) -> None:
         # S3 has no append: read-modify-write, acceptable for the small CSV batch file.
