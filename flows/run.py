@@ -226,9 +226,10 @@ def process_inbox(
         if progress:
             progress.start(len(pending))
         pdfs = sum(1 for d in rows if _is_pdf(d.filename))
-        if pool is None or not worth_processes(pdfs, settings):  # seen before, or left by a crash
-            if pool is not None:
-                pool.close()
+        if pool is not None and not worth_processes(pdfs, settings):  # the files were seen before
+            pool.close()
+            pool = None
+        if pool is None:  # documents an interrupted run left can make enough PDFs too
             pool = _reading_pool(pdfs, settings)
         _decide_in_batches(pending, pool, client, settings, summary, run_dir, batch_size,
                            max_batch_size, progress)

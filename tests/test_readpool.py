@@ -13,6 +13,7 @@ from core.settings import Settings
 from pipeline.analyse import Analysis, DocInput, read_one
 from pipeline.readpool import (
     MAX_SOLO_CRASHES,
+    MIN_DOCUMENTS,
     ReadPool,
     read_text_layer_documents,
     worth_processes,
@@ -177,3 +178,51 @@ def test_a_scanned_pdf_is_handed_back_to_be_ocrd_here(tmp_path: Path, settings: 
     got = read_text_layer_documents(docs, settings, {})
     assert got[0] is None  # the worker hands it back instead of OCR-ing it
     assert got[1] is not None and got[1].extraction is not None
+
+
+@pytest.mark.slow
+def test_a_run_starts_the_workers_before_intake_and_stops_them_when_not_needed(
+    two_workers: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real flow over an inbox of PDFs, run twice: the first run starts the workers while it
+    takes the files in and reads with them; the second finds every file seen before and stops
+    the workers it started, reading nothing."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    import flows.run
+    from flows.run import run_flow
+
+    events: list[str] = []
+
+    class Watched(ReadPool):
+        def start(self) -> None:
+            events.append("start")
+            super().start()
+
+        def read(self, docs: list[DocInput], image_dirs: ImageDirs | None = None) -> list[Analysis]:
+            events.append("read")
+            return super().read(docs, image_dirs)
+
+        def close(self) -> None:
+            events.append("close")
+            super().close()
+
+    monkeypatch.setattr(flows.run, "ReadPool", Watched)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pdfs = sorted(SAMPLES.glob("*.pdf"))
+    for i in range(MIN_DOCUMENTS):  # distinct bytes after %%EOF, as the bench does
+        src = pdfs[i % len(pdfs)]
+        (inbox / f"{i:03d}-{src.name}").write_bytes(src.read_bytes() + f"\n%copy-{i}\n".encode())
+
+    with prefect_test_harness():  # its own temporary server, stopped before the test ends
+        first = run_flow(str(inbox), "default", two_workers)
+        starts = events.count("start")
+        first_events, events[:] = list(events), []
+        second = run_flow(str(inbox), "default", two_workers)
+    assert len(first.results) == MIN_DOCUMENTS
+    assert first_events[0] == "start" and "read" in first_events and first_events[-1] == "close"
+    assert starts == 1  # the pool started before intake is the one that read
+    assert second.results == [] and len(second.skipped) == MIN_DOCUMENTS
+    assert events == ["start", "close"]
+    assert multiprocessing.active_children() == []
