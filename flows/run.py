@@ -153,6 +153,15 @@ def _is_pdf(name: str) -> bool:
     return name.lower().endswith(".pdf")
 
 
+def _new_pdfs(objects: list[ObjectInfo], areas: Any, engine: Any, settings: Settings) -> int:
+    """How many of ``objects`` are PDFs not taken in before (0 when too few to need workers)."""
+    pdfs = [o for o in objects if _is_pdf(o.key)]
+    if not worth_processes(len(pdfs), settings):
+        return 0  # too few even if all are new: no need to ask the database
+    known = intake_mod.seen_before(pdfs, areas, engine)
+    return sum(1 for o in pdfs if o.key not in known)
+
+
 def _reading_pool(pdfs: int, settings: Settings, *, start: bool = False) -> ReadPool | None:
     """Worker processes for this many PDFs to read, or None where threads do better."""
     if not worth_processes(pdfs, settings):
@@ -211,9 +220,10 @@ def process_inbox(
     run_dir = settings.home / "runs" / utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     objects = intake_mod.candidates(areas, settings)
     summary.seen = len(objects)
-    # With enough PDFs in the inbox, the reading workers start now and load the readers while
-    # intake copies the files; the count after intake decides whether they are kept.
-    pool = _reading_pool(sum(1 for o in objects if _is_pdf(o.key)), settings, start=True)
+    # With enough new PDFs in the inbox, the reading workers start now and load the readers
+    # while intake copies the files (a watched inbox keeps the files it has seen: those do not
+    # count); the count after intake decides whether they are kept.
+    pool = _reading_pool(_new_pdfs(objects, areas, engine, settings), settings, start=True)
     try:
         intakes = [
             intake_task.submit(unvisited(c), source, client, settings)
