@@ -158,7 +158,10 @@ def _new_pdfs(objects: list[ObjectInfo], areas: Any, engine: Any, settings: Sett
     pdfs = [o for o in objects if _is_pdf(o.key)]
     if not worth_processes(len(pdfs), settings):
         return 0  # too few even if all are new: no need to ask the database
-    known = intake_mod.seen_before(pdfs, areas, engine)
+    try:
+        known = intake_mod.seen_before(pdfs, areas, engine)
+    except TRANSIENT:  # the database is away: intake meets it and retries; this was a head start
+        return 0
     return sum(1 for o in pdfs if o.key not in known)
 
 
