@@ -33,8 +33,7 @@ def assign_lines(words: list[Word]) -> list[Word]:
     for index, row in enumerate(rows):
         for word in sorted(row, key=lambda w: w.box[0]):
             # model_construct, not model_copy: the same fields, at a fifth of the cost per word
-            out.append(Word.model_construct(text=word.text, box=word.box, conf=word.conf,
-                                            line=index, block=word.block))
+            out.append(Word.model_construct(**{**word.__dict__, "line": index}))
     return out
 
 
