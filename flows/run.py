@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -255,6 +256,23 @@ def process_inbox(
     if run_dir.exists():
         summary.data_docs = sorted(run_dir.glob("*.html"))
     return summary
+
+
+@contextlib.contextmanager
+def local_server_settings() -> Iterator[None]:
+    """Prefect settings for flows run in-process against its temporary server (no
+    ``PREFECT_API_URL``): no flow-run heartbeats. Prefect's heartbeat thread sleeps in one-second
+    steps, and a flow waits for it to notice the run has ended, which added up to a second to
+    every run (half of a one-document run's latency). Heartbeats serve a lasting server's
+    detection of crashed runs; the temporary server ends with the run. Flows run against a
+    server (deployments, ``PREFECT_API_URL`` set) keep them."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @flow(

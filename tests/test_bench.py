@@ -37,4 +37,6 @@ def test_quick_bench_measures_everything_and_writes_the_contract_json(tmp_path: 
     born = result["born_digital"]
     assert born["documents"] == 40 and born["docs_per_s"] > 0 and born["invoice2data_docs_per_s"] > 0
     assert result["latency_s"] > 0 and result["peak_rss_mb"] > 0
+    # the latency document is a new one, taken in and decided (not a copy seen before)
+    assert born["latency_outcome"] in ("post", "review")
     assert "pipeline / limit" in proc.stdout and "results written to" in proc.stdout
