@@ -33,9 +33,9 @@ from core.errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from core.models import Origin, Page, Word
+from core.models import Box, Origin, Page, Word
 from core.settings import Settings
-from extractors.layout import assign_lines, mean_conf, page_text
+from extractors.layout import assign_lines, mean_conf, page_text, reading_order
 from extractors.ocr import (
     Prepared,
     clear_dark_margins,
@@ -226,8 +226,12 @@ def _text_layer_page(pdf: pdfium.PdfDocument, index: int) -> Page | None:
             raise CorruptDocumentError(f"PDF page {index + 1} is damaged ({exc})") from exc
     if sum(ch.isalnum() for ch, _ in chars) < MIN_TEXT_LAYER_CHARS:
         return None
-    words = _chars_to_words(chars, height)
-    words = assign_lines(words)
+    found = _chars_to_words(chars, height)
+    # each word built once, with its row; model_construct: validating cost 20 µs a word
+    words = [
+        Word.model_construct(text=found[i][0], box=found[i][1], conf=1.0, line=line, block=0)
+        for i, line in reading_order([box for _, box in found])
+    ]
     return Page(index=index, width=width, height=height, dpi=72, origin=Origin.TEXT_LAYER,
                 text=page_text(words), words=words)
 
@@ -249,35 +253,38 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple[str, tuple[float, fl
 
 
 def _chars_to_words(chars: list[tuple[str, tuple[float, float, float, float]]],
-                    page_height: float) -> list[Word]:
-    words: list[Word] = []
-    text = ""
-    box: list[float] = []
-
-    def flush() -> None:
-        nonlocal text, box
-        if text.strip():
-            # model_construct: these values are built here, validating them cost 20 µs a word
-            words.append(Word.model_construct(text=text, box=(box[0], box[1], box[2], box[3]), conf=1.0))
-        text, box = "", []
-
+                    page_height: float) -> list[tuple[str, Box]]:
+    """The page's words as (text, box) in top-down coordinates: characters join a word until a
+    space, a new row, or a gap wider than 0.3 of the word's height."""
+    words: list[tuple[str, Box]] = []
+    text: list[str] = []
+    x0 = y0 = x1 = y1 = 0.0
     for ch, (left, bottom, right, top) in chars:
         if ch.isspace() or ch in "\x00\ufffe\uffff" or (right <= left and top <= bottom):
-            flush()
+            if text:
+                word = "".join(text)
+                if word.strip():
+                    words.append((word, (x0, y0, x1, y1)))
+                text = []
             continue
-        y0, y1 = page_height - top, page_height - bottom
-        if box:
-            height = max(box[3] - box[1], y1 - y0, 1.0)
-            gap = left - box[2]
-            same_row = abs((y0 + y1) / 2 - (box[1] + box[3]) / 2) < 0.6 * height
-            if not same_row or gap > 0.3 * height or gap < -2 * height:
-                flush()
-        if not box:
-            box = [left, y0, right, y1]
+        c0, c1 = page_height - top, page_height - bottom
+        if text:
+            height = max(y1 - y0, c1 - c0, 1.0)
+            gap = left - x1
+            if abs((c0 + c1) / 2 - (y0 + y1) / 2) >= 0.6 * height or gap > 0.3 * height or gap < -2 * height:
+                word = "".join(text)
+                if word.strip():
+                    words.append((word, (x0, y0, x1, y1)))
+                text = []
+        if text:
+            x0, y0, x1, y1 = min(x0, left), min(y0, c0), max(x1, right), max(y1, c1)
         else:
-            box = [min(box[0], left), min(box[1], y0), max(box[2], right), max(box[3], y1)]
-        text += ch
-    flush()
+            x0, y0, x1, y1 = left, c0, right, c1
+        text.append(ch)
+    if text:
+        word = "".join(text)
+        if word.strip():
+            words.append((word, (x0, y0, x1, y1)))
     return words
 
 

@@ -56,3 +56,26 @@ def test_words_and_lines_of_a_text_layer_page(tmp_path: Path, settings: Settings
         ["Rechnung", "Nr.", "2024-17", "für", "Größe"],
         ["Gesamtbetrag", "1.234,50", "€"],
     ]
+
+
+def test_reading_order_groups_boxes_into_rows_top_down_left_to_right() -> None:
+    """Bare boxes (as the text layer builds them, before any word exists) come back in reading
+    order with their row: rows by vertical centre, within half the median height; a box a
+    little lower than its neighbours stays in their row."""
+    from extractors.layout import assign_lines, reading_order
+
+    boxes = [
+        (50.0, 100.0, 60.0, 110.0),  # second row, right
+        (0.0, 0.0, 10.0, 10.0),  # first row, left
+        (10.0, 103.0, 20.0, 113.0),  # second row, left, 3 points lower
+        (30.0, 2.0, 40.0, 12.0),  # first row, right
+        (0.0, 40.0, 10.0, 50.0),  # a row of its own
+    ]
+    assert reading_order(boxes) == [(1, 0), (3, 0), (4, 1), (2, 2), (0, 2)]
+    assert reading_order([]) == []
+    from core.models import Word
+
+    words = [Word(text=str(i), box=b, conf=0.9) for i, b in enumerate(boxes)]
+    assert [(w.text, w.line) for w in assign_lines(words)] == [
+        ("1", 0), ("3", 0), ("4", 1), ("2", 2), ("0", 2)
+    ]
