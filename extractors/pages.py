@@ -259,32 +259,31 @@ def _chars_to_words(chars: list[tuple[str, tuple[float, float, float, float]]],
     words: list[tuple[str, Box]] = []
     text: list[str] = []
     x0 = y0 = x1 = y1 = 0.0
+
+    def flush(box: Box) -> None:
+        word = "".join(text)
+        if word.strip():
+            words.append((word, box))
+        text.clear()
+
     for ch, (left, bottom, right, top) in chars:
         if ch.isspace() or ch in "\x00\ufffe\uffff" or (right <= left and top <= bottom):
             if text:
-                word = "".join(text)
-                if word.strip():
-                    words.append((word, (x0, y0, x1, y1)))
-                text = []
+                flush((x0, y0, x1, y1))
             continue
         c0, c1 = page_height - top, page_height - bottom
         if text:
             height = max(y1 - y0, c1 - c0, 1.0)
             gap = left - x1
             if abs((c0 + c1) / 2 - (y0 + y1) / 2) >= 0.6 * height or gap > 0.3 * height or gap < -2 * height:
-                word = "".join(text)
-                if word.strip():
-                    words.append((word, (x0, y0, x1, y1)))
-                text = []
+                flush((x0, y0, x1, y1))
         if text:
             x0, y0, x1, y1 = min(x0, left), min(y0, c0), max(x1, right), max(y1, c1)
         else:
             x0, y0, x1, y1 = left, c0, right, c1
         text.append(ch)
     if text:
-        word = "".join(text)
-        if word.strip():
-            words.append((word, (x0, y0, x1, y1)))
+        flush((x0, y0, x1, y1))
     return words
 
 

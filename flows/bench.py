@@ -195,6 +195,8 @@ def _run_flow(source: Path, settings: Settings) -> Any:
 
 
 def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> tuple[dict[str, Any], float]:
+    from core.db import init_db
+
     pdfs = [p for p in _pdf_corpus() if p.suffix == ".pdf"]
     bench_settings = settings.model_copy(update={"home": work / "home", "stable_seconds": 0.0})
     say("born-digital: starting Prefect and warming up on one document…")
@@ -226,8 +228,6 @@ def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> 
     # Latency: one new invoice dropped into a watched folder, then one poll. It goes to a home of
     # its own, so that it is not a duplicate of the throughput run's copies (those go to review).
     latency_settings = bench_settings.model_copy(update={"home": work / "latency-home"})
-    from core.db import init_db
-
     init_db(latency_settings.db_url)  # the database a watcher would have found ready
     latency_inbox = work / "latency-inbox"
     _unique_copies(pdfs[:1], 1, latency_inbox, tag="latency")
