@@ -194,6 +194,46 @@ def _run_flow(source: Path, settings: Settings) -> Any:
         return flow(str(source), "default", settings)
 
 
+def _children_cpu_seconds() -> float | None:
+    """CPU seconds used so far by this process's live child processes (Prefect's temporary
+    server), read from ``/proc``; None where there is no ``/proc``."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    me, ticks, total = os.getpid(), os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == me:  # ppid; utime and stime are fields 14 and 15 of the line
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _cpu_ms_per_doc(before: tuple[os.times_result, float | None], documents: int) -> dict[str, float | None]:
+    """CPU per document since ``before``: this process (the flow: intake, validation,
+    finalize, Prefect's client), the read workers (children that have ended) and Prefect's
+    temporary server (a child still running)."""
+    start, server_start = before
+    end, server_end = os.times(), _children_cpu_seconds()
+
+    def per_doc(seconds: float) -> float:
+        return round(seconds * 1000 / max(documents, 1), 1)
+
+    return {
+        "flow_process": per_doc(end.user + end.system - start.user - start.system),
+        "read_workers": per_doc(
+            end.children_user + end.children_system - start.children_user - start.children_system
+        ),
+        "prefect_server": (
+            per_doc(server_end - server_start)
+            if server_start is not None and server_end is not None
+            else None
+        ),
+    }
+
+
 def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> tuple[dict[str, Any], float]:
     from core.db import init_db
 
@@ -206,13 +246,19 @@ def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> 
     _run_flow(warm, bench_settings)  # imports, the validation suites, Prefect's server
     files = _unique_copies(pdfs, count, work / "inbox")
     say(f"  {len(files)} PDFs through the flow (intake → posted)…")
+    cpu_before = (os.times(), _children_cpu_seconds())
     started = time.perf_counter()
     summary = _run_flow(work / "inbox", bench_settings)
     seconds = time.perf_counter() - started
+    cpu = _cpu_ms_per_doc(cpu_before, len(files))
     ours = len(summary.results) / seconds
     say(
         f"  docflow: {ours:.1f} docs/s ({len(summary.by_outcome('post'))} posted, "
         f"{len(summary.by_outcome('review'))} to review)"
+    )
+    say(
+        f"  CPU per document: {cpu['flow_process']} ms in the flow's process, "
+        f"{cpu['read_workers']} ms in the read workers, {cpu['prefect_server']} ms in Prefect's server"
     )
     peer: float | None = None
     try:
@@ -243,6 +289,7 @@ def bench_born_digital(settings: Settings, count: int, work: Path, say: Say) -> 
             "invoice2data_docs_per_s": round(peer, 2) if peer is not None else None,
             "posted": len(summary.by_outcome("post")),
             "latency_outcome": outcome,
+            "cpu_ms_per_doc": cpu,
         },
         latency,
     )
@@ -576,6 +623,8 @@ def format_bench(result: dict[str, Any]) -> str:
         ("scanned pages/s, pipeline with cascade", f"{s['pipeline_with_cascade_pages_per_s']:.2f}"),
         ("born-digital docs/s, intake → posted", f"{b['docs_per_s']:.1f}"),
         ("born-digital docs/s, invoice2data", f"{peer:.1f}" if peer is not None else "n/a"),
+        ("  CPU ms/doc: flow / read workers / Prefect server",
+         " / ".join("n/a" if v is None else f"{v:.0f}" for v in b["cpu_ms_per_doc"].values())),
         ("latency, 1-page invoice → posted (s)", f"{result['latency_s']:.2f}"),
         (
             f"peak RSS, {result['memory_pages']}-page scan (MB)",

@@ -8,7 +8,9 @@ derived figures agree with the measured ones.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -39,4 +41,34 @@ def test_quick_bench_measures_everything_and_writes_the_contract_json(tmp_path: 
     assert result["latency_s"] > 0 and result["peak_rss_mb"] > 0
     # the latency document is a new one, taken in and decided (not a copy seen before)
     assert born["latency_outcome"] in ("post", "review")
+    cpu = born["cpu_ms_per_doc"]  # 40 PDFs: read in worker processes
+    assert cpu["flow_process"] > 0 and cpu["read_workers"] > 0 and cpu["prefect_server"] > 0
     assert "pipeline / limit" in proc.stdout and "results written to" in proc.stdout
+
+
+def _burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_cpu_per_document_counts_this_process_ended_children_and_live_ones() -> None:
+    """The bench's CPU split: this process, children that have ended (the read workers), and
+    children still running (Prefect's temporary server), each per document."""
+    from flows.bench import _children_cpu_seconds, _cpu_ms_per_doc
+
+    live = multiprocessing.get_context("spawn").Process(target=_burn, args=(60.0,))
+    live.start()
+    try:
+        before = (os.times(), _children_cpu_seconds())
+        ended = multiprocessing.get_context("spawn").Process(target=_burn, args=(0.4,))
+        ended.start()
+        ended.join()
+        _burn(0.2)
+        cpu = _cpu_ms_per_doc(before, documents=10)
+    finally:
+        live.kill()
+        live.join()
+    assert cpu["flow_process"] is not None and cpu["flow_process"] >= 15  # 200 ms / 10 documents
+    assert cpu["read_workers"] is not None and cpu["read_workers"] >= 35  # 400 ms, and its start
+    assert cpu["prefect_server"] is not None and cpu["prefect_server"] > 0
