@@ -102,17 +102,12 @@ def run(
     try:
         settings = settings_from_env()
         quiet_prefect(settings)
-        from prefect.task_runners import ThreadPoolTaskRunner
-
         from core.db import init_db
-        from flows.run import local_server_settings, run_flow
+        from flows.run import run_in_process
 
         init_db(settings.db_url)  # a database that is down stops the run here, cleanly
-        # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
-        flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))  # type: ignore[arg-type]
         while True:
-            with local_server_settings():
-                summary = flow(source, client, settings, progress=Progress("docflow"))
+            summary = run_in_process(source, client, settings, progress=Progress("docflow"))
             typer.echo(json.dumps(summary.to_json(), indent=2) if as_json else summary.render())
             if once:
                 return

@@ -184,14 +184,9 @@ def _invoice2data_one(path: str) -> bool:
 
 
 def _run_flow(source: Path, settings: Settings) -> Any:
-    from prefect.task_runners import ThreadPoolTaskRunner
+    from flows.run import run_in_process
 
-    from flows.run import local_server_settings, run_flow
-
-    # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
-    flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))  # type: ignore[arg-type]
-    with local_server_settings():
-        return flow(str(source), "default", settings)
+    return run_in_process(str(source), "default", settings)
 
 
 def _children_cpu_seconds() -> float | None:

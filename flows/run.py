@@ -286,5 +286,17 @@ def run_flow(source: str, client: str, settings: Settings, progress: Any = None)
     return process_inbox(source, client, settings, progress=progress)
 
 
+def run_in_process(
+    source: str, client: str, settings: Settings, progress: Any = None
+) -> RunSummary:
+    """One run of the flow in this process, as ``docflow run`` and the bench start it: a task
+    thread per worker (two at least) and, against Prefect's temporary server, no heartbeats
+    (``local_server_settings``)."""
+    # Prefect types task_runner as the invariant TaskRunner[PrefectFuture[Any]] (PrefectHQ/prefect#16938)
+    flow = run_flow.with_options(task_runner=ThreadPoolTaskRunner(max_workers=max(2, settings.workers)))  # type: ignore[arg-type]
+    with local_server_settings():
+        return flow(source, client, settings, progress=progress)
+
+
 def spool_dir(settings: Settings) -> Path:
     return settings.home / "spool"

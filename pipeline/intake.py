@@ -66,7 +66,11 @@ def take(
 def seen_before(objs: list[ObjectInfo], areas: Areas, engine: Engine) -> dict[str, str]:
     """Document ids of the objects registered before as this very file (same source, same
     size, not modified since), by key; found with one query per 500 objects."""
-    uris = {obj.key: areas.inbox.uri(obj.key) for obj in objs}
+    return _registered_as(objs, {obj.key: areas.inbox.uri(obj.key) for obj in objs}, engine)
+
+
+def _registered_as(objs: list[ObjectInfo], uris: dict[str, str], engine: Engine) -> dict[str, str]:
+    """``seen_before`` for objects whose source URIs (by key) are known already."""
     registered: dict[str, list[tuple[str, int, dt.datetime]]] = {}
     with session_scope(engine) as session:
         for start in range(0, len(objs), 500):  # bound the IN list
@@ -94,15 +98,15 @@ def take_many(
     objs: list[ObjectInfo], areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
 ) -> list[Taken]:
     """``take`` for a chunk of objects: files seen before are found with one query for all."""
-    known = seen_before(objs, areas, engine)
+    uris = {obj.key: areas.inbox.uri(obj.key) for obj in objs}
+    known = _registered_as(objs, uris, engine)
     out = []
     spool_dir.mkdir(parents=True, exist_ok=True)
     for obj in objs:
         if obj.key in known:
             out.append(Taken(known[obj.key], obj.key, new=False, reason="already seen (same file)"))
         else:
-            uri = areas.inbox.uri(obj.key)
-            out.append(_take_new(obj, uri, areas, engine, client, inbox_uri, spool_dir))
+            out.append(_take_new(obj, uris[obj.key], areas, engine, client, inbox_uri, spool_dir))
     return out
 
 
