@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.engine import Engine
 
 from core.db import DocumentRow, session_scope
 from core.models import Extraction, Status
-from validators.history import Lookup, number_key, vendor_key
+from validators.history import Lookup, number_key, reused_number, vendor_key
 
 LOOKUP_CHUNK = 400
 """Keys per query of a batch look-up (bounds the IN lists)."""
@@ -40,6 +40,21 @@ def _keys(
         day = invoice_date.isoformat() if isinstance(invoice_date, dt.date) else str(invoice_date)
         by_amount = f"{prefix}|{amount}|{day[:10]}"[:200]
     return by_number, by_amount
+
+
+def _bill(by_amount: str | None) -> tuple[Decimal | None, dt.date | None]:
+    """The total and date a stored amount key holds (``…|1005.55|2019-05-08``): with them, a
+    document found by its number is told apart from a new bill under a number used again."""
+    try:
+        _, amount, day = (by_amount or "").rsplit("|", 2)
+        return Decimal(amount), dt.date.fromisoformat(day)
+    except ValueError:  # no key (no total or date), or one cut at 200 characters
+        return None, None
+
+
+_COLUMNS = (DocumentRow.id, DocumentRow.received_at, DocumentRow.dup_key_number,
+            DocumentRow.dup_key_amount)
+_Row = Row[str, dt.datetime, str | None, str | None]
 
 
 def duplicate_keys_for(client: str, extraction: Extraction) -> tuple[str | None, str | None]:
@@ -66,8 +81,8 @@ class DatabaseHistory:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._found: dict[str, list[tuple[str, dt.datetime]]] | None = None
-        """Inside ``batch``: every looked-up key with the (id, received) of the rows holding it."""
+        self._found: dict[str, list[_Row]] | None = None
+        """Inside ``batch``: every looked-up key with the rows holding it."""
 
     @contextmanager
     def batch(self, lookups: list[Lookup]) -> Iterator[None]:
@@ -80,20 +95,18 @@ class DatabaseHistory:
                 if key
             }
         )
-        found: dict[str, list[tuple[str, dt.datetime]]] = {key: [] for key in keys}
-        columns = (DocumentRow.id, DocumentRow.received_at, DocumentRow.dup_key_number,
-                   DocumentRow.dup_key_amount)
+        found: dict[str, list[_Row]] = {key: [] for key in keys}
         with session_scope(self.engine) as session:
             for start in range(0, len(keys), LOOKUP_CHUNK):
                 part = keys[start : start + LOOKUP_CHUNK]
-                query = select(*columns).where(
+                query = select(*_COLUMNS).where(
                     or_(DocumentRow.dup_key_number.in_(part), DocumentRow.dup_key_amount.in_(part)),
                     DocumentRow.status != Status.REJECTED.value,
                 )
-                for doc_id, received, by_number, by_amount in session.execute(query):
-                    for key in {by_number, by_amount}:
+                for row in session.execute(query):
+                    for key in {row.dup_key_number, row.dup_key_amount}:
                         if key in found:
-                            found[key].append((doc_id, received))
+                            found[key].append(row)
         self._found = found
         try:
             yield
@@ -113,26 +126,25 @@ class DatabaseHistory:
         by_number, by_amount = _keys(
             client, str(doc_type), vendor_name, invoice_number, total_amount, invoice_date
         )
-        conditions = []
-        if by_number:
-            conditions.append(DocumentRow.dup_key_number == by_number)
-        if by_amount:
-            conditions.append(DocumentRow.dup_key_amount == by_amount)
-        if not conditions:
-            return []
         wanted = [k for k in (by_number, by_amount) if k]
+        if not wanted:
+            return []
         if self._found is not None and all(k in self._found for k in wanted):
-            rows = {doc_id: received for k in wanted for doc_id, received in self._found[k]}
-            rows.pop(exclude_id or "", None)
-            return sorted(rows, key=lambda doc_id: rows[doc_id])
-        with session_scope(self.engine) as session:
-            query = (
-                select(DocumentRow.id)
-                .where(
-                    or_(*conditions),
+            rows = [row for k in wanted for row in self._found[k]]
+        else:
+            with session_scope(self.engine) as session:
+                query = select(*_COLUMNS).where(
+                    or_(*(column == key for column, key in
+                          ((DocumentRow.dup_key_number, by_number),
+                           (DocumentRow.dup_key_amount, by_amount)) if key)),
                     DocumentRow.status != Status.REJECTED.value,
-                    DocumentRow.id != (exclude_id or ""),
                 )
-                .order_by(DocumentRow.received_at)
-            )
-            return list(session.scalars(query))
+                rows = list(session.execute(query))
+        received = {
+            row.id: row.received_at
+            for row in rows
+            if row.id != exclude_id
+            and (row.dup_key_amount == by_amount
+                 or not reused_number(total_amount, invoice_date, *_bill(row.dup_key_amount)))
+        }
+        return sorted(received, key=lambda doc_id: received[doc_id])

@@ -25,6 +25,7 @@ STORED: list[tuple[str, Status, int, str, str | None, str | None, dt.date | None
     ("a3", Status.REJECTED, 5, "Acme", "INV-7", "250.00", dt.date(2026, 10, 3)),  # rejected
     ("b1", Status.POSTED, 40, "Brightline BV", "2026-11", "75.50", dt.date(2026, 10, 9)),
     ("c1", Status.POSTED, 50, "Copperfield Ltd", None, "12.00", dt.date(2026, 10, 4)),
+    ("d1", Status.POSTED, 60, "Lieferant GmbH", "471102", "529.87", dt.date(2013, 3, 5)),
 ]
 
 # find_duplicates arguments: (vendor, number, total, date, exclude_id)
@@ -35,6 +36,11 @@ ASKED: list[tuple[str, str | None, Decimal | None, dt.date | None, str | None]] 
     ("BRIGHTLINE BV", "2026 11", None, None, None),
     ("Copperfield", None, Decimal("12"), dt.date(2026, 10, 4), None),
     ("Nobody", "INV-1", Decimal("100"), dt.date(2026, 10, 1), None),  # another vendor
+    # the number used again twelve years later for another bill; the same bill in those years
+    ("Lieferant GmbH", "471102", Decimal("197.58"), dt.date(2025, 6, 5), None),
+    ("Lieferant GmbH", "471102", Decimal("529.87"), dt.date(2025, 6, 5), None),  # same total
+    ("Lieferant GmbH", "471102", Decimal("197.58"), dt.date(2013, 9, 1), None),  # within a year
+    ("Lieferant GmbH", "471102", None, None, None),  # no total or date to tell them apart
 ]
 
 
@@ -70,7 +76,7 @@ def _lookups() -> list[tuple[str, str, dict[str, object]]]:
 def _check(history: DatabaseHistory) -> None:
     assert isinstance(history, BatchHistory)
     one_by_one = [_ask(history, q) for q in ASKED]
-    assert one_by_one == [["a0", "a1"], ["a1"], ["a2"], ["b1"], ["c1"], []]
+    assert one_by_one == [["a0", "a1"], ["a1"], ["a2"], ["b1"], ["c1"], [], [], ["d1"], ["d1"], ["d1"]]
     with history.batch(_lookups()):
         assert [_ask(history, q) for q in ASKED] == one_by_one
     # outside the batch, and for keys it did not look up, the table is asked again

@@ -277,9 +277,19 @@ def test_duplicates_against_history() -> None:
         "old1", "acme", "invoice", "Kraxi GmbH", "2019-03", Decimal("1005.55"), dt.date(2019, 5, 8)
     )
     history.add("old2", "other", "invoice", "Wolf AG", "W-1", Decimal("10.00"), dt.date(2019, 5, 8))
-    same_number = invoice(vendor_name="KRAXI GMBH", invoice_number="2019 03", total_amount="1.00")
+    same_number = invoice(vendor_name="KRAXI GMBH", invoice_number="2019 03", total_amount="1.00",
+                          invoice_date="2019-06-30")  # a corrected bill weeks later
     found = check_history(DocType.INVOICE, same_number, history, "acme", "new")
     assert codes(found) == ["duplicate"] and "old1" in found[0].message
+    # the number used again for another bill years later (numbering that starts each year)
+    reused = invoice(vendor_name="Kraxi GmbH", invoice_number="2019-03", total_amount="99.00",
+                     invoice_date="2023-05-08")
+    assert check_history(DocType.INVOICE, reused, history, "acme", "new") == []
+    resent = invoice(vendor_name="Kraxi GmbH", invoice_number="2019-03", total_amount="1005.55",
+                     invoice_date="2023-05-08")  # the same total: held, whatever the date
+    assert codes(check_history(DocType.INVOICE, resent, history, "acme", "new")) == ["duplicate"]
+    undated = invoice(vendor_name="Kraxi GmbH", invoice_number="2019-03", total_amount="99.00")
+    assert codes(check_history(DocType.INVOICE, undated, history, "acme", "new")) == ["duplicate"]
     same_total_date = invoice(
         vendor_name="Kraxi", invoice_number="X-9", total_amount="1005.55", invoice_date="2019-05-08"
     )

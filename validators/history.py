@@ -57,8 +57,9 @@ class History(Protocol):
         exclude_id: str | None,
     ) -> list[str]:
         """Ids of earlier documents of ``client`` with the same vendor (``vendor_key``) and either
-        the same invoice number (``number_key``), or the same total and date. ``exclude_id`` is
-        the document being checked (a re-validation must not find itself)."""
+        the same invoice number (``number_key``; not a number used again for another bill, see
+        ``reused_number``), or the same total and date. ``exclude_id`` is the document being
+        checked (a re-validation must not find itself)."""
         ...
 
 
@@ -88,6 +89,31 @@ class HistoryEntry:
     invoice_date: dt.date | None
 
 
+NUMBER_REUSE_DAYS = 365
+"""Two bills of one vendor under one invoice number are taken for the same bill unless their
+totals differ and their dates lie further apart than this: numbering that starts again each
+year (``471102`` in 2013 and again in 2025) then gives a new bill an old number. A resent or
+corrected bill comes within weeks, and one with the same total is held whatever its date."""
+
+
+def reused_number(
+    total_amount: Decimal | None,
+    invoice_date: dt.date | None,
+    other_total: Decimal | None,
+    other_date: dt.date | None,
+) -> bool:
+    """Whether two bills with the same vendor and number are different bills (see
+    ``NUMBER_REUSE_DAYS``); never when a total or a date is missing."""
+    if None in (total_amount, invoice_date, other_total, other_date):
+        return False
+    assert total_amount is not None and other_total is not None
+    assert invoice_date is not None and other_date is not None
+    return (
+        Decimal(total_amount) != Decimal(other_total)
+        and abs((invoice_date - other_date).days) > NUMBER_REUSE_DAYS
+    )
+
+
 def is_duplicate_of(
     entry: HistoryEntry,
     vendor_name: str | None,
@@ -100,7 +126,7 @@ def is_duplicate_of(
         return False
     number = number_key(invoice_number)
     if number and number == number_key(entry.invoice_number):
-        return True
+        return not reused_number(total_amount, invoice_date, entry.total_amount, entry.invoice_date)
     return (
         total_amount is not None
         and invoice_date is not None
