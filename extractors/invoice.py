@@ -445,14 +445,20 @@ DATE_LABELS = [
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
     r"echeance|bestell|auftrag|valid|start|end|period|service|print|geburt|"
-    r"birth|zahlungs|verval|expir|from|to|sprzeda\w*)\S*\s*-?\s*$"
+    r"birth|zahlungs|verval|expir|from|to|sprzeda\w*|original|associated|related|referenced|"
+    r"previous|preceding|corrected|urspr(?:u|ue)ngliche?n?|bezugs)\S*\s*-?\s*$"
 )
-"""What makes a date label another date's (``Lieferdatum``, ``due date``). "Liefer- und
-Rechnungsdatum" is not excluded: that date is the invoice's as well as the delivery's."""
+"""What makes a date label another date's (``Lieferdatum``, ``due date``, ``Original invoice
+date`` on a credit note). "Liefer- und Rechnungsdatum" is not excluded: that date is the
+invoice's as well as the delivery's."""
 DATE_EXCLUDE_AFTER = _re(
     r"^[^\w:]*(?:limite|d.?echeance|de\s*livraison|due|of\s*(?:delivery|birth|order|"
-    r"service|supply)|de\s*commande|du\s*paiement|de\s*paiement)"
+    r"service|supply)|de\s*commande|du\s*paiement|de\s*paiement|"
+    r"associee|d.?origine|originale?|initiale|rectifi\w*|precedente|de\s*reference|"
+    r"di\s*riferimento|der\s*(?:original|urspr))"
 )
+"""What after a date label makes it another invoice's: ``Date de facture associée`` (the
+invoice a credit note or correction refers to), ``Rechnungsdatum der Originalrechnung``."""
 DUE_LABELS = [
     (
         _re(
@@ -1188,6 +1194,43 @@ def _is_print_stamp(ctx: DocContext, row: Row, hit: Hit) -> bool:
     return row.box[1] > 0.9 * height
 
 
+_TITLE_ALONE = _re(
+    r"^(?:tax\s*)?(?:invoice|rechnung|facture|factuur|factura|fattura|fatura|faktura)\s*$"
+)
+"""A document title alone in its cell: ``FACTURE``, ``INVOICE``, ``Rechnung``."""
+
+
+def _title_block_date(ctx: DocContext) -> Field | None:
+    """An unlabelled date printed alone under the document's title, in its column (``FACTURE``
+    / ``20/09/2023`` / ``nº 2023-6013``): the block names the invoice, so the date is its date.
+    Only the first page's title counts, and only a date alone in its cell."""
+    if not ctx.rows:
+        return None
+    first = ctx.rows[0].page
+    for i, row in enumerate(ctx.rows):
+        if row.page != first:
+            break
+        for seg in split_columns(row):
+            if not _TITLE_ALONE.match(seg.folded):
+                continue
+            for nxt, words in below_words(ctx.rows, i, seg.box[0], seg.box[2], max_rows=3):
+                text = " ".join(w.text for w in words)
+                found = find_dates(text, dayfirst=ctx.dayfirst)
+                if len(found) != 1 or len(re.sub(r"\W", "", text)) > len(re.sub(r"\W", "", found[0].text)):
+                    continue  # not a date alone: a number, a label with its value, two dates
+                d = found[0]
+                return Field(
+                    name="invoice_date",
+                    value=d.value,
+                    raw=d.text,
+                    confidence=0.4 if d.ambiguous else 0.6,
+                    page=nxt.page,
+                    box=union_box(words),
+                    method="title_block",
+                )
+    return None
+
+
 def read_dates(ctx: DocContext) -> dict[str, Field]:
     parse = date_parser(ctx.dayfirst)
     fields: dict[str, Field] = {}
@@ -1224,6 +1267,8 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
         fields["invoice_date"] = _field(
             "invoice_date", best, "label", _conf(0.8, best, bonus), value=found.value
         )  # type: ignore[attr-defined]
+    elif (titled := _title_block_date(ctx)) is not None:
+        fields["invoice_date"] = titled
     else:
         first_page = [r for r in ctx.rows if r.page == ctx.rows[0].page] if ctx.rows else []
         for row in first_page:
@@ -1828,6 +1873,8 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     if not candidates:
         for i, row in enumerate(head[:3]):
             seg = split_columns(row)[0]
+            if ":" in seg.text or TITLE_WORDS.match(seg.folded):
+                continue  # "FACTURE N° : F2026…", "Invoice": a title or a label, not a name
             if sum(c.isalpha() for c in seg.text) >= 3:
                 candidates.append((0.3, _clean_name(seg.text), "fallback", seg.words, i))
                 break

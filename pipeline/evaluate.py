@@ -560,10 +560,10 @@ def _steps(pairs: list[tuple[float, bool]]) -> list[list[float]]:
             last = merged.pop()
             merged[-1][1] += last[1]
             merged[-1][2] += last[2]
-    steps = [
-        [0.0 if i == 0 else lo, round(_wilson_lower(int(k), int(n)), 4)]
-        for i, (lo, k, n) in enumerate(merged)
-    ]
+    # Each step starts at the lowest raw confidence it has evidence for: a group whose fields all
+    # came in at 0.6 or more says nothing about a field at 0.3 (``calibrated`` then asks a
+    # broader group).
+    steps = [[lo, round(_wilson_lower(int(k), int(n)), 4)] for lo, k, n in merged]
     for i in range(1, len(steps)):
         steps[i][1] = max(steps[i][1], steps[i - 1][1])
     return steps

@@ -170,6 +170,29 @@ def test_an_extractor_without_its_own_group_falls_back_to_the_pooled_one() -> No
     assert calibrated(field, table, origin="text", extractor="receipt") == 0.5
 
 
+def test_a_field_less_sure_than_a_groups_evidence_is_not_lifted_by_it() -> None:
+    """A seller's name guessed from the first line (raw 0.3) read from a text layer must not
+    borrow the accuracy of the labelled text-layer fields, which all came in at 0.6 or more."""
+    labelled = [(0.6 + 0.01 * (i % 30), True) for i in range(60)]
+    steps = _steps(labelled)
+    assert steps[0][0] == 0.6  # the group's evidence starts there, not at 0
+    table = {"invoice:*|*@text": steps, "*|*": [[0.0, 0.2], [0.5, 0.8]]}
+    guess = Field(name="vendor_name", value="FACTURE", confidence=0.3, method="fallback")
+    labelled_field = guess.model_copy(update={"confidence": 0.7, "method": "label"})
+    assert calibrated(labelled_field, table, origin="text", extractor="invoice") > 0.9
+    assert calibrated(guess, table, origin="text", extractor="invoice") == 0.2  # the broad group
+    assert calibrated(guess, {"invoice:*|*@text": steps}, origin="text", extractor="invoice") == 0.3
+    # a guess is never raised by a group pooled over methods, only by one fitted on guesses
+    pooled = {"invoice:*|*": [[0.0, 0.88]]}
+    assert calibrated(guess, pooled, origin="text", extractor="invoice") == 0.3
+    first_date = Field(name="invoice_date", value="2026-01-01", confidence=0.35,
+                       method="fallback+agree")
+    assert calibrated(first_date, pooled, origin="ocr", extractor="invoice") == 0.35
+    assert calibrated(first_date, {**pooled, "invoice:*|fallback+agree": [[0.0, 0.9]]},
+                      origin="ocr", extractor="invoice") == 0.9
+    assert calibrated(labelled_field, pooled, origin="ocr", extractor="invoice") == 0.88
+
+
 @pytest.mark.slow
 def test_high_confidence_fields_are_right(settings: Settings, tmp_path: Path) -> None:
     """The calibration property on the dev invoices and a slice of receipts."""

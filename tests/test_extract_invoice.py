@@ -1202,3 +1202,44 @@ def test_a_hotel_folio_with_gst_included(tmp_path: Path, settings: Settings) -> 
     assert fields["total_amount"].value == Decimal("652.50")
     assert fields["tax_amount"].value == Decimal("85.11")
     assert fields["subtotal"].value == Decimal("567.39")
+
+
+def test_a_date_alone_under_the_title_is_the_invoice_date(tmp_path: Path, settings: Settings) -> None:
+    """``FACTURE`` / ``20/09/2023`` / ``nº 2023-6013`` at the top right: no label, but the
+    block names the invoice; the service dates in the items come later on the page."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (420, 60, "FACTURE"),
+            (430, 80, "20/09/2023"),
+            (425, 95, "nº 2023-6013"),
+            (50, 120, "Hôtel du Parc SARL"),
+            (50, 134, "2, rue de la Paix, 75000 Paris"),
+            (50, 250, "Chambre du 09/08/2023 au 15/08/2023  6  205,90  1.235,40"),
+            (300, 300, "Montant Total TTC 1.368,84 €"),
+        ],
+    )
+    assert fields["invoice_date"].value == dt.date(2023, 9, 20)
+    assert fields["invoice_date"].method == "title_block"
+
+
+def test_an_associated_invoice_date_is_not_the_invoice_date(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A correction names the invoice it refers to (``Date de facture associée``); the
+    invoice's own date is the one labelled ``Date``. And ``FACTURE N° :`` is no seller name."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (300, 40, "FACTURE N° : F20260023"),
+            (300, 54, "Date : 31/01/2026"),
+            (50, 300, "N° DE FACTURE ASSOCIÉE : F20260003"),
+            (50, 314, "DATE DE FACTURE ASSOCIÉE : 01/01/2026"),
+            (50, 328, "Original invoice date: 02/01/2026"),
+            (300, 500, "NET A PAYER 104,90 EUR"),
+        ],
+    )
+    assert fields["invoice_date"].value == dt.date(2026, 1, 31)
+    assert _value(fields, "vendor_name") != "FACTURE N°"
