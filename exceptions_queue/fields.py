@@ -20,7 +20,8 @@ DATE_FIELDS = frozenset(
     {"invoice_date", "due_date", "patient_birth_date", "service_date_from", "service_date_to"}
 )
 LIST_FIELDS: dict[str, tuple[str, ...]] = {
-    "line_items": ("description", "quantity", "unit_price", "amount"),
+    # parent: the line a sub-invoice line details (its amount is already in the parent's)
+    "line_items": ("description", "quantity", "unit_price", "amount", "parent"),
     "service_lines": (
         "date_from", "date_to", "procedure_code", "modifiers", "units", "charges",
         "rendering_npi", "pointers", "place_of_service",

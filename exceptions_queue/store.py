@@ -325,7 +325,7 @@ def _fallback_checks(fields: dict[str, Field]) -> list[Finding]:
             )
     items = fields["line_items"].value if "line_items" in fields else None
     if isinstance(items, list) and items and subtotal is not None:
-        amounts = [r.get("amount") for r in items if isinstance(r, dict)]
+        amounts = [r.get("amount") for r in items if isinstance(r, dict) and not r.get("parent")]
         decimals = [a for a in amounts if isinstance(a, Decimal)]
         if amounts and len(decimals) == len(amounts):
             s = sum(decimals, Decimal("0"))

@@ -256,7 +256,9 @@ def map_cii(root: ET.Element) -> dict[str, object]:
         if due:
             break
     lines = []
-    for item in _path(tx, "IncludedSupplyChainTradeLineItem"):
+    items = _path(tx, "IncludedSupplyChainTradeLineItem")
+    line_ids = {_text(_first(item, "AssociatedDocumentLineDocument", "LineID")) for item in items}
+    for item in items:
         product = _first(item, "SpecifiedTradeProduct")
         delivery = _first(
             item, "SpecifiedSupplyChainTradeDelivery" if v1 else "SpecifiedLineTradeDelivery"
@@ -282,6 +284,11 @@ def map_cii(root: ET.Element) -> dict[str, object]:
             "amount": _amount(_first(sums, "LineTotalAmount")),
         }
         if any(v is not None for v in row.values()):
+            # A sub-invoice line (ZUGFeRD EXTENDED: a bill of quantities) details a line of the
+            # document, whose amount already holds its own.
+            parent = _text(_first(item, "AssociatedDocumentLineDocument", "ParentLineID"))
+            if parent is not None and parent in line_ids:
+                row["parent"] = parent
             lines.append(row)
     return {
         "vendor_name": _text(_first(seller, "Name")),

@@ -269,6 +269,22 @@ def test_line_items_are_edited_as_a_table(session: Session, tmp_path: Path) -> N
     assert corr.field == "line_items" and json.loads(corr.new_value or "")[1]["amount"] == "75.00"
 
 
+def test_lines_that_detail_another_line_are_not_added_again(session: Session, tmp_path: Path) -> None:
+    document = _doc(session, tmp_path)
+    store.claim(session, document.id, "ann", 15)
+    rows = [{"description": "Paper A4, 5 reams", "quantity": "2", "unit_price": "25",
+             "amount": "50", "parent": ""},
+            {"description": "Office supplies", "quantity": "1", "unit_price": "70.00",
+             "amount": "70.00", "parent": ""},
+            {"description": "Toner cartridge", "quantity": "1", "unit_price": "70.00",
+             "amount": "70.00", "parent": "2"}]
+    findings = store.save(session, document.id, "ann", {"line_items": rows})
+    assert "line_items_mismatch" not in [f.code for f in findings]
+    rows[2]["parent"] = ""
+    findings = store.save(session, document.id, "ann", {"line_items": rows})
+    assert "line_items_mismatch" in [f.code for f in findings]
+
+
 # --------------------------------------------------------------------------- resolutions
 
 

@@ -123,6 +123,9 @@ class LineItem(_Model):
     quantity: Quantity = None
     unit_price: Money = None
     amount: Money = None
+    parent: Text = None
+    """The line this one details (a sub-invoice line's ``ParentLineID``): its amount is already
+    in the parent's, so only lines without a parent add up to the line total."""
 
 
 class ServiceLine(_Model):

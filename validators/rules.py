@@ -86,8 +86,9 @@ def check_totals(doc: Receipt, params: RuleParams) -> list[Finding]:
 
 
 def check_line_items(doc: Receipt, params: RuleParams) -> list[Finding]:
-    """Line amounts add up to the subtotal (or to the total when lines include tax);
-    quantity × unit price = amount on each line (a warning: unit prices are often rounded)."""
+    """Line amounts add up to the subtotal (or to the total when lines include tax), lines that
+    detail another line left out; quantity × unit price = amount on each line (a warning: unit
+    prices are often rounded)."""
     findings: list[Finding] = []
     tol = params.amount_tolerance
     for i, item in enumerate(doc.line_items):
@@ -103,7 +104,7 @@ def check_line_items(doc: Receipt, params: RuleParams) -> list[Finding]:
                         Severity.WARNING,
                     )
                 )
-    amounts = [item.amount for item in doc.line_items]
+    amounts = [item.amount for item in doc.line_items if item.parent is None]
     if not amounts or any(a is None for a in amounts):
         return findings
     lines_sum = sum((a for a in amounts if a is not None), Decimal("0"))
