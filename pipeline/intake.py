@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from billing import ledger
 from core.db import DocumentRow, session_scope, utcnow
@@ -97,57 +98,99 @@ def _registered_as(objs: list[ObjectInfo], uris: dict[str, str], engine: Engine)
 def take_many(
     objs: list[ObjectInfo], areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
 ) -> list[Taken]:
-    """``take`` for a chunk of objects: files seen before are found with one query for all."""
+    """``take`` for a chunk of objects. Files seen before are found with one query for all, and
+    the chunk's new documents are registered in one transaction: a crash or a failed attempt
+    before its commit registers none of them, and the retry takes them all (an archived copy is
+    found by its key and not stored twice)."""
     uris = {obj.key: areas.inbox.uri(obj.key) for obj in objs}
     known = _registered_as(objs, uris, engine)
-    out = []
+    out = {
+        key: Taken(doc_id, key, new=False, reason="already seen (same file)")
+        for key, doc_id in known.items()
+    }
     spool_dir.mkdir(parents=True, exist_ok=True)
-    for obj in objs:
-        if obj.key in known:
-            out.append(Taken(known[obj.key], obj.key, new=False, reason="already seen (same file)"))
-        else:
-            out.append(_take_new(obj, uris[obj.key], areas, engine, client, inbox_uri, spool_dir))
-    return out
+    staged: list[_Staged] = []
+    try:
+        for obj in objs:
+            if obj.key not in known:
+                staged.append(_download(obj, uris[obj.key], areas, spool_dir))
+        with session_scope(engine) as session:
+            registered = set(session.scalars(
+                select(DocumentRow.id).where(DocumentRow.id.in_({s.digest for s in staged}))
+            )) if staged else set()
+        new: dict[str, _Staged] = {}
+        for s in staged:
+            if s.digest in registered or s.digest in new:
+                out[s.obj.key] = Taken(s.digest, s.obj.key, new=False,
+                                       reason="already seen (same bytes)")
+                continue
+            new[s.digest] = s
+            akey = archive_key(s.digest, s.obj.key)
+            if not areas.archive.exists(akey):
+                areas.archive.move_in(s.tmp, akey)  # renamed into a folder archive, not copied
+        try:
+            with session_scope(engine) as session:
+                for s in new.values():
+                    _register(session, s, areas, client, inbox_uri)
+            out.update({s.obj.key: Taken(s.digest, s.obj.key, new=True) for s in new.values()})
+        except IntegrityError:  # another watcher registered one of them meanwhile: one by one
+            for s in new.values():
+                out[s.obj.key] = _register_alone(s, areas, engine, client, inbox_uri)
+    finally:
+        for s in staged:
+            s.tmp.unlink(missing_ok=True)
+    return [out[obj.key] for obj in objs]
 
 
-def _take_new(
-    obj: ObjectInfo, uri: str, areas: Areas, engine: Engine, client: str, inbox_uri: str, spool_dir: Path
-) -> Taken:
+@dataclass(frozen=True)
+class _Staged:
+    """An inbox object streamed to a spool file, with its SHA-256 and size."""
+
+    obj: ObjectInfo
+    uri: str
+    tmp: Path
+    digest: str
+    size: int
+
+
+def _download(obj: ObjectInfo, uri: str, areas: Areas, spool_dir: Path) -> _Staged:
     fd, tmp_name = tempfile.mkstemp(dir=spool_dir, prefix="intake-")
     tmp = Path(tmp_name)
     try:
         os.close(fd)
         digest = areas.inbox.download(obj.key, tmp)
-        with session_scope(engine) as session:
-            if session.get(DocumentRow, digest) is not None:
-                return Taken(digest, obj.key, new=False, reason="already seen (same bytes)")
-        akey = archive_key(digest, obj.key)
-        size = tmp.stat().st_size
-        if not areas.archive.exists(akey):
-            areas.archive.move_in(tmp, akey)  # renamed into a folder archive, not copied
-        try:
-            with session_scope(engine) as session:
-                session.add(
-                    DocumentRow(
-                        id=digest,
-                        client=client,
-                        source_uri=uri,
-                        inbox=inbox_uri,
-                        filename=PurePosixPath(obj.key).name[:1000],
-                        size=size,
-                        media_type=mimetypes.guess_type(obj.key)[0],
-                        status=Status.RECEIVED.value,
-                        archive_uri=areas.archive.uri(akey),
-                        received_at=utcnow(),
-                    )
-                )
-                session.flush()
-                ledger.record_many(session, digest, client, [("intake", size, 0.0, {"key": obj.key})])
-        except IntegrityError:
-            return Taken(digest, obj.key, new=False, reason="already registered by another worker")
-        return Taken(digest, obj.key, new=True)
-    finally:
+        return _Staged(obj, uri, tmp, digest, tmp.stat().st_size)
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def _register(session: Session, s: _Staged, areas: Areas, client: str, inbox_uri: str) -> None:
+    session.add(
+        DocumentRow(
+            id=s.digest,
+            client=client,
+            source_uri=s.uri,
+            inbox=inbox_uri,
+            filename=PurePosixPath(s.obj.key).name[:1000],
+            size=s.size,
+            media_type=mimetypes.guess_type(s.obj.key)[0],
+            status=Status.RECEIVED.value,
+            archive_uri=areas.archive.uri(archive_key(s.digest, s.obj.key)),
+            received_at=utcnow(),
+        )
+    )
+    session.flush()
+    ledger.record_many(session, s.digest, client, [("intake", s.size, 0.0, {"key": s.obj.key})])
+
+
+def _register_alone(s: _Staged, areas: Areas, engine: Engine, client: str, inbox_uri: str) -> Taken:
+    try:
+        with session_scope(engine) as session:
+            _register(session, s, areas, client, inbox_uri)
+    except IntegrityError:
+        return Taken(s.digest, s.obj.key, new=False, reason="already registered by another worker")
+    return Taken(s.digest, s.obj.key, new=True)
 
 
 def pending_documents(engine: Engine, client: str) -> list[DocumentRow]:
