@@ -183,6 +183,9 @@ def test_data_docs(run: Run, tmp_path: Path, capfd: pytest.CaptureFixture[str]) 
     html = path.read_text()
     assert path.parent == tmp_path / "docs" and html.startswith("<!DOCTYPE html>")
     assert "expect_column_values_to_be_between" in html or "values must be" in html.lower()
+    # the page view is kept per process: a second page is rendered whole, not from the first
+    again = write_data_docs(run.result, tmp_path / "docs", name="validation-2.html").read_text()
+    assert again.startswith("<!DOCTYPE html>") and len(again) > 0.9 * len(html)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
 
