@@ -78,6 +78,13 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 # --------------------------------------------------------------------------- enqueue
 
 
+class _Unknown:
+    """``enqueue``'s ``current`` when the caller has not looked the item up."""
+
+
+LOOK_UP = _Unknown()
+
+
 def enqueue(
     session: Session,
     document: DocumentRow,
@@ -87,17 +94,21 @@ def enqueue(
     *,
     sla_hours: float = DEFAULT_SLA_HOURS,
     now: dt.datetime | None = None,
+    current: QueueItemRow | _Unknown | None = LOOK_UP,
+    flush: bool = True,
 ) -> QueueItemRow:
     """Put ``document`` in ``queue``; idempotent: an open or claimed item is returned as it is.
 
     A done item (the document came back, e.g. after reprocessing) is reopened. ``due_at`` defaults
-    to ``now + sla_hours`` (the turnaround target).
+    to ``now + sla_hours`` (the turnaround target). ``current``: the document's queue item as the
+    caller already loaded it (None: it has none), which spares a query per document when a
+    chunk is finalized; ``flush=False`` leaves the writes to the caller's next flush or commit.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     now = now or utcnow()
     reasons = [f.model_dump(mode="json") for f in findings]
-    item = session.get(QueueItemRow, document.id)
+    item = session.get(QueueItemRow, document.id) if isinstance(current, _Unknown) else current
     if item is not None and item.state in (OPEN, CLAIMED):
         return item
     due = due_at or now + dt.timedelta(hours=sla_hours)
@@ -120,7 +131,8 @@ def enqueue(
         document.status = (Status.ESCALATED if queue == "senior" else Status.REVIEW).value
         document.findings = reasons
     _audit(session, document.id, "system", "enqueue", detail={"queue": queue, "reasons": reasons}, at=now)
-    session.flush()
+    if flush:
+        session.flush()
     return item
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from billing.accuracy import qa_sample
-from core.db import DocumentRow, session_scope, utcnow
+from core.db import DocumentRow, QueueItemRow, session_scope, utcnow
 from core.models import Extraction, Outcome, Status, to_label_value
 from core.settings import Settings
 from exceptions_queue import store
@@ -64,22 +64,30 @@ def finalize_chunk(
     with session_scope(engine) as session:
         ids = [a.document_id for a in analyses]
         docs = {d.id: d for d in session.scalars(select(DocumentRow).where(DocumentRow.id.in_(ids)))}
+        # the chunk's queue items in one query (a document reprocessed may have one already)
+        items = {
+            i.document_id: i
+            for i in session.scalars(select(QueueItemRow).where(QueueItemRow.document_id.in_(ids)))
+        }
         results = []
         for analysis in analyses:
             doc = docs[analysis.document_id]
             if doc.status != Status.RECEIVED.value:
                 results.append(already_finalized(doc, analysis))
                 continue
-            results.append(finalize(session, settings, doc, analysis, spool_dir))
+            results.append(finalize(session, settings, doc, analysis, spool_dir, items))
         return results
 
 
 def finalize(
-    session: Session, settings: Settings, doc: DocumentRow, analysis: Analysis, spool_dir: Path
+    session: Session, settings: Settings, doc: DocumentRow, analysis: Analysis, spool_dir: Path,
+    queue_items: dict[str, QueueItemRow] | None = None,
 ) -> Result:
     """One document's outcome, written in ``session`` (the caller commits). The archived
     original is fetched (into ``spool_dir`` from a remote archive) only for a rejected
-    document's quarantine copy."""
+    document's quarantine copy. ``queue_items``: the queue items of the caller's documents,
+    loaded at once (a document missing from it has none); None looks each up."""
+    current = store.LOOK_UP if queue_items is None else queue_items.get(doc.id)
     assert analysis.decision is not None
     outcome = analysis.decision.outcome
     areas = areas_for(doc.inbox, doc.client, settings)
@@ -111,11 +119,12 @@ def finalize(
     if outcome == Outcome.POST:
         posted_now = post_document(session, areas.outbox, doc, label_fields(extraction))
         if posted_now and qa_sample(doc.id, _qa_rate(settings, doc.client)):
-            store.enqueue(session, doc, [], queue="qa")
+            store.enqueue(session, doc, [], queue="qa", current=current, flush=False)
     elif outcome == Outcome.REVIEW:
         doc.status = Status.REVIEW.value
         store.enqueue(
-            session, doc, analysis.decision.findings, sla_hours=_turnaround_hours(settings, doc.client)
+            session, doc, analysis.decision.findings,
+            sla_hours=_turnaround_hours(settings, doc.client), current=current, flush=False,
         )
     else:
         doc.status = Status.REJECTED.value

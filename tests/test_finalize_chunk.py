@@ -73,3 +73,32 @@ def test_a_failure_mid_chunk_leaves_every_document_received_and_the_retry_finish
     again = finalize_chunk(engine, settings, analyses, tmp_path / "spool")
     assert [r.outcome for r in again] == [r.outcome for r in results]
     assert _counts(engine) == after
+
+
+def test_the_chunks_queue_items_are_looked_up_once_and_a_done_item_is_reopened(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Documents going to review: one query for the chunk's queue items, not one each; a
+    document that comes back (reprocessed) reopens its done item instead of adding one."""
+    from sqlalchemy import event
+
+    from core.models import Outcome
+
+    engine, analyses = _decided(settings, tmp_path, 4)
+    for analysis in analyses:
+        assert analysis.decision is not None
+        analysis.decision.outcome = Outcome.REVIEW
+    first = analyses[0].document_id
+    with session_scope(engine) as session:  # reviewed and done in an earlier run
+        session.add(QueueItemRow(document_id=first, client="default", state="done", queue="review",
+                                 handle_seconds=0.0, resolution="rejected"))
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, *rest: statements.append(sql))
+    finalize_chunk(engine, settings, analyses, tmp_path / "spool")
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "queue_items" in s]
+    assert len(selects) == 1, selects
+    with session_scope(engine) as session:
+        items = {i.document_id: i for i in session.scalars(select(QueueItemRow))}
+    assert len(items) == 4 and {i.state for i in items.values()} == {"open"}
+    assert items[first].resolution is None  # reopened
