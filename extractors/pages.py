@@ -9,6 +9,7 @@ OpenCV and read by Tesseract. Pages stream one at a time with at most a few in f
 
 from __future__ import annotations
 
+import ctypes
 import io
 import struct
 import threading
@@ -239,7 +240,32 @@ def _text_layer_page(pdf: pdfium.PdfDocument, index: int) -> Page | None:
 def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple[str, tuple[float, float, float, float]]]:
     """Every character of the page with its loose box (left, bottom, right, top), through
     pdfium's C calls directly: ``PdfTextPage.get_charbox`` allocates a rectangle per character,
-    which cost as much as the rest of reading a born-digital page."""
+    which cost as much as the rest of reading a born-digital page. The characters come in one
+    call (``FPDFText_GetText``, UTF-16) rather than one call each: a third less time."""
+    raw = textpage.raw
+    count = textpage.count_chars()
+    buffer = ctypes.create_string_buffer(2 * (count + 1))
+    written = pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: 2 * max(written - 1, 0)].decode("utf-16-le", errors="surrogatepass")
+    if len(text) != count:  # a character beyond the BMP takes two UTF-16 units: one by one
+        return _page_chars_one_by_one(textpage)
+    # GetText writes pdfium's marker of a hyphen that ends a line (GetUnicode's 0x02) as U+FFFE
+    text = text.replace("\ufffe", "\x02")
+    box_of = pdfium_c.FPDFText_GetLooseCharBox
+    rect = pdfium_c.FS_RECTF()
+    out = byref(rect)
+    chars = []
+    for i, ch in enumerate(text):
+        if not box_of(raw, i, out):
+            raise pdfium.PdfiumError(f"no box for character {i}")
+        chars.append((ch, (rect.left, rect.bottom, rect.right, rect.top)))
+    return chars
+
+
+def _page_chars_one_by_one(
+    textpage: pdfium.PdfTextPage,
+) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """``_page_chars`` asking pdfium for each character's code point on its own."""
     raw = textpage.raw
     unicode_of, box_of = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
     rect = pdfium_c.FS_RECTF()

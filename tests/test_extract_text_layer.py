@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
+from typing import Any
 
 import pypdfium2.raw as pdfium_c
+import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from core.settings import Settings
-from extractors.pages import _page_chars, load_pages, open_pdf
+from extractors.pages import _page_chars, _page_chars_one_by_one, load_pages, open_pdf
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "invoices"
 
@@ -23,10 +26,47 @@ def _umlaut_pdf(path: Path) -> Path:
     return path
 
 
+def _hyphen_pdf(path: Path) -> Path:
+    """Words hyphenated at the ends of lines, which pdfium marks with the code 0x02."""
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.setFont("Helvetica", 11)
+    canvas.drawString(72, 760, "Die Zahlungs-")
+    canvas.drawString(72, 746, "bedingungen gelten ab Rechnungs-")
+    canvas.drawString(72, 732, "datum.")
+    canvas.save()
+    return path
+
+
+def test_a_page_whose_text_takes_more_utf16_units_than_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A character beyond the BMP is two UTF-16 units in the page's text: its characters are then
+    asked for one by one, and come out as pdfium numbers them."""
+    pdf = open_pdf(_hyphen_pdf(tmp_path / "hyphen.pdf"))
+    page = pdf[0]
+    textpage = page.get_textpage()
+    expected = _page_chars_one_by_one(textpage)
+    assert "\x02" in [ch for ch, _ in expected]  # the line-end hyphens, as GetUnicode has them
+    real = pdfium_c.FPDFText_GetText
+
+    def surrogate_pair_first(raw: Any, start: int, count: int, buffer: Any) -> int:
+        written = real(raw, start, count, buffer)
+        units = ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort))
+        units[0], units[1] = 0xD835, 0xDC00  # U+1D400 in place of the first character
+        return written
+
+    assert _page_chars(textpage) == expected
+    monkeypatch.setattr(pdfium_c, "FPDFText_GetText", surrogate_pair_first)
+    assert _page_chars(textpage) == expected
+    textpage.close()
+    page.close()
+
+
 def test_characters_and_boxes_are_pdfiums_own(tmp_path: Path) -> None:
     """The direct C calls give what pypdfium2's per-character helpers give, character by
     character, on the shipped invoices and on a page with umlauts and a euro sign."""
-    files = [*sorted(SAMPLES.glob("*.pdf"))[:4], _umlaut_pdf(tmp_path / "umlaut.pdf")]
+    files = [*sorted(SAMPLES.glob("*.pdf"))[:4], _umlaut_pdf(tmp_path / "umlaut.pdf"),
+             _hyphen_pdf(tmp_path / "hyphen.pdf")]
     checked = 0
     for path in files:
         pdf = open_pdf(path)
