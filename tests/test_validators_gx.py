@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.models import DocType, Extraction, Field
+from core.models import DocType, Extraction, Field, Outcome, Severity
 from core.settings import Settings
 from validators import (
     BatchResult,
@@ -245,3 +245,25 @@ def test_suite_gx_rejects_fails_clearly(
     suite = load_suite(_edited_suite(tmp_path, change))
     with pytest.raises(ConfigError, match=expected):
         check_suites({DocType.INVOICE: suite})
+
+
+def test_a_credit_note_passes_the_suite_and_posts_as_a_credit() -> None:
+    """All sums below zero and adding up (a ``RECHNUNGS-KORREKTUR``): the suite judges their
+    size, the rules say it is a credit, and it posts. A negative total beside a positive
+    subtotal (a minus sign misread) is still rejected by the suite."""
+    from validators import decide
+
+    ctx = dataclasses.replace(load_context(Settings(), "default", TODAY, InMemoryHistory()),
+                              vendor_master=None)
+    credit = invoice(910, confidence=0.99, subtotal=Decimal("-7.67"), tax_amount=Decimal("-1.12"),
+                     total_amount=Decimal("-8.79"))
+    misread = invoice(911, confidence=0.99, total_amount=Decimal("-1030.00"))
+    result = validate_batch(
+        [ValidationItem("credit", "default", credit), ValidationItem("misread", "default", misread)],
+        ctx,
+    )
+    found = result.per_document["credit"]
+    assert [(f.code, f.severity) for f in found] == [("credit_note", Severity.INFO)]
+    assert decide(credit, found, ctx.policy).outcome == Outcome.POST
+    codes = {f.code for f in result.per_document["misread"]}
+    assert "gx:expect_column_values_to_be_between" in codes and "credit_note" not in codes

@@ -33,6 +33,7 @@ from pydantic import Field as PydField
 from core.errors import ConfigError
 from core.models import DocType, Extraction, Finding, Severity
 from validators.models import LIST_FIELDS, MODELS, Document
+from validators.rules import CREDIT_AMOUNTS, is_credit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +85,8 @@ def _cell(value: Any) -> Any:
 
 
 def frame_row(document_id: str, extraction: Extraction, doc: Document | None) -> dict[str, Any]:
-    """One document as a row: typed values from the coerced model (bad values left empty)."""
+    """One document as a row: typed values from the coerced model (bad values left empty); a
+    credit note's amounts (``validators.rules.is_credit``) as their size, above zero."""
     confidences = [f.confidence for f in extraction.fields.values()]
     row: dict[str, Any] = {
         "document_id": document_id,
@@ -95,9 +97,13 @@ def frame_row(document_id: str, extraction: Extraction, doc: Document | None) ->
         "conf_min": min(confidences) if confidences else None,
     }
     if doc is not None:
+        credit = is_credit(doc)
         for name in scalar_fields():
             if name in type(doc).model_fields:
-                row[name] = _cell(getattr(doc, name))
+                value = getattr(doc, name)
+                if credit and name in CREDIT_AMOUNTS and value is not None:
+                    value = -value  # a credit note's sums are judged by their size
+                row[name] = _cell(value)
         for name, column in (
             ("line_items", "n_line_items"),
             ("service_lines", "n_service_lines"),

@@ -59,11 +59,44 @@ def _f(code: str, field: str | None, message: str, severity: Severity = Severity
 # --- arithmetic -----------------------------------------------------------------------------
 
 
+CREDIT_AMOUNTS = ("total_amount", "subtotal", "tax_amount", "amount_due", "lines_total")
+"""The amounts that a credit note or a correction states below zero, all together."""
+
+
+def is_credit(doc: Document) -> bool:
+    """A bill whose total and at least one other sum are below zero and none of whose sums is
+    above it: a credit note, or the correction of an earlier invoice (``RECHNUNGS-KORREKTUR``:
+    -7.67 + -1.12 = -8.79). A minus sign misread on one amount leaves the others positive or
+    missing, so it stays a negative total that the data-quality suite rejects."""
+    if not isinstance(doc, Receipt) or doc.total_amount is None or doc.total_amount >= 0:
+        return False
+    others = [getattr(doc, name, None) for name in CREDIT_AMOUNTS[1:]]
+    present = [a for a in others if a is not None]
+    return any(a < 0 for a in present) and all(a <= 0 for a in present)
+
+
+def check_credit(doc: Receipt) -> list[Finding]:
+    """A credit note or correction says so among the findings (it posts as a credit)."""
+    if not is_credit(doc) or doc.total_amount is None:
+        return []
+    return [
+        _f(
+            "credit_note",
+            "total_amount",
+            f"All amounts are below zero (total {money(doc.total_amount)}): a credit note or the "
+            "correction of an earlier invoice, posted as a credit.",
+            Severity.INFO,
+        )
+    ]
+
+
 def check_totals(doc: Receipt, params: RuleParams) -> list[Finding]:
     """subtotal + tax = total (within the rounding tolerance)."""
     sub, tax, total, tol = doc.subtotal, doc.tax_amount, doc.total_amount, params.amount_tolerance
     if sub is None or total is None:
         return []
+    if is_credit(doc):  # the sums of a credit note hold below zero: compare their sizes
+        sub, total, tax = -sub, -total, (-tax if tax is not None else None)
     if tax is not None:
         expected = sub + tax
         if abs(expected - total) > tol:
@@ -560,6 +593,7 @@ def run_rules(
     checks: list[Callable[[], list[Finding]]] = []
     if isinstance(doc, Receipt):  # Invoice is a Receipt with more fields
         checks += [
+            lambda: check_credit(doc),
             lambda: check_totals(doc, params),
             lambda: check_line_items(doc, params),
             lambda: check_document_dates(doc, today, params),
