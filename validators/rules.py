@@ -76,7 +76,7 @@ def is_credit(doc: Document) -> bool:
 
 
 def check_credit(doc: Receipt) -> list[Finding]:
-    """A credit note or correction says so among the findings (it posts as a credit)."""
+    """A credit note or correction says so among the findings (an INFO: it blocks nothing)."""
     if not is_credit(doc) or doc.total_amount is None:
         return []
     return [
@@ -84,7 +84,7 @@ def check_credit(doc: Receipt) -> list[Finding]:
             "credit_note",
             "total_amount",
             f"All amounts are below zero (total {money(doc.total_amount)}): a credit note or the "
-            "correction of an earlier invoice, posted as a credit.",
+            "correction of an earlier invoice, to be booked as a credit.",
             Severity.INFO,
         )
     ]
