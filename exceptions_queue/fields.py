@@ -27,6 +27,8 @@ LIST_FIELDS: dict[str, tuple[str, ...]] = {
         "rendering_npi", "pointers", "place_of_service",
     ),
 }
+SPARSE_COLUMNS = frozenset({"parent"})
+"""Row columns the review page shows only for a document that fills them."""
 SCALAR_LIST_FIELDS = frozenset({"diagnosis_codes"})
 ROW_MONEY = frozenset({"quantity", "unit_price", "amount", "charges", "units"})
 ROW_DATES = frozenset({"date_from", "date_to"})

@@ -574,13 +574,12 @@ def create_app(settings: Settings, *, max_body_bytes: int = MAX_BODY_BYTES) -> F
                 "list": fv.is_list_field(name),
             }
             if entry["list"]:
-                cols = fv.columns(name)
+                items = [r for r in (value if isinstance(value, list) else []) if isinstance(r, dict)]
+                # a column most documents leave empty (a sub-invoice line's parent) only when used
+                cols = tuple(c for c in fv.columns(name)
+                             if c not in fv.SPARSE_COLUMNS or any(r.get(c) for r in items))
                 entry["columns"] = cols
-                entry["rows"] = [
-                    {c: fv.display(r.get(c)) for c in cols}
-                    for r in (value if isinstance(value, list) else [])
-                    if isinstance(r, dict)
-                ]
+                entry["rows"] = [{c: fv.display(r.get(c)) for c in cols} for r in items]
             else:
                 entry["value"] = fv.display(value)
             rows.append(entry)

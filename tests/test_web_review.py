@@ -424,3 +424,22 @@ def test_item_without_its_page_image_still_opens(world: World) -> None:
 
 def test_healthz(world: World) -> None:
     assert world.client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_the_parent_column_shows_only_for_sub_invoice_lines(world: World) -> None:
+    """Most invoices have no sub-invoice lines: their item table has no empty ``parent`` column;
+    one whose lines detail another line shows which."""
+    c = world.client()
+    login(c, "ann")
+    assert "<th>parent</th>" not in c.get(f"/items/{world.acme}").text
+    with world.db() as s, s.begin():
+        document = s.get(DocumentRow, world.acme)
+        assert document is not None and document.extraction is not None
+        extraction = dict(document.extraction)
+        fields = dict(extraction["fields"])
+        items = [dict(r) for r in fields["line_items"]["value"]]
+        items[1]["parent"] = "1"
+        fields["line_items"] = {**fields["line_items"], "value": items}
+        document.extraction = {**extraction, "fields": fields}
+    page = c.get(f"/items/{world.acme}").text
+    assert "<th>parent</th>" in page and 'name="row:line_items:1:parent" value="1"' in page
