@@ -234,7 +234,8 @@ def process_inbox(
             for c in chunks(objects, settings.workers, max_size=64)
         ]
         takes = [t for f in intakes for t in f.result()]
-        summary.skipped = [t for t in takes if not t.new]
+        summary.skipped = [t for t in takes if not t.new and not t.error]
+        summary.not_taken = [t for t in takes if t.error]
         rows = intake_mod.pending_documents(engine, client)
         pending = [d.id for d in rows]
         if progress:

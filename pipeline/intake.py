@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from core.db import DocumentRow, session_scope, utcnow
+from core.errors import NotFoundError
 from core.models import Status
 from core.settings import Settings
 from storage.archive import archive_key
@@ -38,6 +39,9 @@ class Taken:
     key: str
     new: bool
     reason: str = ""
+    error: str = ""
+    """Why the file could not be taken this time (it is gone from the inbox, or may not be
+    read); it stays where it is and the next poll tries again. Empty when it was taken."""
 
 
 def candidates(areas: Areas, settings: Settings, now: dt.datetime | None = None) -> list[ObjectInfo]:
@@ -112,8 +116,12 @@ def take_many(
     staged: list[_Staged] = []
     try:
         for obj in objs:
-            if obj.key not in known:
+            if obj.key in known:
+                continue
+            try:
                 staged.append(_download(obj, uris[obj.key], areas, spool_dir))
+            except UNREADABLE as exc:  # one such file must not hold up the others
+                out[obj.key] = Taken("", obj.key, new=False, error=_unreadable(exc))
         with session_scope(engine) as session:
             registered = set(session.scalars(
                 select(DocumentRow.id).where(DocumentRow.id.in_({s.digest for s in staged}))
@@ -140,6 +148,17 @@ def take_many(
         for s in staged:
             s.tmp.unlink(missing_ok=True)
     return [out[obj.key] for obj in objs]
+
+
+UNREADABLE = (NotFoundError, FileNotFoundError, PermissionError)
+"""Errors reading one inbox file that another try within the run would not mend (storage
+hiccups are retried by the intake task instead)."""
+
+
+def _unreadable(exc: BaseException) -> str:
+    what = "it is gone from the inbox" if not isinstance(exc, PermissionError) else (
+        "docflow may not read it (permissions)")
+    return f"not taken: {what} ({exc}); the next poll tries again"
 
 
 @dataclass(frozen=True)

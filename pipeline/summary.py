@@ -20,6 +20,8 @@ class RunSummary:
     settings: Settings
     seen: int = 0
     skipped: list[Taken] = field(default_factory=list)
+    not_taken: list[Taken] = field(default_factory=list)
+    """Inbox files that could not be read this time (gone, or no permission); left in place."""
     results: list[Result] = field(default_factory=list)
     seconds: float = 0.0
     data_docs: list[Path] = field(default_factory=list)
@@ -43,6 +45,7 @@ class RunSummary:
             "client": self.client,
             "seen": self.seen,
             "already_processed": len(self.skipped),
+            "not_taken": [{"file": t.key, "reason": t.error} for t in self.not_taken],
             "processed": len(self.results),
             "posted": len(self.by_outcome("post")),
             "review": len(self.by_outcome("review")),
@@ -66,13 +69,17 @@ class RunSummary:
 
     def render(self) -> str:
         lines = [f"docflow run: {self.source} (client {self.client})"]
+        if self.not_taken:
+            lines.append(f"  not taken this time  {len(self.not_taken):>4}")
+            lines += [f"        {t.key}: {t.error}" for t in self.not_taken]
         if not self.results:
-            if self.seen:
+            if self.skipped:
+                every = "all " if len(self.skipped) == self.seen else ""
                 lines.append(
-                    f"  nothing new: all {self.seen} file(s) were already processed "
+                    f"  nothing new: {every}{len(self.skipped)} file(s) were already processed "
                     "(see `docflow queue list` for open items)"
                 )
-            else:
+            elif not self.seen:
                 lines.append("  nothing to do: the inbox is empty")
             return "\n".join(lines)
         posted, review, rejected = (self.by_outcome(o) for o in ("post", "review", "reject"))

@@ -97,3 +97,44 @@ def test_a_document_another_watcher_registered_meanwhile(
         ("a.pdf", True, ""), ("b.pdf", False, "already registered by another worker")
     ]
     assert _registered(settings) == 2
+
+
+def test_a_file_that_cannot_be_read_is_left_for_the_next_poll(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file docflow may not read (or that vanished after the listing) is reported and left in
+    the inbox; the chunk's other files are taken, and the next poll takes it once readable."""
+    inbox = _inbox(tmp_path, {"a.pdf": b"%PDF-1.4 a", "locked.pdf": b"%PDF-1.4 l",
+                              "gone.pdf": b"%PDF-1.4 g"})
+    real = LocalBucket.download
+
+    def download(self: LocalBucket, key: str, dest: Path) -> str:
+        if key == "locked.pdf":
+            raise PermissionError(13, "Permission denied", key)
+        if key == "gone.pdf":
+            raise FileNotFoundError(2, "No such file or directory", key)
+        return real(self, key, dest)
+
+    monkeypatch.setattr(LocalBucket, "download", download)
+    taken = {t.key: t for t in _take(inbox, settings, tmp_path)}
+    assert taken["a.pdf"].new and not taken["a.pdf"].error
+    assert not taken["locked.pdf"].new and "permissions" in taken["locked.pdf"].error
+    assert "gone from the inbox" in taken["gone.pdf"].error
+    assert _registered(settings) == 1 and (inbox / "locked.pdf").exists()
+    monkeypatch.setattr(LocalBucket, "download", real)
+    again = {t.key: t for t in _take(inbox, settings, tmp_path)}
+    assert again["locked.pdf"].new and again["a.pdf"].reason == "already seen (same file)"
+    assert _registered(settings) == 3
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_the_run_summary_names_files_not_taken(settings: Settings, tmp_path: Path) -> None:
+    from pipeline.summary import RunSummary
+
+    summary = RunSummary(source=str(tmp_path), client="default", settings=settings, seen=2)
+    summary.skipped = [intake.Taken("abc", "old.pdf", new=False, reason="already seen (same file)")]
+    summary.not_taken = [intake.Taken("", "locked.pdf", new=False, error="not taken: no access")]
+    text = summary.render()
+    assert "not taken this time     1" in text and "locked.pdf: not taken: no access" in text
+    assert "nothing new: 1 file(s) were already processed" in text
+    assert summary.to_json()["not_taken"] == [{"file": "locked.pdf", "reason": "not taken: no access"}]
