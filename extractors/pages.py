@@ -250,8 +250,22 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple[str, tuple[float, fl
     if len(text) != count:  # a character beyond the BMP takes two UTF-16 units: one by one
         return _page_chars_one_by_one(textpage)
     # GetText writes pdfium's marker of a hyphen that ends a line (GetUnicode's 0x02) as U+FFFE
-    text = text.replace("\ufffe", "\x02")
-    box_of = pdfium_c.FPDFText_GetLooseCharBox
+    return _with_boxes(textpage, text.replace("\ufffe", "\x02"))
+
+
+def _page_chars_one_by_one(
+    textpage: pdfium.PdfTextPage,
+) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """``_page_chars`` asking pdfium for each character's code point on its own."""
+    unicode_of, raw = pdfium_c.FPDFText_GetUnicode, textpage.raw
+    return _with_boxes(textpage, "".join(chr(unicode_of(raw, i)) for i in range(textpage.count_chars())))
+
+
+def _with_boxes(
+    textpage: pdfium.PdfTextPage, text: str
+) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Each character of ``text`` (the page's, in pdfium's order) with its loose box."""
+    raw, box_of = textpage.raw, pdfium_c.FPDFText_GetLooseCharBox
     rect = pdfium_c.FS_RECTF()
     out = byref(rect)
     chars = []
@@ -259,22 +273,6 @@ def _page_chars(textpage: pdfium.PdfTextPage) -> list[tuple[str, tuple[float, fl
         if not box_of(raw, i, out):
             raise pdfium.PdfiumError(f"no box for character {i}")
         chars.append((ch, (rect.left, rect.bottom, rect.right, rect.top)))
-    return chars
-
-
-def _page_chars_one_by_one(
-    textpage: pdfium.PdfTextPage,
-) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """``_page_chars`` asking pdfium for each character's code point on its own."""
-    raw = textpage.raw
-    unicode_of, box_of = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
-    rect = pdfium_c.FS_RECTF()
-    out = byref(rect)
-    chars = []
-    for i in range(textpage.count_chars()):
-        if not box_of(raw, i, out):
-            raise pdfium.PdfiumError(f"no box for character {i}")
-        chars.append((chr(unicode_of(raw, i)), (rect.left, rect.bottom, rect.right, rect.top)))
     return chars
 
 

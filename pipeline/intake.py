@@ -133,9 +133,8 @@ def take_many(
                                        reason="already seen (same bytes)")
                 continue
             new[s.digest] = s
-            akey = archive_key(s.digest, s.obj.key)
-            if not areas.archive.exists(akey):
-                areas.archive.move_in(s.tmp, akey)  # renamed into a folder archive, not copied
+            if not areas.archive.exists(s.archive_key):
+                areas.archive.move_in(s.tmp, s.archive_key)  # renamed into a folder archive
         try:
             with session_scope(engine) as session:
                 for s in new.values():
@@ -163,13 +162,17 @@ def _unreadable(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class _Staged:
-    """An inbox object streamed to a spool file, with its SHA-256 and size."""
+    """An inbox object streamed to a spool file, with its SHA-256, size and archive key."""
 
     obj: ObjectInfo
     uri: str
     tmp: Path
     digest: str
     size: int
+
+    @property
+    def archive_key(self) -> str:
+        return archive_key(self.digest, self.obj.key)
 
 
 def _download(obj: ObjectInfo, uri: str, areas: Areas, spool_dir: Path) -> _Staged:
@@ -195,7 +198,7 @@ def _register(session: Session, s: _Staged, areas: Areas, client: str, inbox_uri
             size=s.size,
             media_type=mimetypes.guess_type(s.obj.key)[0],
             status=Status.RECEIVED.value,
-            archive_uri=areas.archive.uri(archive_key(s.digest, s.obj.key)),
+            archive_uri=areas.archive.uri(s.archive_key),
             received_at=utcnow(),
         )
     )

@@ -104,14 +104,9 @@ def reused_number(
 ) -> bool:
     """Whether two bills with the same vendor and number are different bills (see
     ``NUMBER_REUSE_DAYS``); never when a total or a date is missing."""
-    if None in (total_amount, invoice_date, other_total, other_date):
+    if total_amount is None or invoice_date is None or other_total is None or other_date is None:
         return False
-    assert total_amount is not None and other_total is not None
-    assert invoice_date is not None and other_date is not None
-    return (
-        Decimal(total_amount) != Decimal(other_total)
-        and abs((invoice_date - other_date).days) > NUMBER_REUSE_DAYS
-    )
+    return total_amount != other_total and abs((invoice_date - other_date).days) > NUMBER_REUSE_DAYS
 
 
 def is_duplicate_of(
