@@ -336,18 +336,22 @@ def _fallback_checks(fields: dict[str, Field]) -> list[Finding]:
                 )
             )
     items = fields["line_items"].value if "line_items" in fields else None
-    if isinstance(items, list) and items and subtotal is not None:
+    # the lines' own stated sum when there is one (allowances and charges lie between it and
+    # the subtotal), else the subtotal
+    target, what = (money("lines_total"), "line total") if "lines_total" in fields else (
+        subtotal, "subtotal")
+    if isinstance(items, list) and items and target is not None:
         amounts = [r.get("amount") for r in items if isinstance(r, dict) and not r.get("parent")]
         decimals = [a for a in amounts if isinstance(a, Decimal)]
         if amounts and len(decimals) == len(amounts):
             s = sum(decimals, Decimal("0"))
-            if abs(s - subtotal) > Decimal("0.01"):
+            if abs(s - target) > Decimal("0.01"):
                 findings.append(
                     Finding(
                         code="line_items_mismatch",
                         field="line_items",
                         severity=Severity.WARNING,
-                        message=f"Line items add up to {s:.2f}, the subtotal is {subtotal:.2f}.",
+                        message=f"Line items add up to {s:.2f}, the {what} is {target:.2f}.",
                     )
                 )
     return findings

@@ -379,7 +379,14 @@ def map_ubl(root: ET.Element) -> dict[str, object]:
 
 
 def map_invoice_xml(root: ET.Element) -> dict[str, object]:
-    return map_ubl(root) if _local(root.tag) in ("Invoice", "CreditNote") else map_cii(root)
+    values = map_ubl(root) if _local(root.tag) in ("Invoice", "CreditNote") else map_cii(root)
+    if values.get("lines_total") is not None:
+        # EN 16931: the tax basis is the lines' total less allowances plus charges, and a total
+        # the XML leaves out is none; stated as 0, the line check goes on to the subtotal
+        for key in ("allowance_total", "charge_total"):
+            if values.get(key) is None:
+                values[key] = Decimal("0.00")
+    return values
 
 
 def _squash(text: str) -> str:

@@ -2081,6 +2081,9 @@ class _Column:
     x1: float
     generic: bool = False
     """A description head that may as well name a code column (``Item``, ``Artikel``)."""
+    under_code: bool = False
+    """A description head printed under a code's head (``Art-Nr`` over ``Artikelbezeichnung``):
+    each item is a row of codes and numbers with its description on the line under it."""
 
 
 _GENERIC_DESCRIPTION = _re(r"^(?:item|article|artikel|product)$")
@@ -2141,6 +2144,11 @@ def _merge_columns(cells: list[_Column]) -> list[_Column]:
     return out
 
 
+_HOLDS_VALUE = re.compile(r"\d{3}|:\s*\S")
+"""A row with a number of three digits or more, or a label followed by its value, states a
+value: it is no column head stacked over or under an item table's heads."""
+
+
 def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column], list[int]] | None:
     """The columns of an item table whose header includes row ``i``, and the header's rows."""
     kinds = {c.kind for c in _header_cells(rows[i])}
@@ -2154,11 +2162,15 @@ def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column],
         while 0 <= j < len(rows) and abs(j - i) <= 4:
             near = rows[block[0] if step < 0 else block[-1]]
             other = rows[j]
-            if other.page != row.page or abs(other.box[1] - near.box[1]) > reach:
-                break
+            gap = other.box[1] - near.box[3] if step > 0 else near.box[1] - other.box[3]
+            if other.page != row.page or (abs(other.box[1] - near.box[1]) > reach
+                                          and gap > 0.8 * max(row.height, 1.0)):
+                break  # (OCR rows are tall: two lines of heads may lie wider apart than that)
             if parse(other.text):
                 break
             if _header_cells(other):  # rows without a head (margin print) are stepped over
+                if _HOLDS_VALUE.search(other.text):
+                    break  # "Kunden-Nr.: 009420" above the heads is a field, not a head
                 if step < 0:
                     block.insert(0, j)
                 else:
@@ -2168,7 +2180,24 @@ def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column],
     kinds = {c.kind for c in columns}
     if not {"description", "amount"} <= kinds or not kinds & {"quantity", "unit_price"}:
         return None
+    for column in columns:
+        if column.kind == "description":
+            column.under_code = _under_code([_header_cells(rows[k]) for k in block], column)
     return columns, block
+
+
+def _under_code(stacked: list[list[_Column]], column: _Column) -> bool:
+    """Whether the description heads within ``column`` are all printed on a lower header row
+    than a code's head over the same place (``Art-Nr-Lieferant`` over ``Artikelbezeichnung``)."""
+
+    def within(cell: _Column) -> bool:
+        return cell.x0 < column.x1 and column.x0 < cell.x1
+
+    described = [n for n, cells in enumerate(stacked)
+                 if any(c.kind == "description" and within(c) for c in cells)]
+    coded = [n for n, cells in enumerate(stacked)
+             if any(c.kind == "other" and within(c) for c in cells)]
+    return bool(described and coded) and max(coded) < min(described)
 
 
 _NUMERIC_WORD = re.compile(
@@ -2228,6 +2257,22 @@ def _whole_quantity(amount: object, unit: Decimal) -> str | None:
     return str(int(whole))
 
 
+def _lost_digit_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
+    """The quantity of an item row whose printed quantity OCR read without one of its digits
+    (``15,0000`` as ``5,0000``): amount / price, when that is a whole number that holds the
+    digits read plus one, and the quantity as read does not give the amount; else None."""
+    if not isinstance(amount, Decimal) or Decimal(qty) * unit == amount:
+        return None
+    whole = _whole_quantity(amount, unit)
+    read = Decimal(qty)
+    if whole is None or read != read.to_integral_value():
+        return None
+    digits = str(int(read))
+    if len(whole) == len(digits) + 1 and (whole.startswith(digits) or whole.endswith(digits)):
+        return whole
+    return None
+
+
 def _table_items(
     rows: list[Row], columns: list[_Column], start: int, parse: Parser
 ) -> tuple[list[dict[str, object]], list[Word]]:
@@ -2265,7 +2310,7 @@ def _table_items(
         last = row
         if amounts:
             prices = [v for t in _cell_texts(by_kind.get("unit_price", [])) for v, _, _ in parse(t)]
-            if not desc:
+            if not desc and not desc_col.under_code:
                 open_item = None
                 continue
             amount = amounts[-1]
@@ -2276,12 +2321,22 @@ def _table_items(
                     unit = derived
             if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
                 qty = _whole_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
+            elif qty is not None and isinstance(unit, Decimal) and unit != 0:
+                qty = _lost_digit_quantity(qty, amount, unit) or qty
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
             words_used.extend(row.words)
             continued = 0
             continue
         if open_item is None or not desc:
+            continue
+        if desc_col.under_code:
+            # the item's second line is its description, as the header's second row says; it
+            # may run on under the next heads (the line has no numbers); lines after it are notes
+            named = _phrase_from(row, desc_col.x0 - 0.5 * max(row.height, 1.0))
+            open_item["description"] = " ".join(w.text for w in named)
+            words_used.extend(named)
+            open_item = None
             continue
         pos_words = [w for w in row.words if _column_of(columns, w) in left_of_desc]
         if (
@@ -2301,6 +2356,18 @@ def _table_items(
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
         item["description"] = text.strip()
     return items, words_used
+
+
+def _phrase_from(row: Row, x0: float) -> list[Word]:
+    """The words of ``row`` from the first one starting at ``x0`` or right of it, as far as
+    they follow one another at word spacing (a wide gap ends the phrase)."""
+    words = sorted((w for w in row.words if w.box[0] >= x0), key=lambda w: w.box[0])
+    phrase = words[:1]
+    for w in words[1:]:
+        if w.box[0] - phrase[-1].box[2] > 1.5 * max(row.height, 1.0):
+            break
+        phrase.append(w)
+    return phrase
 
 
 def _carried_row(rows: list[Row], page: int, parse: Parser) -> int | None:
@@ -2484,15 +2551,42 @@ _ITEM_SUM = _re(
 
 
 def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
-    """Amounts printed as the sum of the lines (before charges, allowances and tax)."""
+    """Amounts printed as the sum of the lines (before charges, allowances and tax): beside
+    their label, or under it as a column of a grid (``Warenwert`` over one row per tax rate
+    and their sum)."""
     parse = money_parser(ctx.decimal_mark)
-    return [
-        v
-        for row in ctx.rows
-        if _ITEM_SUM.search(row.folded)
-        for v, _, _ in parse(row.text)
-        if isinstance(v, Decimal)
-    ]
+    out: list[Decimal] = []
+    for i, row in enumerate(ctx.rows):
+        m = _ITEM_SUM.search(row.folded)
+        if m is None:
+            continue
+        beside = [v for v, _, _ in parse(row.text) if isinstance(v, Decimal)]
+        out += beside
+        words = row.words_in(m.start(), m.end())
+        if not beside and words:
+            column = _column_below(ctx.rows, i, words[0].box[0], words[-1].box[2], parse)
+            if len(column) == 1 or (column and sum(column[:-1], Decimal(0)) == column[-1]):
+                out.append(column[-1])
+    return out
+
+
+def _column_below(rows: list[Row], i: int, x0: float, x1: float, parse: Parser) -> list[Decimal]:
+    """The amounts printed under a head spanning ``x0``–``x1`` on row ``i``, top down, as far
+    as the rows under it go on without a gap or a line of text."""
+    head = rows[i]
+    out: list[Decimal] = []
+    last_bottom = head.box[3]
+    for nxt in rows[i + 1 : i + 8]:
+        if nxt.page != head.page or nxt.box[1] - last_bottom > 3 * max(head.height, 1.0):
+            break
+        under = [w for w in nxt.words if min(w.box[2], x1 + 4) - max(w.box[0], x0 - 4) > 0]
+        values = [v for w in under for v, _, _ in parse(w.text) if isinstance(v, Decimal)]
+        if len(values) == 1:
+            out.append(values[0])
+            last_bottom = nxt.box[3]
+        elif any(c.isalpha() for c in nxt.text):
+            break
+    return out
 
 
 def _rows_consistent(items: list[dict[str, object]]) -> bool:
@@ -2566,14 +2660,20 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).
         amounts = [row.get("amount") for row in items.value]
         total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
-        targets = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
-        targets += _printed_item_sums(ctx)
-        if all(isinstance(a, Decimal) for a in amounts) and any(
-            abs(total - t) <= Decimal("0.02") for t in targets if isinstance(t, Decimal)
-        ):
+        sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
+        printed = [t for t in _printed_item_sums(ctx) if abs(total - t) <= Decimal("0.02")]
+        if all(isinstance(a, Decimal) for a in amounts) and (printed or any(
+            abs(total - t) <= Decimal("0.02") for t in sums if isinstance(t, Decimal)
+        )):
             fields["line_items"] = items.model_copy(
                 update={"confidence": min(1.0, items.confidence + 0.3), "method": "table+sum"}
             )
+            if printed and "lines_total" not in fields and printed[0] not in sums:
+                # the lines' own printed sum ("Warenwert"), which allowances and charges the
+                # reader does not itemise take to the subtotal
+                fields["lines_total"] = fields["line_items"].model_copy(
+                    update={"name": "lines_total", "value": printed[0], "method": "label+items"}
+                )
         gross = bool(_INCLUDED_TAX.search(ctx.folded))
         fields.update(_sums_from_items(fields, items.value, total, gross=gross))
     tpl = matching_template(ctx.text)

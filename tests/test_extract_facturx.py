@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 from core.models import DocType
-from extractors.facturx import map_cii
+from extractors.facturx import map_cii, map_invoice_xml
 from validators.models import Invoice, coerce_values
 from validators.policy import RuleParams
 from validators.rules import check_line_items
@@ -68,4 +68,15 @@ def test_sub_invoice_lines_name_their_parent_and_only_top_lines_add_up() -> None
     flat = [{k: v for k, v in item.items() if k != "parent"} for item in items]
     doc, _ = coerce_values(DocType.INVOICE, {**fields, "line_items": flat})
     assert isinstance(doc, Invoice) and doc.lines_total == Decimal("3600.00")
+    assert [f.code for f in check_line_items(doc, RuleParams())] == ["line_items_mismatch"]
+
+
+def test_allowances_and_charges_the_xml_leaves_out_are_none() -> None:
+    """EN 16931: tax basis = lines − allowances + charges; absent totals are zero, so a tax
+    basis that the lines do not reach is still caught against the subtotal."""
+    root = _invoice(_line("1", None, "Kunstrasen", "10.00"), "10.00")
+    values = map_invoice_xml(root)
+    assert (values["allowance_total"], values["charge_total"]) == (Decimal("0.00"), Decimal("0.00"))
+    values["subtotal"] = Decimal("12.00")  # a tax basis the lines do not reach
+    doc, _ = coerce_values(DocType.INVOICE, values)
     assert [f.code for f in check_line_items(doc, RuleParams())] == ["line_items_mismatch"]

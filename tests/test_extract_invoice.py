@@ -372,6 +372,71 @@ def test_line_items_under_a_header_printed_on_two_rows(tmp_path: Path, settings:
     ]
 
 
+def test_an_item_s_description_on_the_line_under_its_codes(tmp_path: Path, settings: Settings) -> None:
+    """Wholesale layout: the heads' first row names the codes and numbers of an item's first
+    line, the second row (``Artikelbezeichnung`` under ``Art-Nr-Lieferant``) its description
+    on the line under it; lines after that are notes. A field stated just above the heads is
+    no head, and a quantity that lost a digit ("5,0000" for 15) is amount / price."""
+    head = [(40, 190, "GTIN"), (111, 190, "Art-Nr-Lieferant"), (241, 190, "Menge"),
+            (347, 190, "Nettopreis"), (491, 190, "MwSt-%"), (524, 190, "Nettowert"),
+            (39, 199, "Art-Nr-Kunde"), (111, 199, "Artikelbezeichnung")]
+
+    def item(y: float, gtin: str, code: str, qty: str, price: str, amount: str) -> list[Line]:
+        return [(40, y, gtin), (112, y, code), (-270, y, qty), (-390, y, price),
+                (-515, y, "19,0"), (-568, y, amount)]
+
+    lines: list[Line] = [
+        (40, 40, "Rechnung Nr. R87654321"),
+        (40, 181, "Kunden-Nr.: 009420"),
+        *head,
+        *item(215, "4123456000014", "ZS997", "100,0000", "1,0000", "100,00"),
+        (112, 224, "Zitronensäure 100ml"),
+        (112, 233, "Verpackung: Flasche"),
+        *item(249, "4100130013294", "2031", "5,0000", "12,0000", "180,00"),
+        (112, 258, "Mischpalette Joghurt Karton 3 x 20 Becher je 150 g"),
+        (112, 267, "Artikel wie vereinbart ohne Berechnung"),
+        (200, 300, "Rechnungssumme Netto 280,00"),
+    ]
+    items = _read(tmp_path, settings, lines, size=7)["line_items"].value
+    assert [(i["description"], Decimal(i["quantity"]), i["unit_price"], i["amount"])
+            for i in items] == [
+        ("Zitronensäure 100ml", 100, Decimal("1.00"), Decimal("100.00")),
+        ("Mischpalette Joghurt Karton 3 x 20 Becher je 150 g", 15, Decimal("12.00"),
+         Decimal("180.00")),
+    ]
+
+
+def test_items_that_add_up_to_a_goods_value_printed_in_the_sums_grid(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The lines add up to the grid's "Warenwert", which an allowance takes to the net sum:
+    the items are kept, with the goods value as the lines' own total."""
+    lines: list[Line] = [
+        (57, 40, "Rechnung Nr. 2014-03"),
+        (57, 200, "Artikelbeschreibung"),
+        (330, 200, "Menge"),
+        (410, 200, "Preis"),
+        (489, 200, "Betrag"),
+        (57, 216, "Superdrachen"),
+        (338, 216, "2"),
+        (410, 216, "20,00"),
+        (489, 216, "40,00"),
+        (57, 230, "Turbo Flyer"),
+        (338, 230, "5"),
+        (410, 230, "40,00"),
+        (489, 230, "200,00"),
+        (57, 300, "Warenwert"), (150, 300, "Zu-/Abschlag"), (250, 300, "Nettobetrag"),
+        (350, 300, "MwSt-Betrag"), (450, 300, "Endbetrag"),
+        (-95, 314, "240,00"), (-200, 314, "-24,00"), (-300, 314, "216,00"),
+        (-400, 314, "41,04"), (-500, 314, "257,04"),
+    ]
+    fields = _read(tmp_path, settings, lines)
+    assert fields["line_items"].method == "table+sum"
+    assert [i["amount"] for i in fields["line_items"].value] == [Decimal("40.00"), Decimal("200.00")]
+    assert fields["lines_total"].value == Decimal("240.00")
+    assert fields["subtotal"].value == Decimal("216.00")
+
+
 @pytest.mark.parametrize("bullet", ["•", "*", "°", "»", "+"])
 def test_sender_line_bullets_as_ocr_reads_them(
     tmp_path: Path, settings: Settings, bullet: str

@@ -595,3 +595,26 @@ def test_qa_items_record_qa_corrections_and_never_repost(session: Session,
     assert sources == {"total_amount": "review", "invoice_number": "qa"}
     assert document.status == "posted"
     assert session.scalar(select(func.count()).select_from(PostingRow)) == 1
+
+
+def test_the_fallback_check_adds_the_lines_up_to_their_own_stated_total() -> None:
+    """Without the validators package the review page still re-checks the sums; lines that
+    reach their stated total ("Warenwert") are not held against a subtotal after allowances."""
+    from core.models import Field
+
+    def f(name: str, value: object) -> Field:
+        return Field(name=name, value=value, confidence=0.9)
+
+    items = [{"description": "Superdrachen", "amount": Decimal("40.00")},
+             {"description": "Turbo Flyer", "amount": Decimal("200.00")}]
+    fields = {f.name: f for f in (
+        f("total_amount", Decimal("257.04")), f("subtotal", Decimal("216.00")),
+        f("tax_amount", Decimal("41.04")), f("line_items", items))}
+    found = store._fallback_checks(fields)
+    assert [x.code for x in found] == ["line_items_mismatch"]
+    assert found[0].message == "Line items add up to 240.00, the subtotal is 216.00."
+    fields["lines_total"] = f("lines_total", Decimal("240.00"))
+    assert store._fallback_checks(fields) == []
+    fields["lines_total"] = f("lines_total", Decimal("250.00"))
+    assert [x.message for x in store._fallback_checks(fields)] == [
+        "Line items add up to 240.00, the line total is 250.00."]

@@ -113,6 +113,14 @@ def test_document_level_allowances_and_charges_bridge_lines_and_subtotal() -> No
     # a stated line total the lines do not reach: a line is missing or misread
     short = check_line_items(invoice(line_items=lines, lines_total="280.00"), PARAMS)
     assert codes(short) == ["line_items_mismatch"] and "stated line total 280.00" in short[0].message
+    # the lines reach their stated total, and what takes it to the subtotal was not read (a
+    # page's "Warenwert" over allowances and freight the reader does not itemise): no finding
+    read = invoice(line_items=lines, lines_total="240.00", subtotal="221.90")
+    assert check_line_items(read, PARAMS) == []
+    # stated as none (an e-invoice's XML), they leave the subtotal unexplained
+    none = invoice(line_items=lines, lines_total="240.00", subtotal="221.90",
+                   allowance_total="0.00", charge_total="0.00")
+    assert codes(check_line_items(none, PARAMS)) == ["line_items_mismatch"]
 
 
 # --- dates ----------------------------------------------------------------------------------

@@ -151,6 +151,11 @@ def check_line_items(doc: Receipt, params: RuleParams) -> list[Finding]:
             )
         )
         return findings
+    if doc.lines_total is not None and doc.allowance_total is None and doc.charge_total is None:
+        # The lines add up to their stated sum; what takes that sum to the subtotal (allowances,
+        # charges) was not read, so the subtotal cannot be checked against the lines. (An
+        # e-invoice's XML states both totals: there, absent means none; see facturx.)
+        return findings
     allowances, charges = doc.allowance_total or Decimal("0"), doc.charge_total or Decimal("0")
     net = lines_sum - allowances + charges
     after = ""
