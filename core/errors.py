@@ -9,6 +9,7 @@
     │   ├── UnsupportedFormatError
     │   └── TooLargeError
     ├── TransientError           storage or database hiccup: retry with backoff
+    ├── RefusedError             storage will not hand over one object (permissions, archived)
     ├── NotFoundError            a document, item or user that does not exist
     └── ConflictError            an action that does not fit the item's current state
 
@@ -62,6 +63,14 @@ class TooLargeError(BadDocumentError):
 class TransientError(DocflowError):
     retryable = True
     exit_code = 75
+
+
+class RefusedError(DocflowError):
+    """Storage refuses one object: no permission to read it, or it lies in an archive storage
+    class that needs a restore first. Another try within the run would not mend it (so it is no
+    ``TransientError``); the file is left where it is and reported."""
+
+    exit_code = 77  # sysexits EX_NOPERM
 
 
 class NotFoundError(DocflowError):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from billing import ledger
 from core.db import DocumentRow, session_scope, utcnow
-from core.errors import NotFoundError
+from core.errors import NotFoundError, RefusedError
 from core.models import Status
 from core.settings import Settings
 from storage.archive import archive_key
@@ -149,14 +149,18 @@ def take_many(
     return [out[obj.key] for obj in objs]
 
 
-UNREADABLE = (NotFoundError, FileNotFoundError, PermissionError)
+UNREADABLE = (NotFoundError, FileNotFoundError, PermissionError, RefusedError)
 """Errors reading one inbox file that another try within the run would not mend (storage
 hiccups are retried by the intake task instead)."""
 
 
 def _unreadable(exc: BaseException) -> str:
-    what = "it is gone from the inbox" if not isinstance(exc, PermissionError) else (
-        "docflow may not read it (permissions)")
+    if isinstance(exc, RefusedError):
+        what = "storage refuses it"
+    elif isinstance(exc, PermissionError):
+        what = "docflow may not read it (permissions)"
+    else:
+        what = "it is gone from the inbox"
     return f"not taken: {what} ({exc}); the next poll tries again"
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from core.errors import NotFoundError, TransientError
+from core.errors import NotFoundError, RefusedError, TransientError
 
 CHUNK = 1 << 20
 
@@ -166,6 +166,12 @@ class LocalBucket:
         self._path(key).unlink(missing_ok=True)
 
 
+REFUSED_CODES = frozenset({"AccessDenied", "AllAccessDisabled", "Forbidden", "403",
+                           "InvalidObjectState"})
+"""S3 error codes that another try would not mend: no permission, or an object archived in
+Glacier or Deep Archive (``InvalidObjectState``) that must be restored before it can be read."""
+
+
 class S3Bucket:
     """An S3 prefix through boto3; endpoint and credentials from the standard AWS variables."""
 
@@ -192,8 +198,13 @@ class S3Bucket:
             return fn(**kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            where = f"s3://{self.bucket}/{kwargs.get('Key', kwargs.get('Prefix', ''))}"
             if code in {"404", "NoSuchKey", "NotFound"}:
-                raise NotFoundError(f"no such object: s3://{self.bucket}/{kwargs.get('Key')}") from exc
+                raise NotFoundError(f"no such object: {where}") from exc
+            if code in REFUSED_CODES:
+                archived = exc.response.get("Error", {}).get("StorageClass")
+                why = f"archived in {archived}: restore it first" if archived else "access denied"
+                raise RefusedError(f"S3 refuses {where}: {why} ({code})") from exc
             raise TransientError(f"S3 error {code}: {exc}") from exc
         except BotoCoreError as exc:
             raise TransientError(f"S3 unreachable: {exc}") from exc

@@ -112,3 +112,32 @@ def test_partial_upload_is_not_taken_until_stable(s3: str, settings: Settings) -
     assert intake.candidates(areas, slow) == []
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31)
     assert [o.key for o in intake.candidates(areas, slow, now=later)] == ["growing.pdf"]
+
+
+def test_an_archived_object_is_reported_and_the_others_are_taken(
+    s3: str, settings: Settings, tmp_path: Path
+) -> None:
+    """An object in Glacier cannot be read until it is restored (S3 says InvalidObjectState):
+    no retry mends that, so it is reported as not taken, with the reason, and left where it is;
+    the other files of the chunk are taken. (It had been a storage hiccup, retried until the
+    intake task and with it the run failed, at every poll.)"""
+    import boto3
+
+    from core.errors import RefusedError
+
+    source = f"s3://{s3}/acme/inbox"
+    areas = areas_for(source, "acme", settings)
+    areas.inbox.write_bytes("fresh.pdf", b"%PDF-1.4 fresh")
+    boto3.client("s3").put_object(Bucket=s3, Key="acme/inbox/cold.pdf", Body=b"%PDF-1.4 cold",
+                                  StorageClass="GLACIER")
+    with pytest.raises(RefusedError, match="archived in GLACIER: restore it first"):
+        areas.inbox.read_bytes("cold.pdf")
+    engine = init_db(settings.db_url)
+    objects = intake.candidates(areas, settings.model_copy(update={"stable_seconds": 0.0}))
+    taken = {t.key: t for t in intake.take_many(objects, areas, engine, "acme", source,
+                                                tmp_path / "spool")}
+    assert taken["fresh.pdf"].new and not taken["fresh.pdf"].error
+    assert not taken["cold.pdf"].new
+    assert "storage refuses it" in taken["cold.pdf"].error
+    assert "restore it first" in taken["cold.pdf"].error
+    assert areas.inbox.exists("cold.pdf")
