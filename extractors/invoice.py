@@ -888,38 +888,14 @@ def _grid_hits(ctx: DocContext, parse: Parser) -> tuple[dict[str, list[Hit]], se
             cells.append((kind, x0, x1))
         if len({c[0] for c in cells}) < 2:
             continue
-        columns: dict[int, list[tuple[Decimal, Word, Row]]] = {k: [] for k in range(len(cells))}
-        last_bottom = row.box[3]
-        for nxt in rows[i + 1 : i + 8]:
-            if nxt.page != row.page or nxt.box[1] - last_bottom > 3 * max(row.height, 1.0):
-                break
-            values = [(w, parse(w.text)) for w in nxt.words]
-            found = False
-            for k, (_kind, x0, x1) in enumerate(cells):
-                best: tuple[float, Decimal, Word] | None = None
-                for w, vs in values:
-                    if len(vs) != 1:
-                        continue
-                    overlap = min(w.box[2], x1 + 4) - max(w.box[0], x0 - 4)
-                    if overlap > 0 and (best is None or overlap > best[0]):
-                        best = (overlap, vs[0][0], w)  # type: ignore[assignment]
-                if best is not None:
-                    columns[k].append((best[1], best[2], nxt))
-                    found = True
-            if found:
-                last_bottom = nxt.box[3]
-            elif nxt.words and any(c.isalpha() for c in nxt.text):
-                break
-        if any(columns.values()):
+        columns = _columns_below(rows, i, [(x0, x1) for _, x0, x1 in cells], parse)
+        if any(columns):
             headers.add((row.page, row.index))  # its first value row is not the sum either
         picked: list[tuple[str, Decimal, Word, Row, bool]] = []
-        for k, (kind, _x0, _x1) in enumerate(cells):
-            col = columns[k]
-            if not col:
+        for (kind, _x0, _x1), col in zip(cells, columns, strict=True):
+            if not col or not _sums_up(col):
                 continue
             value, word, vrow = col[-1]
-            if len(col) > 1 and sum((v for v, _, _ in col[:-1]), Decimal(0)) != value:
-                continue
             picked.append((kind, value, word, vrow, len(col) > 1))
         got = {kind: value for kind, value, *_ in picked}
         adds_up = {"sub", "tax", "total"} <= set(got) and got["sub"] + got["tax"] == got["total"]
@@ -935,6 +911,45 @@ def _grid_hits(ctx: DocContext, parse: Parser) -> tuple[dict[str, list[Hit]], se
             )
             out[kind].append(hit)
     return out, headers
+
+
+Column = list[tuple[Decimal, Word, Row]]
+
+
+def _columns_below(rows: list[Row], i: int, heads: list[tuple[float, float]],
+                   parse: Parser) -> list[Column]:
+    """For each head (its ``x0``, ``x1``) on row ``i``, the amounts printed under it, top
+    down: as far as the rows under the heads go on without a gap or a line of text that has
+    none of their values."""
+    row = rows[i]
+    columns: list[Column] = [[] for _ in heads]
+    last_bottom = row.box[3]
+    for nxt in rows[i + 1 : i + 8]:
+        if nxt.page != row.page or nxt.box[1] - last_bottom > 3 * max(row.height, 1.0):
+            break
+        values = [(w, parse(w.text)) for w in nxt.words]
+        found = False
+        for column, (x0, x1) in zip(columns, heads, strict=True):
+            best: tuple[float, Decimal, Word] | None = None
+            for w, vs in values:
+                if len(vs) != 1:
+                    continue
+                overlap = min(w.box[2], x1 + 4) - max(w.box[0], x0 - 4)
+                if overlap > 0 and (best is None or overlap > best[0]):
+                    best = (overlap, vs[0][0], w)  # type: ignore[assignment]
+            if best is not None:
+                column.append((best[1], best[2], nxt))
+                found = True
+        if found:
+            last_bottom = nxt.box[3]
+        elif nxt.words and any(c.isalpha() for c in nxt.text):
+            break
+    return columns
+
+
+def _sums_up(column: Column) -> bool:
+    """Whether a column's last value is its sum: its only value, or the sum of those above."""
+    return len(column) == 1 or sum((v for v, _, _ in column[:-1]), Decimal(0)) == column[-1][0]
 
 
 _OUTSTANDING = _re(r"balance|amount\s*(?:due|payable)|total\s*due|restbetrag|solde|reste\s*a\s*payer")
@@ -2564,28 +2579,9 @@ def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
         out += beside
         words = row.words_in(m.start(), m.end())
         if not beside and words:
-            column = _column_below(ctx.rows, i, words[0].box[0], words[-1].box[2], parse)
-            if len(column) == 1 or (column and sum(column[:-1], Decimal(0)) == column[-1]):
-                out.append(column[-1])
-    return out
-
-
-def _column_below(rows: list[Row], i: int, x0: float, x1: float, parse: Parser) -> list[Decimal]:
-    """The amounts printed under a head spanning ``x0``–``x1`` on row ``i``, top down, as far
-    as the rows under it go on without a gap or a line of text."""
-    head = rows[i]
-    out: list[Decimal] = []
-    last_bottom = head.box[3]
-    for nxt in rows[i + 1 : i + 8]:
-        if nxt.page != head.page or nxt.box[1] - last_bottom > 3 * max(head.height, 1.0):
-            break
-        under = [w for w in nxt.words if min(w.box[2], x1 + 4) - max(w.box[0], x0 - 4) > 0]
-        values = [v for w in under for v, _, _ in parse(w.text) if isinstance(v, Decimal)]
-        if len(values) == 1:
-            out.append(values[0])
-            last_bottom = nxt.box[3]
-        elif any(c.isalpha() for c in nxt.text):
-            break
+            [column] = _columns_below(ctx.rows, i, [(words[0].box[0], words[-1].box[2])], parse)
+            if column and _sums_up(column):
+                out.append(column[-1][0])
     return out
 
 
