@@ -326,7 +326,13 @@ NAME_RE = re.compile(r"^[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*, [A-Z][A-Z'.-]*(?: [A
 UPPER_TEXT_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .,'&/#()-]*$")
 
 
+_TYPOGRAPHIC = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "“": '"',
+                              "”": '"', "–": "-", "—": "-", "‐": "-"})
+"""OCR reads a typed apostrophe or hyphen as its typographic twin (``COEUR D’ALENE``)."""
+
+
 def _norm_text(text: str) -> str:
+    text = text.translate(_TYPOGRAPHIC)
     # a token of punctuation alone is a speck or a stray mark, not part of a name or address
     text = " ".join(t for t in text.replace("|", " ").split() if re.search(r"[A-Za-z0-9&#]", t))
     text = re.sub(r"\s*,\s*", ", ", text).strip(" ,")

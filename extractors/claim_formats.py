@@ -14,8 +14,11 @@ from decimal import Decimal, InvalidOperation
 
 from extractors.parsers import DIGIT_AS_LETTER
 
-ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-CPT_RE = re.compile(r"^(\d{4}[0-9FTU]|[A-V]\d{4})$")
+ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+"""Every letter opens a chapter or a special code: ``U07.1`` (COVID-19) and ``U09.9`` are real."""
+CPT_RE = re.compile(r"^(\d{4}[0-9AFMTU]|[A-V]\d{4})$")
+"""CPT: five digits, or four and A (vaccine products), F (category II), M (multianalyte
+assays), T (category III) or U (lab analyses); HCPCS level II: a letter and four digits."""
 MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
 POINTER_RE = re.compile(r"^[A-L]{1,4}$")
 POS_RE = re.compile(r"^\d{2}$")
@@ -85,7 +88,7 @@ def repair_icd10(text: str) -> str:
 
 
 def repair_procedure(text: str) -> str:
-    """A CPT (five digits, or four and F/T/U) or HCPCS level II code (letter + four digits)."""
+    """A CPT (five digits, or four and A/F/M/T/U) or HCPCS level II code (letter + four digits)."""
     raw = compact(text).upper()
     if len(raw) != 5:
         return raw

@@ -207,6 +207,11 @@ def test_lone_punctuation_is_not_text() -> None:
     assert _norm_text("SMITH & JONES, APT. 4") == "SMITH & JONES, APT. 4"
 
 
+def test_typographic_apostrophes_and_dashes_are_typed_ones() -> None:
+    assert _norm_text("COEUR D’ALENE, ID 83814") == "COEUR D'ALENE, ID 83814"
+    assert _norm_text("SMITH–JONES, MARY") == "SMITH-JONES, MARY"
+
+
 def test_charges_are_balanced_against_the_total_with_the_other_readings() -> None:
     from decimal import Decimal
 

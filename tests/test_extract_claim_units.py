@@ -42,6 +42,7 @@ def test_npi_check_digit(npi: str, ok: bool) -> None:
         ("T88.7XXA", "T88.7XXA"),
         ("R21", "R21"),
         ("0 54.5", "O54.5"),  # 0 where a letter must be
+        ("U07.1", "U07.1"),  # COVID-19: U codes are real
     ],
 )
 def test_icd10_repair(text: str, code: str) -> None:
@@ -56,6 +57,8 @@ def test_icd10_repair(text: str, code: str) -> None:
         ("G01O2", "G0102"),
         ("99214", "99214"),
         ("0001F", "0001F"),
+        ("0001A", "0001A"),  # a vaccine product
+        ("0002M", "0002M"),  # a multianalyte assay
         ("$9123", "S9123"),
     ],
 )

@@ -215,6 +215,15 @@ def test_real_claim_passes() -> None:
     assert check_claim(claim(), TODAY, PARAMS) == []
 
 
+def test_covid_diagnosis_and_vaccine_codes_are_valid() -> None:
+    """U07.1 (COVID-19) and CPT codes ending in A (vaccine products) or M (multianalyte
+    assays) are real codes, not misreads."""
+    doc = claim(diagnosis_codes=["U07.1", "U09.9"], service_lines=_line(0, procedure_code="0001A"))
+    assert check_claim(doc, TODAY, PARAMS) == []
+    doc = claim(service_lines=_line(0, procedure_code="0002M"))
+    assert check_claim(doc, TODAY, PARAMS) == []
+
+
 @pytest.mark.parametrize(
     ("changes", "code", "field"),
     [

@@ -30,8 +30,9 @@ from validators.tables import DIAGNOSIS_POINTER_LETTERS, PLACES_OF_SERVICE
 
 ICD10_CM = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 """Category (letter, digit, alphanumeric), then up to four characters, with or without the dot."""
-CPT_HCPCS = re.compile(r"^(?:[0-9]{4}[0-9FTU]|[A-V][0-9]{4})$")
-"""CPT (5 digits; category II/III and PLA codes end in F, T or U) or HCPCS level II (letter + 4)."""
+CPT_HCPCS = re.compile(r"^(?:[0-9]{4}[0-9AFMTU]|[A-V][0-9]{4})$")
+"""CPT (5 digits; vaccine products end in A, category II in F, multianalyte assays in M,
+category III in T, PLA codes in U) or HCPCS level II (letter + 4)."""
 MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 NPI = re.compile(r"^[0-9]{10}$")
 CENT = Decimal("0.01")
