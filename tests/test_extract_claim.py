@@ -96,3 +96,17 @@ def test_demo_claim_scan() -> None:
     wrong, sure_but_wrong = _score(extraction, labels)
     assert not sure_but_wrong
     assert len(wrong) <= 2, wrong
+
+
+@pytest.mark.slow
+def test_random_claims_never_seen_clean_and_scanned(tmp_path: Path) -> None:
+    """Two claims from ``samples.stress_claims`` (seeds 7114, 7115): a clean page, and a light,
+    blurred scan whose thin rules once left its registration 7 pt off on the right half (a
+    charge's last digit and the amount paid cut off)."""
+    from samples.stress_claims import generate
+
+    for path in generate(tmp_path, count=2, seed=7114):
+        label = json.loads(path.with_suffix(".json").read_text())
+        extraction = ClaimExtractor().extract([], path, Settings(workers=1))
+        wrong, _ = _score(extraction, label["fields"])
+        assert wrong == [], f"{path.name}: wrong {wrong}"
