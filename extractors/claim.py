@@ -22,6 +22,7 @@ reading made pass is capped.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import time
@@ -454,6 +455,15 @@ class _Reader:
         return text, conf, False
 
 
+def _birth_year_ok(digits: str, pivot: int | None) -> bool:
+    """Two digits, or four that give a year a living patient was born in (``4950`` is ``1950``
+    misread: the box is read again)."""
+    if len(digits) == 2:
+        return True
+    latest = pivot or dt.date.today().year
+    return len(digits) == 4 and latest - 125 <= int(digits) <= latest
+
+
 def _scale(conf: float, quality: float) -> float:
     """Raw OCR confidence (Tesseract's) → a probability-like score for a format-checked value."""
     return max(0.0, min(1.0, conf)) * quality
@@ -486,11 +496,14 @@ def interpret(
     if text:
         out["patient_name"] = Value(_person_name(text), text, soft(conf, ok, 0.97), ["pt_name"])
     text, conf, ok = r.cell(
-        "insurance_id", lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t)))
+        "insurance_id",
+        lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t))) and not fmt.mbi_misread(t),
     )
     if text:
+        # a Medicare id read with a letter where its digit stands is mended, but left to a person
         out["insured_id"] = Value(
-            fmt.compact(text).upper(), text, soft(conf, ok, 0.97), ["insurance_id"]
+            fmt.mbi_misread(text) or fmt.compact(text).upper(), text, soft(conf, ok, 0.97),
+            ["insurance_id"],
         )
     text, conf, ok = r.cell("insurance_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))
     if text:
@@ -520,7 +533,7 @@ def interpret(
     dd, c2, ok2 = r.cell(
         "birth_dd", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31
     )
-    yy, c3, ok3 = r.cell("birth_yy", lambda t: len(fmt.digits_only(t)) in (2, 4))
+    yy, c3, ok3 = r.cell("birth_yy", lambda t: _birth_year_ok(fmt.digits_only(t), pivot))
     if mm or dd or yy:
         born, certain = fmt.make_date(
             fmt.digits_only(mm),

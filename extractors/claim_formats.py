@@ -108,6 +108,27 @@ def letter_lookalike_first(code: str) -> bool:
     return len(code) == 5 and code.isdigit() and ord(code[0]) in DIGIT_AS_LETTER
 
 
+_MBI_LETTER = "ACDEFGHJKMNPQRTUVWXY"
+MBI_RE = re.compile(
+    rf"^[1-9][{_MBI_LETTER}][{_MBI_LETTER}0-9][0-9][{_MBI_LETTER}][{_MBI_LETTER}0-9][0-9]"
+    rf"[{_MBI_LETTER}]{{2}}[0-9]{{2}}$"
+)
+"""A Medicare Beneficiary Identifier: 11 characters whose positions 1, 4, 7, 10 and 11 are
+digits, 2, 5, 8 and 9 letters, 3 and 6 either; its letters are never S, L, O, I, B or Z."""
+_MBI_DIGITS = (0, 3, 6, 9, 10)
+
+
+def mbi_misread(text: str) -> str | None:
+    """The MBI an insured id was meant to be when OCR read a digit of one as a letter
+    (``9EGSTE7MK94`` for ``9EG5TE7MK94``: an MBI has no S, and a digit stands there), else None.
+    A misread MBI is never a valid one, so the box is read again or goes to a person."""
+    raw = compact(text).upper().replace("-", "")
+    if len(raw) != 11 or MBI_RE.match(raw):
+        return None
+    fixed = "".join(c.translate(_TO_DIGIT) if i in _MBI_DIGITS else c for i, c in enumerate(raw))
+    return fixed if MBI_RE.match(fixed) else None
+
+
 def repair_tax_id(text: str) -> str:
     """An EIN (``12-3456789``) or SSN (``123-45-6789``) whose hyphens were lost but whose digit
     groups were printed apart (``12 3456789``); anything else as read."""

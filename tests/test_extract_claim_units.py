@@ -266,3 +266,17 @@ def test_text_layer_claim_is_read_by_box() -> None:
 def test_letter_lookalike_first(code: str, lookalike: bool) -> None:
     """Only a five-digit code whose first digit a letter is often misread as gets a second look."""
     assert fmt.letter_lookalike_first(code) is lookalike
+
+
+@pytest.mark.parametrize(
+    "text, mended",
+    [
+        ("9EGSTE7MK94", "9EG5TE7MK94"),  # S for 5: an MBI has no S, and a digit stands there
+        ("1EG4-TE5-MK73", None),  # a valid MBI, as CMS prints it
+        ("IEG4TE5MK73", "1EG4TE5MK73"),  # I for 1 in the first place
+        ("IM533927715", None),  # a payer's own id of 11 characters: no MBI however read
+        ("XYZ123456789", None),
+    ],
+)
+def test_a_misread_medicare_id_is_mended(text: str, mended: str | None) -> None:
+    assert fmt.mbi_misread(text) == mended
