@@ -236,23 +236,21 @@ def register(rgb: np.ndarray, layout: FormLayout) -> Registration:
     """The homography from template points to ``rgb`` pixels.
 
     The rules are looked for in the red-aware channel first (pale red rules of a washed-out
-    photo); when that fits poorly on a coloured page, plain gray is tried too and the better fit
-    (ECC correlation) is kept.
+    photo); when that fits poorly on a coloured page, plain gray is tried too, and on a gray
+    page a fainter ink level; the better fit (ECC correlation) is kept.
     """
     best = _register(form_channel(rgb), layout)
-    if best.score < 0.6 and is_colour(rgb):
-        other = _register(rgb.min(axis=2), layout)
-        if other.score > best.score:
-            best = other
-    if best.score < CLEAR_FIT and not is_colour(rgb):
+    if best.score >= CLEAR_FIT:
+        return best
+    if is_colour(rgb):
+        other = _register(rgb.min(axis=2), layout) if best.score < 0.6 else best
+    else:
         # A blurred or lightly printed scan leaves its thin rules too light for the ink level:
         # the few found fit the form's scale wrongly (the right edge 7 pt off, or a page 50 pt
-        # off). The fainter level finds them; the better fit is kept. (Not on colour photos,
-        # whose shadows and paper texture it would take for rules.)
-        faint = _register(form_channel(rgb), layout, FAINT_RULES_LEVEL)
-        if faint.score > best.score:
-            best = faint
-    return best
+        # off). The fainter level finds them. (Not on colour photos, whose shadows and paper
+        # texture it would take for rules.)
+        other = _register(form_channel(rgb), layout, FAINT_RULES_LEVEL)
+    return other if other.score > best.score else best
 
 
 def _register(gray: np.ndarray, layout: FormLayout, level: float = INK_LEVEL) -> Registration:
