@@ -576,7 +576,8 @@ VENDOR_LABELS = _re(
     r"vendedor|fornecedor|emitente|fornitore|cedente|leverant(?:o|oe)r|s(?:a|ae)ljare)\b\s*(?::|$)"
 )
 BUYER_LABELS = _re(
-    r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|customer|client|"
+    r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|"
+    r"(?:customer|client)(?!\s*(?:no\b|nr\b|number|id\b|#|ref|code|account|vat))|"
     r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
     r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn|cliente|spett\.?\s*le|"
     r"destinatario|nabywca|odbiorca|comprador|adquirente|cessionario|committente|kund|"
@@ -717,6 +718,25 @@ class DocContext:
         return frozenset(out)
 
 
+_NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(?:\d{4}|\d{2})(?![\d/.-])")
+
+
+def date_order(text: str) -> bool | None:
+    """Whether the document writes its numeric dates day first, as its own dates tell: one
+    whose first part is over 12 (``23/06/2024``) is day first, one whose second part is
+    (``06/23/2024``) month first. None when none tells, or they disagree; the currency and
+    language then decide (a British seller billing in dollars still writes ``07/08/2024`` for
+    7 August)."""
+    day_first = month_first = False
+    for m in _NUMERIC_DATE.finditer(text):
+        first, second = int(m.group(1)), int(m.group(3))
+        if 12 < first <= 31 and 1 <= second <= 12:
+            day_first = True
+        elif 12 < second <= 31 and 1 <= first <= 12:
+            month_first = True
+    return day_first if day_first != month_first else None
+
+
 def _language(folded: str) -> str:
     scores = {
         "de": len(
@@ -771,7 +791,10 @@ def context(pages: list[Page]) -> DocContext:
         if currency == "USD" and not explicit and "dollar" not in folded:
             score = min(score, 0.6)
     language = _language(folded)
-    dayfirst = not (language == "en" and currency in ("USD", None) and "gst" not in folded)
+    order = date_order(text)
+    dayfirst = order if order is not None else not (
+        language == "en" and currency in ("USD", None) and "gst" not in folded
+    )
     return DocContext(
         pages,
         rows,

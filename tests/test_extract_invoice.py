@@ -1308,3 +1308,48 @@ def test_an_associated_invoice_date_is_not_the_invoice_date(
     )
     assert fields["invoice_date"].value == dt.date(2026, 1, 31)
     assert _value(fields, "vendor_name") != "FACTURE N°"
+
+
+def test_a_british_seller_billing_in_dollars_writes_the_day_first(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """English and USD once meant month first; the invoice's own 23/06/2024 says otherwise, so
+    its due date 07/08/2024 is 7 August."""
+    fields = _read(tmp_path, settings, [
+        (57, 40, "St. Albans Lighting Ltd"),
+        (57, 52, "3 Verulam Court, St Albans AL1 3XT, United Kingdom"),
+        (380, 40, "INVOICE"),
+        (380, 60, "Invoice No: INV-2024-0042"),
+        (380, 72, "Invoice Date: 23/06/2024"),
+        (380, 84, "Due Date: 07/08/2024"),
+        (380, 300, "Total USD $1,250.00"),
+    ])
+    assert fields["invoice_date"].value == dt.date(2024, 6, 23)
+    assert fields["due_date"].value == dt.date(2024, 8, 7)
+
+
+def test_date_order_from_the_documents_own_dates() -> None:
+    from extractors.invoice import date_order
+
+    assert date_order("Date 23/06/2024 due 07/08/2024") is True
+    assert date_order("Date 06/23/2024 due 07/08/2024") is False
+    assert date_order("Date 07/08/2024") is None  # nothing tells
+    assert date_order("23/06/2024 and 06/23/2024") is None  # they disagree
+    assert date_order("Tel 03-3271 9872, ISO 2024-06-23") is None
+
+
+def test_a_customer_number_is_no_buyer_label(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(tmp_path, settings, [
+        (57, 40, "Kite & Key Ltd"),
+        (57, 52, "22 Bridge St, Cardiff CF10 2EE"),
+        (380, 40, "INVOICE"),
+        (57, 80, "Invoice number"), (200, 80, "Invoice date"),
+        (57, 90, "KK-1182"), (200, 90, "2024-06-17"),
+        (57, 110, "Customer no."), (200, 110, "Currency"), (300, 110, "Payment terms"),
+        (57, 120, "C37276"), (200, 120, "GBP"), (300, 120, "30 days"),
+        (57, 150, "Invoice to"),
+        (57, 163, "O'Reilly Veterinary Clinic"),
+        (57, 177, "14 Quay Street, Galway H91 X2Y4"),
+        (380, 300, "Total GBP £420.00"),
+    ])
+    assert fields["buyer_name"].value == "O'Reilly Veterinary Clinic"
