@@ -33,6 +33,7 @@ from extractors.layout import lines_of, union_box
 from extractors.parsers import (
     CURRENCY_CODES,
     currency_votes,
+    date_order,
     find_amounts,
     find_dates,
     find_vat_ids,
@@ -716,25 +717,6 @@ class DocContext:
             if header is not None:
                 out.update((self.rows[k].page, self.rows[k].index) for k in header[1])
         return frozenset(out)
-
-
-_NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(?:\d{4}|\d{2})(?![\d/.-])")
-
-
-def date_order(text: str) -> bool | None:
-    """Whether the document writes its numeric dates day first, as its own dates tell: one
-    whose first part is over 12 (``23/06/2024``) is day first, one whose second part is
-    (``06/23/2024``) month first. None when none tells, or they disagree; the currency and
-    language then decide (a British seller billing in dollars still writes ``07/08/2024`` for
-    7 August)."""
-    day_first = month_first = False
-    for m in _NUMERIC_DATE.finditer(text):
-        first, second = int(m.group(1)), int(m.group(3))
-        if 12 < first <= 31 and 1 <= second <= 12:
-            day_first = True
-        elif 12 < second <= 31 and 1 <= first <= 12:
-            month_first = True
-    return day_first if day_first != month_first else None
 
 
 def _language(folded: str) -> str:

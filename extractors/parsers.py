@@ -241,6 +241,25 @@ def find_dates(text: str, *, dayfirst: bool = True) -> list[FoundDate]:
     return out
 
 
+def date_order(text: str) -> bool | None:
+    """Whether a document writes its numeric dates day first, as its own dates tell: one whose
+    first part is over 12 (``23/06/2024``) is day first, one whose second part is
+    (``06/23/2024``) month first. None when none tells, or they disagree; the currency and
+    language then decide (a British seller billing in dollars still writes ``07/08/2024`` for
+    7 August)."""
+    day_first = month_first = False
+    for found in find_dates(text):
+        parts = re.findall(r"\d+", found.text)
+        if found.ambiguous or len(parts) != 3 or len(parts[0]) > 2:
+            continue  # day and month could swap, or a named month or a year-first date
+        first, second = int(parts[0]), int(parts[1])
+        if first > 12 and found.value.day == first:
+            day_first = True
+        elif second > 12 and found.value.day == second:
+            month_first = True
+    return day_first if day_first != month_first else None
+
+
 def parse_date(text: str, *, dayfirst: bool = True) -> dt.date | None:
     found = find_dates(text, dayfirst=dayfirst)
     return found[0].value if found else None
