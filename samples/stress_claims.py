@@ -13,19 +13,18 @@ reproducible.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from samples import _claims, _scan
 from samples._claims import Claim, Person, Provider, ServiceLine
 from samples._common import money, random_date, random_ein, random_npi, render_pdf
-from samples.generate import Expected, scan_meta, write_label
+from samples._stress import main, random_defects, save_scan
+from samples.generate import Expected, write_label
 
 DEFAULT_SEED = 7100
 DEFAULT_COUNT = 24
@@ -216,39 +215,14 @@ def generate(out: Path, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) ->
             _label(path, claim, claim_seed, {})
         else:
             [page] = render_pdf(pdf, dpi=200)
-            defects = _scan.Defects(
-                angle=round(rng.uniform(0.3, 1.5) * rng.choice((-1, 1)), 2),
-                noise_sigma=round(rng.uniform(4.0, 8.0), 1),
-                blur_sigma=round(rng.uniform(0.6, 1.0), 2),
-                specks_per_megapixel=round(rng.uniform(5.0, 20.0), 1),
-                ink=round(rng.uniform(0.85, 0.95), 2),
-            )
-            gray = _scan.scan(page, defects, np.random.default_rng(claim_seed))
-            if i % 2:
-                path = out / f"scan_{i:02d}.png"
-                _scan.save_png(_scan.posterise(gray), path, dpi=200)
-                fmt = "PNG (grey, 16 levels)"
-            else:
-                path = out / f"scan_{i:02d}.jpg"
-                quality = rng.randint(60, 70)
-                _scan.save_jpeg(gray, path, dpi=200, quality=quality)
-                fmt = f"JPEG q{quality}"
-            meta = {**scan_meta(defects, 200, fmt),
-                    "specks_per_megapixel": defects.specks_per_megapixel, "ink": defects.ink}
+            defects = random_defects(rng, angle=(0.3, 1.5), noise=(4.0, 8.0), blur=(0.6, 1.0),
+                                     specks=(5.0, 20.0), ink=(0.85, 0.95))
+            quality = None if i % 2 else rng.randint(60, 70)
+            path, meta = save_scan(page, defects, claim_seed, out / f"scan_{i:02d}", 200, quality)
             _label(path, claim, claim_seed, {"scan": meta})
         written.append(path)
     return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="folder to write the claims and labels to")
-    parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    args = parser.parse_args()
-    for path in generate(args.out, args.count, args.seed):
-        print(path)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, "claims", generate, DEFAULT_COUNT, DEFAULT_SEED)

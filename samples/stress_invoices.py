@@ -13,19 +13,18 @@ ampersands and apostrophes, invoice numbers of several shapes, 1-12 items, total
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from samples import _invoices, _scan
+from samples import _invoices
 from samples._common import money, random_date, random_vat, render_pdf
 from samples._invoices import Invoice, Item, Party
-from samples.generate import Expected, scan_meta, write_label
+from samples._stress import main, random_defects, save_scan
+from samples.generate import Expected, write_label
 
 DATASET = "random_invoices"
 DEFAULT_SEED = 5000
@@ -225,41 +224,16 @@ def generate(out: Path, count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) ->
         else:
             dpi = rng.choice([200, 240, 300])
             [page] = render_pdf(pdf, dpi=dpi)
-            defects = _scan.Defects(
-                angle=round(rng.uniform(0.5, 2.0) * rng.choice((-1, 1)), 2),
-                noise_sigma=round(rng.uniform(4.0, 9.0), 1),
-                blur_sigma=round(rng.uniform(0.6, 0.95), 2),
-                specks_per_megapixel=round(rng.uniform(5.0, 25.0), 1),
-                ink=round(rng.uniform(0.85, 1.0), 2),
-            )
-            gray = _scan.scan(page, defects, np.random.default_rng(invoice_seed))
-            if rng.random() < 0.5:
-                path = out / f"scan_{i:02d}_{layout}.jpg"
-                quality = rng.randint(60, 75)
-                _scan.save_jpeg(gray, path, dpi=dpi, quality=quality)
-                fmt = f"JPEG q{quality}"
-            else:
-                path = out / f"scan_{i:02d}_{layout}.png"
-                _scan.save_png(_scan.posterise(gray), path, dpi=dpi)
-                fmt = "PNG (grey, 16 levels)"
-            extra["scan"] = {**scan_meta(defects, dpi, fmt),
-                             "specks_per_megapixel": defects.specks_per_megapixel,
-                             "ink": defects.ink}
+            defects = random_defects(rng, angle=(0.5, 2.0), noise=(4.0, 9.0), blur=(0.6, 0.95),
+                                     specks=(5.0, 25.0), ink=(0.85, 1.0))
+            quality = rng.randint(60, 75) if rng.random() < 0.5 else None
+            path, extra["scan"] = save_scan(page, defects, invoice_seed,
+                                            out / f"scan_{i:02d}_{layout}", dpi, quality)
         write_label(path, "invoice", invoice.label_fields(), Expected(), extra,
                     dataset=DATASET, split="stress", source=source)
         written.append(path)
     return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", type=Path, help="folder to write the invoices and labels to")
-    parser.add_argument("--count", type=int, default=DEFAULT_COUNT)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    args = parser.parse_args()
-    for path in generate(args.out, args.count, args.seed):
-        print(path)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, "invoices", generate, DEFAULT_COUNT, DEFAULT_SEED)
