@@ -12,13 +12,11 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from core.codes import CPT_HCPCS, ICD10_CM
 from extractors.parsers import DIGIT_AS_LETTER
 
-ICD10_RE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-"""Every letter opens a chapter or a special code: ``U07.1`` (COVID-19) and ``U09.9`` are real."""
-CPT_RE = re.compile(r"^(\d{4}[0-9AFMTU]|[A-V]\d{4})$")
-"""CPT: five digits, or four and A (vaccine products), F (category II), M (multianalyte
-assays), T (category III) or U (lab analyses); HCPCS level II: a letter and four digits."""
+ICD10_RE = ICD10_CM
+CPT_RE = CPT_HCPCS
 MODIFIER_RE = re.compile(r"^[0-9A-Z]{2}$")
 POINTER_RE = re.compile(r"^[A-L]{1,4}$")
 POS_RE = re.compile(r"^\d{2}$")

@@ -22,17 +22,13 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.us import ein, ssn
 
+from core.codes import CPT_HCPCS, ICD10_CM
 from core.models import DocType, Finding, Severity
 from validators.history import History
 from validators.masterdata import OpenPOs, VendorMaster
 from validators.models import Claim, Document, Receipt, ServiceLine
 from validators.tables import DIAGNOSIS_POINTER_LETTERS, PLACES_OF_SERVICE
 
-ICD10_CM = re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
-"""Category (letter, digit, alphanumeric), then up to four characters, with or without the dot."""
-CPT_HCPCS = re.compile(r"^(?:[0-9]{4}[0-9AFMTU]|[A-V][0-9]{4})$")
-"""CPT (5 digits; vaccine products end in A, category II in F, multianalyte assays in M,
-category III in T, PLA codes in U) or HCPCS level II (letter + 4)."""
 MODIFIER = re.compile(r"^[0-9A-Z]{2}$")
 NPI = re.compile(r"^[0-9]{10}$")
 CENT = Decimal("0.01")
