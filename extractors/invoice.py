@@ -520,7 +520,7 @@ TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|ex[ck]l|ex\b|"
     r"ht\b|net\b|hors|sales|discount|savings|weight|pages?)|totale?\s*(?:imponibile|iva)|"
     r"netto(?!\s*a\s*pagare)|ohne\s*u|exclusief|"
-    r"ex[ck]l\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert"
+    r"ex[ck]l\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert|\bnet\s*total"
 )
 SUBTOTAL_LABELS = [
     (
@@ -774,8 +774,11 @@ def context(pages: list[Page]) -> DocContext:
             score = min(score, 0.6)
     language = _language(folded)
     order = date_order(text)
+    # Month first only in American English: dollars (or no currency), and no GST or VAT, which
+    # an American seller does not charge (a London branch billing in dollars writes 02/08/2025
+    # for 2 August, with its VAT number on the page).
     dayfirst = order if order is not None else not (
-        language == "en" and currency in ("USD", None) and "gst" not in folded
+        language == "en" and currency in ("USD", None) and not re.search(r"\b(?:gst|vat)\b", folded)
     )
     return DocContext(
         pages,
@@ -1065,7 +1068,29 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         marked = [v for row in ctx.rows for v, _, _ in parse(row.text) if isinstance(v, Decimal)]
         counts = {v: marked.count(v) for v in marked if v > 0}
         repeated = [v for v, n in counts.items() if n >= 2 and v == max(counts)]
-        if repeated:
+        # the total's label unread ("i T ot al USD"): a printed amount that is a labelled
+        # subtotal plus a labelled tax is the total
+        summed = next(
+            (
+                (s, x)
+                for s in subs
+                for x in rated
+                if isinstance(s.value, Decimal) and isinstance(x.value, Decimal) and x.value > 0
+                and s.value + x.value in counts
+            ),
+            None,
+        )
+        if summed is not None:
+            s, x = summed
+            fields["total_amount"] = Field(
+                name="total_amount",
+                value=s.value + x.value,  # type: ignore[operator]
+                raw=str(s.value + x.value),  # type: ignore[operator]
+                confidence=round(0.55 * (0.35 + 0.65 * min(s.ocr_conf, x.ocr_conf)), 4),
+                page=s.page,
+                method="sum",
+            )
+        elif repeated:
             value = repeated[0]
             fields["total_amount"] = Field(
                 name="total_amount",
@@ -1171,6 +1196,9 @@ def _included_tax(ctx: DocContext, total: Hit) -> dict[str, Field]:
 
 
 _TAX_WORD = _re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a|steuer\w*|umsatzsteuer)\b")
+_RATE_ROW = re.compile(r"^\W{0,3}(?:\w{1,4}\W{1,3})?@?\s?\d{1,2}(?:[.,]\d{1,2})?\s?%")
+"""A row that starts with a rate (``@ 9%``, ``x 19 %``): a tax row when its amount closes the sum."""
+_DISCOUNT_WORD = _re(r"\b(?:discount|rabatt|skonto|remise|korting|sconto|descuento|nachlass)\b")
 
 
 def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | None:
@@ -1178,7 +1206,12 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
     tax total: one or more consecutive tax rows whose amounts add up to total − subtotal."""
     rows: list[tuple[Decimal, Row]] = []
     for row in ctx.rows:
-        if not _TAX_WORD.search(row.folded) or re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+        if re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+            continue
+        if not _TAX_WORD.search(row.folded) and not (
+            # "@ 9% € 423.20": the rate and the amount of a tax row whose word OCR lost
+            _RATE_ROW.match(row.folded) and not _DISCOUNT_WORD.search(row.folded)
+        ):
             continue
         values = [v for v, _, _ in parse(row.text) if isinstance(v, Decimal)]
         if values:
@@ -1486,7 +1519,8 @@ _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
 
 
 def _clean_name(text: str) -> str:
-    text = re.sub(r"^[\s:;,.\-–•|]+|[\s:;,\-–•|]+$", "", text)
+    # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
+    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"]+|[\s:;,\-–•|]+$", "", text)
     text = _OCR_SRL.sub(r"\1.\2.l.", text)
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     return re.sub(r"\s+", " ", text)

@@ -25,25 +25,35 @@ def assign_lines(words: list[Word]) -> list[Word]:
 def reading_order(boxes: Sequence[Box]) -> list[tuple[int, int]]:
     """(position in ``boxes``, index of its visual row) for each box, in reading order.
 
-    A box joins the row being built when its vertical centre is within half the median box
-    height of the row's mean centre; rows run top to bottom, boxes left to right within a row.
-    Works on bare boxes, so that a reader can build each word once, with its row."""
+    A box joins the row being built when its vertical centre is within half a box height of
+    the row's mean centre: half the page's median box height, or, between large print (a
+    heading), half the smaller of the box's own height and the row's. Rows run top to bottom,
+    boxes left to right within a row. Works on bare boxes, so that a reader can build each word
+    once, with its row."""
     if not boxes:
         return []
-    heights = [b[3] - b[1] for b in boxes if b[3] > b[1]]
-    tol = 0.5 * (statistics.median(heights) if heights else 10.0)
+    height_of = [max(0.0, b[3] - b[1]) for b in boxes]
+    heights = [h for h in height_of if h > 0]
+    median = statistics.median(heights) if heights else 10.0
     centre_of = [(b[1] + b[3]) / 2 for b in boxes]
     rows: list[list[int]] = []
     centres: list[float] = []
+    row_heights: list[float] = []  # the smallest box height in each row
     for i in sorted(range(len(boxes)), key=centre_of.__getitem__):
         centre = centre_of[i]
+        # A heading's words are boxed unevenly (a speck or an accent stretches one box up), so
+        # their centres stray further than body text's; half the body height split a 58 px
+        # heading into two rows.
+        tol = 0.5 * max(median, min(height_of[i], row_heights[-1])) if rows else 0.0
         if rows and abs(centre - centres[-1]) <= tol:
             row = rows[-1]
             row.append(i)
             centres[-1] = sum(centre_of[j] for j in row) / len(row)
+            row_heights[-1] = min(row_heights[-1], height_of[i])
         else:
             rows.append([i])
             centres.append(centre)
+            row_heights.append(height_of[i])
     return [
         (i, index) for index, row in enumerate(rows) for i in sorted(row, key=lambda j: boxes[j][0])
     ]

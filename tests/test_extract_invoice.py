@@ -1353,3 +1353,82 @@ def test_a_customer_number_is_no_buyer_label(tmp_path: Path, settings: Settings)
         (380, 300, "Total GBP £420.00"),
     ])
     assert fields["buyer_name"].value == "O'Reilly Veterinary Clinic"
+
+
+def test_a_rate_row_whose_tax_word_was_lost_closes_the_sum(tmp_path: Path, settings: Settings) -> None:
+    """OCR dropped "VAT" from "VAT @ 9% € 423.20": the row between the subtotal and the total
+    still starts with its rate, and its amount closes the sum, so it is the tax."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (300, 60, "Invoice No. INV-5501"),
+            (300, 380, "SUBTOTAL € 4,702.26"),
+            (300, 400, "@ 9% € 423.20"),
+            (300, 420, "TOTAL DUE (EUR) € 5,125.46"),
+        ],
+    )
+    assert fields["tax_amount"].value == Decimal("423.20")
+    assert fields["tax_amount"].method == "tax_rows+sum"
+
+
+def test_a_discount_rate_row_is_no_tax(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (300, 60, "Invoice No. INV-5502"),
+            (300, 380, "SUBTOTAL € 4,702.26"),
+            (300, 400, "10% discount € 423.20"),
+            (300, 420, "TOTAL DUE (EUR) € 5,125.46"),
+        ],
+    )
+    assert _value(fields, "tax_amount") != Decimal("423.20")
+
+
+def test_dollar_invoice_of_a_seller_charging_vat_writes_its_dates_day_first(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """English and dollars mean month first, unless the page charges VAT, which an American
+    seller does not: 02/08/2025 from a London branch is 2 August."""
+    lines = [
+        (60, 60, "Pinecrest Analytics LLC UK Branch"),
+        (60, 75, "1 Finsbury Avenue, London EC2M 2PF"),
+        (300, 100, "Invoice Date: 02/08/2025"),
+        (300, 115, "Due Date: 01/10/2025"),
+        (300, 400, "Total due USD 1,200.00"),
+    ]
+    us = _read(tmp_path, settings, lines)
+    assert us["invoice_date"].value == dt.date(2025, 2, 8)
+    (tmp_path / "invoice.pdf").unlink()
+    uk = _read(tmp_path, settings, [*lines, (60, 90, "VAT Reg. No. GB570154908")])
+    assert uk["invoice_date"].value == dt.date(2025, 8, 2)
+    assert uk["due_date"].value == dt.date(2025, 10, 1)
+
+
+def test_a_net_total_is_no_total(tmp_path: Path, settings: Settings) -> None:
+    """"Net total" is the sum before tax (a subtotal label): with the total's own label unread,
+    it must not be taken for the total; the amount that closes net + tax is."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (300, 60, "Invoice No. A24-1696"),
+            (60, 380, "VAT summary Net total 66,592.59"),
+            (60, 400, "Rate 7% Net 66,592.59 VAT 4,661.48"),
+            (60, 420, "Please pay by 2024-05-24 quoting A24-1696 71,254.07"),
+            (60, 440, "i T ot al USD"),
+        ],
+    )
+    assert fields["subtotal"].value == Decimal("66592.59")
+    # the printed amount that is the subtotal plus the tax
+    assert fields["total_amount"].value == Decimal("71254.07")
+    assert fields["total_amount"].method == "sum"
+
+
+def test_a_quote_mark_read_before_a_seller_s_name_is_dropped() -> None:
+    from extractors.invoice import _clean_name
+
+    assert _clean_name("‘Groot & Klein Drukwerk B.V.") == "Groot & Klein Drukwerk B.V."
+    assert _clean_name('"Acme Ltd,') == "Acme Ltd"
+    assert _clean_name("Domino's") == "Domino's"

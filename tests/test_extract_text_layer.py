@@ -119,3 +119,24 @@ def test_reading_order_groups_boxes_into_rows_top_down_left_to_right() -> None:
     assert [(w.text, w.line) for w in assign_lines(words)] == [
         ("1", 0), ("3", 0), ("4", 1), ("2", 2), ("0", 2)
     ]
+
+
+def test_a_heading_boxed_unevenly_stays_one_row() -> None:
+    """A speck over one word of a 58 px heading stretched its box to 112 px: its centre sat
+    26 px above its neighbours', more than half the body text's height, and the heading was
+    split into two rows (``Klein Drukwerk`` above ``Groot & B.V.``). Body rows keep their
+    tolerance."""
+    from extractors.layout import reading_order
+
+    body = [(200.0, 269.0 + 48 * i, 430.0, 298.0 + 48 * i) for i in range(6)]
+    heading = [
+        (522.0, 120.0, 705.0, 232.0),  # "Klein", stretched up by a speck
+        (737.0, 131.0, 1092.0, 233.0),  # "Drukwerk"
+        (202.0, 173.0, 413.0, 231.0),  # "Groot"
+        (441.0, 173.0, 491.0, 232.0),  # "&"
+    ]
+    order = reading_order(heading + body)
+    rows = [row for _, row in order]
+    assert [i for i, _ in order[:4]] == [2, 3, 0, 1]  # Groot & Klein Drukwerk
+    assert rows[:4] == [0, 0, 0, 0]
+    assert rows[4:] == [1, 2, 3, 4, 5, 6]
