@@ -23,7 +23,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -1019,6 +1019,15 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         subs = [h for h in subs if keep(h)] + grid["sub"]
         taxes = [h for h in taxes if keep(h)] + grid["tax"]
         rated = [h for h in rated if keep(h)] + grid["tax"]
+    if totals and all(isinstance(t.value, Decimal) and t.value > 0 for t in totals):
+        # "SUBTOTAL - € 279,729.90": a speck before the amount read as a minus; a net sum
+        # below zero under a gross total above it is no sum at all
+        subs = [
+            replace(h, value=-h.value)
+            if isinstance(h.value, Decimal) and h.value < 0 and h.ocr_conf < 1.0
+            else h
+            for h in subs
+        ]
     sub_rows = {h.notes.get("label_row") for h in subs if int(h.notes.get("priority", 0)) >= 3}  # type: ignore[call-overload]
     if any(h.notes.get("label_row") not in sub_rows for h in totals):
         # "Net total" is a subtotal's label too: the grand total is another row
@@ -1521,6 +1530,8 @@ _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"]+|[\s:;,\-–•|]+$", "", text)
+    # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
+    text = re.sub(r"(?<=\S)\s+(?:tax\s*)?invoice$", "", text, flags=re.IGNORECASE)
     text = _OCR_SRL.sub(r"\1.\2.l.", text)
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     return re.sub(r"\s+", " ", text)
@@ -1569,7 +1580,12 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
             )
             for nxt, _ in below:
                 block.add((nxt.page, nxt.index))
-            if rest and not re.search(r"\d{3,}", rest):
+            above = _named_above(rows, i, seg) if m.group(0).startswith("attn") else None
+            if above is not None:
+                # "Greenway Facilities Ltd / Attn: Accounts Payable": the line for whose
+                # attention names a person or a department of the buyer, printed under its name
+                value, conf_words = above
+            elif rest and not re.search(r"\d{3,}", rest):
                 words = seg.words_in(m.end(), len(seg.text))
                 value, conf_words = rest, words
             elif below:
@@ -1592,6 +1608,31 @@ def buyer_block(ctx: DocContext) -> tuple[Field | None, set[tuple[int, int]]]:
                     method="label",
                 )
     return name, block
+
+
+def _named_above(rows: list[Row], i: int, seg: Row) -> tuple[str, list[Word]] | None:
+    """The name printed just above a segment, in its column (within three row heights): the
+    company over an "Attn:" line."""
+    row = rows[i]
+    x0, x1 = seg.box[0], seg.box[2]
+    for j in range(i - 1, max(-1, i - 4), -1):
+        prev = rows[j]
+        if prev.page != row.page or row.box[1] - prev.box[3] > 3 * max(row.height, 1.0):
+            return None
+        over = [c for c in split_columns(prev) if c.box[2] > x0 - 2 and c.box[0] < x1 + 5]
+        if not over:
+            continue  # a line of the other column between them
+        words = over[0].words
+        text = _clean_name(over[0].text)
+        if (
+            sum(c.isalpha() for c in text) < 3
+            or re.search(r"\d{3,}|:", text)
+            or CONTACT.search(fold(text))
+            or TITLE_WORDS.match(fold(text))
+        ):
+            return None
+        return text, words
+    return None
 
 
 def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, list[str]] | None:
@@ -1959,9 +2000,14 @@ _ZIP_CITY = re.compile(
     r"^(?:(?P<cc>[A-Z]{1,2})[- ])?(?P<zip>\d{4,5}|[A-Z]\d[A-Z] ?\d[A-Z]\d|\d{3} ?\d{2})\s+"
     r"(?P<city>[^\d,]{2,}?)\s*$"
 )
+_UK_IE_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[AC-FHKNPRTV-Y]\d[\dW] ?[AC-FHKNPRTV-Y\d]{4})"
+_CITY_POSTCODE = re.compile(rf"^(?P<city>[^\d,]{{2,}}?)\s+(?P<zip>{_UK_IE_POSTCODE})\s*$")
+"""British and Irish addresses put the postcode after the town (``Cardiff CF10 2EE``,
+``Galway H91 K2P0``)."""
 _STREET = re.compile(
     r"\d|stra(?:ss|ß)e|str\.|weg\b|allee|platz|gasse|ring\b|rue|avenue|boulevard|chemin|"
-    r"laan|straat|road|street|lane|\bave\b",
+    r"laan|straat|road|street|lane|\bave\b|\bpark\b|\bestate\b|\bdrive\b|\bway\b|\bquay\b|"
+    r"\bsquare\b|\bcrescent\b|\bterrace\b|\bunit\b|\bvia\b|\bviale\b",
     re.IGNORECASE,
 )
 _PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}
@@ -1988,25 +2034,34 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     lines: list[str] = []
     parts = [_OCR_STRASSE.sub("straße", p) for p in parts]
     for part in parts:  # "Lilienthalallee 26, 80786 München" on one line
-        pieces = re.split(r",\s*(?=(?:[A-Z]{1,2}-)?\d{4,5}\s+\D)", part)
+        pieces = re.split(
+            rf",\s*(?=(?:[A-Z]{{1,2}}-)?\d{{4,5}}\s+\D|[^\d,]{{2,}}?\s+{_UK_IE_POSTCODE}\s*$)", part
+        )
         lines.extend(_clean_name(p) for p in pieces if _clean_name(p))
-    zip_at = next((i for i, line in enumerate(lines) if _ZIP_CITY.match(line)), None)
+    zip_at = next(
+        (i for i, line in enumerate(lines) if _ZIP_CITY.match(line) or _CITY_POSTCODE.match(line)),
+        None,
+    )
     if zip_at is None or zip_at == 0:
         return None
     m = _ZIP_CITY.match(lines[zip_at])
-    assert m is not None
+    town = f"{m.group('zip')} {m.group('city').strip()}" if m else lines[zip_at]
     street_at = max(
         (i for i in range(zip_at) if _STREET.search(lines[i]) and not LEGAL_FORMS.search(lines[i])),
         default=None,
     )
     if street_at is None:
         return None
-    cc = m.group("cc")
+    while street_at > 0 and _STREET.search(lines[street_at - 1]) and not LEGAL_FORMS.search(
+        lines[street_at - 1]
+    ):
+        street_at -= 1  # "Unit 12 / Marina Commercial Park / Centre Park Road": all of it
+    cc = m.group("cc") if m else None
     country = _PLATE_CC.get(cc, cc) if cc else None
     if zip_at + 1 < len(lines) and fold(lines[zip_at + 1]) in COUNTRIES:
         country = COUNTRIES[fold(lines[zip_at + 1])]
     country = country or country_hint
-    pieces = [*lines[street_at:zip_at], f"{m.group('zip')} {m.group('city').strip()}"]
+    pieces = [*lines[street_at:zip_at], town]
     if country:
         pieces.append(country)
     return ", ".join(pieces)

@@ -162,6 +162,19 @@ CALIBRATED_EXTRACTORS = frozenset({"facturx", "invoice", "receipt"})
 """Extractors whose raw confidences the table maps (others calibrate their own)."""
 
 
+ENGLISH_GUESSED_LETTERS = frozenset("é")
+"""The only accented letter Tesseract's English model knows: in a name it read, it may stand for
+any other (``Brötchen`` was read ``Brétchen`` at 0.96, and posted)."""
+GUESSED_LETTER_CAP = 0.8
+"""Confidence at most of a name or address read by the English model with such a letter."""
+NAME_FIELDS = frozenset({"vendor_name", "buyer_name", "address"})
+
+
+def _read_by_english_model(field: Field, pages: list[Page]) -> bool:
+    page = pages[field.page] if field.page is not None and field.page < len(pages) else None
+    return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
+
+
 def apply_calibration(
     extraction: Extraction,
     table: dict[str, list[list[float]]] | None = None,
@@ -174,8 +187,14 @@ def apply_calibration(
     for name, field in extraction.fields.items():
         raw = field.confidence
         origin = field_origin(field, pages or [])
-        fields[name] = field.model_copy(
-            update={"confidence": calibrated(field, table, origin=origin, extractor=extractor)}
-        )
+        confidence = calibrated(field, table, origin=origin, extractor=extractor)
+        if (
+            name in NAME_FIELDS
+            and isinstance(field.value, str)
+            and ENGLISH_GUESSED_LETTERS.intersection(field.value)
+            and _read_by_english_model(field, pages or [])
+        ):
+            confidence = min(confidence, GUESSED_LETTER_CAP)
+        fields[name] = field.model_copy(update={"confidence": confidence})
         extraction.stats[f"raw_conf.{name}"] = raw
     return extraction.model_copy(update={"fields": fields})

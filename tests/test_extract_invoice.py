@@ -14,9 +14,10 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from core.models import Field
+from core.models import Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.invoice import read_invoice
+from extractors.layout import assign_lines, page_text
 from extractors.pages import load_pages
 
 Line = tuple[float, float, str]
@@ -493,6 +494,24 @@ def test_address_on_one_line_with_commas() -> None:
     )
     # Tesseract's English model reads the "ß" of a street name as B, f, k, R or s
     assert format_address(["Hofstrafe 12", "20097 Hamburg"]) == "Hofstraße 12, 20097 Hamburg"
+
+
+def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
+    from extractors.invoice import format_address
+
+    assert format_address(["22 Bridge St", "Cardiff CF10 2EE", "United Kingdom"]) == (
+        "22 Bridge St, Cardiff CF10 2EE, GB"
+    )
+    assert format_address(["17 Cheapside, Manchester M2 4WB"], country_hint="GB") == (
+        "17 Cheapside, Manchester M2 4WB, GB"
+    )
+    assert format_address(["Ballybrit Business Park", "Galway H91 K2P0", "Ireland"]) == (
+        "Ballybrit Business Park, Galway H91 K2P0, IE"
+    )
+    assert format_address(["Acme Ltd", "Cardiff CF10 2EE"]) is None  # no street: no address
+    assert format_address(
+        ["Unit 12", "Marina Commercial Park", "Centre Park Road", "Cork T12 X8N2", "Ireland"]
+    ) == "Unit 12, Marina Commercial Park, Centre Park Road, Cork T12 X8N2, IE"
 
 
 def test_a_labelled_number_that_reads_like_a_date_stays_a_number(
@@ -1432,3 +1451,82 @@ def test_a_quote_mark_read_before_a_seller_s_name_is_dropped() -> None:
     assert _clean_name("‘Groot & Klein Drukwerk B.V.") == "Groot & Klein Drukwerk B.V."
     assert _clean_name('"Acme Ltd,') == "Acme Ltd"
     assert _clean_name("Domino's") == "Domino's"
+
+
+def test_the_title_on_the_seller_s_line_is_not_part_of_its_name() -> None:
+    from extractors.invoice import _clean_name
+
+    assert _clean_name("Officine Meccaniche dell'Adige S.p.A. TAXINVOICE") == (
+        "Officine Meccaniche dell'Adige S.p.A."
+    )
+    assert _clean_name("Kite & Key Ltd Invoice") == "Kite & Key Ltd"
+    assert _clean_name("Invoice") == "Invoice"  # a title alone is left to the callers
+
+
+def test_a_sender_line_that_opens_with_a_business_park_names_no_seller(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """"Ballybrit Business Park - Galway H91 K2P0 - Ireland - VAT …" starts with where the
+    seller is, not who: the name is the letterhead's."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (60, 50, "Mac Aodha Engineering Ltd"),
+            (400, 50, "INVOICE"),
+            (60, 110, "Ballybrit Business Park - Galway H91 K2P0 - Ireland - VAT IE3253436E"),
+            (60, 150, "Invoice number INV-2026-6045"),
+            (60, 400, "Total EUR 1,200.00"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Mac Aodha Engineering Ltd"
+
+
+def test_the_buyer_is_the_company_over_its_attn_line(tmp_path: Path, settings: Settings) -> None:
+    """"Attn: Accounts Payable" names a department of the buyer; the buyer is the name above
+    it, even with a line of the other column printed between them."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (60, 40, "Brötchen-Technik Nord GmbH · Spaldingstraße 64 · 20097 Hamburg · Germany"),
+            (350, 48, "Rechnungsnummer: 66094"),
+            (60, 56, "Greenway Facilities Management Ltd"),
+            (350, 61, "Rechnungsdatum: 19.11.2024"),
+            (60, 69, "Attn: Accounts Payable"),
+            (60, 82, "40 Temple Row"),
+            (60, 95, "Birmingham B2 5HG"),
+        ],
+    )
+    assert fields["buyer_name"].value == "Greenway Facilities Management Ltd"
+
+
+def _ocr_page(lines: list[tuple[float, float, str]], conf: float = 0.9) -> list[Page]:
+    """A scanned page as Tesseract would hand it over: words with boxes (x, y in pixels of a
+    300 dpi A4 page, 24 px per character) and a confidence under 1."""
+    words = []
+    for x, y, text in lines:
+        for word in text.split():
+            words.append(Word(text=word, box=(x, y, x + 24 * len(word), y + 30), conf=conf))
+            x += 24 * (len(word) + 1)
+    words = assign_lines(words)
+    return [Page(index=0, width=2480, height=3508, dpi=300, origin=Origin.OCR,
+                 text=page_text(words), words=words, ocr_lang="eng")]
+
+
+def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
+    """"SUBTOTAL - € 279,729.90" under a positive total: the net sum is positive, and the
+    sum closes (subtotal + tax = total)."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (200, 200, "Invoice No. SI/8837/24"),
+                (1400, 1900, "SUBTOTAL - € 279,729.90"),
+                (1400, 1960, "VAT @7% € 19,581.09"),
+                (1400, 2020, "TOTAL DUE (EUR) € 299,310.99"),
+            ]
+        )
+    )
+    assert fields["subtotal"].value == Decimal("279729.90")
+    assert fields["total_amount"].value == Decimal("299310.99")
+    assert fields["total_amount"].method.startswith("label+sum")

@@ -74,3 +74,27 @@ def test_disabled_extractors_are_skipped(settings: Settings) -> None:
     pages = load_pages(pdf, pdf.name, settings)
     chosen = pick(pages, DocType.INVOICE, pdf, disabled=frozenset({"facturx"}))
     assert chosen is not None and chosen.name == "invoice"
+
+
+def test_a_name_read_by_the_english_model_with_its_only_accent_is_not_trusted() -> None:
+    """Tesseract's English model knows one accented letter, é, and reads other ones as it
+    (``Brötchen`` → ``Brétchen``): such a name is capped below posting; read in German, or
+    from a text layer, it is not."""
+    from core.models import Field, Origin, Page
+    from extractors.registry import GUESSED_LETTER_CAP, apply_calibration
+
+    table = {"*|*": [[0.0, 0.99]]}
+
+    def confidence(value: str, origin: Origin, lang: str | None) -> float:
+        page = Page(index=0, width=600, height=800, dpi=300, origin=origin, text=value,
+                    ocr_lang=lang)
+        field = Field(name="vendor_name", value=value, confidence=0.9, page=0, method="label")
+        extraction = Extraction(doc_type=DocType.INVOICE, fields={"vendor_name": field},
+                                engine={"extractor": "invoice"})
+        out = apply_calibration(extraction, table, pages=[page])
+        return float(out.fields["vendor_name"].confidence)
+
+    assert confidence("Brétchen-Technik Nord GmbH", Origin.OCR, "eng") == GUESSED_LETTER_CAP
+    assert confidence("Brotchen-Technik Nord GmbH", Origin.OCR, "eng") == 0.99
+    assert confidence("Société Générale", Origin.OCR, "fra") == 0.99
+    assert confidence("Société Générale", Origin.TEXT_LAYER, None) == 0.99
