@@ -2769,7 +2769,27 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
     tpl = matching_template(ctx.text)
     if tpl is not None:
         fields.update(apply_template(tpl, ctx))
+    else:
+        fields.update(_known_vendor(ctx))
     return fields
+
+
+def _known_vendor(ctx: DocContext) -> dict[str, Field]:
+    """The seller's name (and currency) from invoice2data's template library, when one of its
+    templates recognises the invoice (see ``extractors.vendor_library``)."""
+    from extractors.vendor_library import library_match
+
+    known = library_match(ctx.text)
+    if known is None:
+        return {}
+    out = {
+        "vendor_name": Field(name="vendor_name", value=known.issuer, raw=known.issuer,
+                             confidence=0.9, method="template"),
+    }
+    if known.currency is not None:
+        out["currency"] = Field(name="currency", value=known.currency, raw=None, confidence=0.9,
+                                method="template")
+    return out
 
 
 class InvoiceExtractor:

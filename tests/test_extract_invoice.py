@@ -1530,3 +1530,33 @@ def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
     assert fields["subtotal"].value == Decimal("279729.90")
     assert fields["total_amount"].value == Decimal("299310.99")
     assert fields["total_amount"].method.startswith("label+sum")
+
+
+def test_a_seller_known_to_invoice2data_s_template_library_is_named_as_it_spells_it(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """invoice2data's community templates know 200+ sellers by keywords on their invoices;
+    the seller is named as the template spells it, with the currency the template states."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (60, 50, "Oravel Stays Private Limited"),
+            (60, 70, "OYO Rooms - Booking confirmation and invoice"),
+            (300, 110, "Invoice No. IBZY2087  Date: 31/12/2017"),
+            (300, 400, "Grand Total Rs 1939"),
+        ],
+    )
+    assert fields["vendor_name"].value == "OYO"
+    assert fields["vendor_name"].method == "template"
+    assert fields["currency"].value == "INR"
+
+
+def test_the_library_reads_a_template_s_own_issuer_pattern() -> None:
+    """Coolblue's template reads its issuer from the page (``Coolblue B.V.`` or its Belgian
+    company); a page no template knows gets no library match."""
+    from extractors.vendor_library import library_match
+
+    coolblue = library_match("Coolblue B.V.\nKlantnummer: 123\nfactuur 993548900\nTotaal € 717,97")
+    assert coolblue is not None and coolblue.issuer == "Coolblue B.V."
+    assert library_match("Kite & Key Ltd\nInvoice INV-1\nTotal GBP 10.00") is None
