@@ -2619,20 +2619,23 @@ def matching_template(text: str) -> Template | None:
     return None
 
 
-def apply_template(tpl: Template, ctx: DocContext) -> dict[str, Field]:
+def _named_by_template(issuer: str, currency: str | None) -> dict[str, Field]:
+    """The seller (and currency) a vendor template states for the invoices it recognises."""
     fields = {
         "vendor_name": Field(
-            name="vendor_name", value=tpl.issuer, raw=tpl.issuer, confidence=0.9, method="template"
+            name="vendor_name", value=issuer, raw=issuer, confidence=0.9, method="template"
         )
     }
-    if "currency" in tpl.options:
+    if currency is not None:
         fields["currency"] = Field(
-            name="currency",
-            value=str(tpl.options["currency"]),
-            raw=None,
-            confidence=0.9,
-            method="template",
+            name="currency", value=currency, raw=None, confidence=0.9, method="template"
         )
+    return fields
+
+
+def apply_template(tpl: Template, ctx: DocContext) -> dict[str, Field]:
+    currency = tpl.options.get("currency")
+    fields = _named_by_template(tpl.issuer, None if currency is None else str(currency))
     for name, pattern in tpl.fields.items():
         m = re.search(pattern, ctx.text)
         if not m:
@@ -2780,16 +2783,7 @@ def _known_vendor(ctx: DocContext) -> dict[str, Field]:
     from extractors.vendor_library import library_match
 
     known = library_match(ctx.text)
-    if known is None:
-        return {}
-    out = {
-        "vendor_name": Field(name="vendor_name", value=known.issuer, raw=known.issuer,
-                             confidence=0.9, method="template"),
-    }
-    if known.currency is not None:
-        out["currency"] = Field(name="currency", value=known.currency, raw=None, confidence=0.9,
-                                method="template")
-    return out
+    return {} if known is None else _named_by_template(known.issuer, known.currency)
 
 
 class InvoiceExtractor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -166,8 +167,12 @@ ENGLISH_GUESSED_LETTERS = frozenset("é")
 """The only accented letter Tesseract's English model knows: in a name it read, it may stand for
 any other (``Brötchen`` was read ``Brétchen`` at 0.96, and posted)."""
 GUESSED_LETTER_CAP = 0.8
-"""Confidence at most of a name or address read by the English model with such a letter."""
+"""Confidence at most of a name or address read by the English model with such a letter, and
+of an OCR'd invoice number whose characters OCR may have swapped (``AMBIGUOUS_ID``)."""
 NAME_FIELDS = frozenset({"vendor_name", "buyer_name", "address"})
+AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
+"""Where OCR confuses I and 1, O and 0 in an identifier: a 1 or 0 in its run of letters
+(``S1/5824/26`` for ``SI/5824/26``, read at 0.96), a letter among its digits (``2O24``)."""
 
 
 def _read_by_english_model(field: Field, pages: list[Page]) -> bool:
@@ -193,6 +198,11 @@ def apply_calibration(
             and isinstance(field.value, str)
             and ENGLISH_GUESSED_LETTERS.intersection(field.value)
             and _read_by_english_model(field, pages or [])
+        ) or (
+            name == "invoice_number"
+            and origin == "ocr"
+            and isinstance(field.value, str)
+            and AMBIGUOUS_ID.search(field.value)
         ):
             confidence = min(confidence, GUESSED_LETTER_CAP)
         fields[name] = field.model_copy(update={"confidence": confidence})

@@ -98,3 +98,29 @@ def test_a_name_read_by_the_english_model_with_its_only_accent_is_not_trusted() 
     assert confidence("Brotchen-Technik Nord GmbH", Origin.OCR, "eng") == 0.99
     assert confidence("Société Générale", Origin.OCR, "fra") == 0.99
     assert confidence("Société Générale", Origin.TEXT_LAYER, None) == 0.99
+
+
+def test_an_ocr_invoice_number_with_swappable_characters_is_not_trusted() -> None:
+    """OCR swaps I and 1, O and 0 in identifiers: ``S1/5824/26`` for ``SI/5824/26`` was read
+    at 0.96. A 1 or 0 in a scanned number's run of letters, or a letter among its digits,
+    caps it below posting; a text layer's, or a number without such a character, is trusted."""
+    from core.models import Field, Origin, Page
+    from extractors.registry import GUESSED_LETTER_CAP, apply_calibration
+
+    table = {"*|*": [[0.0, 0.99]]}
+
+    def confidence(value: str, origin: Origin) -> float:
+        page = Page(index=0, width=600, height=800, dpi=300, origin=origin, text=value,
+                    ocr_lang="eng" if origin == Origin.OCR else None)
+        field = Field(name="invoice_number", value=value, confidence=0.9, page=0, method="label")
+        extraction = Extraction(doc_type=DocType.INVOICE, fields={"invoice_number": field},
+                                engine={"extractor": "invoice"})
+        out = apply_calibration(extraction, table, pages=[page])
+        return float(out.fields["invoice_number"].confidence)
+
+    assert confidence("S1/5824/26", Origin.OCR) == GUESSED_LETTER_CAP
+    assert confidence("S1I/3097/26", Origin.OCR) == GUESSED_LETTER_CAP
+    assert confidence("2O24-0117", Origin.OCR) == GUESSED_LETTER_CAP
+    assert confidence("SI/5824/26", Origin.OCR) == 0.99
+    assert confidence("INV-2024-0012", Origin.OCR) == 0.99
+    assert confidence("S1/5824/26", Origin.TEXT_LAYER) == 0.99
