@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     ``ocr_lang`` looks like one of them and the data is installed; the surer reading is kept.
     Empty: never (one reading per page)."""
     force_ocr: bool = False
+    vendor_library: bool = True
+    """Name known sellers by invoice2data's community template library (where no template in
+    ``extractors/templates`` matches); off: the invoice reader names every seller itself."""
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1, le=64)
     cpu_budget_seconds: float = Field(20.0, ge=0)
     """Extra CPU seconds per document the OCR cascade may spend on low-confidence fields."""

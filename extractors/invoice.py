@@ -2724,7 +2724,7 @@ def _sums_from_items(
     return out
 
 
-def read_invoice(pages: list[Page]) -> dict[str, Field]:
+def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str, Field]:
     ctx = context(pages)
     buyer, buyer_rows = buyer_block(ctx)
     fields: dict[str, Field] = {}
@@ -2772,7 +2772,7 @@ def read_invoice(pages: list[Page]) -> dict[str, Field]:
     tpl = matching_template(ctx.text)
     if tpl is not None:
         fields.update(apply_template(tpl, ctx))
-    else:
+    elif vendor_library:
         fields.update(_known_vendor(ctx))
     return fields
 
@@ -2802,7 +2802,7 @@ class InvoiceExtractor:
     def extract(self, pages: list[Page], source: Source, settings: Settings) -> Extraction:
         return Extraction(
             doc_type=DocType.INVOICE,
-            fields=read_invoice(pages),
+            fields=read_invoice(pages, vendor_library=settings.vendor_library),
             engine={"extractor": self.name, "invoice": ENGINE},
         )
 

@@ -1550,6 +1550,10 @@ def test_a_seller_known_to_invoice2data_s_template_library_is_named_as_it_spells
     assert fields["vendor_name"].value == "OYO"
     assert fields["vendor_name"].method == "template"
     assert fields["currency"].value == "INR"
+    # DOCFLOW_VENDOR_LIBRARY=false: the reader names the seller itself
+    path = tmp_path / "invoice.pdf"
+    own = read_invoice(load_pages(path, path.name, settings), vendor_library=False)
+    assert own["vendor_name"].method != "template"
 
 
 def test_the_library_reads_a_template_s_own_issuer_pattern() -> None:

@@ -6,10 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from core.models import DocType, Extraction
+from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
 from extractors.pages import load_pages
-from extractors.registry import REGISTERED, Extractor, all_extractors, calibrated, pick
+from extractors.registry import (
+    GUESSED_LETTER_CAP,
+    REGISTERED,
+    Extractor,
+    all_extractors,
+    apply_calibration,
+    calibrated,
+    pick,
+)
 from pipeline.scoring import FIELDS_BY_TYPE
 from validators.models import field_names
 
@@ -76,51 +84,35 @@ def test_disabled_extractors_are_skipped(settings: Settings) -> None:
     assert chosen is not None and chosen.name == "invoice"
 
 
+def _calibrated(name: str, value: str, origin: Origin, lang: str | None) -> float:
+    """The confidence ``apply_calibration`` gives a field read at 0.9 from a page of that origin
+    and Tesseract language, with a table that would lift it to 0.99."""
+    page = Page(index=0, width=600, height=800, dpi=300, origin=origin, text=value, ocr_lang=lang)
+    field = Field(name=name, value=value, confidence=0.9, page=0, method="label")
+    extraction = Extraction(doc_type=DocType.INVOICE, fields={name: field},
+                            engine={"extractor": "invoice"})
+    out = apply_calibration(extraction, {"*|*": [[0.0, 0.99]]}, pages=[page])
+    return float(out.fields[name].confidence)
+
+
 def test_a_name_read_by_the_english_model_with_its_only_accent_is_not_trusted() -> None:
     """Tesseract's English model knows one accented letter, é, and reads other ones as it
     (``Brötchen`` → ``Brétchen``): such a name is capped below posting; read in German, or
     from a text layer, it is not."""
-    from core.models import Field, Origin, Page
-    from extractors.registry import GUESSED_LETTER_CAP, apply_calibration
-
-    table = {"*|*": [[0.0, 0.99]]}
-
-    def confidence(value: str, origin: Origin, lang: str | None) -> float:
-        page = Page(index=0, width=600, height=800, dpi=300, origin=origin, text=value,
-                    ocr_lang=lang)
-        field = Field(name="vendor_name", value=value, confidence=0.9, page=0, method="label")
-        extraction = Extraction(doc_type=DocType.INVOICE, fields={"vendor_name": field},
-                                engine={"extractor": "invoice"})
-        out = apply_calibration(extraction, table, pages=[page])
-        return float(out.fields["vendor_name"].confidence)
-
-    assert confidence("Brétchen-Technik Nord GmbH", Origin.OCR, "eng") == GUESSED_LETTER_CAP
-    assert confidence("Brotchen-Technik Nord GmbH", Origin.OCR, "eng") == 0.99
-    assert confidence("Société Générale", Origin.OCR, "fra") == 0.99
-    assert confidence("Société Générale", Origin.TEXT_LAYER, None) == 0.99
+    assert _calibrated("vendor_name", "Brétchen-Technik Nord GmbH", Origin.OCR, "eng") == (
+        GUESSED_LETTER_CAP
+    )
+    assert _calibrated("vendor_name", "Brotchen-Technik Nord GmbH", Origin.OCR, "eng") == 0.99
+    assert _calibrated("vendor_name", "Société Générale", Origin.OCR, "fra") == 0.99
+    assert _calibrated("vendor_name", "Société Générale", Origin.TEXT_LAYER, None) == 0.99
 
 
 def test_an_ocr_invoice_number_with_swappable_characters_is_not_trusted() -> None:
     """OCR swaps I and 1, O and 0 in identifiers: ``S1/5824/26`` for ``SI/5824/26`` was read
     at 0.96. A 1 or 0 in a scanned number's run of letters, or a letter among its digits,
     caps it below posting; a text layer's, or a number without such a character, is trusted."""
-    from core.models import Field, Origin, Page
-    from extractors.registry import GUESSED_LETTER_CAP, apply_calibration
-
-    table = {"*|*": [[0.0, 0.99]]}
-
-    def confidence(value: str, origin: Origin) -> float:
-        page = Page(index=0, width=600, height=800, dpi=300, origin=origin, text=value,
-                    ocr_lang="eng" if origin == Origin.OCR else None)
-        field = Field(name="invoice_number", value=value, confidence=0.9, page=0, method="label")
-        extraction = Extraction(doc_type=DocType.INVOICE, fields={"invoice_number": field},
-                                engine={"extractor": "invoice"})
-        out = apply_calibration(extraction, table, pages=[page])
-        return float(out.fields["invoice_number"].confidence)
-
-    assert confidence("S1/5824/26", Origin.OCR) == GUESSED_LETTER_CAP
-    assert confidence("S1I/3097/26", Origin.OCR) == GUESSED_LETTER_CAP
-    assert confidence("2O24-0117", Origin.OCR) == GUESSED_LETTER_CAP
-    assert confidence("SI/5824/26", Origin.OCR) == 0.99
-    assert confidence("INV-2024-0012", Origin.OCR) == 0.99
-    assert confidence("S1/5824/26", Origin.TEXT_LAYER) == 0.99
+    for capped in ("S1/5824/26", "S1I/3097/26", "2O24-0117"):
+        assert _calibrated("invoice_number", capped, Origin.OCR, "eng") == GUESSED_LETTER_CAP
+    for trusted in ("SI/5824/26", "INV-2024-0012"):
+        assert _calibrated("invoice_number", trusted, Origin.OCR, "eng") == 0.99
+    assert _calibrated("invoice_number", "S1/5824/26", Origin.TEXT_LAYER, None) == 0.99
