@@ -1030,7 +1030,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         ]
     sub_rows = {h.notes.get("label_row") for h in subs if int(h.notes.get("priority", 0)) >= 3}  # type: ignore[call-overload]
     if any(h.notes.get("label_row") not in sub_rows for h in totals):
-        # "Net total" is a subtotal's label too: the grand total is another row
+        # "Net amount" is a subtotal's label too: the grand total is another row ("Net total"
+        # never is one: TOTAL_EXCLUDE)
         totals = [h for h in totals if h.notes.get("label_row") not in sub_rows]
     all_amounts = [a.value for a in find_amounts(ctx.text, decimal_mark=ctx.decimal_mark)]
     biggest = max((abs(v) for v in all_amounts), default=None)

@@ -99,8 +99,13 @@ def field_origin(field: Field, pages: list[Page]) -> str:
         return "xml"
     if not pages:
         return "none"
-    page = pages[field.page] if field.page is not None and field.page < len(pages) else pages[0]
+    page = _page_of(field, pages) or pages[0]
     return "text" if page.origin == Origin.TEXT_LAYER else "ocr"
+
+
+def _page_of(field: Field, pages: list[Page]) -> Page | None:
+    """The page a field was read on, None when it does not say."""
+    return pages[field.page] if field.page is not None and field.page < len(pages) else None
 
 
 def calibration_keys(name: str, method: str, origin: str | None, extractor: str | None) -> list[str]:
@@ -175,9 +180,17 @@ AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 (``S1/5824/26`` for ``SI/5824/26``, read at 0.96), a letter among its digits (``2O24``)."""
 
 
-def _read_by_english_model(field: Field, pages: list[Page]) -> bool:
-    page = pages[field.page] if field.page is not None and field.page < len(pages) else None
-    return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
+def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
+    """Whether OCR may have written a plausible wrong character into the value: a name read by
+    the English model with its only accent, or an invoice number with swappable characters."""
+    if not isinstance(field.value, str):
+        return False
+    if name in NAME_FIELDS and ENGLISH_GUESSED_LETTERS.intersection(field.value):
+        page = _page_of(field, pages)
+        return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
+    return name == "invoice_number" and origin == "ocr" and bool(
+        AMBIGUOUS_ID.search(field.value)
+    )
 
 
 def apply_calibration(
@@ -193,17 +206,7 @@ def apply_calibration(
         raw = field.confidence
         origin = field_origin(field, pages or [])
         confidence = calibrated(field, table, origin=origin, extractor=extractor)
-        if (
-            name in NAME_FIELDS
-            and isinstance(field.value, str)
-            and ENGLISH_GUESSED_LETTERS.intersection(field.value)
-            and _read_by_english_model(field, pages or [])
-        ) or (
-            name == "invoice_number"
-            and origin == "ocr"
-            and isinstance(field.value, str)
-            and AMBIGUOUS_ID.search(field.value)
-        ):
+        if _doubtful(name, field, origin, pages or []):
             confidence = min(confidence, GUESSED_LETTER_CAP)
         fields[name] = field.model_copy(update={"confidence": confidence})
         extraction.stats[f"raw_conf.{name}"] = raw

@@ -17,21 +17,28 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from extractors.parsers import fold
 
 
 @dataclass(frozen=True)
 class LibraryMatch:
     issuer: str
     currency: str | None
-    template: str
+
+
+def _folded(text: str) -> str:
+    """``fold`` without any whitespace: each template's own preparation of a text (spaces
+    removed, accents removed, lower case) keeps a keyword in it only if this keeps it in this."""
+    return fold(text).replace(" ", "")
 
 
 @functools.cache
-def _library() -> tuple[Any, ...]:
-    """invoice2data's templates, loaded once per process (about 0.1 s); none without it."""
+def _library() -> tuple[tuple[Any, tuple[str, ...]], ...]:
+    """invoice2data's templates with their folded keywords, loaded once per process (about
+    0.1 s); none without it."""
     try:
         from invoice2data.extract.loader import read_templates
     except ImportError:  # pragma: no cover - a pinned dependency
@@ -40,21 +47,10 @@ def _library() -> tuple[Any, ...]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # it warns about every template it cannot load
     try:
-        return tuple(read_templates())
+        templates = read_templates()
     finally:
         quiet.setLevel(level)
-
-
-def _options_key(template: Any) -> str:
-    options = template.options
-    return repr(
-        (
-            options.get("remove_whitespace"),
-            options.get("remove_accents"),
-            options.get("lowercase"),
-            options.get("replace"),
-        )
-    )
+    return tuple((t, tuple(_folded(str(k)) for k in t["keywords"])) for t in templates)
 
 
 def _issuer(template: Any, text: str) -> str:
@@ -78,18 +74,6 @@ def _issuer(template: Any, text: str) -> str:
     return str(template["issuer"])
 
 
-def _folded(text: str) -> str:
-    """Without whitespace or accents, in lower case: each template's own preparation of a text
-    keeps a keyword in it only if this keeps it in this."""
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKD", text))
-    return re.sub("[\u0300-\u036f]", "", text).lower()
-
-
-@functools.cache
-def _folded_keywords(index: int) -> tuple[str, ...]:
-    return tuple(_folded(str(k)) for k in _library()[index]["keywords"])
-
-
 def library_match(text: str) -> LibraryMatch | None:
     """The library template whose keywords all appear in ``text`` (prepared as the template
     asks: spaces removed, lower case…), or None.
@@ -99,23 +83,19 @@ def library_match(text: str) -> LibraryMatch | None:
     template whose ``replace`` option would make a keyword appear is missed: the reader then
     names the seller itself)."""
     folded = _folded(text)
-    prepared: dict[str, str] = {}
-    for index, template in enumerate(_library()):
-        if not all(k in folded for k in _folded_keywords(index)):
+    for template, keywords in _library():
+        if not all(k in folded for k in keywords):
             continue
-        key = _options_key(template)
         try:
-            if key not in prepared:
-                prepared[key] = template.prepare_input(text)
-            if not template.matches_input(prepared[key]):
+            prepared = template.prepare_input(text)
+            if not template.matches_input(prepared):
                 continue
         except Exception:  # a template the library itself cannot apply: skip it
             continue
         # the currency the template states (invoice2data fills in EUR for the ones that do not)
         currency = (template.get("options") or {}).get("currency")
         return LibraryMatch(
-            issuer=_issuer(template, prepared[key]),
+            issuer=_issuer(template, prepared),
             currency=str(currency).upper() if isinstance(currency, str) and currency else None,
-            template=str(template.get("template_name", "")),
         )
     return None
