@@ -26,7 +26,7 @@ import datetime as dt
 import itertools
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -121,6 +121,18 @@ MIN_PRINT_OFFSET = 1.0
 """Points; smaller offsets are within every box's tolerance."""
 SECOND_OPINION_CONF = 0.6
 """Highest raw confidence of a value that only a second reading made pass its check."""
+SURE_DIGIT = 0.9
+"""Tesseract's confidence in a code's leading digit above which two such readings keep the
+digit against a reading with a letter there."""
+MAJORITY_READINGS = 3
+MAJORITY_WEIGHT = 4.0
+"""Readings that disagree still agree when at least ``MAJORITY_READINGS`` give one value and
+their summed confidence is ``MAJORITY_WEIGHT`` times the others' (seven printed ``76 93`` at
+0.88-0.95 against a ``4297693`` at 0.0; a faxed ``15`` read 15 five times and 16 three, 3.45
+against 2.22, stays a second opinion)."""
+AGREED_CONF = 0.9
+"""Lowest raw confidence of a value that every reading of its box that passes the check gives,
+when at least two do (before the page's quality scales it)."""
 REREADS = (
     (7, None, False, TARGET_CAP_PX),
     (7, None, False, LARGE_CAP_PX),
@@ -362,6 +374,8 @@ class _Reader:
         self.cascade_seconds = 0.0
         self.rereads = 0
         self.second_opinions: set[str] = set()
+        self.extended: set[str] = set()
+        """Boxes whose readings the cascade's re-readings have joined."""
 
     def _readings(self, name: str) -> Iterator[CellText]:
         """The cascade's re-readings of one box (``REREADS``) while the budget lasts; their
@@ -382,36 +396,45 @@ class _Reader:
         finally:
             self.cascade_seconds += time.perf_counter() - started
 
-    # A second reading of one box, used only when the first fails its format check.
-    def reread(self, name: str, check: Any) -> CellText | None:
-        best = None
-        for cell in self._readings(name):
-            if check(cell.text) and (best is None or cell.conf > best.conf):
-                best = cell
-            if best is not None and best.conf >= 0.6:  # sure and passing: look no further
-                break
-        if best is not None:
-            self.cells.values[name] = best
-        return best
+    def unless_mended(self, name: str, text: str, conf: float, value: str) -> float:
+        """``conf``, capped as a second opinion when ``value`` had to be mended from the text
+        read: a letter where the format wants a digit marks a glyph that no reading saw as it
+        is (``E01T4`` in six readings, taken for ``E0174``, was ``E0114``)."""
+        if fmt.reading_key(text) == fmt.reading_key(value):
+            return conf
+        self.second_opinions.add(name)
+        return min(conf, SECOND_OPINION_CONF)
 
     def procedure_code(self, name: str) -> tuple[str, float, bool]:
+        """``cell`` for a CPT/HCPCS box (see ``_procedure_reading``), capped when its code was
+        mended from what was read."""
+        text, conf, ok = self._procedure_reading(name)
+        return text, self.unless_mended(name, text, conf, fmt.repair_procedure(text)), ok
+
+    def _procedure_reading(self, name: str) -> tuple[str, float, bool]:
         """``cell`` for a CPT/HCPCS box. A five-digit reading whose first digit looks like a
         letter gets more readings, and one of them that starts with a letter and has the same
         digits wins: a letter is misread as a look-alike digit far more often than the other way
         round (``J9263`` → ``19263``, ``S9123`` → ``89123``), and Tesseract may be sure of the
         digit (0.77 for the ``1`` of ``J9263`` on a faxed form). It remains a second opinion,
-        its confidence capped."""
-        text, conf, ok = self.cell(name, _procedure_ok)
+        its confidence capped. Unless two readings are sure of the digit (``SURE_DIGIT``): the
+        six readings of a printed ``71046`` at 0.94-0.96 outweigh a ``T1046`` at 0.39."""
+        text, conf, ok = self.cell(name, _procedure_ok, fmt.reading_key)
         code = fmt.repair_procedure(text)
         first = self.cells.values.get(name)
         if not ok or first is None or not fmt.letter_lookalike_first(code):
             return text, conf, ok
-        first.alternatives.extend(self._readings(name))
-        text, conf, ok = self.cell(name, _procedure_ok)
+        if name not in self.extended:
+            self.extended.add(name)
+            first.alternatives.extend(self._readings(name))
+        text, conf, ok = self.cell(name, _procedure_ok, fmt.reading_key)
         code = fmt.repair_procedure(text)
+        readings = (first, *first.alternatives)
+        if sum(o.conf >= SURE_DIGIT and fmt.repair_procedure(o.text) == code for o in readings) >= 2:
+            return text, conf, ok
         letters = [
             (o.conf, o.text.strip())
-            for o in (first, *first.alternatives)
+            for o in readings
             if _procedure_ok(o.text.strip())
             and (repaired := fmt.repair_procedure(o.text))[:1].isalpha()
             and repaired[1:] == code[1:]
@@ -422,37 +445,86 @@ class _Reader:
         self.second_opinions.add(name)
         return best_text, min(best_conf, SECOND_OPINION_CONF), ok
 
-    def cell(self, name: str, check: Any = None) -> tuple[str, float, bool]:
+    def cell(
+        self, name: str, check: Any = None, key: Callable[[str], object] | None = None
+    ) -> tuple[str, float, bool]:
         """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed).
 
-        Among the readings of the box that pass the check, Tesseract's surest wins; when they all
-        agree, the confidence rises halfway to 1. When readings that pass disagree, or the first
-        reading failed and another one passes (a check digit lets one misreading in ten through),
-        the value is a second opinion: its confidence is capped and the box is noted in
-        ``second_opinions``.
+        The readings of the box that pass the check are compared by the value they give
+        (``key``: ``KO001`` and ``K0001`` are one HCPCS code): the value with the most support
+        (the readings' summed confidence) wins, and its surest reading is returned. When every
+        passing reading gives it and there are at least two, the readings agree: the value is
+        surer than the surest of them alone (halfway to 1, and at least ``AGREED_CONF``; Tesseract
+        is unsure of correct codes such as ``S52.501A`` in every mode). When passing readings
+        disagree, or only a re-read made the box pass (a check digit lets one misreading in ten
+        through), the value is a second opinion: its confidence is capped and the box is noted
+        in ``second_opinions``.
         """
         text, conf = self.cells.text(name), self.cells.conf(name)
         if check is None:
             return text, conf, True
+        key = key or (lambda t: fmt.compact(t).upper())
         first = self.cells.values.get(name)
-        options = [first, *first.alternatives] if first is not None else []
-        passing = [o for o in options if check(o.text.strip())]
-        if passing:
-            keys = [fmt.compact(o.text).upper() for o in passing]
-            best = max(range(len(passing)), key=lambda i: (passing[i].conf, keys.count(keys[i])))
-            chosen = passing[best]
-            if len(set(keys)) == 1 and keys[best] == fmt.compact(text).upper():
-                # readings that agree: more sure than the surest of them alone
-                conf = chosen.conf + (1 - chosen.conf) / 2 if len(keys) > 1 else chosen.conf
-                return chosen.text.strip(), conf, True
+        voted = _vote(first, check, key)
+        if (
+            (voted is None or voted[1] is None)
+            and first is not None
+            and self.cells.has_ink(name)
+            and name not in self.extended
+        ):
+            # no reading passes, they disagree, or only one re-reading passes: the cascade's
+            # re-readings join the vote
+            self.extended.add(name)
+            first.alternatives.extend(self._readings(name))
+            voted = _vote(first, check, key)
+        if voted is None:
+            return text, conf, False
+        chosen, agreeing = voted
+        if agreeing is None:
             self.second_opinions.add(name)
             return chosen.text.strip(), min(chosen.conf, SECOND_OPINION_CONF), True
-        if self.cells.has_ink(name):
-            again = self.reread(name, check)
-            if again is not None:
-                self.second_opinions.add(name)
-                return again.text.strip(), min(again.conf, SECOND_OPINION_CONF), True
-        return text, conf, False
+        if agreeing > 1:
+            return chosen.text.strip(), max(chosen.conf + (1 - chosen.conf) / 2, AGREED_CONF), True
+        return chosen.text.strip(), chosen.conf, True
+
+
+def _vote(
+    first: CellText | None, check: Callable[[str], bool], key: Callable[[str], object]
+) -> tuple[CellText, int | None] | None:
+    """The reading of a box to keep among those that pass ``check``, compared by the value they
+    give (``key``), and how many readings agree on it; None when no reading passes.
+
+    The agreement is None (a second opinion) when other readings disagree: a passing one with
+    another value, or a failing one that is more than a part of the kept reading or the kept
+    reading with a neighbour's print (``9EG2TESMK48``, a misread MBI, against ``9EG2TES5MK48``;
+    not ``2`` or ``0311`` against ``03``) — unless ``MAJORITY_READINGS`` readings outweigh them
+    ``MAJORITY_WEIGHT`` times. It is None too when only a re-reading passes."""
+    options = [first, *first.alternatives] if first is not None else []
+    passing = [o for o in options if check(o.text.strip())]
+    if not passing:
+        return None
+    keys = [key(o.text.strip()) for o in passing]
+    support: dict[object, float] = {}
+    for k, o in zip(keys, passing, strict=True):
+        support[k] = support.get(k, 0.0) + o.conf
+    won = max(support, key=lambda k: (support[k], keys.count(k)))
+    chosen = max((o for k, o in zip(keys, passing, strict=True) if k == won), key=lambda o: o.conf)
+    kept = fmt.reading_key(chosen.text)
+    passed = {id(o) for o in passing}
+    against = sum(support.values()) - support[won] + sum(
+        o.conf
+        for o in options
+        if id(o) not in passed
+        and (seen := fmt.reading_key(o.text))
+        and seen not in kept
+        and kept not in seen
+    )
+    count = keys.count(won)
+    if not against and (count > 1 or chosen is first):
+        return chosen, count
+    if count >= MAJORITY_READINGS and support[won] >= MAJORITY_WEIGHT * against:
+        return chosen, count
+    return chosen, None
 
 
 def _birth_year_ok(digits: str, pivot: int | None) -> bool:
@@ -520,7 +592,7 @@ def interpret(
         c = fmt.repair_tax_id(t)
         return bool(fmt.EIN_RE.match(c) or fmt.SSN_RE.match(c))
 
-    text, conf, ok = r.cell("tax_id", tax_ok)
+    text, conf, ok = r.cell("tax_id", tax_ok, fmt.reading_key)
     if text:
         out["federal_tax_id"] = Value(
             fmt.repair_tax_id(text), text, soft(conf, ok, 0.98), ["tax_id"]
@@ -528,12 +600,22 @@ def interpret(
 
     # --- box 3: birth date
     mm, c1, ok1 = r.cell(
-        "birth_mm", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 12
+        "birth_mm",
+        lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 12,
+        fmt.reading_key,
     )
     dd, c2, ok2 = r.cell(
-        "birth_dd", lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31
+        "birth_dd",
+        lambda t: fmt.two_digits(t) is not None and 1 <= int(fmt.digits_only(t)) <= 31,
+        fmt.reading_key,
     )
-    yy, c3, ok3 = r.cell("birth_yy", lambda t: _birth_year_ok(fmt.digits_only(t), pivot))
+    yy, c3, ok3 = r.cell(
+        "birth_yy", lambda t: _birth_year_ok(fmt.digits_only(t), pivot), fmt.reading_key
+    )
+    c1, c2, c3 = (
+        r.unless_mended(box, t, c, fmt.digits_only(t))
+        for box, t, c in (("birth_mm", mm, c1), ("birth_dd", dd, c2), ("birth_yy", yy, c3))
+    )
     if mm or dd or yy:
         born, certain = fmt.make_date(
             fmt.digits_only(mm),
@@ -569,7 +651,7 @@ def interpret(
             soft(min(c1, c2), ok1 and ok2, 0.97),
             ["doc_street", "doc_location"],
         )
-    text, conf, ok = r.cell("pin", lambda t: fmt.npi_valid(fmt.digits_only(t)))
+    text, conf, ok = r.cell("pin", lambda t: fmt.npi_valid(fmt.digits_only(t)), fmt.reading_key)
     if text:
         npi = fmt.digits_only(text)
         npi_conf = (0.995 if digital else min(0.99, 0.5 + conf)) if ok else min(0.3, conf)
@@ -583,12 +665,17 @@ def interpret(
         name = f"diagnosis{k}"
         if not cells.has_ink(name):
             continue
-        text, conf, ok = r.cell(name, lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))))
+        text, conf, ok = r.cell(
+            name, lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))), fmt.reading_key
+        )
         if not text:
             all_ok = False
             continue
         codes.append(fmt.repair_icd10(text))
-        confs.append(conf)
+        # the chapter letter read as a digit (``223`` for ``Z23``) is mended as before: no digit
+        # stands there; a letter among the digits is not
+        seen, mended = fmt.reading_key(text), fmt.reading_key(codes[-1])
+        confs.append(r.unless_mended(name, seen[1:], conf, mended[1:]))
         all_ok &= ok
         boxes.append(name)
     if codes:
@@ -600,8 +687,8 @@ def interpret(
     # Services come before the claim is signed, within the filing limit (a year; two allowed).
     service_years = None if pivot is None else {(pivot - back) % 100 for back in (0, 1, 2)}
     lines, line_confs, lines_ok, line_boxes = [], [], True, []
+    charge_confs: list[float] = []
     line_numbers: list[int] = []
-    n_pointers = len(codes)
     for i in range(1, MAX_LINES + 1):
         names = _line_cells(i)
         if not any(
@@ -625,9 +712,10 @@ def interpret(
                         else service_years is None or int(fmt.digits_only(t)) in service_years
                     )
                 ),
+                fmt.reading_key,
             )
             parts[key] = fmt.digits_only(t)
-            part_conf.append(c)
+            part_conf.append(r.unless_mended(names[f"date_{key}"], t, c, parts[key]))
             ok_all &= ok
         d_from, _ = fmt.make_date(
             parts["mm_from"], parts["dd_from"], parts["yy_from"], pivot_year=pivot
@@ -652,18 +740,22 @@ def interpret(
         )
         part_conf.append(c)
         ok_all &= ok
-        t_charge, c, ok = r.cell(names["charges"], lambda t: fmt.parse_money(t) is not None)
+        t_charge, c, ok = r.cell(
+            names["charges"], lambda t: fmt.parse_money(t) is not None, fmt.parse_money
+        )
         charge = fmt.parse_money(t_charge)
-        part_conf.append(c)
+        charge_confs.append(c)
         ok_all &= ok
-        t_npi, _c_npi, _ok_npi = r.cell(names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)))
+        t_npi, _c_npi, _ok_npi = r.cell(
+            names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)), fmt.reading_key
+        )
         t_ptr, _c_ptr, _ok_ptr = r.cell(
             names["pointers"], lambda t: bool(fmt.POINTER_RE.match(fmt.compact(t).upper()))
         )
-        t_pos, _c_pos, _ok_pos = r.cell(names["place"], lambda t: fmt.two_digits(t) is not None)
+        t_pos, _c_pos, _ok_pos = r.cell(
+            names["place"], lambda t: fmt.two_digits(t) is not None, fmt.reading_key
+        )
         pointers = fmt.compact(t_ptr).upper()
-        if n_pointers and any(ord(ch) - 65 >= n_pointers for ch in pointers if ch.isalpha()):
-            pass
         lines.append(
             {
                 "date_from": d_from,
@@ -679,7 +771,9 @@ def interpret(
         )
         line_confs.append(min(part_conf))
         lines_ok &= ok_all
-    total_text, total_conf, _total_ok = r.cell("t_charge", lambda t: fmt.parse_money(t) is not None)
+    total_text, total_conf, _total_ok = r.cell(
+        "t_charge", lambda t: fmt.parse_money(t) is not None, fmt.parse_money
+    )
     total = fmt.parse_money(total_text)
     balanced = False
     if lines and not digital:
@@ -697,6 +791,9 @@ def interpret(
         if balanced:  # agreement reached by choosing among readings: a weaker check
             conf = min(conf, 0.9)
         out["total_amount"] = Value(total, total_text, conf, ["t_charge"])
+    if lines and not (sums_agree and not balanced):
+        # charges that add up to the total read on its own are checked; others count
+        line_confs = [min(c, ch) for c, ch in zip(line_confs, charge_confs, strict=True)]
     if lines:
         conf = soft(min(line_confs), lines_ok, 0.97)
         if not sums_agree or balanced:
@@ -707,7 +804,9 @@ def interpret(
             date_conf = soft(min(line_confs), lines_ok, 0.98)
             out["service_date_from"] = Value(min(dates), "", date_conf, line_boxes[:3])
             out["service_date_to"] = Value(max(dates), "", date_conf, line_boxes[:3])
-    paid_text, paid_conf, paid_ok = r.cell("amt_paid", lambda t: fmt.parse_money(t) is not None)
+    paid_text, paid_conf, paid_ok = r.cell(
+        "amt_paid", lambda t: fmt.parse_money(t) is not None, fmt.parse_money
+    )
     paid = fmt.parse_money(paid_text)
     if paid is not None:
         conf = soft(paid_conf, paid_ok and (total is None or paid <= total), 0.97)

@@ -63,6 +63,14 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text or "").strip(".,;:'\"`_")
 
 
+def reading_key(text: str) -> str:
+    """What two readings of a code, a number or a date box are compared by: the same characters,
+    dots, hyphens and spaces aside, with O and 0 (one glyph in most print) the same. A reading
+    that needs another letter mended into a digit (``E01T4`` for ``E0174``) shows an ambiguous
+    glyph and counts as another reading."""
+    return re.sub(r"[\s.\-]", "", compact(text)).upper().replace("O", "0")
+
+
 def digits_only(text: str) -> str:
     return re.sub(r"\D", "", (text or "").upper().translate(_TO_DIGIT))
 

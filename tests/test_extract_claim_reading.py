@@ -3,12 +3,14 @@ ink thresholds, specks and ticks, the print offset, and how a box's readings are
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytest
 
 from extractors import claim_formats as fmt
-from extractors.claim import Cells, _norm_text, _Reader
+from extractors.claim import AGREED_CONF, Cells, _norm_text, _procedure_ok, _Reader
 from extractors.claim_align import (
     form_channel,
     local_displacements,
@@ -192,6 +194,89 @@ def test_agreeing_readings_are_surer_than_either() -> None:
     assert conf == pytest.approx(0.9)
     lone = _reader(CellText("99214", 0.7, box)).cell("cpt1", lambda t: bool(fmt.CPT_RE.match(t)))
     assert lone[1] == 0.7
+
+
+def _cell(*readings: tuple[str, float]) -> CellText:
+    box = load_layout().widgets["cpt1"]
+    first = CellText(readings[0][0], readings[0][1], box)
+    first.alternatives = [CellText(text, conf, box) for text, conf in readings[1:]]
+    return first
+
+
+def _month_ok(text: str) -> bool:
+    return fmt.two_digits(text) is not None and 1 <= int(fmt.digits_only(text)) <= 12
+
+
+def _day_ok(text: str) -> bool:
+    return fmt.two_digits(text) is not None and 1 <= int(fmt.digits_only(text)) <= 31
+
+
+def test_readings_are_compared_by_the_value_they_give() -> None:
+    # Tesseract reads the 0 of a HCPCS code as O in one mode and is unsure of it in every mode
+    reader = _reader(_cell(("KO001", 0.46), ("K0001", 0.42), ("K0001", 0.42)))
+    text, conf, ok = reader.cell("cpt1", _procedure_ok, fmt.reading_key)
+    assert fmt.repair_procedure(text) == "K0001" and ok
+    assert conf >= AGREED_CONF and "cpt1" not in reader.second_opinions
+    # a T where the others read 7 is a glyph none of them is sure of (it was a 1: E0114)
+    reader = _reader(_cell(("E0174", 0.46), ("E0174", 0.46), ("E01T4", 0.83)))
+    assert reader.cell("cpt1", _procedure_ok, fmt.reading_key)[1] <= 0.6
+    # compared as text they disagree
+    assert _reader(_cell(("KO001", 0.46), ("K0001", 0.42))).cell("cpt1", _procedure_ok)[1] <= 0.6
+
+
+def test_re_readings_that_agree_settle_a_box_its_first_reading_failed() -> None:
+    # the first reading took in a neighbour's digits; two others read the month alike
+    reader = _reader(_cell(("0311", 0.36), ("03", 0.96), ("03", 0.75)))
+    assert reader.cell("cpt1", _month_ok, fmt.reading_key) == ("03", pytest.approx(0.98), True)
+    # one re-reading alone remains a second opinion
+    lone = _reader(_cell(("0311", 0.36), ("03", 0.96), ("3", 0.75)))
+    assert lone.cell("cpt1", _month_ok, fmt.reading_key)[1] <= 0.6
+    assert "cpt1" in lone.second_opinions
+
+
+def test_readings_that_fail_the_check_with_another_value_disagree() -> None:
+    # four readings of a Medicare id with S for its 5 (no MBI has an S there: the check fails
+    # them), three with an S inserted (no MBI shape, so they pass the generic id check)
+    def id_ok(text: str) -> bool:
+        return bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(text))) and not fmt.mbi_misread(text)
+
+    reader = _reader(_cell(*[("9EG2TESMK48", 0.83)] * 4, *[("9EG2TES5MK48", 0.65)] * 3))
+    assert reader.cell("cpt1", id_ok, fmt.reading_key)[1] <= 0.6
+
+
+def test_a_strong_majority_settles_a_box_and_a_split_one_stays_a_second_opinion() -> None:
+    money = fmt.parse_money
+    ok = _reader(_cell(("4297693", 0.0), *[("76 93", 0.93)] * 4)).cell(
+        "cpt1", lambda t: money(t) is not None, money
+    )
+    assert money(ok[0]) == money("76.93") and ok[1] >= AGREED_CONF
+    # a faxed 15 read five times as 15 and three times as 16: the summed confidence picks it,
+    # but not surely enough to post
+    readings = [("15", 0.69), ("15", 0.69), ("16", 0.77), ("15", 0.96), ("16", 0.72),
+                ("15", 0.75), ("15", 0.36), ("16", 0.73)]
+    text, conf, _ = _reader(_cell(*readings)).cell("cpt1", _day_ok, fmt.reading_key)
+    assert text == "15" and conf <= 0.6
+
+
+def test_a_code_mended_from_a_letter_among_its_digits_is_a_second_opinion() -> None:
+    # six readings saw a T where a digit stands: the code is taken for E0174, unsurely (it was
+    # E0114)
+    reader = _reader(_cell(("E0174", 0.46), ("E0174", 0.46), *[("E01T4", 0.8)] * 6))
+    text, conf, ok = reader.procedure_code("cpt1")
+    assert fmt.repair_procedure(text) == "E0174" and ok
+    assert conf <= 0.6 and "cpt1" in reader.second_opinions
+    # an O among the digits is the 0 it looks like
+    reader = _reader(_cell(("HO031", 0.5), ("H0031", 0.5)))
+    assert reader.procedure_code("cpt1")[1] >= AGREED_CONF
+
+
+def test_two_sure_readings_of_a_leading_digit_outweigh_a_letter() -> None:
+    reader = _reader(_cell(("71046", 0.96), ("71046", 0.96), ("T1046", 0.39)))
+    assert fmt.repair_procedure(reader.procedure_code("cpt1")[0]) == "71046"
+    # a faxed J9263 read as 19263, surely only once: the letter wins (as a second opinion)
+    reader = _reader(_cell(("19263", 0.53), ("19263", 0.82), ("J9263", 0.37), ("19263", 0.4)))
+    text, conf, _ = reader.procedure_code("cpt1")
+    assert fmt.repair_procedure(text) == "J9263" and conf <= 0.6
 
 
 def test_tax_id_hyphens_come_back_from_the_digit_groups() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from decimal import Decimal
@@ -12,8 +13,9 @@ import pytest
 
 from core.models import DocType, Origin, Page, Word
 from extractors import claim_formats as fmt
-from extractors.claim import ClaimExtractor, _cells_from_text_layer, interpret
+from extractors.claim import Cells, ClaimExtractor, _cells_from_text_layer, interpret
 from extractors.claim_align import register, repair_streaks, template_rules
+from extractors.claim_read import CellText
 from extractors.claim_template import load_layout
 
 # ------------------------------------------------------------------------------- formats
@@ -183,54 +185,58 @@ def test_fax_streaks_are_removed_but_text_strokes_kept() -> None:
 # ------------------------------------------------------------------------------- text layer
 
 
-def test_text_layer_claim_is_read_by_box() -> None:
+TEXT_LAYER_VALUES = {
+    "insurance_name": "AETNA",
+    "insurance_id": "IP239925046",
+    "pt_name": "HODGES, PAULA V",
+    "birth_mm": "04",
+    "birth_dd": "13",
+    "birth_yy": "1965",
+    "tax_id": "10-3778018",
+    "pt_account": "ACC-747167",
+    "t_charge": "519.71",
+    "amt_paid": "0.00",
+    "doc_name": "JERRY JONES MD",
+    "doc_street": "0892 TODD RIDGES",
+    "doc_location": "WEST SHEILATON, AZ 26936",
+    "pin": "2881346532",
+    "diagnosis1": "M54.50",
+    "diagnosis2": "K59.00",
+    "pt_date": "03/18/2026",
+    "sv1_mm_from": "03",
+    "sv1_dd_from": "18",
+    "sv1_yy_from": "26",
+    "sv1_mm_end": "03",
+    "sv1_dd_end": "18",
+    "sv1_yy_end": "26",
+    "place1": "11",
+    "cpt1": "J0780",
+    "mod1": "50",
+    "mod1a": "TC",
+    "diag1": "AB",
+    "ch1": "428.83",
+    "day1": "1",
+    "local1": "1630873820",
+    "sv2_mm_from": "03",
+    "sv2_dd_from": "16",
+    "sv2_yy_from": "26",
+    "sv2_mm_end": "03",
+    "sv2_dd_end": "16",
+    "sv2_yy_end": "26",
+    "place2": "11",
+    "cpt2": "99214",
+    "diag2": "A",
+    "ch2": "90.88",
+    "day2": "2",
+    "local2": "1630873820",
+}
+
+
+def _text_layer_claim() -> tuple[Page, Cells]:
+    """A claim's text-layer page (``TEXT_LAYER_VALUES``) and its boxes as read from it."""
     layout = load_layout()
     w = layout.widgets
-    values = {
-        "insurance_name": "AETNA",
-        "insurance_id": "IP239925046",
-        "pt_name": "HODGES, PAULA V",
-        "birth_mm": "04",
-        "birth_dd": "13",
-        "birth_yy": "1965",
-        "tax_id": "10-3778018",
-        "pt_account": "ACC-747167",
-        "t_charge": "519.71",
-        "amt_paid": "0.00",
-        "doc_name": "JERRY JONES MD",
-        "doc_street": "0892 TODD RIDGES",
-        "doc_location": "WEST SHEILATON, AZ 26936",
-        "pin": "2881346532",
-        "diagnosis1": "M54.50",
-        "diagnosis2": "K59.00",
-        "pt_date": "03/18/2026",
-        "sv1_mm_from": "03",
-        "sv1_dd_from": "18",
-        "sv1_yy_from": "26",
-        "sv1_mm_end": "03",
-        "sv1_dd_end": "18",
-        "sv1_yy_end": "26",
-        "place1": "11",
-        "cpt1": "J0780",
-        "mod1": "50",
-        "mod1a": "TC",
-        "diag1": "AB",
-        "ch1": "428.83",
-        "day1": "1",
-        "local1": "1630873820",
-        "sv2_mm_from": "03",
-        "sv2_dd_from": "16",
-        "sv2_yy_from": "26",
-        "sv2_mm_end": "03",
-        "sv2_dd_end": "16",
-        "sv2_yy_end": "26",
-        "place2": "11",
-        "cpt2": "99214",
-        "diag2": "A",
-        "ch2": "90.88",
-        "day2": "2",
-        "local2": "1630873820",
-    }
+    values = TEXT_LAYER_VALUES
     words = []
     for name, value in values.items():
         x0, y0, _x1, y1 = w[name]
@@ -243,6 +249,12 @@ def test_text_layer_claim_is_read_by_box() -> None:
     )
     cells = _cells_from_text_layer(page, layout)
     assert cells is not None
+    return page, cells
+
+
+def test_text_layer_claim_is_read_by_box() -> None:
+    layout = load_layout()
+    page, cells = _text_layer_claim()
     found, _ = interpret(cells, layout, None, budget=0)
     assert found["patient_name"].value == "HODGES, PAULA V"
     assert found["patient_birth_date"].value == dt.date(1965, 4, 13)
@@ -256,6 +268,27 @@ def test_text_layer_claim_is_read_by_box() -> None:
     assert found["total_amount"].value == Decimal("519.71") and found["total_amount"].conf >= 0.99
     assert found["service_date_from"].value == dt.date(2026, 3, 16)
     assert ClaimExtractor().score([page], DocType.UNKNOWN, b"") >= 0.9
+
+
+def test_charges_that_add_up_to_the_total_do_not_make_the_service_lines_unsure() -> None:
+    """A charge whose readings disagree is checked when the lines' charges add up to the total
+    read from its own box: the disagreement no longer holds the service lines back."""
+    layout = load_layout()
+    _, cells = _text_layer_claim()
+    scanned = dataclasses.replace(cells, method="form-ocr")
+    charge = scanned.values["ch1"]
+    charge.alternatives = [CellText("428.88", 0.9, charge.box)]
+    found, reader = interpret(scanned, layout, None, budget=0)
+    assert "ch1" in reader.second_opinions
+    assert [ln["charges"] for ln in found["service_lines"].value] == [
+        Decimal("428.83"), Decimal("90.88")
+    ]
+    assert found["service_lines"].conf >= 0.9
+    # a total that the charges miss: the disputed charge counts again
+    total = scanned.values["t_charge"]
+    scanned.values["t_charge"] = CellText("519.79", 1.0, total.box)
+    found, _ = interpret(scanned, layout, None, budget=0)
+    assert found["service_lines"].conf <= 0.6
 
 
 @pytest.mark.parametrize(
