@@ -473,10 +473,13 @@ class _Reader:
             and name not in self.extended
         ):
             # no reading passes, they disagree, or only one re-reading passes: the cascade's
-            # re-readings join the vote
+            # re-readings join the vote, one at a time until it is settled
             self.extended.add(name)
-            first.alternatives.extend(self._readings(name))
-            voted = _vote(first, check, key)
+            for again in self._readings(name):
+                first.alternatives.append(again)
+                voted = _vote(first, check, key)
+                if voted is not None and voted[1] is not None:
+                    break
         if voted is None:
             return text, conf, False
         chosen, agreeing = voted

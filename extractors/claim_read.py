@@ -204,14 +204,21 @@ def _clean(
     cap = float(np.percentile(stats[big, cv2.CC_STAT_HEIGHT], 75))
     baseline = float(np.median(stats[big, cv2.CC_STAT_TOP] + stats[big, cv2.CC_STAT_HEIGHT]))
     rights = stats[big, cv2.CC_STAT_LEFT] + stats[big, cv2.CC_STAT_WIDTH]
+    lefts = stats[big, cv2.CC_STAT_LEFT]
     for i in np.nonzero(keep)[0]:
         x, y, cw, ch, _area = stats[i]
         # A small round blob is a speck unless it sits on the baseline right after a glyph (a
-        # period, a comma); hyphens (wide) and apostrophes (tall, at the cap line) are not round.
+        # period, a comma) or at the cap line between two glyphs (an apostrophe a scan left
+        # short: O'CONNOR's is 3 x 4 px under 25 px capitals); hyphens (wide) and apostrophes
+        # printed whole (tall) are not round.
         round_blob = ch < 0.45 * cap and cw < 2 * ch and ch < 1.5 * cw
         on_baseline = baseline - 0.35 * cap <= y + ch <= baseline + 0.4 * cap
+        at_cap_line = baseline - 1.15 * cap <= y and y + ch <= baseline - 0.5 * cap
         after_glyph = bool(np.any((rights <= x + 0.2 * cap) & (rights >= x - 0.6 * cap)))
-        if round_blob and not (on_baseline and after_glyph):
+        before_glyph = bool(np.any((lefts >= x + cw - 0.2 * cap) & (lefts <= x + cw + 0.6 * cap)))
+        if round_blob and not (
+            after_glyph and (on_baseline or (at_cap_line and before_glyph))
+        ):
             keep[i] = False
     out = np.where(keep[labels], 255, 0).astype(np.uint8)
     if faint is not None:

@@ -101,6 +101,15 @@ def test_specks_go_but_periods_and_hyphens_stay() -> None:
     assert clean[40, 242] == 0
 
 
+def test_a_short_apostrophe_between_capitals_stays_but_a_speck_after_a_word_goes() -> None:
+    crop, inner = _text_crop()
+    crop[31:35, 45:48] = 255  # O'C: a scan left the apostrophe 3 x 4 px, as round as a speck
+    crop[31:35, 210:213] = 255  # the same blob after the last capital, before nothing
+    clean, _ = _clean(crop, inner, max_stroke=55, thin_px=2.5, min_text_px=15)
+    assert clean[33, 46] == 255
+    assert clean[33, 211] == 0
+
+
 def test_a_tick_touching_a_digit_does_not_drag_it_out_of_the_box() -> None:
     crop, inner = _text_crop()
     crop[5:78, 210:212] = 255  # the dollars | cents tick, poking out above and below
