@@ -450,15 +450,15 @@ class _Reader:
     ) -> tuple[str, float, bool]:
         """Text, OCR confidence and whether it passed ``check`` (after a re-read if needed).
 
-        The readings of the box that pass the check are compared by the value they give
-        (``key``: ``KO001`` and ``K0001`` are one HCPCS code): the value with the most support
-        (the readings' summed confidence) wins, and its surest reading is returned. When every
-        passing reading gives it and there are at least two, the readings agree: the value is
-        surer than the surest of them alone (halfway to 1, and at least ``AGREED_CONF``; Tesseract
-        is unsure of correct codes such as ``S52.501A`` in every mode). When passing readings
-        disagree, or only a re-read made the box pass (a check digit lets one misreading in ten
-        through), the value is a second opinion: its confidence is capped and the box is noted
-        in ``second_opinions``.
+        The readings of the box are voted on (:func:`_vote`): the value with the most support
+        among those that pass wins, and its surest reading is returned. When at least two
+        readings give it and none disagrees, they agree: the value is surer than the surest of
+        them alone (halfway to 1, and at least ``AGREED_CONF``; Tesseract is unsure of correct
+        codes such as ``S52.501A`` in every mode). When no reading passes, readings disagree, or
+        only a re-reading passes (a check digit lets one misreading in ten through), the
+        cascade's re-readings join the vote one at a time until it is settled; if it never is,
+        the value is a second opinion: its confidence is capped and the box is noted in
+        ``second_opinions``.
         """
         text, conf = self.cells.text(name), self.cells.conf(name)
         if check is None:
