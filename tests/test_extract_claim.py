@@ -99,6 +99,23 @@ def test_demo_claim_scan() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("seed", [9401, 9402])
+def test_a_scanned_claim_read_right_is_sure_enough_to_post(tmp_path: Path, seed: int) -> None:
+    """A random scanned claim read right clears every threshold of the default policy: agreeing
+    readings are sure, charges that add up are checked (both went to review before: service
+    lines at 0.57, the lowest of their boxes' readings)."""
+    from samples.stress_claims import generate
+    from validators.policy import field_findings, load_policy
+
+    (path,) = generate(tmp_path, count=1, seed=seed)
+    label = json.loads(path.with_suffix(".json").read_text())
+    # a budget no loaded test machine exhausts (it is wall-clock): the readings decide
+    extraction = ClaimExtractor().extract([], path, Settings(workers=1, cpu_budget_seconds=300))
+    wrong, _ = _score(extraction, label["fields"])
+    assert wrong == [], f"{path.name}: wrong {wrong}"
+    assert field_findings(extraction, load_policy(Settings(), "default")) == []
+
+
 def test_random_claims_never_seen_clean_and_scanned(tmp_path: Path) -> None:
     """Two claims from ``samples.stress_claims`` (seeds 7114, 7115): a clean page, and a light,
     blurred scan whose thin rules once left its registration 7 pt off on the right half (a
