@@ -87,6 +87,8 @@ class Field(BaseModel):
     page: int | None = None
     box: Box | None = None
     method: str = "layout"
+    doubt: str | None = None
+    """Where the reader was unsure, for the reviewer: ``line 2 units: 1, also read 4``."""
 
 
 class Extraction(BaseModel):

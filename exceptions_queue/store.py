@@ -400,7 +400,8 @@ def save(
         changed.append(name)
         base = old or Field(name=name, value=None, confidence=1.0)
         new_fields[name] = base.model_copy(
-            update={"value": value, "raw": new_text, "confidence": 1.0, "method": "review"}
+            update={"value": value, "raw": new_text, "confidence": 1.0, "method": "review",
+                    "doubt": None}
         )
         session.add(
             CorrectionRow(

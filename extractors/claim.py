@@ -84,6 +84,36 @@ def _line_cells(i: int) -> dict[str, str]:
     return cells
 
 
+_LINE_PARTS = {
+    "place": "place of service", "cpt": "procedure code", "pointers": "diagnosis pointer",
+    "charges": "charges", "units": "units", "npi": "rendering NPI",
+}
+
+
+_BOX_LABELS = {
+    "pt_name": "patient name", "insurance_id": "insured id", "insurance_name": "payer",
+    "pt_account": "patient account", "tax_id": "federal tax id", "pin": "billing NPI",
+    "birth_mm": "birth date, month", "birth_dd": "birth date, day", "birth_yy": "birth date, year",
+    "doc_name": "billing provider", "doc_street": "billing street", "doc_location": "billing city",
+    "t_charge": "total charge", "amt_paid": "amount paid",
+}
+
+
+def _box_label(name: str) -> str:
+    """A box as a reviewer finds it on the form: ``line 2 units``, ``diagnosis 4``."""
+    for i in range(1, MAX_LINES + 1):
+        for part, box in _line_cells(i).items():
+            if box == name:
+                if part.startswith("date_"):
+                    unit, end = part.split("_")[1:]
+                    day = {"mm": "month", "dd": "day", "yy": "year"}[unit]
+                    return f"line {i} service date {'from' if end == 'from' else 'to'}, {day}"
+                return f"line {i} {_LINE_PARTS.get(part, 'modifier')}"
+    if m := re.fullmatch(r"diagnosis(\d+)", name):
+        return f"diagnosis {m.group(1)}"
+    return _BOX_LABELS.get(name, name.replace("_", " "))
+
+
 # Which boxes are read, batched by the kind of characters they hold (one OCR call per kind).
 TEXT_GROUPS = [["insurance_name"], ["pt_name"], ["doc_name"], ["doc_street"], ["doc_location"]]
 CODE_GROUPS = (
@@ -376,6 +406,8 @@ class _Reader:
         self.second_opinions: set[str] = set()
         self.extended: set[str] = set()
         """Boxes whose readings the cascade's re-readings have joined."""
+        self.doubts: dict[str, str] = {}
+        """Second opinions in words, by box: ``1, also read 4``."""
 
     def _readings(self, name: str) -> Iterator[CellText]:
         """The cascade's re-readings of one box (``REREADS``) while the budget lasts; their
@@ -396,14 +428,23 @@ class _Reader:
         finally:
             self.cascade_seconds += time.perf_counter() - started
 
-    def unless_mended(self, name: str, text: str, conf: float, value: str) -> float:
+    def unless_mended(
+        self, name: str, text: str, conf: float, value: str, from_char: int = 0
+    ) -> float:
         """``conf``, capped as a second opinion when ``value`` had to be mended from the text
-        read: a letter where the format wants a digit marks a glyph that no reading saw as it
-        is (``E01T4`` in six readings, taken for ``E0174``, was ``E0114``)."""
-        if fmt.reading_key(text) == fmt.reading_key(value):
+        read (from its ``from_char``-th character on): a letter where the format wants a digit
+        marks a glyph that no reading saw as it is (``E01T4`` in six readings, taken for
+        ``E0174``, was ``E0114``)."""
+        if fmt.reading_key(text)[from_char:] == fmt.reading_key(value)[from_char:]:
             return conf
         self.second_opinions.add(name)
+        self.doubts.setdefault(name, f"{value.strip()}, read as {text.strip()}")
         return min(conf, SECOND_OPINION_CONF)
+
+    def doubt(self, boxes: list[str]) -> str | None:
+        """The second opinions among ``boxes``, in words (``line 2 units: 1, also read 4``)."""
+        said = [f"{_box_label(b)}: {self.doubts[b]}" for b in boxes if b in self.doubts]
+        return "; ".join(said) or None
 
     def procedure_code(self, name: str) -> tuple[str, float, bool]:
         """``cell`` for a CPT/HCPCS box (see ``_procedure_reading``), capped when its code was
@@ -443,6 +484,7 @@ class _Reader:
             return text, conf, ok
         best_conf, best_text = max(letters, key=lambda r: r[0])
         self.second_opinions.add(name)
+        self.doubts[name] = f"{fmt.repair_procedure(best_text)}, also read {code}"
         return best_text, min(best_conf, SECOND_OPINION_CONF), ok
 
     def cell(
@@ -485,6 +527,15 @@ class _Reader:
         chosen, agreeing = voted
         if agreeing is None:
             self.second_opinions.add(name)
+            kept = key(chosen.text.strip())
+            rivals = dict.fromkeys(
+                o.text.strip()
+                for o in (first, *first.alternatives)  # type: ignore[union-attr]
+                if check(o.text.strip()) and key(o.text.strip()) != kept
+            )
+            self.doubts[name] = chosen.text.strip() + (
+                f", also read {' or '.join(rivals)}" if rivals else ", in one reading only"
+            )
             return chosen.text.strip(), min(chosen.conf, SECOND_OPINION_CONF), True
         if agreeing > 1:
             return chosen.text.strip(), max(chosen.conf + (1 - chosen.conf) / 2, AGREED_CONF), True
@@ -677,8 +728,7 @@ def interpret(
         codes.append(fmt.repair_icd10(text))
         # the chapter letter read as a digit (``223`` for ``Z23``) is mended as before: no digit
         # stands there; a letter among the digits is not
-        seen, mended = fmt.reading_key(text), fmt.reading_key(codes[-1])
-        confs.append(r.unless_mended(name, seen[1:], conf, mended[1:]))
+        confs.append(r.unless_mended(name, text, conf, codes[-1], from_char=1))
         all_ok &= ok
         boxes.append(name)
     if codes:
@@ -926,6 +976,7 @@ class ClaimExtractor:
                 page=cells.page,
                 box=box,
                 method=cells.method,
+                doubt=reader.doubt(v.boxes),
             )
         fields["currency"] = Field(
             name="currency",

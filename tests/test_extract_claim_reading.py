@@ -263,8 +263,11 @@ def test_a_strong_majority_settles_a_box_and_a_split_one_stays_a_second_opinion(
     # but not surely enough to post
     readings = [("15", 0.69), ("15", 0.69), ("16", 0.77), ("15", 0.96), ("16", 0.72),
                 ("15", 0.75), ("15", 0.36), ("16", 0.73)]
-    text, conf, _ = _reader(_cell(*readings)).cell("cpt1", _day_ok, fmt.reading_key)
+    reader = _reader(_cell(*readings))
+    text, conf, _ = reader.cell("cpt1", _day_ok, fmt.reading_key)
     assert text == "15" and conf <= 0.6
+    # the reviewer is told which box and what else it was read as
+    assert reader.doubt(["ch1", "cpt1"]) == "line 1 procedure code: 15, also read 16"
 
 
 def test_a_code_mended_from_a_letter_among_its_digits_is_a_second_opinion() -> None:
@@ -274,6 +277,7 @@ def test_a_code_mended_from_a_letter_among_its_digits_is_a_second_opinion() -> N
     text, conf, ok = reader.procedure_code("cpt1")
     assert fmt.repair_procedure(text) == "E0174" and ok
     assert conf <= 0.6 and "cpt1" in reader.second_opinions
+    assert reader.doubt(["cpt1"]) == "line 1 procedure code: E0174, read as E01T4"
     # an O among the digits is the 0 it looks like
     reader = _reader(_cell(("HO031", 0.5), ("H0031", 0.5)))
     assert reader.procedure_code("cpt1")[1] >= AGREED_CONF

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -233,6 +234,22 @@ def test_save_stores_corrections_per_field_and_revalidates(session: Session,
     assert total["box"] is not None  # where it was read is kept
     assert document.findings == []
     assert session.get(QueueItemRow, document.id).reasons == []  # type: ignore[union-attr]
+
+
+def test_a_corrected_field_drops_the_readers_doubt(session: Session, tmp_path: Path) -> None:
+    document = _doc(session, tmp_path, total="154.00")
+    extraction = copy.deepcopy(document.extraction)
+    extraction["fields"]["total_amount"]["doubt"] = "total: 154.00, also read 144.00"  # type: ignore[index]
+    extraction["fields"]["invoice_number"]["doubt"] = "number: INV-2024-0117, in one reading only"  # type: ignore[index]
+    document.extraction = extraction
+    session.commit()
+    store.claim(session, document.id, "ann", 15)
+    store.save(session, document.id, "ann", {"total_amount": "144.00"})
+    session.commit()
+    session.refresh(document)
+    fields = document.extraction["fields"]  # type: ignore[index]
+    assert fields["total_amount"]["doubt"] is None  # the reviewer settled it
+    assert fields["invoice_number"]["doubt"] == "number: INV-2024-0117, in one reading only"
 
 
 def test_save_refuses_unreadable_values_and_changes_nothing(session: Session,

@@ -75,6 +75,17 @@ def test_decision_carries_exactly_its_causes() -> None:
     assert f"confidence 0.50, below the {policy.thresholds.default:.2f}" in decision.findings[1].message
 
 
+def test_a_low_confidence_finding_says_where_the_reader_was_unsure() -> None:
+    extraction = clean_invoice()
+    extraction.fields["total_amount"] = extraction.fields["total_amount"].model_copy(
+        update={"confidence": 0.5, "doubt": "line 2 units: 1, also read 4"}
+    )
+    decision = decide(extraction, [], load_policy(Settings(), "default"))
+    assert decision.findings[0].message.endswith(
+        "needed to post without review. Unsure of line 2 units: 1, also read 4."
+    )
+
+
 def test_reject_and_unknown_type() -> None:
     policy = load_policy(Settings(), "default")
     corrupt = Finding(code="corrupt", message="The PDF cannot be opened.")

@@ -220,7 +220,8 @@ def field_findings(extraction: Extraction, policy: Policy) -> list[Finding]:
                     severity=Severity.ERROR,
                     field=name,
                     message=f"{label(name)} was read with confidence {field.confidence:.2f}, "
-                    f"below the {threshold:.2f} needed to post without review.",
+                    f"below the {threshold:.2f} needed to post without review."
+                    + (f" Unsure of {field.doubt}." if field.doubt else ""),
                 )
             )
     return out
