@@ -363,6 +363,8 @@ class Value:
     raw: str
     conf: float
     boxes: list[str]
+    weighed: list[str] | None = None
+    """The boxes whose readings make ``conf`` (``boxes`` when None): the doubts told."""
 
 
 NAME_RE = re.compile(r"^[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*, [A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*)*$")
@@ -851,7 +853,14 @@ def interpret(
         conf = soft(min(line_confs), lines_ok, 0.97)
         if not sums_agree or balanced:
             conf = min(conf, 0.6)
-        out["service_lines"] = Value(lines, f"{len(lines)} lines", conf, line_boxes)
+        checked = sums_agree and not balanced
+        weighed = [
+            box
+            for i in line_numbers
+            for part, box in _line_cells(i).items()
+            if part.startswith(("date_", "cpt", "mod", "units")) or (part == "charges" and not checked)
+        ]
+        out["service_lines"] = Value(lines, f"{len(lines)} lines", conf, line_boxes, weighed)
         dates = [d for ln in lines for d in (ln["date_from"], ln["date_to"]) if d is not None]
         if dates:
             date_conf = soft(min(line_confs), lines_ok, 0.98)
@@ -976,7 +985,7 @@ class ClaimExtractor:
                 page=cells.page,
                 box=box,
                 method=cells.method,
-                doubt=reader.doubt(v.boxes),
+                doubt=reader.doubt(v.boxes if v.weighed is None else v.weighed),
             )
         fields["currency"] = Field(
             name="currency",

@@ -284,11 +284,16 @@ def test_charges_that_add_up_to_the_total_do_not_make_the_service_lines_unsure()
         Decimal("428.83"), Decimal("90.88")
     ]
     assert found["service_lines"].conf >= 0.9
-    # a total that the charges miss: the disputed charge counts again
+    weighed = found["service_lines"].weighed
+    assert weighed is not None and reader.doubt(weighed) is None  # nothing to tell the reviewer
+    # a total that the charges miss: the disputed charge counts again, and is told
     total = scanned.values["t_charge"]
     scanned.values["t_charge"] = CellText("519.79", 1.0, total.box)
-    found, _ = interpret(scanned, layout, None, budget=0)
+    found, reader = interpret(scanned, layout, None, budget=0)
     assert found["service_lines"].conf <= 0.6
+    weighed = found["service_lines"].weighed
+    assert weighed is not None
+    assert reader.doubt(weighed) == "line 1 charges: 428.83, also read 428.88"
 
 
 @pytest.mark.parametrize(
