@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -84,34 +84,31 @@ def _line_cells(i: int) -> dict[str, str]:
     return cells
 
 
-_LINE_PARTS = {
-    "place": "place of service", "cpt": "procedure code", "pointers": "diagnosis pointer",
-    "charges": "charges", "units": "units", "npi": "rendering NPI",
-}
+def _line_box_labels() -> dict[str, str]:
+    parts = {"place": "place of service", "cpt": "procedure code", "pointers": "diagnosis pointer",
+             "charges": "charges", "units": "units", "npi": "rendering NPI"}
+    units = {"mm": "month", "dd": "day", "yy": "year"}
+    labels = {}
+    for i in range(1, MAX_LINES + 1):
+        for part, box in _line_cells(i).items():
+            if part.startswith("date_"):
+                unit, end = part.split("_")[1:]
+                labels[box] = f"line {i} service date {'from' if end == 'from' else 'to'}, {units[unit]}"
+            else:
+                labels[box] = f"line {i} {parts.get(part, 'modifier')}"
+    return labels
 
 
-_BOX_LABELS = {
+BOX_LABELS = {
     "pt_name": "patient name", "insurance_id": "insured id", "insurance_name": "payer",
     "pt_account": "patient account", "tax_id": "federal tax id", "pin": "billing NPI",
     "birth_mm": "birth date, month", "birth_dd": "birth date, day", "birth_yy": "birth date, year",
     "doc_name": "billing provider", "doc_street": "billing street", "doc_location": "billing city",
     "t_charge": "total charge", "amt_paid": "amount paid",
+    **{f"diagnosis{k}": f"diagnosis {k}" for k in range(1, 13)},
+    **_line_box_labels(),
 }
-
-
-def _box_label(name: str) -> str:
-    """A box as a reviewer finds it on the form: ``line 2 units``, ``diagnosis 4``."""
-    for i in range(1, MAX_LINES + 1):
-        for part, box in _line_cells(i).items():
-            if box == name:
-                if part.startswith("date_"):
-                    unit, end = part.split("_")[1:]
-                    day = {"mm": "month", "dd": "day", "yy": "year"}[unit]
-                    return f"line {i} service date {'from' if end == 'from' else 'to'}, {day}"
-                return f"line {i} {_LINE_PARTS.get(part, 'modifier')}"
-    if m := re.fullmatch(r"diagnosis(\d+)", name):
-        return f"diagnosis {m.group(1)}"
-    return _BOX_LABELS.get(name, name.replace("_", " "))
+"""Boxes as a reviewer finds them on the form: ``line 2 units``, ``diagnosis 4``."""
 
 
 # Which boxes are read, batched by the kind of characters they hold (one OCR call per kind).
@@ -445,7 +442,9 @@ class _Reader:
 
     def doubt(self, boxes: list[str]) -> str | None:
         """The second opinions among ``boxes``, in words (``line 2 units: 1, also read 4``)."""
-        said = [f"{_box_label(b)}: {self.doubts[b]}" for b in boxes if b in self.doubts]
+        said = [
+            f"{BOX_LABELS.get(b, b.replace('_', ' '))}: {self.doubts[b]}" for b in boxes if b in self.doubts
+        ]
         return "; ".join(said) or None
 
     def procedure_code(self, name: str) -> tuple[str, float, bool]:
@@ -511,7 +510,7 @@ class _Reader:
         first = self.cells.values.get(name)
         voted = _vote(first, check, key)
         if (
-            (voted is None or voted[1] is None)
+            (voted is None or voted.agreeing is None)
             and first is not None
             and self.cells.has_ink(name)
             and name not in self.extended
@@ -522,19 +521,13 @@ class _Reader:
             for again in self._readings(name):
                 first.alternatives.append(again)
                 voted = _vote(first, check, key)
-                if voted is not None and voted[1] is not None:
+                if voted is not None and voted.agreeing is not None:
                     break
         if voted is None:
             return text, conf, False
-        chosen, agreeing = voted
+        chosen, agreeing, rivals = voted
         if agreeing is None:
             self.second_opinions.add(name)
-            kept = key(chosen.text.strip())
-            rivals = dict.fromkeys(
-                o.text.strip()
-                for o in (first, *first.alternatives)  # type: ignore[union-attr]
-                if check(o.text.strip()) and key(o.text.strip()) != kept
-            )
             self.doubts[name] = chosen.text.strip() + (
                 f", also read {' or '.join(rivals)}" if rivals else ", in one reading only"
             )
@@ -544,11 +537,18 @@ class _Reader:
         return chosen.text.strip(), chosen.conf, True
 
 
+class Vote(NamedTuple):
+    chosen: CellText
+    agreeing: int | None
+    rivals: tuple[str, ...]
+    """The passing readings (as read) that give another value."""
+
+
 def _vote(
     first: CellText | None, check: Callable[[str], bool], key: Callable[[str], object]
-) -> tuple[CellText, int | None] | None:
+) -> Vote | None:
     """The reading of a box to keep among those that pass ``check``, compared by the value they
-    give (``key``), and how many readings agree on it; None when no reading passes.
+    give (``key``), how many readings agree on it, and the rivals; None when no reading passes.
 
     The agreement is None (a second opinion) when other readings disagree: a passing one with
     another value, or a failing one that is more than a part of the kept reading or the kept
@@ -576,11 +576,12 @@ def _vote(
         and kept not in seen
     )
     count = keys.count(won)
-    if not against and (count > 1 or chosen is first):
-        return chosen, count
-    if count >= MAJORITY_READINGS and support[won] >= MAJORITY_WEIGHT * against:
-        return chosen, count
-    return chosen, None
+    rivals = tuple(dict.fromkeys(o.text.strip() for k, o in zip(keys, passing, strict=True) if k != won))
+    if (not against and (count > 1 or chosen is first)) or (
+        count >= MAJORITY_READINGS and support[won] >= MAJORITY_WEIGHT * against
+    ):
+        return Vote(chosen, count, rivals)
+    return Vote(chosen, None, rivals)
 
 
 def _birth_year_ok(digits: str, pivot: int | None) -> bool:
@@ -741,8 +742,10 @@ def interpret(
     # --- box 24: service lines
     # Services come before the claim is signed, within the filing limit (a year; two allowed).
     service_years = None if pivot is None else {(pivot - back) % 100 for back in (0, 1, 2)}
-    lines, line_confs, lines_ok, line_boxes = [], [], True, []
-    charge_confs: list[float] = []
+    lines, lines_ok, line_boxes = [], True, []
+    line_confs: list[dict[str, float]] = []
+    """Per line, the confidence of each box that weighs on it (charges apart: ``charge_confs``)."""
+    charge_confs: dict[str, float] = {}
     line_numbers: list[int] = []
     for i in range(1, MAX_LINES + 1):
         names = _line_cells(i)
@@ -753,7 +756,7 @@ def interpret(
         line_boxes.extend(names.values())
         line_numbers.append(i)
         parts = {}
-        part_conf = []
+        part_conf: dict[str, float] = {}
         ok_all = True
         for key in DATE_PARTS:
             lim = 12 if key.startswith("mm") else 31 if key.startswith("dd") else 99
@@ -770,15 +773,14 @@ def interpret(
                 fmt.reading_key,
             )
             parts[key] = fmt.digits_only(t)
-            part_conf.append(r.unless_mended(names[f"date_{key}"], t, c, parts[key]))
+            part_conf[names[f"date_{key}"]] = r.unless_mended(names[f"date_{key}"], t, c, parts[key])
             ok_all &= ok
         d_from, _ = fmt.make_date(
             parts["mm_from"], parts["dd_from"], parts["yy_from"], pivot_year=pivot
         )
         d_to, _ = fmt.make_date(parts["mm_end"], parts["dd_end"], parts["yy_end"], pivot_year=pivot)
         ok_all &= d_from is not None and d_to is not None
-        cpt, c, ok = r.procedure_code(names["cpt"])
-        part_conf.append(c)
+        cpt, part_conf[names["cpt"]], ok = r.procedure_code(names["cpt"])
         ok_all &= ok
         modifiers = []
         for n in range(4):
@@ -788,18 +790,16 @@ def interpret(
                 )
                 if t:
                     modifiers.append(fmt.compact(t).upper())
-                part_conf.append(c)
+                part_conf[names[f"mod{n}"]] = c
                 ok_all &= ok
-        t_units, c, ok = r.cell(
+        t_units, part_conf[names["units"]], ok = r.cell(
             names["units"], lambda t: bool(re.fullmatch(r"\d{1,4}(\.\d)?", fmt.compact(t)))
         )
-        part_conf.append(c)
         ok_all &= ok
-        t_charge, c, ok = r.cell(
+        t_charge, charge_confs[names["charges"]], ok = r.cell(
             names["charges"], lambda t: fmt.parse_money(t) is not None, fmt.parse_money
         )
         charge = fmt.parse_money(t_charge)
-        charge_confs.append(c)
         ok_all &= ok
         t_npi, _c_npi, _ok_npi = r.cell(
             names["npi"], lambda t: fmt.npi_valid(fmt.digits_only(t)), fmt.reading_key
@@ -824,7 +824,7 @@ def interpret(
                 "place_of_service": fmt.digits_only(t_pos) or None,
             }
         )
-        line_confs.append(min(part_conf))
+        line_confs.append(part_conf)
         lines_ok &= ok_all
     total_text, total_conf, _total_ok = r.cell(
         "t_charge", lambda t: fmt.parse_money(t) is not None, fmt.parse_money
@@ -846,24 +846,21 @@ def interpret(
         if balanced:  # agreement reached by choosing among readings: a weaker check
             conf = min(conf, 0.9)
         out["total_amount"] = Value(total, total_text, conf, ["t_charge"])
-    if lines and not (sums_agree and not balanced):
-        # charges that add up to the total read on its own are checked; others count
-        line_confs = [min(c, ch) for c, ch in zip(line_confs, charge_confs, strict=True)]
+    # charges that add up to the total read on its own are checked; others weigh on their line
+    checked = sums_agree and not balanced
+    if lines and not checked:
+        for part_conf, (box, c) in zip(line_confs, charge_confs.items(), strict=True):
+            part_conf[box] = c
     if lines:
-        conf = soft(min(line_confs), lines_ok, 0.97)
-        if not sums_agree or balanced:
+        lowest = min(min(part_conf.values()) for part_conf in line_confs)
+        conf = soft(lowest, lines_ok, 0.97)
+        if not checked:
             conf = min(conf, 0.6)
-        checked = sums_agree and not balanced
-        weighed = [
-            box
-            for i in line_numbers
-            for part, box in _line_cells(i).items()
-            if part.startswith(("date_", "cpt", "mod", "units")) or (part == "charges" and not checked)
-        ]
+        weighed = [box for part_conf in line_confs for box in part_conf]
         out["service_lines"] = Value(lines, f"{len(lines)} lines", conf, line_boxes, weighed)
         dates = [d for ln in lines for d in (ln["date_from"], ln["date_to"]) if d is not None]
         if dates:
-            date_conf = soft(min(line_confs), lines_ok, 0.98)
+            date_conf = soft(lowest, lines_ok, 0.98)
             out["service_date_from"] = Value(min(dates), "", date_conf, line_boxes[:3])
             out["service_date_to"] = Value(max(dates), "", date_conf, line_boxes[:3])
     paid_text, paid_conf, paid_ok = r.cell(
