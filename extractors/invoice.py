@@ -2311,10 +2311,11 @@ def _under_code(stacked: list[list[_Column]], column: _Column) -> bool:
 
 
 _NUMERIC_WORD = re.compile(
-    r"^[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?$|^\([\d.,']+\)$|^\d{8,14}[^\W\d]"
+    r"^(?=\D*\d)(?:[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?$|\([\d.,']+\)$|\d{8,14}[^\W\d])"
 )
 """A number placed by its centre, with its currency sign (``$1,188.00``, right-aligned, starts
-left of its head); ``(100`` opens a note in a description (``(100 St.)``)."""
+left of its head); ``(100`` opens a note in a description (``(100 St.)``). A speck OCR read as
+``.`` or ``,`` holds no digit and is no number."""
 
 
 def _column_of(columns: list[_Column], word: Word) -> _Column:
@@ -2332,6 +2333,60 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
         if col.x0 <= word.box[0] + slack:
             pick = col
     return pick
+
+
+def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_Column]:
+    """The column of each word of an item row. Numbers printed at word spacing after a
+    description's words stay in the description, though their centre may reach the next
+    column's half, when the phrase goes on after them (``LED panel 600 x 600 mm, 36 W,
+    4000 K``) or the column they reach has its own value further right (``reel of 4000``
+    followed by the quantity ``10``)."""
+    cols = [_column_of(columns, w) for w in row.words]
+    words = row.words
+    spacing = 0.6 * max(row.height, 1.0)
+    k = 1
+    while k < len(cols) - 1:
+        if cols[k - 1] is not desc_col or cols[k] is desc_col:
+            k += 1
+            continue
+        end = k  # a run of numbers after a description word, each at word spacing
+        while (end < len(cols) and cols[end] is not desc_col
+               and _NUMERIC_WORD.match(words[end].text)
+               and words[end].box[0] - words[end - 1].box[2] <= spacing):
+            end += 1
+        if end > k and end < len(cols) and (
+            (cols[end] is desc_col and words[end].box[0] - words[end - 1].box[2] <= spacing)
+            or cols[end] is cols[end - 1]
+        ):
+            cols[k:end] = [desc_col] * (end - k)
+        k = end + 1
+    return cols
+
+
+_SPECK_WORDS = re.compile(
+    r"^(?:[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+\s+)+|(?:\s+[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+)+$"
+)
+"""Specks OCR reads as words of their own (``.``, ``:``, ``_``) at either end of a
+description on a scanned page."""
+
+
+def _without_specks(text: str) -> str:
+    """An OCR'd description without the specks read at its ends: words of punctuation
+    alone, an underscore before the first word, an opening quote never closed."""
+    text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
+    if text[:1] in "“‘" and not any(mark in text for mark in "”’"):
+        text = text[1:]
+    return text
+
+
+def _description_number(desc_words: list[Word], qty_words: list[Word], height: float) -> Word | None:
+    """The quantity cell's only number when it is printed at word spacing right after the
+    description's last word (it may be the end of the description)."""
+    numbers = [w for w in qty_words if _number_of(w.text)]
+    if len(numbers) != 1 or not desc_words:
+        return None
+    gap = numbers[0].box[0] - desc_words[-1].box[2]
+    return numbers[0] if 0 <= gap <= 0.6 * max(height, 1.0) else None
 
 
 def _number_of(text: str) -> str | None:
@@ -2384,7 +2439,7 @@ def _lost_digit_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
 
 
 def _table_items(
-    rows: list[Row], columns: list[_Column], start: int, parse: Parser
+    rows: list[Row], columns: list[_Column], start: int, parse: Parser, *, ocr: bool = False
 ) -> tuple[list[dict[str, object]], list[Word]]:
     # "# | Item | Description | Qty": the item code has a column of its own
     described = [c for c in columns if c.kind == "description"]
@@ -2397,14 +2452,17 @@ def _table_items(
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
     for row in rows[start + 1 :]:
+        if not any(ch.isalnum() for ch in row.text):
+            continue  # specks and rules between the rows of a scan: no row of the table
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
             break
+        row_cols = _row_columns(columns, row, desc_col)
         by_kind: dict[str, list[Word]] = {}
-        for w in row.words:
-            by_kind.setdefault(_column_of(columns, w).kind, []).append(w)
+        for w, col in zip(row.words, row_cols, strict=True):
+            by_kind.setdefault(col.kind, []).append(w)
         amounts = [v for t in _cell_texts(by_kind.get("amount", [])) for v, _, _ in parse(t)]
         qty = next((q for w in by_kind.get("quantity", []) if (q := _number_of(w.text))), None)
-        desc_words = [w for w in row.words if _column_of(columns, w) is desc_col]
+        desc_words = [w for w, col in zip(row.words, row_cols, strict=True) if col is desc_col]
         desc = " ".join(w.text for w in desc_words)
         if not items and _CARRIED.search(row.folded):
             last = row  # the sum carried over from the page before, above this page's items
@@ -2429,6 +2487,15 @@ def _table_items(
                 derived = (amount / Decimal(qty)).quantize(Decimal("0.01"))  # type: ignore[operator]
                 if abs(derived * Decimal(qty) - amount) <= Decimal("0.01"):  # type: ignore[operator]
                     unit = derived
+            glued = _description_number(desc_words, by_kind.get("quantity", []), row.height)
+            if (glued is not None and qty is not None and isinstance(unit, Decimal) and unit != 0
+                    and isinstance(amount, Decimal)
+                    and abs(Decimal(qty) * unit - amount) > Decimal("0.01")
+                    and _lost_digit_quantity(qty, amount, unit) is None
+                    and _whole_quantity(amount, unit) is not None):
+                # "reel of 4000" with the quantity not read: 4000 x 11.60 is not 46.40, so
+                # the number ends the description, and the quantity is 46.40 / 11.60
+                desc, qty = f"{desc} {glued.text}", None
             if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
                 qty = _whole_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
@@ -2448,7 +2515,7 @@ def _table_items(
             words_used.extend(named)
             open_item = None
             continue
-        pos_words = [w for w in row.words if _column_of(columns, w) in left_of_desc]
+        pos_words = [w for w, col in zip(row.words, row_cols, strict=True) if col in left_of_desc]
         if (
             any(re.fullmatch(r"\d{1,3}\.?", w.text) for w in pos_words)
             or _NOTE_LABEL.match(desc)
@@ -2464,6 +2531,8 @@ def _table_items(
         text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name
         if not left_of_desc:
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
+        if ocr:
+            text = _without_specks(text)
         item["description"] = text.strip()
     return items, words_used
 
@@ -2497,7 +2566,8 @@ def read_line_items(ctx: DocContext) -> Field | None:
     wrapped heads merged), each row with an amount in the amount column is an item, and the
     description lines under it are joined until a note, a sum or the next item."""
     rows = ctx.rows
-    parse = money_parser(ctx.decimal_mark, ocr=any(p.origin != Origin.TEXT_LAYER for p in ctx.pages))
+    ocr = any(p.origin != Origin.TEXT_LAYER for p in ctx.pages)
+    parse = money_parser(ctx.decimal_mark, ocr=ocr)
     items: list[dict[str, object]] = []
     conf_words: list[Word] = []
     first_kinds: set[str] | None = None
@@ -2513,7 +2583,7 @@ def read_line_items(ctx: DocContext) -> Field | None:
         if first_kinds is not None and kinds != first_kinds:
             i = end + 1
             continue
-        found, words = _table_items(rows, columns, end, parse)
+        found, words = _table_items(rows, columns, end, parse, ocr=ocr)
         if found:
             first_kinds = first_kinds or kinds
             items.extend(found)
@@ -2522,7 +2592,7 @@ def read_line_items(ctx: DocContext) -> Field | None:
             # such page starts with the sum carried over ("Übertrag"), then the items go on.
             page = rows[end].page
             while (carried := _carried_row(rows, page + 1, parse)) is not None:
-                more, words = _table_items(rows, columns, carried, parse)
+                more, words = _table_items(rows, columns, carried, parse, ocr=ocr)
                 if not more:
                     break
                 items.extend(more)

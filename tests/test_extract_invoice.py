@@ -1564,3 +1564,64 @@ def test_the_library_reads_a_template_s_own_issuer_pattern() -> None:
     coolblue = library_match("Coolblue B.V.\nKlantnummer: 123\nfactuur 993548900\nTotaal € 717,97")
     assert coolblue is not None and coolblue.issuer == "Coolblue B.V."
     assert library_match("Kite & Key Ltd\nInvoice INV-1\nTotal GBP 10.00") is None
+
+
+def test_a_number_inside_an_item_description_stays_in_it(tmp_path: Path, settings: Settings) -> None:
+    """``LED panel …, 36 W, 4000 K`` runs close to the quantity column: ``4000``'s centre is
+    past the middle between the heads, but it is printed between two words of the
+    description at word spacing, so it is part of it; the quantity is the ``100`` under
+    ``Menge``. ``reel of 4000`` ends a description: the quantity column has its own number
+    after it, or none, and 4000 x the price is not the amount."""
+    head = [(70, "Pos."), (98, "Art.-Nr."), (158, "Bezeichnung"), (354, "Menge"),
+            (415, "Einzelpreis"), (483, "Gesamtpreis")]
+    rows = [
+        [(70, "1"), (98, "BRK-LGT"), (158, "LED panel 600 x 600 mm, 36 W, 4000 K"), (-370, "100"),
+         (-464, "54,00 €"), (-539, "5.400,00 €")],
+        [(70, "2"), (98, "MAT-CU"), (158, "Copper cable, per metre"), (-370, "6"),
+         (-464, "2,00 €"), (-539, "12,00 €")],
+        [(70, "3"), (98, "C0805"), (158, "Capacitor 0805 4U7 X7R 50V, reel of 4000"),
+         (-370, "10"), (-464, "11,60 €"), (-539, "116,00 €")],
+        # the quantity not read (as OCR may miss it): 4000 x 11,60 is not 58,00
+        [(70, "4"), (98, "C0805"), (158, "Capacitor 0805 10N X7R 50V, reel of 4000"),
+         (-464, "11,60 €"), (-539, "58,00 €")],
+    ]
+    lines = [(70, 40, "Rechnung Nr. 7428"), (70, 60, "Rechnungsdatum: 27.01.2026")]
+    lines += _table(head, 200, rows)
+    lines += [(338, 290, "Nettobetrag"), (-539, 290, "5.586,00 €")]
+    items = _read(tmp_path, settings, lines)["line_items"].value
+    assert [i["description"] for i in items] == [
+        "LED panel 600 x 600 mm, 36 W, 4000 K", "Copper cable, per metre",
+        "Capacitor 0805 4U7 X7R 50V, reel of 4000", "Capacitor 0805 10N X7R 50V, reel of 4000"]
+    assert [i["quantity"] for i in items] == ["100", "6", "10", "5"]
+
+
+def test_specks_on_a_scanned_item_table_neither_end_it_nor_join_a_description() -> None:
+    """Between two item rows of a scan Tesseract read a speck as a row of its own (``_``,
+    3 px tall: the next row lies more than five of its heights below it), and specks as
+    words at either end of a description (``.``, ``:``) and an opening quote never closed;
+    the table goes on, and the descriptions are the printed ones."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. RE-60553"),
+            (226, 1200, "ITEM"), (535, 1200, "DESCRIPTION"), (1525, 1200, "QTY"),
+            (1732, 1200, "UNIT PRICE"), (2074, 1200, "LINE TOTAL"),
+            (226, 1260, "SVC-CONS"), (535, 1260, "“Consulting services"), (1560, 1260, "15"),
+            (1836, 1260, "96.28"), (2137, 1260, "1,444.20"),
+            (226, 1330, "FRT-LTL"), (535, 1330, "Freight, less-than-truckload"),
+            (1560, 1330, "20"), (1857, 1330, "2.15"), (2187, 1330, "43.00"),
+            (226, 1420, "MAT-ST12"), (535, 1420, "Steel sheet"), (1560, 1420, "36"),
+            (1836, 1420, "25.12"), (2167, 1420, "904.32"),
+            (1474, 1500, "SUBTOTAL € 2,391.52"),
+            (1472, 1560, "TOTAL DUE (EUR) € 2,391.52"),
+        ]
+    )
+    page = pages[0]
+    specks = [Word(text=".", box=(466, 1280, 469, 1283), conf=0.3),
+              Word(text=":", box=(1200, 1262, 1206, 1285), conf=0.3),
+              Word(text="_", box=(1026, 1368, 1030, 1371), conf=0.3)]
+    words = assign_lines([*page.words, *specks])
+    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    items = read_invoice(pages)["line_items"].value
+    assert [i["description"] for i in items] == [
+        "Consulting services", "Freight, less-than-truckload", "Steel sheet"]
+    assert [i["quantity"] for i in items] == ["15", "20", "36"]
