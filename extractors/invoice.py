@@ -1133,7 +1133,9 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                 fields[name] = _field(name, sub, "label+sum", _conf(0.9, sub), value=amount)
     tax = triple[2] if triple else None
     if tax is None and total is not None and sub is not None:
-        for x in taxes:
+        # a tax on a rate row ("VAT 0% 0.00") counts once it closes the sum, as in the triple
+        # (which a zero tax under a total equal to the subtotal never forms)
+        for x in [*taxes, *(h for h in rated if h not in taxes)]:
             if abs(sub.value + x.value - total.value) <= Decimal("0.011"):  # type: ignore[operator]
                 tax = x
     if tax is None and taxes:

@@ -203,13 +203,19 @@ def _page_levels(gray: np.ndarray) -> tuple[np.ndarray, float, float]:
     return sample, level, float(np.percentile(sample, 90))
 
 
+BAND_SHADE = 0.55
+"""A band is turned over when its shade is at most this share of the paper's brightness.
+Mid-blue and mid-grey header bars with white print (Office's default blue ``#4472C4`` is 43 %
+in grey, a grey bar ``#686868`` 41 %) are bands; the 0.4 this was at first left both unread."""
+
+
 def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     """The page with light-on-dark regions (a coloured letterhead band, a table's header bar)
     turned dark-on-light, which is the only way Tesseract reads them.
 
     A region qualifies when it is a solid block at least three text lines tall and an eighth
-    of the page wide, at least 60 % of its box is dark, it is under 40 % as bright as the
-    paper and nothing in it is darker than itself: a receipt photographed on a dark table and
+    of the page wide, at least 60 % of its box is dark, it is at most 55 % as bright as the
+    paper (``BAND_SHADE``) and nothing in it is darker than itself: a receipt photographed on a dark table and
     the shadow over part of a photographed page are left alone. What is turned over is the
     band itself with the letters inside it (a morphological closing fills them in), following
     its edges even on a skewed scan, so no dark rim is left to read.
@@ -244,7 +250,7 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
         # a printed band is far darker than the paper and holds nothing darker than itself;
         # the shadow over half a photographed page holds the page's dark print
         shade = float(np.median(shades[core > 0]))
-        if shade > 0.4 * paper or (shades < shade - 40).mean() > 0.02:
+        if shade > BAND_SHADE * paper or (shades < shade - 40).mean() > 0.02:
             continue
         # the band's rows (mostly dark across the core; a line of print under it is not) and,
         # on them, the band with its letters filled in, followed to its ends across the page
@@ -398,8 +404,9 @@ UNEVEN_LIGHT = 40.0
 its estimated background) from which the light is evened out: a photo's shadow over half the
 page drops Tesseract's one threshold into the print on the lit half."""
 PAPER_FLOOR = 100
-"""The background estimate is never taken darker than this, so a black letterhead band stays
-dark (and is turned over by ``invert_dark_bands``) instead of being divided into white."""
+"""The background estimate is never taken darker than this, so a dark region that is no band
+(``invert_dark_bands`` turns bands over before the light is evened out) stays dark instead of
+being divided into white."""
 
 
 def even_out_light(gray: np.ndarray) -> np.ndarray:
@@ -432,14 +439,16 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, dpi: int = 300,
     asked of ``image``.
 
     Bands go first: a letterhead band along the page's top edge would otherwise be taken for
-    a scanner margin and whitened through its letters.
+    a scanner margin and whitened through its letters, and a mid-grey band taller than the
+    light's estimate reaches (a fifth of an inch and more) for a shadow, divided into paper
+    with its letters left in dark blots.
     """
     gray = to_gray(image)
     grainy = is_grainy(gray) if smooth is None else smooth
     if grainy:
         gray = cv2.medianBlur(gray, 5)  # grain or pepper: Tesseract would read it as letters
-    gray = even_out_light(gray)
-    gray = darken_faint_print(clear_dark_margins(invert_dark_bands(gray, dpi)))
+    gray = even_out_light(invert_dark_bands(gray, dpi))
+    gray = darken_faint_print(clear_dark_margins(gray))
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:
         gray = rotate(gray, skew)

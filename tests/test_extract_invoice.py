@@ -1625,3 +1625,25 @@ def test_specks_on_a_scanned_item_table_neither_end_it_nor_join_a_description() 
     assert [i["description"] for i in items] == [
         "Consulting services", "Freight, less-than-truckload", "Steel sheet"]
     assert [i["quantity"] for i in items] == ["15", "20", "36"]
+
+
+def test_a_zero_tax_on_a_rate_row_beside_a_vat_summary_is_read(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A 0 % invoice: the sums block's ``VAT 0% 0.00`` is printed on the line of the VAT
+    summary grid's ``Rate 0% Net 9,165.80 VAT 0.00``. A rate row's tax counts once it closes
+    the sum; with the total equal to the net total, the zero tax does."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (40, 40, "Pinecrest Analytics LLC"),
+            (385, 60, "Invoice INV-2026-3556"),
+            (40, 500, "VAT summary"), (385, 500, "Net total"), (-551, 500, "9,165.80"),
+            (40, 514, "Rate 0% Net 9,165.80 VAT 0.00"), (385, 514, "VAT 0%"), (-551, 514, "0.00"),
+            (385, 540, "Total USD"), (-551, 540, "9,165.80"),
+        ],
+    )
+    assert fields["total_amount"].value == Decimal("9165.80")
+    assert fields["tax_amount"].value == Decimal("0.00")
+    assert fields["tax_amount"].method == "label+sum"

@@ -131,3 +131,18 @@ def test_a_band_split_in_two_blocks_is_turned_over_once() -> None:
     out = invert_dark_bands(page, 300)
     assert out[100:120, 20:100].mean() > 200
     assert out[100:120, 2300:2460].mean() > 200
+
+
+
+def test_a_mid_grey_letterhead_bar_on_a_scan_is_read(tmp_path: Path, settings: Settings) -> None:
+    """The random stress set's invoice 25 of seed 8000: a scanned invoice whose letterhead is a
+    mid-grey bar (41 % as bright as the paper, noisy) with the seller's name in white, tall
+    enough that evening out the light took it for a shadow and left the letters in dark
+    blots. The bar is turned over before the light is evened out, and the name is read."""
+    from samples.stress_invoices import write_one
+
+    path = write_one(tmp_path, 25, 8000, scanned=True)
+    page = load_pages(path, path.name, settings)[0]
+    in_bar = " ".join(w.text for w in page.words if w.box[3] < 0.1 * page.height)
+    assert "Albans Lighting Ltd" in in_bar  # (the footer names the seller too)
+    assert "3 Verulam Court" in page.text  # the print under the bar is read as before
