@@ -2223,7 +2223,7 @@ def _find_header_cells(row: Row) -> list[_Column]:
         if (
             cells
             and ((cells[-1].kind != "other" and kind == "other") or kind == cells[-1].kind == "description")
-            and words[0].box[0] - cells[-1].x1 <= 0.6 * max(row.height, 1.0)
+            and words[0].box[0] - cells[-1].x1 <= _word_spacing(row.height)
         ):
             # "Amount Excl. VAT", "Item Description": one head
             cells[-1].x1 = max(cells[-1].x1, words[-1].box[2])
@@ -2233,7 +2233,7 @@ def _find_header_cells(row: Row) -> list[_Column]:
         cells.append(_Column(kind, words[0].box[0], words[-1].box[2], generic))
         # stretch over the head's own unmatched words ("Amount Excl.")
         for w in row.after(m.end()):
-            if w.box[0] - cells[-1].x1 > 0.6 * max(row.height, 1.0) or _COLUMN_HEADS.match(
+            if w.box[0] - cells[-1].x1 > _word_spacing(row.height) or _COLUMN_HEADS.match(
                 fold(w.text)
             ):
                 break
@@ -2337,6 +2337,12 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
     return pick
 
 
+def _word_spacing(height: float) -> float:
+    """The widest gap between two words of one phrase on a row ``height`` tall; columns lie
+    further apart."""
+    return 0.6 * max(height, 1.0)
+
+
 def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_Column]:
     """The column of each word of an item row. Numbers printed at word spacing after a
     description's words stay in the description, though their centre may reach the next
@@ -2345,7 +2351,7 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     followed by the quantity ``10``)."""
     cols = [_column_of(columns, w) for w in row.words]
     words = row.words
-    spacing = 0.6 * max(row.height, 1.0)
+    spacing = _word_spacing(row.height)
     k = 1
     while k < len(cols) - 1:
         if cols[k - 1] is not desc_col or cols[k] is desc_col:
@@ -2365,9 +2371,8 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     return cols
 
 
-_SPECK_WORDS = re.compile(
-    r"^(?:[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+\s+)+|(?:\s+[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+)+$"
-)
+_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+"
+_SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
 """Specks OCR reads as words of their own (``.``, ``:``, ``_``) at either end of a
 description on a scanned page."""
 
@@ -2388,7 +2393,7 @@ def _description_number(desc_words: list[Word], qty_words: list[Word], height: f
     if len(numbers) != 1 or not desc_words:
         return None
     gap = numbers[0].box[0] - desc_words[-1].box[2]
-    return numbers[0] if 0 <= gap <= 0.6 * max(height, 1.0) else None
+    return numbers[0] if 0 <= gap <= _word_spacing(height) else None
 
 
 def _number_of(text: str) -> str | None:
