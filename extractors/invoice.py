@@ -1524,8 +1524,10 @@ def read_vat(
     }
 
 
-_OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?1\.(?=$|[\s,;)])")
-"""``S.r.1.``: Tesseract reading the l of an Italian company's ``S.r.l.``."""
+_OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?[1I]\.(?=$|[\s,;)])")
+"""``S.r.1.``, ``S.r.I.``: Tesseract reading the l of an Italian company's ``S.r.l.``."""
+_OCR_LTD = re.compile(r"(?<=\S )Ltc(?=\.?$)")
+"""``Co. Ltc``: the d of a name's closing ``Ltd`` read as a c (``LTC`` in capitals is a word)."""
 _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
 """``Sp. z 0.0.``: the o's of a Polish company's ``Sp. z o.o.`` read as zeros."""
 
@@ -1535,7 +1537,7 @@ def _clean_name(text: str) -> str:
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"]+|[\s:;,\-–•|]+$", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
     text = re.sub(r"(?<=\S)\s+(?:tax\s*)?invoice$", "", text, flags=re.IGNORECASE)
-    text = _OCR_SRL.sub(r"\1.\2.l.", text)
+    text = _OCR_LTD.sub("Ltd", _OCR_SRL.sub(r"\1.\2.l.", text))
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     return re.sub(r"\s+", " ", text)
 

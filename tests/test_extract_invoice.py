@@ -685,6 +685,22 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
     assert fields["vendor_name"].value == "Kestrel Componenti Elettronici S.r.l."
 
 
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("Ferraro Arredamenti S.r.I.", "Ferraro Arredamenti S.r.l."),
+        ("Hargreaves, Pike & Co. Ltc", "Hargreaves, Pike & Co. Ltd"),
+        ("Northgate LTC", "Northgate LTC"),  # capitals: a word (long-term care), no misreading
+    ],
+)
+def test_a_legal_form_ocr_misread_is_repaired(read: str, name: str) -> None:
+    """Legal forms are a closed list: ``S.r.I.`` (the l read as a capital I) and a closing
+    ``Ltc`` (the d read as c) are OCR's, and the name is given with the form as printed."""
+    from extractors.invoice import _clean_name
+
+    assert _clean_name(read) == name
+
 def test_the_sellers_address_leaves_out_the_header_s_other_column(
     tmp_path: Path, settings: Settings
 ) -> None:
