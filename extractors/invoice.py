@@ -2012,7 +2012,7 @@ _CITY_POSTCODE = re.compile(rf"^(?P<city>[^\d,]{{2,}}?)\s+(?P<zip>{_UK_IE_POSTCO
 _STREET = re.compile(
     r"\d|stra(?:ss|ß)e|str\.|weg\b|allee|platz|gasse|ring\b|rue|avenue|boulevard|chemin|"
     r"laan|straat|road|street|lane|\bave\b|\bpark\b|\bestate\b|\bdrive\b|\bway\b|\bquay\b|"
-    r"\bsquare\b|\bcrescent\b|\bterrace\b|\bunit\b|\bvia\b|\bviale\b",
+    r"\bsquare\b|\bcrescent\b|\bterrace\b|\bunit\b|\bvia\b|\bviale\b|\bzone\b",
     re.IGNORECASE,
 )
 _PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}

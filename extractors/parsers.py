@@ -159,7 +159,12 @@ _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=Tr
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "ymd",
-        re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+        # a zero-padded month is ISO writing, whose day has two digits too: "2025-04-1 9" is
+        # 19 April with a gap OCR read inside the day
+        re.compile(
+            r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.]"
+            r"(?P<d>(?<=[-/.]0\d[-/.])\d\s\d(?![\d:.])|(?<=[-/.]1[0-2][-/.])\d\s\d(?![\d:.])|\d{1,2})(?!\d)"
+        ),
     ),
     (
         "dmy",
@@ -219,7 +224,9 @@ def find_dates(text: str, *, dayfirst: bool = True) -> list[FoundDate]:
             ambiguous = False
             value: dt.date | None
             if kind in ("ymd", "compact"):
-                value = _mk(int(m["y"]), int(m["m"]), int(m["d"]))
+                value = _mk(int(m["y"]), int(m["m"]), int(m["d"].replace(" ", "")))
+                if value is None and " " in m["d"]:  # "2025-04-3 7": joined, no day; 3 is
+                    value = _mk(int(m["y"]), int(m["m"]), int(m["d"][0]))
             elif kind == "dmy":
                 a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
                 # dots mean day first wherever they are written (DE, NL, FR-CH, the Nordics…);

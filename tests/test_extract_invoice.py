@@ -508,6 +508,10 @@ def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
     assert format_address(["Ballybrit Business Park", "Galway H91 K2P0", "Ireland"]) == (
         "Ballybrit Business Park, Galway H91 K2P0, IE"
     )
+    # a free zone's name is its street (no number in it)
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DR59", "Ireland"]) == (
+        "Shannon Free Zone East, Shannon V14 DR59, IE"
+    )
     assert format_address(["Acme Ltd", "Cardiff CF10 2EE"]) is None  # no street: no address
     assert format_address(
         ["Unit 12", "Marina Commercial Park", "Centre Park Road", "Cork T12 X8N2", "Ireland"]

@@ -86,6 +86,10 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("05-AUG-2017", True, dt.date(2017, 8, 5), False),
         ("15 JUN 18", True, dt.date(2018, 6, 15), False),
         ("2018-03-16 13:18:48", True, dt.date(2018, 3, 16), False),
+        # ISO writing pads the month, so its day has two digits: OCR read a gap inside the day
+        ("Invoice date 2025-04-1 9 2025-04-29", True, dt.date(2025, 4, 19), False),
+        ("2025-04-3 7", True, dt.date(2025, 4, 3), False),  # 37 is no day: the 3 is
+        ("2025-4-1 9:30", True, dt.date(2025, 4, 1), False),  # unpadded, and a clock after it
         ("le 31 décembre 1992", True, dt.date(1992, 12, 31), False),
         # German abbreviations, and the Spanish and Italian months (their OCR data ships too)
         ("Datum: 12 Mär 2024", True, dt.date(2024, 3, 12), False),
