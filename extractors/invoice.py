@@ -1162,6 +1162,10 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                     "confidence": round(min(1.0, total_field.confidence + 0.1), 4),
                 }
             )
+    if total is not None and sub is not None and "tax_amount" not in fields:
+        rated_tax = _rate_of_net(ctx, sub.value, total.value)  # type: ignore[arg-type]
+        if rated_tax is not None:
+            fields["tax_amount"] = rated_tax
     if total is not None and "tax_amount" not in fields:
         fields.update(_included_tax(ctx, total))
     if (
@@ -1243,6 +1247,35 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
                     page=rows[a][1].page,
                     box=union_box(words) if words else None,
                     method="tax_rows+sum",
+                )
+    return None
+
+
+_RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+
+def _rate_of_net(ctx: DocContext, net: Decimal, total: Decimal) -> Field | None:
+    """The tax whose amount OCR did not read (``VAT @ 20% BROT``), as total − subtotal, when
+    that is the rate printed on a tax row times the subtotal (to the cent): two readings that
+    agree, the rate's and the sums'."""
+    if not isinstance(net, Decimal) or not isinstance(total, Decimal) or net <= 0:
+        return None
+    difference = total - net
+    for row in ctx.rows:
+        if not _TAX_WORD.search(row.folded) or re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+            continue
+        for m in _RATE.finditer(row.text):
+            rate = Decimal(m.group(1).replace(",", "."))
+            if abs(difference - (net * rate / 100).quantize(Decimal("0.01"))) <= Decimal("0.011"):
+                ocr = min((w.conf for w in row.words), default=1.0)
+                return Field(
+                    name="tax_amount",
+                    value=difference,
+                    raw=f"{m.group(0)} of {net}",
+                    confidence=round(0.6 * (0.35 + 0.65 * ocr), 4),
+                    page=row.page,
+                    box=union_box(row.words),
+                    method="rate+sum",
                 )
     return None
 

@@ -1667,3 +1667,26 @@ def test_a_zero_tax_on_a_rate_row_beside_a_vat_summary_is_read(
     assert fields["total_amount"].value == Decimal("9165.80")
     assert fields["tax_amount"].value == Decimal("0.00")
     assert fields["tax_amount"].method == "label+sum"
+
+
+@pytest.mark.parametrize(("rate", "tax"), [("20%", Decimal("8.97")), ("10%", None)])
+def test_a_tax_amount_ocr_lost_is_the_rate_of_the_subtotal_when_the_sums_agree(
+    rate: str, tax: Decimal | None
+) -> None:
+    """``VAT @ 20% BROT``: the amount did not read. Total − subtotal (53.80 − 44.83 = 8.97)
+    is 20 % of 44.83 to the cent, so it is the tax; at 10 % it is not, and no tax is given."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (200, 200, "Invoice No. INV-2025-0042"),
+                (1400, 1900, "SUBTOTAL $ 44.83"),
+                (1400, 1960, f"VAT @ {rate} BROT"),
+                (1400, 2020, "TOTAL DUE (USD) $ 53.80"),
+            ]
+        )
+    )
+    assert fields["total_amount"].value == Decimal("53.80")
+    assert fields["subtotal"].value == Decimal("44.83")
+    assert _value(fields, "tax_amount") == tax
+    if tax is not None:
+        assert fields["tax_amount"].method == "rate+sum"
