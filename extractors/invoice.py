@@ -1214,6 +1214,8 @@ def _included_tax(ctx: DocContext, total: Hit) -> dict[str, Field]:
 _TAX_WORD = _re(r"\b(?:vat|tax|mwst|ust|tva|btw|gst|i\.?v\.?a|steuer\w*|umsatzsteuer)\b")
 _RATE_ROW = re.compile(r"^\W{0,3}(?:\w{1,4}\W{1,3})?@?\s?\d{1,2}(?:[.,]\d{1,2})?\s?%")
 """A row that starts with a rate (``@ 9%``, ``x 19 %``): a tax row when its amount closes the sum."""
+_VAT_ID_ROW = re.compile(r"ust-?id|vat\s*(?:id|no|reg)")
+"""A row naming a VAT id (``USt-IdNr.``, ``VAT No.``): its tax word is no tax row's."""
 _DISCOUNT_WORD = _re(r"\b(?:discount|rabatt|skonto|remise|korting|sconto|descuento|nachlass)\b")
 
 
@@ -1222,7 +1224,7 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
     tax total: one or more consecutive tax rows whose amounts add up to total − subtotal."""
     rows: list[tuple[Decimal, Row]] = []
     for row in ctx.rows:
-        if re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+        if _VAT_ID_ROW.search(row.folded):
             continue
         if not _TAX_WORD.search(row.folded) and not (
             # "@ 9% € 423.20": the rate and the amount of a tax row whose word OCR lost
@@ -1262,7 +1264,7 @@ def _rate_of_net(ctx: DocContext, net: Decimal, total: Decimal) -> Field | None:
         return None
     difference = total - net
     for row in ctx.rows:
-        if not _TAX_WORD.search(row.folded) or re.search(r"ust-?id|vat\s*(?:id|no|reg)", row.folded):
+        if not _TAX_WORD.search(row.folded) or _VAT_ID_ROW.search(row.folded):
             continue
         for m in _RATE.finditer(row.text):
             rate = Decimal(m.group(1).replace(",", "."))

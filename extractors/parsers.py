@@ -163,7 +163,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         # 19 April with a gap OCR read inside the day
         re.compile(
             r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.]"
-            r"(?P<d>(?<=[-/.]0\d[-/.])\d\s\d(?![\d:.])|(?<=[-/.]1[0-2][-/.])\d\s\d(?![\d:.])|\d{1,2})(?!\d)"
+            r"(?P<d>(?<=[-/.](?:0\d|1[0-2])[-/.])\d\s\d(?![\d:.])|\d{1,2})(?!\d)"
         ),
     ),
     (
