@@ -2061,6 +2061,10 @@ def _vat_country(ctx: DocContext) -> str | None:
 
 
 _OCR_STRASSE = re.compile(r"(?<=[a-zäöü])stra[BRfks]e\b")
+_OCR_U_UMLAUT = re.compile(r"(?<=[A-Za-z])ii(?=[a-z])")
+"""``Miinchen``, ``Diisseldorf``: Tesseract's English model reading the ü of a German place as
+``ii``, which German words do not hold; mended in addresses of German-speaking countries."""
+_UMLAUT_COUNTRIES = frozenset({"DE", "AT", "CH"})
 """``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
 
 
@@ -2102,6 +2106,8 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
         country = COUNTRIES[fold(lines[zip_at + 1])]
     country = country or country_hint
     pieces = [*lines[street_at:zip_at], town]
+    if country in _UMLAUT_COUNTRIES:
+        pieces = [_OCR_U_UMLAUT.sub("ü", p) for p in pieces]
     if country:
         pieces.append(country)
     return ", ".join(pieces)

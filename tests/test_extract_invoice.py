@@ -518,6 +518,18 @@ def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
     ) == "Unit 12, Marina Commercial Park, Centre Park Road, Cork T12 X8N2, IE"
 
 
+def test_a_german_place_s_u_umlaut_read_as_ii_is_mended() -> None:
+    """Tesseract's English model reads the ü of ``München`` as ``ii``, which German words do
+    not hold: mended in German, Austrian and Swiss addresses only."""
+    from extractors.invoice import format_address
+
+    assert format_address(["Frankfurter Ring 150", "80807 Miinchen"], country_hint="DE") == (
+        "Frankfurter Ring 150, 80807 München, DE"
+    )
+    assert format_address(["1 Hawaii Road", "Cardiff CF10 2EE", "United Kingdom"]) == (
+        "1 Hawaii Road, Cardiff CF10 2EE, GB"
+    )
+
 def test_a_labelled_number_that_reads_like_a_date_stays_a_number(
     tmp_path: Path, settings: Settings
 ) -> None:
