@@ -1133,11 +1133,15 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                 fields[name] = _field(name, sub, "label+sum", _conf(0.9, sub), value=amount)
     tax = triple[2] if triple else None
     if tax is None and total is not None and sub is not None:
+        def closes(x: Hit) -> bool:
+            return abs(sub.value + x.value - total.value) <= Decimal("0.011")  # type: ignore[operator,union-attr]
+
         # a tax on a rate row ("VAT 0% 0.00") counts once it closes the sum, as in the triple
-        # (which a zero tax under a total equal to the subtotal never forms)
-        for x in [*taxes, *(h for h in rated if h not in taxes)]:
-            if abs(sub.value + x.value - total.value) <= Decimal("0.011"):  # type: ignore[operator]
-                tax = x
+        # (which a zero tax under a total equal to the subtotal never forms), and only when
+        # no plain tax row closes it
+        closing = [x for x in taxes if closes(x)] or [x for x in rated if closes(x)]
+        if closing:
+            tax = closing[-1]
     if tax is None and taxes:
         tax = _best(taxes)
         if tax is not None:
