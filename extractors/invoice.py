@@ -24,7 +24,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
@@ -2424,6 +2424,35 @@ _SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
 description on a scanned page."""
 
 
+_OCR_SQUARE = re.compile(r"(?<![^\s\d/])([cdkm]?m)\?(?=[\s,.;:)]|$)")
+"""``m²`` as Tesseract's English model reads it (``per m?``, ``2 m?``): it has no ``²``."""
+
+
+def _knit_split_rows(rows: list[Row]) -> list[Row]:
+    """Item rows OCR read as two: the words of one printed row boxed a little higher or lower
+    (a descender, a speck) land on a row of their own just above or below the rest
+    (``back 100 392.53 39,253.00`` over ``Ergonomic office chair, mesh``). A row that shares
+    at least half its height with the one before and fills only its gaps (no word of one lies
+    over a word of the other) is part of it; a description's second line lies under the first
+    one's words."""
+    out: list[Row] = []
+    for row in rows:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and row.page == prev.page
+            and min(row.box[3], prev.box[3]) - max(row.box[1], prev.box[1])
+            >= 0.5 * min(row.box[3] - row.box[1], prev.box[3] - prev.box[1])
+            and not any(a.box[0] < b.box[2] and b.box[0] < a.box[2]
+                        for a in prev.words for b in row.words)
+        ):
+            words = sorted([*prev.words, *row.words], key=lambda w: w.box[0])
+            out[-1] = make_row(prev.page, prev.index, words)
+        else:
+            out.append(row)
+    return out
+
+
 def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
     alone, an underscore before the first word, an opening quote never closed."""
@@ -2443,8 +2472,14 @@ def _description_number(desc_words: list[Word], qty_words: list[Word], height: f
     return numbers[0] if 0 <= gap <= _word_spacing(height) else None
 
 
+_QTY_UNIT = re.compile(r"^(-?\d{1,6}(?:[.,]\d{1,4})?)[^\W\d_]{1,4}[23]?\.?$")
+"""A quantity with its unit printed against it (``1ea``, ``6m2``, ``50Stk``, ``1,5m``)."""
+
+
 def _number_of(text: str) -> str | None:
     text = text.strip()
+    if (glued := _QTY_UNIT.match(text)) is not None:
+        text = glued.group(1)
     if not _QTY.match(text):
         return None
     if "," in text and "." not in text:
@@ -2476,6 +2511,49 @@ def _whole_quantity(amount: object, unit: Decimal) -> str | None:
     return str(int(whole))
 
 
+def _derived_quantity(amount: object, unit: Decimal) -> str | None:
+    """The quantity of an item row whose printed quantity was not read: amount / unit price,
+    when that is a whole number or, for a price of at least 1 (so that no neighbouring
+    quantity gives the same amount), a number of hundredths (``10.92 / 7.28`` is ``1.5``)."""
+    whole = _whole_quantity(amount, unit)
+    if whole is not None or not isinstance(amount, Decimal) or unit < 1:
+        return whole
+    quantity = (amount / unit).quantize(Decimal("0.01"))
+    if quantity <= 0 or abs(quantity * unit - amount) > Decimal("0.005"):
+        return None
+    return f"{quantity.normalize():f}"
+
+
+def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
+    """The quantity of an item row whose printed quantity OCR read with its decimal mark lost
+    (``7.5`` as ``75``) or taken for a digit (``12.75`` as ``12075``), or with a unit glued to
+    it taken for a ``1`` (``24l`` as ``241``, ``0,5l`` as ``0.51``): the one such reading
+    that gives the amount with the unit price, when the quantity as read does not; else None."""
+    if not isinstance(amount, Decimal) or abs(Decimal(qty) * unit - amount) <= Decimal("0.005"):
+        return None
+    sign, text = ("-", qty[1:]) if qty.startswith("-") else ("", qty)
+    candidates = [text[:-1].rstrip(".")] if len(text) > 1 and text.endswith("1") else []
+    if "." not in text:
+        candidates += [text[:k] + "." + text[k:] for k in range(1, len(text))]
+        candidates += [text[:k] + "." + text[k + 1 :] for k in range(1, len(text) - 1)]
+    found = {
+        Decimal(c): c for c in candidates
+        if c and abs(Decimal(sign + c) * unit - amount) <= Decimal("0.005")
+    }
+    return sign + next(iter(found.values())) if len(found) == 1 else None
+
+
+def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
+    """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
+    ``429 €``, which reads as no amount): quantity × unit price, when its digits are the ones
+    read; else None."""
+    numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
+    if qty is None or len(numbers) != 1 or not prices or not isinstance(prices[-1], Decimal):
+        return None
+    product = (Decimal(qty) * prices[-1]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return product if f"{product:f}".replace(".", "") == numbers[0] else None
+
+
 def _lost_digit_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     """The quantity of an item row whose printed quantity OCR read without one of its digits
     (``15,0000`` as ``5,0000``): amount / price, when that is a whole number that holds the
@@ -2505,7 +2583,7 @@ def _table_items(
     continued = 0
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
-    for row in rows[start + 1 :]:
+    for row in _knit_split_rows(rows[start + 1 :]) if ocr else rows[start + 1 :]:
         if not any(ch.isalnum() for ch in row.text):
             continue  # specks and rules between the rows of a scan: no row of the table
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
@@ -2530,8 +2608,12 @@ def _table_items(
             if len(heads) >= 2 and any(c.kind in ("amount", "quantity", "unit_price") for c in heads):
                 break  # the head of the next table
         last = row
+        prices = [v for t in _cell_texts(by_kind.get("unit_price", [])) for v, _, _ in parse(t)]
+        if not amounts and ocr and desc and (
+            lost := _amount_mark_lost(by_kind.get("amount", []), qty, prices)
+        ) is not None:
+            amounts = [lost]
         if amounts:
-            prices = [v for t in _cell_texts(by_kind.get("unit_price", [])) for v, _, _ in parse(t)]
             if not desc and not desc_col.under_code:
                 open_item = None
                 continue
@@ -2551,9 +2633,10 @@ def _table_items(
                 # the number ends the description, and the quantity is 46.40 / 11.60
                 desc, qty = f"{desc} {glued.text}", None
             if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
-                qty = _whole_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
+                qty = _derived_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
-                qty = _lost_digit_quantity(qty, amount, unit) or qty
+                qty = (_lost_digit_quantity(qty, amount, unit)
+                       or _misread_quantity(qty, amount, unit) or qty)
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
             words_used.extend(row.words)
@@ -2586,7 +2669,7 @@ def _table_items(
         if not left_of_desc:
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
         if ocr:
-            text = _without_specks(text)
+            text = _OCR_SQUARE.sub(r"\1²", _without_specks(text))
         item["description"] = text.strip()
     return items, words_used
 

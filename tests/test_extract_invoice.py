@@ -305,7 +305,9 @@ def test_line_items_without_a_price_column_get_amount_over_quantity(
 def test_a_quantity_that_did_not_read_is_amount_over_price_when_whole(
     tmp_path: Path, settings: Settings
 ) -> None:
-    """OCR read the "5" of a quantity as "fs)": the row still says 40.00 x 5 = 200.00."""
+    """OCR read the "5" of a quantity as "fs)": the row still says 40.00 x 5 = 200.00. An
+    unread quantity may be a fraction (45.00 / 30.00 = 1.5), but not one of more than two
+    decimals (45.00 / 7.00)."""
     lines: list[Line] = [
         (57, 40, "Rechnung Nr. 2014-03"),
         (57, 200, "Pos."),
@@ -328,10 +330,15 @@ def test_a_quantity_that_did_not_read_is_amount_over_price_when_whole(
         (338, 244, "x"),
         (410, 244, "30,00"),
         (489, 244, "45,00"),
-        (400, 270, "Rechnungssumme netto 285,00"),
+        (57, 258, "4"),
+        (80, 258, "Drachenschnur"),
+        (338, 258, "x"),
+        (410, 258, "7,00"),
+        (489, 258, "45,00"),
+        (400, 284, "Rechnungssumme netto 330,00"),
     ]
     items = _read(tmp_path, settings, lines)["line_items"].value
-    assert [i["quantity"] for i in items] == ["2", "5", None]  # 45.00 / 30.00 is no whole number
+    assert [i["quantity"] for i in items] == ["2", "5", "1.5", None]
 
 
 def test_line_items_under_a_header_printed_on_two_rows(tmp_path: Path, settings: Settings) -> None:
@@ -1702,3 +1709,71 @@ def test_a_tax_amount_ocr_lost_is_the_rate_of_the_subtotal_when_the_sums_agree(
     assert _value(fields, "tax_amount") == tax
     if tax is not None:
         assert fields["tax_amount"].method == "rate+sum"
+
+
+def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
+    """Quantities OCR misread are mended when one usual misreading gives the amount with the
+    unit price: the decimal point lost (``75`` for 7.5) or read as a digit (``12075``), a unit
+    against the number read as a ``1`` (``24l`` as ``241``, ``0.5l`` as ``0.51``), a unit
+    glued to it (``1ea``); a quantity not read is amount / price (1.5); an amount read
+    without its decimal point (``429``) is quantity x price when the digits are the same;
+    ``m²`` read ``m?`` is ``m²``. The items then add up to the subtotal and are delivered."""
+    head = [(226, "ITEM"), (535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"),
+            (2074, "LINE TOTAL")]
+    rows = [
+        ("Calibration of torque wrench", "75", "70.71", "530.33"),
+        ("Printing A3 posters", "12075", "4.63", "59.03"),
+        ("Diesel fuel, per litre", "241", "1.50", "36.00"),
+        ("Mineral water 0.5 l", "0.51", "1.49", "0.75"),
+        ("Freight, less-than-truckload", "", "7.28", "10.92"),
+        ("Euro pallet, heat treated", "1ea", "4.29", "429"),
+        ("Steel sheet S235 2 mm, per m?", "10", "21.58", "215.80"),
+    ]
+    lines = [(200, 200, "Invoice No. RE-60553")]
+    lines += [(x, 1200, text) for x, text in head]
+    for n, (description, qty, price, amount) in enumerate(rows):
+        y = 1260 + 70 * n
+        lines += [(226, y, f"ITM-{n}"), (535, y, description), (1850, y, price),
+                  (2300 - 24 * len(amount), y, amount)]
+        if qty:
+            lines.append((1560, y, qty))
+    lines += [(1474, 1900, "SUBTOTAL € 857.12"), (1472, 1960, "TOTAL DUE (EUR) € 857.12")]
+    fields = read_invoice(_ocr_page(lines))
+    items = fields["line_items"].value
+    assert [i["quantity"] for i in items] == ["7.5", "12.75", "24", "0.5", "1.5", "1", "10"]
+    assert [i["amount"] for i in items][-2:] == [Decimal("4.29"), Decimal("215.80")]
+    assert items[-1]["description"] == "Steel sheet S235 2 mm, per m²"
+    assert fields["line_items"].method == "table+sum"
+
+
+def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
+    """Tesseract boxed the description of one item row taller than its numbers (an underscore
+    under ``_Ergonomic``), so the reading order put ``back`` and the numbers on one row and
+    the rest of the description on a row of its own; the two share most of their height and
+    fill each other's gaps, so they are one item row, read left to right."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. RE-60553"),
+            (226, 1200, "ITEM"), (535, 1200, "DESCRIPTION"), (1525, 1200, "QTY"),
+            (1732, 1200, "UNIT PRICE"), (2074, 1200, "LINE TOTAL"),
+            (226, 1340, "MAT-CU"), (535, 1340, "Copper cable"), (1560, 1340, "10"),
+            (1860, 1340, "2.00"), (2180, 1340, "20.00"),
+            (1474, 1500, "SUBTOTAL € 39,273.00"),
+        ]
+    )
+    page = pages[0]
+    split = [Word(text="back", box=(1019, 1248, 1097, 1278), conf=0.9),
+             Word(text="100", box=(1529, 1248, 1588, 1278), conf=0.9),
+             Word(text="392.53", box=(1808, 1248, 1921, 1278), conf=0.9),
+             Word(text="39,253.00", box=(2106, 1248, 2271, 1278), conf=0.9),
+             Word(text="OFF-CHR", box=(217, 1252, 409, 1312), conf=0.9),
+             Word(text="_Ergonomic", box=(507, 1252, 703, 1312), conf=0.9),
+             Word(text="office", box=(714, 1252, 802, 1285), conf=0.9),
+             Word(text="chair,", box=(809, 1252, 903, 1290), conf=0.9),
+             Word(text="mesh", box=(917, 1252, 1005, 1285), conf=0.9)]
+    words = assign_lines([*page.words, *split])
+    assert len({w.line for w in words if w.box[1] in (1248, 1252)}) == 2  # two rows as read
+    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    items = read_invoice(pages)["line_items"].value
+    assert [i["description"] for i in items] == ["Ergonomic office chair, mesh back", "Copper cable"]
+    assert [i["quantity"] for i in items] == ["100", "10"]
