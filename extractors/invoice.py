@@ -2543,6 +2543,20 @@ def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     return sign + next(iter(found.values())) if len(found) == 1 else None
 
 
+def _unheaded_quantity(words: list[Word], amount: object, unit: Decimal) -> Word | None:
+    """The quantity of an item row in a table whose quantity head did not read (a dark header
+    bar): the one number printed between the description and the unit price that gives the
+    amount with the price (``Diesel fuel 0.75 £1.00 £0.75``); else None."""
+    if not isinstance(amount, Decimal):
+        return None
+    found = [
+        w for w in words
+        if (q := _number_of(w.text)) is not None and Decimal(q) != 0 and Decimal(q) != unit
+        and abs(Decimal(q) * unit - abs(amount)) <= Decimal("0.005")
+    ]
+    return found[0] if len(found) == 1 else None
+
+
 def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
     ``429 €``, which reads as no amount): quantity × unit price, when its digits are the ones
@@ -2584,8 +2598,8 @@ def _table_items(
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
     for row in _knit_split_rows(rows[start + 1 :]) if ocr else rows[start + 1 :]:
-        if not any(ch.isalnum() for ch in row.text):
-            continue  # specks and rules between the rows of a scan: no row of the table
+        if not any(ch.isalnum() for ch in row.text) or row.height < 0.35 * rows[start].height:
+            continue  # specks and rules between the rows of a scan (``is``, 4 px tall)
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
             break
         row_cols = _row_columns(columns, row, desc_col)
@@ -2632,6 +2646,15 @@ def _table_items(
                 # "reel of 4000" with the quantity not read: 4000 x 11.60 is not 46.40, so
                 # the number ends the description, and the quantity is 46.40 / 11.60
                 desc, qty = f"{desc} {glued.text}", None
+            if qty is None and not has_qty and isinstance(unit, Decimal) and unit != 0:
+                tail = desc_words[-1:] if len(desc_words) > 1 and (
+                    desc_words[-1].box[0] - desc_words[-2].box[2] > 2 * max(row.height, 1.0)
+                ) else []
+                found = _unheaded_quantity([*tail, *by_kind.get("unit_price", [])], amount, unit)
+                if found is not None:
+                    qty = _number_of(found.text)
+                    if tail and found is tail[0]:
+                        desc = " ".join(w.text for w in desc_words[:-1])
             if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
                 qty = _derived_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
@@ -2890,6 +2913,34 @@ def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
     return out
 
 
+def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[dict[str, object]] | None:
+    """Scanned item rows whose amounts miss the invoice's sums because OCR misread one amount
+    (a speck read as a minus: ``-£17,718.00``; ``314.14`` for ``31.14``): the one row whose
+    quantity x unit price, in place of its amount, makes the items add up to a printed sum;
+    None when no row or more than one does."""
+    amounts = [item.get("amount") for item in items]
+    if not all(isinstance(a, Decimal) for a in amounts):
+        return None
+    total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+    targets = [t for t in sums if isinstance(t, Decimal) and t != 0]
+    if any(abs(total - t) <= Decimal("0.02") for t in targets):
+        return None
+    fixes: list[tuple[int, Decimal]] = []
+    for k, item in enumerate(items):
+        qty, unit, amount = item.get("quantity"), item.get("unit_price"), amounts[k]
+        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
+            continue
+        product = (Decimal(qty) * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if abs(product - amount) > Decimal("0.01") and any(
+            abs(total - amount + product - t) <= Decimal("0.02") for t in targets
+        ):
+            fixes.append((k, product))
+    if len(fixes) != 1:
+        return None
+    k, product = fixes[0]
+    return [{**item, "amount": product} if n == k else item for n, item in enumerate(items)]
+
+
 def _rows_consistent(items: list[dict[str, object]]) -> bool:
     """Every item reads quantity × unit price = amount: the table was read right."""
     for item in items:
@@ -2956,6 +3007,11 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
             method=f"currency_{ctx.currency_method}",
         )
     items = read_line_items(ctx)
+    if items is not None and any(p.origin != Origin.TEXT_LAYER for p in ctx.pages):
+        targets = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
+        mended = _mend_one_row(items.value, [*targets, *_printed_item_sums(ctx)])
+        if mended is not None:
+            items = items.model_copy(update={"value": mended})
     if items is not None:
         # Line items are delivered only when they add up to the invoice's own net or gross sum:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).

@@ -1777,3 +1777,33 @@ def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
     items = read_invoice(pages)["line_items"].value
     assert [i["description"] for i in items] == ["Ergonomic office chair, mesh back", "Copper cable"]
     assert [i["quantity"] for i in items] == ["100", "10"]
+
+
+def test_a_scanned_table_whose_quantity_head_did_not_read() -> None:
+    """A dark header bar read as ``Description Unit Price Amount`` (its ``Qty`` lost), a speck
+    under it read as the letters ``is`` (a row 4 px tall, which must not end the table), and
+    a speck before one amount read as a minus. The number between a description and its
+    price that gives the amount with the price is the quantity; the one row whose quantity
+    x price in place of its amount makes the items add up to the subtotal is mended."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. INV-24-0042"),
+            (207, 1166, "Description"), (1673, 1166, "Unit Price"), (2090, 1166, "Amount"),
+            (227, 1268, "Diesel fuel, per litre"), (1500, 1268, "0.75"), (1770, 1268, "£1.00"),
+            (2150, 1268, "£0.75"),
+            (227, 1347, "Isopropyl alcohol, 5 L can"), (1000, 1347, "3"),
+            (1750, 1347, "£30.37"), (2130, 1347, "£91.11"),
+            (227, 1427, "Consulting services (hours)"), (1500, 1427, "100"),
+            (1740, 1427, "£177.18"), (2060, 1427, "-£17,718.00"),
+            (1474, 1760, "Subtotal £17,809.86"), (1474, 1900, "Total GBP £17,809.86"),
+        ]
+    )
+    page = pages[0]
+    speck = Word(text="is", box=(1493, 1226, 1510, 1230), conf=0.2)
+    words = assign_lines([*page.words, speck])
+    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    fields = read_invoice(pages)
+    items = fields["line_items"].value
+    assert [i["quantity"] for i in items] == ["0.75", "3", "100"]
+    assert [i["amount"] for i in items] == [Decimal("0.75"), Decimal("91.11"), Decimal("17718.00")]
+    assert [i["description"] for i in items][1] == "Isopropyl alcohol, 5 L can"
