@@ -2360,11 +2360,12 @@ def _under_code(stacked: list[list[_Column]], column: _Column) -> bool:
 
 
 _NUMERIC_WORD = re.compile(
-    r"^(?=\D*\d)(?:[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?$|\([\d.,']+\)$|\d{8,14}[^\W\d])"
+    r"^(?=\D*\d)(?:[\"“”‘’]?[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?\.?$|\([\d.,']+\)$|\d{8,14}[^\W\d])"
 )
 """A number placed by its centre, with its currency sign (``$1,188.00``, right-aligned, starts
 left of its head); ``(100`` opens a note in a description (``(100 St.)``). A speck OCR read as
-``.`` or ``,`` holds no digit and is no number."""
+``.`` or ``,`` holds no digit and is no number; one read as a quote before a number or a full
+stop after it (``"£38.56``, ``£33.60.``) leaves it a number."""
 
 
 def _column_of(columns: list[_Column], word: Word) -> _Column:
@@ -2426,6 +2427,37 @@ description on a scanned page."""
 
 _OCR_SQUARE = re.compile(r"(?<![^\s\d/])([cdkm]?m)\?(?=[\s,.;:)]|$)")
 """``m²`` as Tesseract's English model reads it (``per m?``, ``2 m?``): it has no ``²``."""
+
+
+def _without_stray_words(words: list[Word], height: float) -> list[Word]:
+    """A scanned description without the noise OCR read far right of its last word, before
+    the next column (``… 4000 K      ee``, ``per litre      i``): words after a gap of more
+    than two row heights that Tesseract was unsure of or that hold fewer than three letters
+    or digits. A number there stays (it may be the quantity of a table whose head did not
+    read)."""
+    keep = list(words)
+    while (
+        len(keep) > 1
+        and keep[-1].box[0] - keep[-2].box[2] > 2 * max(height, 1.0)
+        and not _NUMERIC_WORD.match(keep[-1].text)
+        and (keep[-1].conf < 0.5 or sum(c.isalnum() for c in keep[-1].text) < 3)
+    ):
+        keep.pop()
+    return keep
+
+
+def _without_rules(rows: list[Row], height: float) -> list[Row]:
+    """Scanned table rows without the rules between them that OCR read as letters (``ee``,
+    ``ao``: words 2-6 px tall and hundreds wide, under a quarter of the heads' height)."""
+    out: list[Row] = []
+    for row in rows:
+        words = [w for w in row.words
+                 if w.box[3] - w.box[1] >= 0.25 * height or not any(c.isalnum() for c in w.text)]
+        if len(words) == len(row.words):
+            out.append(row)
+        elif words:
+            out.append(make_row(row.page, row.index, words))
+    return out
 
 
 def _knit_split_rows(rows: list[Row]) -> list[Row]:
@@ -2557,6 +2589,36 @@ def _unheaded_quantity(words: list[Word], amount: object, unit: Decimal) -> Word
     return found[0] if len(found) == 1 else None
 
 
+def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
+    """The unit price of an item row that OCR read with one digit wrong or lost (``£1 05`` as
+    1.00, ``26,367.54`` as ``2,367.54``): the one price a cent either side of amount /
+    quantity that gives the amount and differs from the price read in that digit; else
+    None (also when the row's arithmetic holds as read)."""
+    quantity = Decimal(qty)
+    if not isinstance(amount, Decimal) or quantity == 0:
+        return None
+    if abs(quantity * unit - amount) <= Decimal("0.005"):
+        return None
+    cent = Decimal("0.01")
+    centre = (amount / quantity).quantize(cent)
+    read = f"{abs(unit):.2f}".replace(".", "")
+    found = [
+        price for price in (centre - cent, centre, centre + cent)
+        if price > 0 and abs(quantity * price - amount) <= Decimal("0.005")
+        and _one_digit_off(read, f"{price:.2f}".replace(".", ""))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _one_digit_off(read: str, printed: str) -> bool:
+    """Whether ``read`` is ``printed`` with one digit misread or left out."""
+    if len(read) == len(printed):
+        return sum(a != b for a, b in zip(read, printed, strict=True)) == 1
+    return len(printed) == len(read) + 1 and any(
+        printed[:k] + printed[k + 1 :] == read for k in range(len(printed))
+    )
+
+
 def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
     ``429 €``, which reads as no amount): quantity × unit price, when its digits are the ones
@@ -2597,7 +2659,7 @@ def _table_items(
     continued = 0
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
-    for row in _knit_split_rows(rows[start + 1 :]) if ocr else rows[start + 1 :]:
+    for row in _knit_split_rows(_without_rules(rows[start + 1 :], last.height)) if ocr else rows[start + 1 :]:
         if not any(ch.isalnum() for ch in row.text) or row.height < 0.35 * rows[start].height:
             continue  # specks and rules between the rows of a scan (``is``, 4 px tall)
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
@@ -2609,6 +2671,8 @@ def _table_items(
         amounts = [v for t in _cell_texts(by_kind.get("amount", [])) for v, _, _ in parse(t)]
         qty = next((q for w in by_kind.get("quantity", []) if (q := _number_of(w.text))), None)
         desc_words = [w for w, col in zip(row.words, row_cols, strict=True) if col is desc_col]
+        if ocr:
+            desc_words = _without_stray_words(desc_words, row.height)
         desc = " ".join(w.text for w in desc_words)
         if not items and _CARRIED.search(row.folded):
             last = row  # the sum carried over from the page before, above this page's items
@@ -2660,6 +2724,7 @@ def _table_items(
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
                 qty = (_lost_digit_quantity(qty, amount, unit)
                        or _misread_quantity(qty, amount, unit) or qty)
+                unit = _misread_price(qty, unit, amount) or unit
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
             words_used.extend(row.words)

@@ -1807,3 +1807,31 @@ def test_a_scanned_table_whose_quantity_head_did_not_read() -> None:
     assert [i["quantity"] for i in items] == ["0.75", "3", "100"]
     assert [i["amount"] for i in items] == [Decimal("0.75"), Decimal("91.11"), Decimal("17718.00")]
     assert [i["description"] for i in items][1] == "Isopropyl alcohol, 5 L can"
+
+
+def test_noise_on_a_scanned_item_table_stays_out_of_its_items() -> None:
+    """A scan's table rules read as letters (``ee``, 3 px tall and 288 px wide, between two
+    items), a speck read as a quote before an amount (``"£38.56``), noise far right of a
+    description (``ee``, unsure) and a unit price with one digit misread (``£1.00`` for
+    1.05: 2 x 1.05 = 2.10) leave the items as printed."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. INV-24-0042"),
+            (237, 1153, "Description"), (1439, 1153, "Qty"), (1696, 1153, "Unit Price"),
+            (2100, 1153, "Amount"),
+            (237, 1252, "Steel sheet"), (1485, 1252, "1"), (1718, 1252, "£38.56"),
+            (2029, 1252, '"£38.56'),
+            (237, 1340, "Diesel fuel, per litre"), (1484, 1340, "2"), (1782, 1340, "£1.00"),
+            (2153, 1340, "£2.10"),
+            (1487, 1500, "Subtotal £40.66"),
+        ]
+    )
+    page = pages[0]
+    noise = [Word(text="ee", box=(991, 1303, 1279, 1306), conf=0.0),
+             Word(text="ee", box=(1147, 1340, 1220, 1370), conf=0.1)]
+    words = assign_lines([*page.words, *noise])
+    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    items = read_invoice(pages)["line_items"].value
+    assert [i["description"] for i in items] == ["Steel sheet", "Diesel fuel, per litre"]
+    assert [i["unit_price"] for i in items] == [Decimal("38.56"), Decimal("1.05")]
+    assert [i["amount"] for i in items] == [Decimal("38.56"), Decimal("2.10")]
