@@ -2447,8 +2447,10 @@ def _without_stray_words(words: list[Word], height: float) -> list[Word]:
 
 
 def _without_rules(rows: list[Row], height: float) -> list[Row]:
-    """Scanned table rows without the rules between them that OCR read as letters (``ee``,
-    ``ao``: words 2-6 px tall and hundreds wide, under a quarter of the heads' height)."""
+    """Scanned table rows without the rules and specks between them that OCR read as letters
+    (``ee``, ``ao``, ``is``: words 2-6 px tall, under a quarter of the heads' height); a row
+    of nothing else is left out (it would end the table: the next row lies more than five of
+    its heights below it)."""
     out: list[Row] = []
     for row in rows:
         words = [w for w in row.words
@@ -2659,9 +2661,12 @@ def _table_items(
     continued = 0
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
-    for row in _knit_split_rows(_without_rules(rows[start + 1 :], last.height)) if ocr else rows[start + 1 :]:
-        if not any(ch.isalnum() for ch in row.text) or row.height < 0.35 * rows[start].height:
-            continue  # specks and rules between the rows of a scan (``is``, 4 px tall)
+    below = rows[start + 1 :]
+    if ocr:  # rules and specks read as letters dropped, rows split in two made whole
+        below = _knit_split_rows(_without_rules(below, last.height))
+    for row in below:
+        if not any(ch.isalnum() for ch in row.text):
+            continue  # specks and rules between the rows of a scan: no row of the table
         if row.page != last.page or row.box[1] - last.box[3] > 5 * max(last.height, 1.0):
             break
         row_cols = _row_columns(columns, row, desc_col)
