@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import cv2
@@ -143,6 +144,35 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
     if again.confidence > current.confidence + MARGIN:
         return again
     return current
+
+
+SUM_TOLERANCE = Decimal("0.011")
+"""Subtotal + tax may miss the total by a cent of rounding."""
+
+
+def closing_tax(fields: dict[str, Field], again: dict[str, Field]) -> dict[str, Field]:
+    """``fields`` with the tax (and subtotal) of a re-reading that closes the sum of the total
+    the merge kept: when a re-read found the total at last (``Total EUR 28,236. 46`` read
+    whole), its subtotal + tax = total is the printed sum, and the first reading, which had no
+    total to close, left the tax out. Taken only over the same subtotal (or none) and a first
+    tax that is missing or does not close that sum; the fields as they are otherwise."""
+    total, sub, tax = (again.get(n) for n in ("total_amount", "subtotal", "tax_amount"))
+    kept = fields.get("total_amount")
+    if total is None or sub is None or tax is None or kept is None or kept.value != total.value:
+        return fields
+    gross, net, vat = total.value, sub.value, tax.value
+    if not (isinstance(gross, Decimal) and isinstance(net, Decimal) and isinstance(vat, Decimal)):
+        return fields
+    if abs(net + vat - gross) > SUM_TOLERANCE:
+        return fields
+    first_sub, first_tax = fields.get("subtotal"), fields.get("tax_amount")
+    if first_sub is not None and first_sub.value != net:
+        return fields
+    if first_tax is not None and isinstance(first_tax.value, Decimal) and (
+        abs(net + first_tax.value - gross) <= SUM_TOLERANCE
+    ):
+        return fields
+    return {**fields, "subtotal": first_sub or sub, "tax_amount": tax}
 
 
 BAND_FIELDS = ("invoice_date",)
@@ -339,6 +369,7 @@ def run_cascade(
             merged = merge(fields.get(name), field)
             if merged is not None:
                 fields[name] = merged
+        fields = closing_tax(fields, again)
         weak = _weak(fields, weak, extractor.name)
     if weak and spent < budget:
         fields, seconds, more = reread_bands(pages, fields, weak, source, settings, extractor, images)

@@ -1469,10 +1469,48 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
             0.05 if _agree(hits, best.value) > 1 else 0
         )
         fields["invoice_number"] = _field("invoice_number", best, "label", _conf(0.8, best, bonus))
+        if any(p.origin != Origin.TEXT_LAYER for p in ctx.pages):
+            mended = _as_printed_elsewhere(str(best.value), ctx.text)
+            if mended != best.value:
+                # the method stays: its calibration group is the labelled number's
+                fields["invoice_number"] = fields["invoice_number"].model_copy(
+                    update={"value": mended}
+                )
     po = _best(_labelled(ctx, PO_LABELS, id_parser))
     if po is not None:
         fields["po_number"] = _field("po_number", po, "label", _conf(0.6, po))
     return fields
+
+
+_LOOKALIKES = {("1", "I"), ("I", "1"), ("1", "l"), ("l", "1"), ("0", "O"), ("O", "0")}
+"""Characters OCR takes for one another in numbers: a letter of a prefix read as a digit."""
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]")
+
+
+def _as_printed_elsewhere(value: str, text: str) -> str:
+    """A scanned invoice number with a letter read as a digit or a digit as a letter
+    (``S1/2211/26``), set right by another reading of it on the page (``quoting
+    SI/2211/26``): where the two differ only by I/1, l/1 or O/0, each such place takes the
+    character that is of the kind of the rest of its part (``SI`` is letters, ``2211``
+    digits); ``value`` as read when nothing on the page tells."""
+    for token in sorted(set(_ID_TOKEN.findall(text))):
+        if len(token) != len(value) or token == value:
+            continue
+        places = [i for i, (a, b) in enumerate(zip(value, token, strict=True)) if a != b]
+        if not all((value[i], token[i]) in _LOOKALIKES for i in places):
+            continue
+        out = list(value)
+        for i in places:
+            start = max((j + 1 for j in range(i) if not value[j].isalnum()), default=0)
+            end = next((j for j in range(i + 1, len(value)) if not value[j].isalnum()), len(value))
+            rest = value[start:i] + value[i + 1 : end]
+            if rest and rest.isalpha():
+                out[i] = value[i] if value[i].isalpha() else token[i]
+            elif rest and rest.isdigit():
+                out[i] = value[i] if value[i].isdigit() else token[i]
+        if (mended := "".join(out)) != value:
+            return mended
+    return value
 
 
 Section = dict[tuple[int, int], tuple[float, float]]

@@ -9,7 +9,7 @@ import pytest
 
 from core.models import DocType, Extraction, Field
 from core.settings import Settings
-from extractors.cascade import merge, run_cascade
+from extractors.cascade import closing_tax, merge, run_cascade
 from extractors.pages import load_pages
 from extractors.registry import all_extractors
 
@@ -35,6 +35,30 @@ def test_a_different_value_must_be_clearly_surer() -> None:
     assert merge(first, better) is better
     assert merge(None, better) is better
     assert merge(first, None) is first
+
+
+def _sums(total: str | None, sub: str | None, tax: str | None) -> dict[str, Field]:
+    out = {}
+    for name, value in (("total_amount", total), ("subtotal", sub), ("tax_amount", tax)):
+        if value is not None:
+            out[name] = Field(name=name, value=Decimal(value), confidence=0.8, method="label")
+    return out
+
+
+def test_the_tax_of_a_reread_that_closes_the_kept_total_is_taken() -> None:
+    """The first reading had the subtotal and a total it could not close (the tax row read
+    ``VAT 20% 4,706.08`` but the total did not), so no tax; a re-read found the total, and
+    its subtotal + tax closes it: the tax is taken. It is not taken over another subtotal,
+    over a first tax that already closes the sum, or when the re-read's sums do not close."""
+    first = _sums("28236.46", "23530.38", None)  # the total as the merge kept it
+    again = _sums("28236.46", "23530.38", "4706.08")
+    assert closing_tax(first, again)["tax_amount"].value == Decimal("4706.08")
+    other_sub = _sums("28236.46", "23530.00", "4706.46")
+    assert "tax_amount" not in closing_tax(first, other_sub)
+    closed = _sums("28236.46", "23530.38", "4706.08")
+    assert closing_tax(closed, _sums("28236.46", "23530.38", "4706.08")) is closed
+    assert "tax_amount" not in closing_tax(first, _sums("28236.46", "23530.38", "4000.00"))
+    assert "tax_amount" not in closing_tax(_sums("23530.38", "23530.38", None), again)
 
 
 def test_no_budget_or_no_ocr_means_no_cascade(settings: Settings) -> None:

@@ -1835,3 +1835,20 @@ def test_noise_on_a_scanned_item_table_stays_out_of_its_items() -> None:
     assert [i["description"] for i in items] == ["Steel sheet", "Diesel fuel, per litre"]
     assert [i["unit_price"] for i in items] == [Decimal("38.56"), Decimal("1.05")]
     assert [i["amount"] for i in items] == [Decimal("38.56"), Decimal("2.10")]
+
+
+def test_a_scanned_invoice_number_is_set_right_by_its_other_reading_on_the_page() -> None:
+    """The number's label reads ``S1/2211/26`` (the prefix's I taken for a 1); the payment
+    line prints it again, read ``SI/2211/26``. Where the two differ only by I/1, the character
+    of the kind of the rest of its part wins: ``SI`` is letters. A page that prints the
+    number once keeps it as read."""
+    lines = [
+        (200, 200, "Invoice No. S1/2211/26"),
+        (1400, 1900, "TOTAL DUE (EUR) € 2,391.52"),
+        (200, 2100, "Please pay quoting SI/2211/26."),
+    ]
+    fields = read_invoice(_ocr_page(lines))
+    assert fields["invoice_number"].value == "SI/2211/26"
+    assert fields["invoice_number"].raw == "S1/2211/26"  # as read at its label
+    once = read_invoice(_ocr_page(lines[:2]))
+    assert once["invoice_number"].value == "S1/2211/26"
