@@ -1830,6 +1830,9 @@ def _window_buyer(ctx: DocContext) -> Field | None:
         seg = split_columns(make_row(nxt.page, nxt.index, words))[0]
         if CONTACT.search(seg.folded) or SALUTATION.fullmatch(seg.folded.strip()):
             continue
+        title = TITLE_WORDS.match(seg.folded)
+        if title is not None and _TITLE_LABEL.match(seg.folded[title.end() :].strip()):
+            continue  # "Invoice number | Invoice date": the heads of a grid, no recipient
         if sum(c.isalpha() for c in seg.text) >= 3 and not re.search(r"\d{3,}", seg.text):
             ocr = min((w.conf for w in seg.words), default=1.0)
             return Field(

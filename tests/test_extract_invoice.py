@@ -179,6 +179,28 @@ def test_recipient_under_a_comma_sender_line(tmp_path: Path, settings: Settings)
     assert fields["buyer_name"].value == "Muster GmbH"
 
 
+def test_a_grid_of_field_heads_under_the_sender_line_is_no_recipient(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Under the one-line sender, the first line is a grid's heads (``Invoice number |
+    Invoice date``) when the recipient stands further down: a field label is no name."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (180, 30, "St. Albans Lighting Ltd"),
+            (77, 100, "3 Verulam Court - St Albans AL1 3XT - United Kingdom - VAT GB894852313"),
+            (77, 115, "Invoice number"), (200, 115, "Invoice date"),
+            (77, 127, "A25-8324"), (200, 127, "02/03/2025"),
+            (77, 150, "Helvetia Feinwerk AG"),
+            (77, 162, "Bahnhofstrasse 52"),
+            (77, 174, "8001 Zürich"),
+        ],
+    )
+    assert fields["buyer_name"].value == "Helvetia Feinwerk AG"
+    assert fields["buyer_name"].method == "window"
+
+
 def test_tax_printed_per_rate_adds_up(tmp_path: Path, settings: Settings) -> None:
     fields = _read(
         tmp_path,
