@@ -2251,7 +2251,7 @@ _COLUMN_HEADS = _re(
     r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b|"
     r"\bcena\b(?:\s*(?:jedn\.?|netto))?|a-?pris|\bpris\b|pre[cç]o(?:\s*unit\.?(?:ario)?)?|"
     r"precio(?:\s*unit\.?(?:ario)?)?|prezzo(?:\s*unit\.?(?:ario)?)?)|"
-    r"(?P<quantity>\bqty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
+    r"(?P<quantity>\b[qo]ty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
     r"\bnights?\b|\bhours\b|\bhrs\b|[il1]lo[sś][cć¢]|\bantal\b|\bqtd\b\.?|cantidad|quantit[aà]|"
     r"\bq\.?t[aà]\b)|"
     r"(?P<description>artikelbeschreibung|beschreibung|bezeichnung|description|d[eé]signation|"
@@ -3027,8 +3027,9 @@ def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
 def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[dict[str, object]] | None:
     """Scanned item rows whose amounts miss the invoice's sums because OCR misread one amount
     (a speck read as a minus: ``-£17,718.00``; ``314.14`` for ``31.14``): the one row whose
-    quantity x unit price, in place of its amount, makes the items add up to a printed sum;
-    None when no row or more than one does."""
+    quantity x unit price, in place of its amount, makes the items add up to a printed sum, or
+    whose price and amount both read negative (``-€16,061.00 -€80,305.00``) and, turned
+    positive, do; None when no row or more than one does."""
     amounts = [item.get("amount") for item in items]
     if not all(isinstance(a, Decimal) for a in amounts):
         return None
@@ -3036,20 +3037,25 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
     targets = [t for t in sums if isinstance(t, Decimal) and t != 0]
     if any(abs(total - t) <= Decimal("0.02") for t in targets):
         return None
-    fixes: list[tuple[int, Decimal]] = []
+    fixes: list[tuple[int, Decimal, object]] = []
     for k, item in enumerate(items):
         qty, unit, amount = item.get("quantity"), item.get("unit_price"), amounts[k]
         if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
             continue
         product = (Decimal(qty) * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        if abs(product - amount) > Decimal("0.01") and any(
-            abs(total - amount + product - t) <= Decimal("0.02") for t in targets
-        ):
-            fixes.append((k, product))
+        if abs(product - amount) > Decimal("0.01"):
+            mended: tuple[Decimal, object] = (product, unit)
+        elif amount < 0 < Decimal(qty):  # specks read as minus signs before price and amount
+            mended = (-amount, -unit)
+        else:
+            continue
+        if any(abs(total - amount + mended[0] - t) <= Decimal("0.02") for t in targets):
+            fixes.append((k, *mended))
     if len(fixes) != 1:
         return None
-    k, product = fixes[0]
-    return [{**item, "amount": product} if n == k else item for n, item in enumerate(items)]
+    k, amount, unit = fixes[0]
+    return [{**item, "amount": amount, "unit_price": unit} if n == k else item
+            for n, item in enumerate(items)]
 
 
 def _rows_consistent(items: list[dict[str, object]]) -> bool:

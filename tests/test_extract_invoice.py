@@ -1874,3 +1874,25 @@ def test_a_scanned_invoice_number_is_set_right_by_its_other_reading_on_the_page(
     assert fields["invoice_number"].raw == "S1/2211/26"  # as read at its label
     once = read_invoice(_ocr_page(lines[:2]))
     assert once["invoice_number"].value == "S1/2211/26"
+
+
+def test_a_misread_qty_head_and_minus_specks_before_price_and_amount() -> None:
+    """``Oty`` is OCR's ``Qty``; specks before one row's price and amount read as minus signs
+    (``-€16,061.00  -€80,305.00``), so the row's own arithmetic holds, but the items only add
+    up to the subtotal with that row positive: it is turned positive."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. INV-24-0042"),
+            (207, 1150, "Description"), (1440, 1150, "Oty"), (1700, 1150, "Unit Price"),
+            (2100, 1150, "Amount"),
+            (227, 1250, "Enterprise licence"), (1460, 1250, "5"), (1700, 1250, "-€16,061.00"),
+            (2050, 1250, "-€80,305.00"),
+            (227, 1330, "Office chair"), (1460, 1330, "1"), (1730, 1330, "€227.37"),
+            (2110, 1330, "€227.37"),
+            (1474, 1760, "Subtotal €80,532.37"),
+        ]
+    )
+    items = read_invoice(pages)["line_items"].value
+    assert [i["quantity"] for i in items] == ["5", "1"]
+    assert [i["unit_price"] for i in items] == [Decimal("16061.00"), Decimal("227.37")]
+    assert [i["amount"] for i in items] == [Decimal("80305.00"), Decimal("227.37")]
