@@ -1575,6 +1575,13 @@ def _ocr_page(lines: list[tuple[float, float, str]], conf: float = 0.9) -> list[
                  text=page_text(words), words=words, ocr_lang="eng")]
 
 
+def _with_words(pages: list[Page], extra: list[Word]) -> list[Page]:
+    """The scanned page with words Tesseract also read (specks, noise, a row boxed apart)."""
+    page = pages[0]
+    words = assign_lines([*page.words, *extra])
+    return [page.model_copy(update={"words": words, "text": page_text(words)})]
+
+
 def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
     """"SUBTOTAL - € 279,729.90" under a positive total: the net sum is positive, and the
     sum closes (subtotal + tax = total)."""
@@ -1676,12 +1683,10 @@ def test_specks_on_a_scanned_item_table_neither_end_it_nor_join_a_description() 
             (1472, 1560, "TOTAL DUE (EUR) € 2,391.52"),
         ]
     )
-    page = pages[0]
     specks = [Word(text=".", box=(466, 1280, 469, 1283), conf=0.3),
               Word(text=":", box=(1200, 1262, 1206, 1285), conf=0.3),
               Word(text="_", box=(1026, 1368, 1030, 1371), conf=0.3)]
-    words = assign_lines([*page.words, *specks])
-    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    pages = _with_words(pages, specks)
     items = read_invoice(pages)["line_items"].value
     assert [i["description"] for i in items] == [
         "Consulting services", "Freight, less-than-truckload", "Steel sheet"]
@@ -1783,7 +1788,6 @@ def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
             (1474, 1500, "SUBTOTAL € 39,273.00"),
         ]
     )
-    page = pages[0]
     split = [Word(text="back", box=(1019, 1248, 1097, 1278), conf=0.9),
              Word(text="100", box=(1529, 1248, 1588, 1278), conf=0.9),
              Word(text="392.53", box=(1808, 1248, 1921, 1278), conf=0.9),
@@ -1793,9 +1797,8 @@ def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
              Word(text="office", box=(714, 1252, 802, 1285), conf=0.9),
              Word(text="chair,", box=(809, 1252, 903, 1290), conf=0.9),
              Word(text="mesh", box=(917, 1252, 1005, 1285), conf=0.9)]
-    words = assign_lines([*page.words, *split])
-    assert len({w.line for w in words if w.box[1] in (1248, 1252)}) == 2  # two rows as read
-    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    pages = _with_words(pages, split)
+    assert len({w.line for w in pages[0].words if w.box[1] in (1248, 1252)}) == 2  # as read
     items = read_invoice(pages)["line_items"].value
     assert [i["description"] for i in items] == ["Ergonomic office chair, mesh back", "Copper cable"]
     assert [i["quantity"] for i in items] == ["100", "10"]
@@ -1820,10 +1823,8 @@ def test_a_scanned_table_whose_quantity_head_did_not_read() -> None:
             (1474, 1760, "Subtotal £17,809.86"), (1474, 1900, "Total GBP £17,809.86"),
         ]
     )
-    page = pages[0]
     speck = Word(text="is", box=(1493, 1226, 1510, 1230), conf=0.2)
-    words = assign_lines([*page.words, speck])
-    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    pages = _with_words(pages, [speck])
     fields = read_invoice(pages)
     items = fields["line_items"].value
     assert [i["quantity"] for i in items] == ["0.75", "3", "100"]
@@ -1848,11 +1849,9 @@ def test_noise_on_a_scanned_item_table_stays_out_of_its_items() -> None:
             (1487, 1500, "Subtotal £40.66"),
         ]
     )
-    page = pages[0]
     noise = [Word(text="ee", box=(991, 1303, 1279, 1306), conf=0.0),
              Word(text="ee", box=(1147, 1340, 1220, 1370), conf=0.1)]
-    words = assign_lines([*page.words, *noise])
-    pages = [page.model_copy(update={"words": words, "text": page_text(words)})]
+    pages = _with_words(pages, noise)
     items = read_invoice(pages)["line_items"].value
     assert [i["description"] for i in items] == ["Steel sheet", "Diesel fuel, per litre"]
     assert [i["unit_price"] for i in items] == [Decimal("38.56"), Decimal("1.05")]
