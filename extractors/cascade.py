@@ -28,6 +28,7 @@ from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
 from extractors.ocr import binarise, run_tesseract
+from extractors.parsers import SUM_TOLERANCE
 from extractors.registry import Extractor, calibrated
 
 Source = bytes | Path
@@ -144,10 +145,6 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
     if again.confidence > current.confidence + MARGIN:
         return again
     return current
-
-
-SUM_TOLERANCE = Decimal("0.011")
-"""Subtotal + tax may miss the total by a cent of rounding."""
 
 
 def closing_tax(fields: dict[str, Field], again: dict[str, Field]) -> dict[str, Field]:

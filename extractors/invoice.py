@@ -22,16 +22,18 @@ import datetime as dt
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import lines_of, union_box
 from extractors.parsers import (
+    CENT,
     CURRENCY_CODES,
+    SUM_TOLERANCE,
     currency_votes,
     date_order,
     find_amounts,
@@ -39,6 +41,7 @@ from extractors.parsers import (
     find_vat_ids,
     fold,
     guess_decimal_mark,
+    money,
     vat_is_valid,
     vat_shape_ok,
 )
@@ -702,6 +705,11 @@ class DocContext:
     language: str
 
     @functools.cached_property
+    def scanned(self) -> bool:
+        """Whether any page was read by OCR (the misreadings mended below happen only there)."""
+        return any(p.origin != Origin.TEXT_LAYER for p in self.pages)
+
+    @functools.cached_property
     def row_at(self) -> dict[tuple[int, int], Row]:
         """The rows by (page, line index), the key a hit's ``label_row`` note holds."""
         return {(r.page, r.index): r for r in self.rows}
@@ -1051,7 +1059,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         for s in subs:
             for x in rated:
                 d = next(
-                    (d for d in off if abs(s.value - d + x.value - t.value) <= Decimal("0.011")),  # type: ignore[operator]
+                    (d for d in off if abs(s.value - d + x.value - t.value) <= SUM_TOLERANCE),  # type: ignore[operator]
                     None,
                 )
                 if s.value != t.value and d is not None:
@@ -1134,7 +1142,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     tax = triple[2] if triple else None
     if tax is None and total is not None and sub is not None:
         def closes(x: Hit) -> bool:
-            return abs(sub.value + x.value - total.value) <= Decimal("0.011")  # type: ignore[operator,union-attr]
+            return abs(sub.value + x.value - total.value) <= SUM_TOLERANCE  # type: ignore[operator,union-attr]
 
         # a tax on a rate row ("VAT 0% 0.00") counts once it closes the sum, as in the triple
         # (which a zero tax under a total equal to the subtotal never forms), and only when
@@ -1242,7 +1250,7 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
         acc = Decimal(0)
         for b in range(a, len(rows)):
             acc += rows[b][0]
-            if abs(acc - target) <= Decimal("0.011"):
+            if abs(acc - target) <= SUM_TOLERANCE:
                 words = [w for _, r in rows[a : b + 1] for w in r.words[-2:]]
                 ocr = min((w.conf for w in words), default=1.0)
                 return Field(
@@ -1272,7 +1280,7 @@ def _rate_of_net(ctx: DocContext, net: Decimal, total: Decimal) -> Field | None:
             continue
         for m in _RATE.finditer(row.text):
             rate = Decimal(m.group(1).replace(",", "."))
-            if abs(difference - (net * rate / 100).quantize(Decimal("0.01"))) <= Decimal("0.011"):
+            if abs(difference - (net * rate / 100).quantize(Decimal("0.01"))) <= SUM_TOLERANCE:
                 ocr = min((w.conf for w in row.words), default=1.0)
                 return Field(
                     name="tax_amount",
@@ -1469,7 +1477,7 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
             0.05 if _agree(hits, best.value) > 1 else 0
         )
         fields["invoice_number"] = _field("invoice_number", best, "label", _conf(0.8, best, bonus))
-        if any(p.origin != Origin.TEXT_LAYER for p in ctx.pages):
+        if ctx.scanned:
             mended = _as_printed_elsewhere(str(best.value), ctx.text)
             if mended != best.value:
                 # the method stays: its calibration group is the labelled number's
@@ -2106,11 +2114,11 @@ def _vat_country(ctx: DocContext) -> str | None:
 
 
 _OCR_STRASSE = re.compile(r"(?<=[a-zäöü])stra[BRfks]e\b")
+"""``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
 _OCR_U_UMLAUT = re.compile(r"(?<=[A-Za-z])ii(?=[a-z])")
 """``Miinchen``, ``Diisseldorf``: Tesseract's English model reading the ü of a German place as
 ``ii``, which German words do not hold; mended in addresses of German-speaking countries."""
 _UMLAUT_COUNTRIES = frozenset({"DE", "AT", "CH"})
-"""``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
 
 
 def format_address(parts: list[str], country_hint: str | None = None) -> str | None:
@@ -2432,6 +2440,12 @@ def _word_spacing(height: float) -> float:
     return 0.6 * max(height, 1.0)
 
 
+def _column_gap(height: float) -> float:
+    """A gap wider than this on a row ``height`` tall parts two columns' cells (a phrase's
+    words stand within ``_word_spacing``)."""
+    return 2 * max(height, 1.0)
+
+
 def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_Column]:
     """The column of each word of an item row. Numbers printed at word spacing after a
     description's words stay in the description, though their centre may reach the next
@@ -2479,7 +2493,7 @@ def _without_stray_words(words: list[Word], height: float) -> list[Word]:
     keep = list(words)
     while (
         len(keep) > 1
-        and keep[-1].box[0] - keep[-2].box[2] > 2 * max(height, 1.0)
+        and keep[-1].box[0] - keep[-2].box[2] > _column_gap(height)
         and not _NUMERIC_WORD.match(keep[-1].text)
         and (keep[-1].conf < 0.5 or sum(c.isalnum() for c in keep[-1].text) < 3)
     ):
@@ -2487,32 +2501,29 @@ def _without_stray_words(words: list[Word], height: float) -> list[Word]:
     return keep
 
 
-def _without_rules(rows: list[Row], height: float) -> list[Row]:
+def _without_rules(rows: Iterable[Row], height: float) -> Iterator[Row]:
     """Scanned table rows without the rules and specks between them that OCR read as letters
     (``ee``, ``ao``, ``is``: words 2-6 px tall, under a quarter of the heads' height); a row
     of nothing else is left out (it would end the table: the next row lies more than five of
-    its heights below it)."""
-    out: list[Row] = []
+    its heights below it). Lazily: the table stops reading rows where it ends."""
     for row in rows:
         words = [w for w in row.words
                  if w.box[3] - w.box[1] >= 0.25 * height or not any(c.isalnum() for c in w.text)]
         if len(words) == len(row.words):
-            out.append(row)
+            yield row
         elif words:
-            out.append(make_row(row.page, row.index, words))
-    return out
+            yield make_row(row.page, row.index, words)
 
 
-def _knit_split_rows(rows: list[Row]) -> list[Row]:
+def _knit_split_rows(rows: Iterable[Row]) -> Iterator[Row]:
     """Item rows OCR read as two: the words of one printed row boxed a little higher or lower
     (a descender, a speck) land on a row of their own just above or below the rest
     (``back 100 392.53 39,253.00`` over ``Ergonomic office chair, mesh``). A row that shares
     at least half its height with the one before and fills only its gaps (no word of one lies
     over a word of the other) is part of it; a description's second line lies under the first
-    one's words."""
-    out: list[Row] = []
+    one's words. Lazily, one row behind."""
+    prev: Row | None = None
     for row in rows:
-        prev = out[-1] if out else None
         if (
             prev is not None
             and row.page == prev.page
@@ -2521,11 +2532,14 @@ def _knit_split_rows(rows: list[Row]) -> list[Row]:
             and not any(a.box[0] < b.box[2] and b.box[0] < a.box[2]
                         for a in prev.words for b in row.words)
         ):
-            words = sorted([*prev.words, *row.words], key=lambda w: w.box[0])
-            out[-1] = make_row(prev.page, prev.index, words)
-        else:
-            out.append(row)
-    return out
+            prev = make_row(prev.page, prev.index, sorted([*prev.words, *row.words],
+                                                          key=lambda w: w.box[0]))
+            continue
+        if prev is not None:
+            yield prev
+        prev = row
+    if prev is not None:
+        yield prev
 
 
 def _without_specks(text: str) -> str:
@@ -2574,6 +2588,14 @@ def _cell_texts(words: list[Word]) -> list[str]:
     return out
 
 
+HALF_CENT = Decimal("0.005")
+
+
+def _gives(quantity: Decimal, unit: Decimal, amount: Decimal) -> bool:
+    """Whether quantity x unit price, rounded to the cent, is the amount."""
+    return abs(quantity * unit - amount) <= HALF_CENT
+
+
 def _whole_quantity(amount: object, unit: Decimal) -> str | None:
     """The quantity of an item row whose printed quantity was not read, when its amount is a
     whole multiple of its unit price (amount = quantity x price), else None."""
@@ -2581,7 +2603,7 @@ def _whole_quantity(amount: object, unit: Decimal) -> str | None:
         return None
     quantity = amount / unit
     whole = quantity.to_integral_value()
-    if whole <= 0 or abs(whole * unit - amount) > Decimal("0.005"):
+    if whole <= 0 or not _gives(whole, unit, amount):
         return None
     return str(int(whole))
 
@@ -2593,8 +2615,8 @@ def _derived_quantity(amount: object, unit: Decimal) -> str | None:
     whole = _whole_quantity(amount, unit)
     if whole is not None or not isinstance(amount, Decimal) or unit < 1:
         return whole
-    quantity = (amount / unit).quantize(Decimal("0.01"))
-    if quantity <= 0 or abs(quantity * unit - amount) > Decimal("0.005"):
+    quantity = (amount / unit).quantize(CENT)
+    if quantity <= 0 or not _gives(quantity, unit, amount):
         return None
     return f"{quantity.normalize():f}"
 
@@ -2604,7 +2626,7 @@ def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     (``7.5`` as ``75``) or taken for a digit (``12.75`` as ``12075``), or with a unit glued to
     it taken for a ``1`` (``24l`` as ``241``, ``0,5l`` as ``0.51``): the one such reading
     that gives the amount with the unit price, when the quantity as read does not; else None."""
-    if not isinstance(amount, Decimal) or abs(Decimal(qty) * unit - amount) <= Decimal("0.005"):
+    if not isinstance(amount, Decimal) or _gives(Decimal(qty), unit, amount):
         return None
     sign, text = ("-", qty[1:]) if qty.startswith("-") else ("", qty)
     candidates = [text[:-1].rstrip(".")] if len(text) > 1 and text.endswith("1") else []
@@ -2613,7 +2635,7 @@ def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
         candidates += [text[:k] + "." + text[k + 1 :] for k in range(1, len(text) - 1)]
     found = {
         Decimal(c): c for c in candidates
-        if c and abs(Decimal(sign + c) * unit - amount) <= Decimal("0.005")
+        if c and _gives(Decimal(sign + c), unit, amount)
     }
     return sign + next(iter(found.values())) if len(found) == 1 else None
 
@@ -2627,7 +2649,7 @@ def _unheaded_quantity(words: list[Word], amount: object, unit: Decimal) -> Word
     found = [
         w for w in words
         if (q := _number_of(w.text)) is not None and Decimal(q) != 0 and Decimal(q) != unit
-        and abs(Decimal(q) * unit - abs(amount)) <= Decimal("0.005")
+        and _gives(Decimal(q), unit, abs(amount))
     ]
     return found[0] if len(found) == 1 else None
 
@@ -2640,14 +2662,13 @@ def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
     quantity = Decimal(qty)
     if not isinstance(amount, Decimal) or quantity == 0:
         return None
-    if abs(quantity * unit - amount) <= Decimal("0.005"):
+    if _gives(quantity, unit, amount):
         return None
-    cent = Decimal("0.01")
-    centre = (amount / quantity).quantize(cent)
+    centre = (amount / quantity).quantize(CENT)
     read = f"{abs(unit):.2f}".replace(".", "")
     found = [
-        price for price in (centre - cent, centre, centre + cent)
-        if price > 0 and abs(quantity * price - amount) <= Decimal("0.005")
+        price for price in (centre - CENT, centre, centre + CENT)
+        if price > 0 and _gives(quantity, price, amount)
         and _one_digit_off(read, f"{price:.2f}".replace(".", ""))
     ]
     return found[0] if len(found) == 1 else None
@@ -2669,7 +2690,7 @@ def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -
     numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
     if qty is None or len(numbers) != 1 or not prices or not isinstance(prices[-1], Decimal):
         return None
-    product = (Decimal(qty) * prices[-1]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    product = money(Decimal(qty) * prices[-1])
     return product if f"{product:f}".replace(".", "") == numbers[0] else None
 
 
@@ -2702,7 +2723,7 @@ def _table_items(
     continued = 0
     has_qty = any(c.kind == "quantity" for c in columns)
     last = rows[start]
-    below = rows[start + 1 :]
+    below: Iterable[Row] = rows[start + 1 :]
     if ocr:  # rules and specks read as letters dropped, rows split in two made whole
         below = _knit_split_rows(_without_rules(below, last.height))
     for row in below:
@@ -2758,7 +2779,7 @@ def _table_items(
                 desc, qty = f"{desc} {glued.text}", None
             if qty is None and not has_qty and isinstance(unit, Decimal) and unit != 0:
                 tail = desc_words[-1:] if len(desc_words) > 1 and (
-                    desc_words[-1].box[0] - desc_words[-2].box[2] > 2 * max(row.height, 1.0)
+                    desc_words[-1].box[0] - desc_words[-2].box[2] > _column_gap(row.height)
                 ) else []
                 found = _unheaded_quantity([*tail, *by_kind.get("unit_price", [])], amount, unit)
                 if found is not None:
@@ -2837,7 +2858,7 @@ def read_line_items(ctx: DocContext) -> Field | None:
     wrapped heads merged), each row with an amount in the amount column is an item, and the
     description lines under it are joined until a note, a sum or the next item."""
     rows = ctx.rows
-    ocr = any(p.origin != Origin.TEXT_LAYER for p in ctx.pages)
+    ocr = ctx.scanned
     parse = money_parser(ctx.decimal_mark, ocr=ocr)
     items: list[dict[str, object]] = []
     conf_words: list[Word] = []
@@ -3042,7 +3063,7 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
         qty, unit, amount = item.get("quantity"), item.get("unit_price"), amounts[k]
         if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
             continue
-        product = (Decimal(qty) * unit).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        product = money(Decimal(qty) * unit)
         if abs(product - amount) > Decimal("0.01"):
             mended: tuple[Decimal, object] = (product, unit)
         elif amount < 0 < Decimal(qty):  # specks read as minus signs before price and amount
@@ -3124,18 +3145,18 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
             method=f"currency_{ctx.currency_method}",
         )
     items = read_line_items(ctx)
-    if items is not None and any(p.origin != Origin.TEXT_LAYER for p in ctx.pages):
-        targets = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
-        mended = _mend_one_row(items.value, [*targets, *_printed_item_sums(ctx)])
-        if mended is not None:
-            items = items.model_copy(update={"value": mended})
     if items is not None:
+        sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
+        item_sums = _printed_item_sums(ctx)
+        if ctx.scanned:
+            mended = _mend_one_row(items.value, [*sums, *item_sums])
+            if mended is not None:
+                items = items.model_copy(update={"value": mended})
         # Line items are delivered only when they add up to the invoice's own net or gross sum:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).
         amounts = [row.get("amount") for row in items.value]
         total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
-        sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
-        printed = [t for t in _printed_item_sums(ctx) if abs(total - t) <= Decimal("0.02")]
+        printed = [t for t in item_sums if abs(total - t) <= Decimal("0.02")]
         if all(isinstance(a, Decimal) for a in amounts) and (printed or any(
             abs(total - t) <= Decimal("0.02") for t in sums if isinstance(t, Decimal)
         )):

@@ -216,9 +216,9 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     A region qualifies when it is a solid block at least three text lines tall and an eighth
     of the page wide, at least 60 % of its box is dark, it is at most 55 % as bright as the
     paper (``BAND_SHADE``) and nothing in it is darker than itself: a receipt photographed on
-    a dark table and the shadow over part of a photographed page are left alone. What is turned over is the
-    band itself with the letters inside it (a morphological closing fills them in), following
-    its edges even on a skewed scan, so no dark rim is left to read.
+    a dark table and the shadow over part of a photographed page are left alone. What is
+    turned over is the band itself with the letters inside it (a morphological closing fills
+    them in), following its edges even on a skewed scan, so no dark rim is left to read.
     """
     h, w = gray.shape
     block = max(8, dpi // 20)

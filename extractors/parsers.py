@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+SUM_TOLERANCE = Decimal("0.011")
+"""How far two sums that agree may miss each other (a cent of rounding)."""
 
 # ---------------------------------------------------------------------------------------- money
 
