@@ -127,8 +127,15 @@ MARGIN = 0.05
 """A different value replaces the first reading only when it is surer by this much."""
 
 
+def _closes_sum(field: Field) -> bool:
+    """Whether an invoice amount was read in a printed sum that closes (subtotal + tax = total)."""
+    return field.method.startswith("label+sum")
+
+
 def merge(current: Field | None, again: Field | None) -> Field | None:
-    """The better of two readings of one field; two agreeing readings are surer than either."""
+    """The better of two readings of one field; two agreeing readings are surer than either.
+    Of two different amounts, the one read in a printed sum that closes is kept whatever the
+    readings' confidences (a re-read that lost the total's line falls back on the items' sum)."""
     if again is None or again.value is None:
         return current
     if current is None:
@@ -142,6 +149,8 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
                 "method": current.method + "+agree",
             }
         )
+    if _closes_sum(current) != _closes_sum(again):
+        return current if _closes_sum(current) else again
     if again.confidence > current.confidence + MARGIN:
         return again
     return current
@@ -281,9 +290,24 @@ string of characters where each reading slips on other ones; the value most read
 differ in which line they take, not in a letter, and voting lost two of 100 SROIE totals."""
 
 
+def _part_of(value: object, whole: object) -> bool:
+    """Whether a name read is some of the words of another reading, in order (``& Daughters
+    Ltd`` of ``O'Connell & Daughters Ltd``): a reading that lost words, not another name."""
+    if not (isinstance(value, str) and isinstance(whole, str)):
+        return False
+    part, words = value.casefold().split(), whole.casefold().split()
+    return 0 < len(part) < len(words) and any(
+        words[k : k + len(part)] == part for k in range(len(words) - len(part) + 1)
+    )
+
+
 def vote(readings: list[Field]) -> Field:
     """The value whose readings' confidences add up to most (the first reading wins ties),
-    carried by its surest reading; two or more readings agreeing count as ``+agree``."""
+    carried by its surest reading; two or more readings agreeing count as ``+agree``. A value
+    only one reading gave, against others that read something else, is only as sure as its share
+    of their confidence: one reading of three (``… Logistics`` against two ``… Logistics Ltd``)
+    is no surer for having won on its own. A reading that holds only some of its words (``&
+    Daughters Ltd``) is not against it."""
     groups: dict[object, list[Field]] = {}
     for field in readings:
         groups.setdefault(field.value, []).append(field)
@@ -294,7 +318,11 @@ def vote(readings: list[Field]) -> Field:
     agreeing = groups[best]
     sure = max(agreeing, key=lambda f: f.confidence)
     if len(agreeing) < 2:
-        return sure
+        against = [f for f in readings if f.value != best and not _part_of(f.value, best)]
+        if not against:
+            return sure
+        share = sure.confidence / (sure.confidence + sum(f.confidence for f in against) or 1.0)
+        return sure.model_copy(update={"confidence": round(sure.confidence * share, 4)})
     merged = merge(sure, agreeing[0] if agreeing[0] is not sure else agreeing[1]) or sure
     return merged
 

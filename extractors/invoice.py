@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+import statistics
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -175,10 +176,31 @@ def join_space_grouped(words: list[Word]) -> list[Word]:
     return out
 
 
+FLAT_WORD = 0.15
+"""Share of a scanned page's median word height under which a word of letters or digits is a
+rule or a speck OCR read as letters (``Tue date``, 1-3 px tall, along a table's rule, where
+the text is 30 px tall). Words in a dark header bar may be boxed at a quarter of the text's
+height (``Amount``, 7 px), and they stay."""
+
+
+def _print_words(page: Page) -> list[Word]:
+    """A page's words, less those on a scanned page too flat to be print (``FLAT_WORD``)."""
+    if page.origin == Origin.TEXT_LAYER:
+        return page.words
+    heights = [w.box[3] - w.box[1] for w in page.words if any(c.isalnum() for c in w.text)]
+    if not heights:
+        return page.words
+    floor = FLAT_WORD * statistics.median(heights)
+    return [w for w in page.words
+            if w.box[3] - w.box[1] >= floor or not any(c.isalnum() for c in w.text)]
+
+
 def rows_of(pages: list[Page]) -> list[Row]:
     rows: list[Row] = []
     for page in pages:
-        for line in lines_of(page):
+        kept = _print_words(page)
+        lines = lines_of(page if len(kept) == len(page.words) else page.model_copy(update={"words": kept}))
+        for line in lines:
             rows.append(make_row(page.index, line.index, join_space_grouped(line.words)))
     return rows
 
@@ -1007,6 +1029,35 @@ def _invoice_totals(ctx: DocContext, totals: list[Hit]) -> list[Hit]:
     return gross if paid else totals
 
 
+LOST_LEAD_DIGITS = 2
+"""At most this many leading digits of a scanned total may have gone unread (see
+``_with_lead_digits``)."""
+
+
+def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[Decimal]) -> Hit:
+    """A scanned total whose first digits OCR lost (``CHF a 442.47`` for 3,442.47, ``089.00``
+    for 1,089.00) — read smaller than a labelled subtotal, which a gross total never is — is
+    that subtotal (less a printed discount) plus a labelled tax when the sum ends in the digits
+    read and has at most ``LOST_LEAD_DIGITS`` more. Any other total is returned as it is."""
+    if not isinstance(total.value, Decimal) or total.value <= 0:
+        return total
+    read = f"{total.value:.2f}"
+    for s in subs:
+        for x in taxes:
+            if not (isinstance(s.value, Decimal) and isinstance(x.value, Decimal)):
+                continue
+            for d in off:
+                whole = f"{s.value - d + x.value:.2f}"
+                if (
+                    s.value > total.value  # a gross total under its net sum is misread
+                    and len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS
+                    and whole.endswith(read)
+                ):
+                    return replace(total, value=s.value - d + x.value,
+                                   notes={**total.notes, "lead_digits": whole[: -len(read)]})
+    return total
+
+
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
     parse = money_parser(ctx.decimal_mark)
     totals = _invoice_totals(
@@ -1053,6 +1104,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         and len(found := find_amounts(r.text, decimal_mark=ctx.decimal_mark)) == 1
         for a in found
     ]
+    if ctx.scanned:
+        totals = [_with_lead_digits(t, subs, rated, off) for t in totals]
     triple: tuple[Hit, Hit, Hit] | None = None
     discount = Decimal(0)
     for t in sorted(totals, key=lambda h: -int(h.notes.get("priority", 0))):
@@ -1098,15 +1151,26 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             ),
             None,
         )
+        printed = summed is not None
+        if summed is None:
+            # nor the total's amount ("TOMEUR © 3 O2076:"): one labelled subtotal and one
+            # labelled tax add up to it
+            net = {s.value for s in subs if isinstance(s.value, Decimal) and s.value > 0}
+            vat = {x.value for x in rated if isinstance(x.value, Decimal) and x.value > 0}
+            if len(net) == 1 and len(vat) == 1:
+                summed = (next(s for s in subs if s.value in net),
+                          next(x for x in rated if x.value in vat))
         if summed is not None:
             s, x = summed
             fields["total_amount"] = Field(
                 name="total_amount",
                 value=s.value + x.value,  # type: ignore[operator]
                 raw=str(s.value + x.value),  # type: ignore[operator]
-                confidence=round(0.55 * (0.35 + 0.65 * min(s.ocr_conf, x.ocr_conf)), 4),
+                confidence=round(
+                    (0.55 if printed else 0.45) * (0.35 + 0.65 * min(s.ocr_conf, x.ocr_conf)), 4
+                ),
                 page=s.page,
-                method="sum",
+                method="sum" if printed else "net_tax",
             )
         elif repeated:
             value = repeated[0]
@@ -1619,7 +1683,7 @@ _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
 
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
-    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"]+|[\s:;,\-–•|]+$", "", text)
+    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~]+|[\s:;,\-–•|_~]+$", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
     text = re.sub(r"(?<=\S)\s+(?:tax\s*)?invoice$", "", text, flags=re.IGNORECASE)
     text = _OCR_LTD.sub("Ltd", _OCR_SRL.sub(r"\1.\2.l.", text))
@@ -1781,8 +1845,10 @@ def _name_from_block(
     return None
 
 
-def _repeated_names(ctx: DocContext) -> dict[str, int]:
-    """Header segments (top of page 1) that come back in a footer: letterhead and imprint."""
+def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
+    """Header segments (top of page 1) that come back in a footer: letterhead and imprint. Each
+    as read in the header → the name (with the imprint's legal form where the header's reading
+    has none) and the segment's order."""
     if not ctx.rows:
         return {}
     first = ctx.rows[0].page
@@ -1793,13 +1859,14 @@ def _repeated_names(ctx: DocContext) -> dict[str, int]:
         if r.page == first and r.box[1] < 0.3 * height
         for seg in split_columns(r)
     ]
-    feet_text = [
-        fold(seg.text)
+    feet = [
+        seg.text
         for r in ctx.rows
         for seg in split_columns(r)
         if r.box[1] > 0.7 * (ctx.pages[min(r.page, len(ctx.pages) - 1)].height)
     ]
-    out: dict[str, int] = {}
+    feet_text = [fold(text) for text in feet]
+    out: dict[str, tuple[str, int]] = {}
     for i, seg in enumerate(heads):
         name = _clean_name(seg.text)
         key = fold(name)
@@ -1817,9 +1884,28 @@ def _repeated_names(ctx: DocContext) -> dict[str, int]:
         # at the start of a footer segment, or after a legal form written first ("SARL Au bon
         # moulin"); not inside a longer name ("Amazon Web Services, Inc." is no "Web Services")
         pattern = rf"(?:^|[-–|•·,;:]\s*|\b(?:sarl|sas|sasu|eurl|sa|sci|snc)\s+){re.escape(key)}(?:$|\W)"
-        if any(re.search(pattern, f) for f in feet_text):
-            out.setdefault(name, i)
+        imprints = [text for text, f in zip(feet, feet_text, strict=True) if re.search(pattern, f)]
+        if imprints:
+            out.setdefault(name, (_with_imprint_form(name, imprints[0]), i))
     return out
+
+
+def _with_imprint_form(name: str, imprint: str) -> str:
+    """``name`` with the legal form the imprint prints after it where the letterhead's reading
+    has none: ``Shannon Freight & Logistics`` (its ``Ltd`` not read at the top) over the
+    imprint ``Shannon Freight & Logistics Ltd. Registered No. 154999`` is ``… Ltd``. A stop
+    after a form without stops of its own (``Ltd.``, ``Inc.``) is left out: the imprint's
+    sentence may end there, and the letterhead prints the name without it as often."""
+    if LEGAL_FORMS.search(name):
+        return name
+    words = r"\s+".join(re.escape(w) for w in name.split())
+    m = re.search(rf"{words}\s+", imprint, flags=re.IGNORECASE)
+    form = LEGAL_FORMS.match(imprint, m.end()) if m is not None else None
+    if form is None:
+        return name
+    # "Ltd. Registered No.": a stop after a one-word form may end the imprint's sentence
+    text = form.group()
+    return f"{name} {text[:-1] if text.endswith('.') and '.' not in text[:-1] else text}"
 
 
 def _window_buyer(ctx: DocContext) -> Field | None:
@@ -2021,10 +2107,10 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
                 key = fold(_trim_at_legal_form(seg.text))
                 names_seen[key] = names_seen.get(key, 0) + 1
     repeated = _repeated_names(ctx)
-    for name, order in repeated.items():
+    for printed, (name, order) in repeated.items():
         for i, row in enumerate(head):
-            if fold(name) in row.folded and (row.page, row.index) not in buyer_rows:
-                seg_words = [w for w in row.words if fold(w.text) in fold(name)]
+            if fold(printed) in row.folded and (row.page, row.index) not in buyer_rows:
+                seg_words = [w for w in row.words if fold(w.text) in fold(printed)]
                 candidates.append((0.74 - 0.005 * order, name, "repeated", seg_words, i))
                 break
     limit = max(6, len(head) // 3)
@@ -2474,10 +2560,11 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     return cols
 
 
-_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·\-—–]+"
+_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·&\-—–]+"
 _SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
-"""Specks OCR reads as words of their own (``.``, ``:``, ``_``) at either end of a
-description on a scanned page."""
+"""Specks OCR reads as words of their own (``.``, ``:``, ``_``, ``&``) at either end of a
+description on a scanned page (an ampersand ends no description: its next line would follow
+it)."""
 
 
 _OCR_SQUARE = re.compile(r"(?<![^\s\d/])([cdkm]?m)\?(?=[\s,.;:)]|$)")
@@ -2640,6 +2727,19 @@ def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     return sign + next(iter(found.values())) if len(found) == 1 else None
 
 
+def _speck_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
+    """The whole quantity of a scanned item row read with a speck before it taken for a digit
+    (``412`` for 12) or with one digit misread (``4`` for 1): amount / price, when that is
+    the digits read less the first, or the digits read with one changed, and the quantity as
+    read does not give the amount; else None."""
+    whole = _whole_quantity(amount, unit)
+    if whole is None or _gives(Decimal(qty), unit, amount) or not qty.isdigit():  # type: ignore[arg-type]
+        return None
+    if len(qty) > 1 and qty[1:] == whole:
+        return whole
+    return whole if _one_digit_off(qty, whole) else None
+
+
 def _unheaded_quantity(words: list[Word], amount: object, unit: Decimal) -> Word | None:
     """The quantity of an item row in a table whose quantity head did not read (a dark header
     bar): the one number printed between the description and the unit price that gives the
@@ -2790,7 +2890,8 @@ def _table_items(
                 qty = _derived_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
                 qty = (_lost_digit_quantity(qty, amount, unit)
-                       or _misread_quantity(qty, amount, unit) or qty)
+                       or _misread_quantity(qty, amount, unit)
+                       or (_speck_quantity(qty, amount, unit) if ocr else None) or qty)
                 unit = _misread_price(qty, unit, amount) or unit
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
@@ -2818,6 +2919,13 @@ def _table_items(
         open_item["description"] = f"{open_item['description']} {desc}"
         words_used.extend(desc_words)
         continued += 1
+    if ocr and not has_qty and any(item["quantity"] is not None for item in items):
+        # the quantity head did not read, but other rows' quantities did: a row whose number
+        # did not read either ("L5" for 1.5) has one too
+        for item in items:
+            unit, amount = item["unit_price"], item["amount"]
+            if item["quantity"] is None and isinstance(unit, Decimal) and unit > 0:
+                item["quantity"] = _derived_quantity(amount, unit)
     for item in items:
         text = str(item["description"])
         text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name

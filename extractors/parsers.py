@@ -384,7 +384,7 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
         compact = re.sub(r"[\s.\-]", "", raw)
         if sum(c.isdigit() for c in compact) < 7:
             continue
-        out.append((compact, m.start(), m.end()))
+        out.append((_digits_mended(compact), m.start(), m.end()))
     for m in _NATIONAL_VAT.finditer(text):
         number = re.sub(r"[\s\-]", "", m.group("num"))
         country = next(k for k in ("pl", "it", "pt") if m.group(k)).upper()
@@ -399,9 +399,22 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-_VAT_MISREAD = re.compile(r"(?<![A-Z0-9])(\d[A-Z]|[A-Z]\d)(\d{8,12}(?:B\d\d)?)(?![A-Z0-9])")
-"""A VAT id whose country prefix OCR read with a digit for a letter; kept only when the
-repaired id passes its country's check digits."""
+_VAT_MISREAD = re.compile(
+    r"(?<![A-Z0-9])(\d[A-Z]|[A-Z]\d)(\d{8,12}(?:B\d\d)?|\d{7}[A-W][A-IW]?|\d[A-Z+*]\d{5}[A-W])"
+    r"(?![A-Z0-9])"
+)
+"""A VAT id whose country prefix OCR read with a digit for a letter (``1T51123530720``, the
+Irish ``1E1795160T``); kept only when the repaired id passes its country's check digits."""
+
+
+_LETTER_IN_DIGITS = re.compile(r"[OI](?=\d)")
+
+
+def _digits_mended(vat: str) -> str:
+    """A VAT id with an O or I that OCR read for a 0 or 1 before a digit (``NLO10171460B01``)
+    put right, when only that makes its check digits pass; else as read."""
+    fixed = vat[:2] + _LETTER_IN_DIGITS.sub(lambda m: "0" if m.group() == "O" else "1", vat[2:])
+    return fixed if fixed != vat and not vat_is_valid(vat) and vat_is_valid(fixed) else vat
 
 
 def vat_is_valid(value: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from core.models import DocType, Extraction, Field
 from core.settings import Settings
-from extractors.cascade import closing_tax, merge, run_cascade
+from extractors.cascade import closing_tax, merge, run_cascade, vote
 from extractors.pages import load_pages
 from extractors.registry import all_extractors
 
@@ -93,3 +93,36 @@ def test_cascade_rereads_a_weak_receipt_within_budget(settings: Settings) -> Non
     out, seconds = run_cascade(pages, extraction, jpg, budget, extractor)
     assert seconds > 0.001
     assert out.stats["cascade_reads"] == 1
+
+
+def test_a_reading_that_wins_a_vote_alone_is_only_as_sure_as_its_share() -> None:
+    """One reading against others that read another value wins by its confidence but keeps only
+    its share of it; readings that agree, or a reading nobody contradicts (a reading of some of
+    its words does not), keep theirs."""
+    def reading(value: str, conf: float) -> Field:
+        return Field(name="vendor_name", value=value, confidence=conf, method="repeated")
+
+    ltd, short = "Shannon Freight & Logistics Ltd", "Shannon Freight & Logistics"
+    lone = vote([reading(ltd, 0.3), reading(short, 0.7)])
+    assert lone.value == short and lone.confidence == pytest.approx(0.49)
+    assert vote([reading(ltd, 0.65), reading(ltd, 0.45), reading(short, 0.7)]).value == ltd
+    assert vote([reading(short, 0.7)]).confidence == 0.7
+    assert vote([reading(short, 0.7), reading(short, 0.6)]).confidence == pytest.approx(0.8)
+    # a reading that lost some of the name's words does not speak against it
+    whole = reading("O'Connell & Daughters Ltd", 0.75)
+    assert vote([whole, reading("& Daughters Ltd", 0.59)]) is whole
+
+
+def test_an_amount_whose_printed_sum_closes_is_kept_over_a_surer_one_whose_does_not() -> None:
+    """A re-read that lost the total's line falls back on the items' sum, surer than the first
+    reading's faint total; the total that subtotal + tax close is kept all the same, and a
+    re-read that closes the sum replaces a first total that did not."""
+    def total(value: str, conf: float, method: str) -> Field:
+        return Field(name="total_amount", value=Decimal(value), confidence=conf, method=method)
+
+    closed = total("75043.79", 0.34, "label+sum")
+    assert merge(closed, total("70129.61", 0.5, "items_sum")) is closed
+    assert merge(total("5043.79", 0.8, "label"), closed) is closed
+    assert merge(total("5043.79", 0.3, "label"), total("70129.61", 0.5, "items_sum")).value == Decimal(
+        "70129.61"
+    )

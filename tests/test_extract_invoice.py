@@ -1744,7 +1744,10 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
     against the number read as a ``1`` (``24l`` as ``241``, ``0.5l`` as ``0.51``), a unit
     glued to it (``1ea``); a quantity not read is amount / price (1.5); an amount read
     without its decimal point (``429``) is quantity x price when the digits are the same;
-    ``m²`` read ``m?`` is ``m²``. The items then add up to the subtotal and are delivered."""
+    ``m²`` read ``m?`` is ``m²``; a whole quantity read with a speck before it as a digit
+    (``412`` for 12) or with one digit misread (``4`` for 1) is amount / price; specks read
+    after a description (``: &``) are no part of it. The items then add up to the subtotal
+    and are delivered."""
     head = [(226, "ITEM"), (535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"),
             (2074, "LINE TOTAL")]
     rows = [
@@ -1755,6 +1758,8 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
         ("Freight, less-than-truckload", "", "7.28", "10.92"),
         ("Euro pallet, heat treated", "1ea", "4.29", "429"),
         ("Steel sheet S235 2 mm, per m?", "10", "21.58", "215.80"),
+        ("Freight, per pallet", "412", "2.54", "30.48"),
+        ("Calibration certificate : &", "4", "115.27", "115.27"),
     ]
     lines = [(200, 200, "Invoice No. RE-60553")]
     lines += [(x, 1200, text) for x, text in head]
@@ -1764,12 +1769,14 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
                   (2300 - 24 * len(amount), y, amount)]
         if qty:
             lines.append((1560, y, qty))
-    lines += [(1474, 1900, "SUBTOTAL € 857.12"), (1472, 1960, "TOTAL DUE (EUR) € 857.12")]
+    lines += [(1474, 1900, "SUBTOTAL € 1,002.87"), (1472, 1960, "TOTAL DUE (EUR) € 1,002.87")]
     fields = read_invoice(_ocr_page(lines))
     items = fields["line_items"].value
-    assert [i["quantity"] for i in items] == ["7.5", "12.75", "24", "0.5", "1.5", "1", "10"]
-    assert [i["amount"] for i in items][-2:] == [Decimal("4.29"), Decimal("215.80")]
-    assert items[-1]["description"] == "Steel sheet S235 2 mm, per m²"
+    assert [i["quantity"] for i in items] == ["7.5", "12.75", "24", "0.5", "1.5", "1", "10", "12",
+                                              "1"]
+    assert [i["amount"] for i in items][5:7] == [Decimal("4.29"), Decimal("215.80")]
+    assert items[6]["description"] == "Steel sheet S235 2 mm, per m²"
+    assert items[-1]["description"] == "Calibration certificate"
     assert fields["line_items"].method == "table+sum"
 
 
@@ -1809,7 +1816,9 @@ def test_a_scanned_table_whose_quantity_head_did_not_read() -> None:
     under it read as the letters ``is`` (a row 4 px tall, which must not end the table), and
     a speck before one amount read as a minus. The number between a description and its
     price that gives the amount with the price is the quantity; the one row whose quantity
-    x price in place of its amount makes the items add up to the subtotal is mended."""
+    x price in place of its amount makes the items add up to the subtotal is mended. A row
+    whose quantity did not read as a number (``L5`` for 1.5) has amount / price for one, as
+    the other rows show the table has quantities."""
     pages = _ocr_page(
         [
             (200, 200, "Invoice No. INV-24-0042"),
@@ -1820,15 +1829,18 @@ def test_a_scanned_table_whose_quantity_head_did_not_read() -> None:
             (1750, 1347, "£30.37"), (2130, 1347, "£91.11"),
             (227, 1427, "Consulting services (hours)"), (1500, 1427, "100"),
             (1740, 1427, "£177.18"), (2060, 1427, "-£17,718.00"),
-            (1474, 1760, "Subtotal £17,809.86"), (1474, 1900, "Total GBP £17,809.86"),
+            (227, 1507, "LED panel, 4000 K"), (1500, 1507, "L5"),
+            (1750, 1507, "£40.00"), (2130, 1507, "£60.00"),
+            (1474, 1760, "Subtotal £17,869.86"), (1474, 1900, "Total GBP £17,869.86"),
         ]
     )
     speck = Word(text="is", box=(1493, 1226, 1510, 1230), conf=0.2)
     pages = _with_words(pages, [speck])
     fields = read_invoice(pages)
     items = fields["line_items"].value
-    assert [i["quantity"] for i in items] == ["0.75", "3", "100"]
-    assert [i["amount"] for i in items] == [Decimal("0.75"), Decimal("91.11"), Decimal("17718.00")]
+    assert [i["quantity"] for i in items] == ["0.75", "3", "100", "1.5"]
+    assert [i["amount"] for i in items][:3] == [Decimal("0.75"), Decimal("91.11"),
+                                                Decimal("17718.00")]
     assert [i["description"] for i in items][1] == "Isopropyl alcohol, 5 L can"
 
 
@@ -1895,3 +1907,87 @@ def test_a_misread_qty_head_and_minus_specks_before_price_and_amount() -> None:
     assert [i["quantity"] for i in items] == ["5", "1"]
     assert [i["unit_price"] for i in items] == [Decimal("16061.00"), Decimal("227.37")]
     assert [i["amount"] for i in items] == [Decimal("80305.00"), Decimal("227.37")]
+
+
+def test_the_imprint_gives_the_legal_form_the_letterhead_reading_lost() -> None:
+    """A letterhead read without its last word (``Shannon Freight & Logistics``) over an
+    imprint that prints the name with its legal form is the name with that form; a speck
+    read as ``_`` before the name is no part of it."""
+    def page(head: str) -> list[Page]:
+        return _ocr_page(
+            [
+                (150, 100, head),
+                (1700, 100, "TAX INVOICE"),
+                (150, 200, "Shannon Free Zone East"),
+                (150, 260, "Shannon V14 DR59, Ireland"),
+                (150, 600, "Invoice No. F202402-878"),
+                (1400, 1900, "TOTAL DUE (GBP) £ 4,037.26"),
+                (150, 3300, "Shannon Freight & Logistics Ltd. Registered No. 154999"),
+            ]
+        )
+
+    for head in ("Shannon Freight & Logistics", "_ Shannon Freight & Logistics Ltd"):
+        fields = read_invoice(page(head))
+        assert fields["vendor_name"].value == "Shannon Freight & Logistics Ltd", head
+        assert fields["vendor_name"].method.startswith("repeated")
+
+
+def test_a_scanned_total_that_lost_its_first_digits_is_its_net_plus_tax() -> None:
+    """``Total CHF a 442.47`` (``3,`` read as ``a``) under a net total of 3,310.07 and a tax
+    of 132.40: a gross total under its net sum lost digits, and the sum ends in the ones read.
+    A total that is no such tail of the sum stays as read."""
+    def total_of(total: str) -> Field:
+        return read_invoice(
+            _ocr_page(
+                [
+                    (200, 200, "Invoice No. SI/8837/24"),
+                    (1400, 1900, "Net total 3,310.07"),
+                    (1400, 1960, "VAT 4% 132.40"),
+                    (1400, 2020, f"Total CHF {total}"),
+                ]
+            )
+        )["total_amount"]
+
+    mended = total_of("a 442.47")
+    assert mended.value == Decimal("3442.47") and mended.method == "label+sum"
+    assert total_of("089.00").value == Decimal("89.00")  # 3442.47 does not end in 89.00
+    assert total_of("3,442.47").value == Decimal("3442.47")
+
+
+def test_a_rule_read_as_letters_is_no_label() -> None:
+    """A table rule over a grid of heads Tesseract could not read, itself read as ``Tue
+    date`` in boxes 1-3 px tall: no print is that flat, so its ``date`` labels nothing, and
+    the due date under it is not taken for the invoice's date."""
+    pages = _ocr_page(
+        [
+            (170, 100, "Groot & Klein Drukwerk B.V."),
+            (190, 470, "SI/8837/24"), (905, 470, "2024-05-17"), (1620, 470, "2024-07-01"),
+            (1400, 1900, "Total EUR 1,250.00"),
+        ]
+    )
+    rule = [Word(text="Tue", box=(1193, 410, 1666, 413), conf=0.3),
+            Word(text="date", box=(1681, 409, 1766, 410), conf=0.3)]
+    fields = read_invoice(_with_words(pages, rule))
+    assert fields["invoice_date"].value == dt.date(2024, 5, 17)
+    assert fields["invoice_date"].method != "label"
+
+
+def test_a_total_whose_line_did_not_read_is_the_net_plus_the_tax_as_a_guess() -> None:
+    """``Total EUR 929.76`` read as ``TOMEUR © 3 O2076:``: no total label and no printed sum;
+    the one labelled net total plus the one labelled tax is the total, with the confidence of
+    a guess (calibration never raises it)."""
+    from extractors.registry import calibrated
+
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (200, 200, "Invoice No. INV-2026-6045"),
+                (1614, 1600, "Net total 755.90"),
+                (1614, 1660, "VAT 23% 173.86"),
+                (1611, 1780, "TOMEUR © 3 O2076:"),
+            ]
+        )
+    )
+    total = fields["total_amount"]
+    assert total.value == Decimal("929.76") and total.method == "net_tax"
+    assert calibrated(total, origin="ocr", extractor="invoice") <= total.confidence < 0.5

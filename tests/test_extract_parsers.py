@@ -198,6 +198,12 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
 
     assert [v for v, _, _ in find_vat_ids("VAT 1T51123530720 - fatture@example")] == ["IT51123530720"]
     assert find_vat_ids("Tel 1T51123530721") == []  # the check digit fails: no repair
+    # an Irish id (seven digits and a letter) read with the I of IE as a 1
+    assert [v for v, _, _ in find_vat_ids("VATNo. 1E1795160T")] == ["IE1795160T"]
+    assert find_vat_ids("VATNo. 1E1795161T") == []
+    # a 0 read as O after the country prefix: mended only where the check digits then pass
+    assert [v for v, _, _ in find_vat_ids("VAT NLO10171460B01")] == ["NL010171460B01"]
+    assert [v for v, _, _ in find_vat_ids("VAT NLO10171461B01")] == ["NLO10171461B01"]
 
 
 @pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009"], ids=["nbsp", "narrow-nbsp", "thin"])
