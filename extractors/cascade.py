@@ -27,9 +27,9 @@ from core.errors import BadDocumentError
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
-from extractors.ocr import binarise, run_tesseract
-from extractors.parsers import SUM_TOLERANCE
-from extractors.registry import Extractor, calibrated
+from extractors.ocr import binarise, installed_languages, run_tesseract
+from extractors.parsers import SUM_TOLERANCE, fold
+from extractors.registry import GERMAN_LETTERS, Extractor, calibrated
 
 Source = bytes | Path
 log = logging.getLogger(__name__)
@@ -282,6 +282,64 @@ def reread_bands(
     return fields, spent, reads
 
 
+GERMAN_FORM = re.compile(r"\b(?:GmbH|AG|KG|OHG|UG|GbR|e\.\s?K\.)(?=$|[\s,.;)&])")
+"""A German company's legal form: its name may hold ä, ö, ü and ß, which an English reading
+of the page cannot (``Schafer & Kiihn``, ``WeifR``, ``Brétchen``)."""
+NAME_KEPT = 0.8
+"""How alike (Levenshtein similarity of the accent-free names) a German reading of a name
+must be to the English one to replace it: the same name, other letters in a few places."""
+
+
+def name_in_its_language(
+    pages: list[Page],
+    fields: dict[str, Field],
+    source: Source,
+    settings: Settings,
+    extractor: Extractor,
+    images: dict[int, np.ndarray],
+) -> tuple[dict[str, Field], float]:
+    """The seller's name of a German company (``… GmbH``) on a page read in English, read again
+    from its own line with the German model: where that reading is the same name with umlauts
+    or ß (as many words, the letters alike but for a few), it replaces the English one, at the
+    English reading's confidence (the value is put right; nothing is posted for it). Returns
+    the fields and the seconds spent."""
+    from rapidfuzz.distance import Levenshtein
+
+    from extractors.pages import page_image
+
+    field = fields.get("vendor_name")
+    if (
+        field is None or not isinstance(field.value, str) or field.box is None
+        or field.page is None or field.page >= len(pages) or not GERMAN_FORM.search(field.value)
+        or "deu" not in settings.ocr_auto_langs or "deu" not in installed_languages()
+    ):
+        return fields, 0.0
+    page = pages[field.page]
+    if page.origin != Origin.OCR or "deu" in (page.ocr_lang or settings.ocr_lang).split("+"):
+        return fields, 0.0
+    band = _band(field.box, page)
+    try:
+        if page.index not in images:
+            images[page.index] = page_image(source, page, settings)
+        words, seconds = reocr_band(images[page.index], band, Variant(6, 1.0, "none"), settings,
+                                    "deu")
+    except (BadDocumentError, RuntimeError, OSError) as exc:
+        log.warning("cascade re-OCR in German failed: %s", exc)
+        return fields, 0.0
+    new_pages = list(pages)
+    new_pages[page.index] = replace_band(page, band, words)
+    again = extractor.extract(new_pages, source, settings).fields.get("vendor_name")
+    if (
+        again is not None and isinstance(again.value, str) and again.value != field.value
+        and GERMAN_LETTERS.search(again.value)
+        and len(again.value.split()) == len(field.value.split())  # no speck read as a word
+        and Levenshtein.normalized_similarity(fold(again.value), fold(field.value)) >= NAME_KEPT
+    ):
+        fields = {**fields, "vendor_name": field.model_copy(
+            update={"value": again.value, "raw": again.value})}
+    return fields, seconds
+
+
 VOTED = ("vendor_name", "invoice_date")
 """Fields settled by all readings together rather than reading by reading. A name or a date is a
 string of characters where each reading slips on other ones; the value most readings share
@@ -400,5 +458,9 @@ def run_cascade(
         fields, seconds, more = reread_bands(pages, fields, weak, source, settings, extractor, images)
         spent += seconds
         reads += more
+    if "vendor_name" in weak and spent < budget:
+        fields, seconds = name_in_its_language(pages, fields, source, settings, extractor, images)
+        spent += seconds
+        reads += int(seconds > 0)
     stats = {**extraction.stats, "cascade_reads": float(reads)}
     return extraction.model_copy(update={"fields": fields, "stats": stats}), spent

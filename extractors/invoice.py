@@ -1543,11 +1543,17 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
         fields["invoice_number"] = _field("invoice_number", best, "label", _conf(0.8, best, bonus))
         if ctx.scanned:
             mended = _as_printed_elsewhere(str(best.value), ctx.text)
+            number = fields["invoice_number"]
             if mended != best.value:
                 # the method stays: its calibration group is the labelled number's
-                fields["invoice_number"] = fields["invoice_number"].model_copy(
-                    update={"value": mended}
+                number = number.model_copy(update={"value": mended})
+            if _read_otherwise(mended, "\n".join(
+                r.text for r in ctx.rows if not OTHER_DOCUMENT.search(r.folded)
+            )):
+                number = number.model_copy(
+                    update={"confidence": round(OTHERWISE_READ * number.confidence, 4)}
                 )
+            fields["invoice_number"] = number
     po = _best(_labelled(ctx, PO_LABELS, id_parser))
     if po is not None:
         fields["po_number"] = _field("po_number", po, "label", _conf(0.6, po))
@@ -1583,6 +1589,35 @@ def _as_printed_elsewhere(value: str, text: str) -> str:
         if (mended := "".join(out)) != value:
             return mended
     return value
+
+
+OTHER_DOCUMENT = _re(
+    r"liefersch|lieferung|delivery|\border|bestell|auftrag|kunden|customer|client|contract|"
+    r"vertrag|\bpo\b|purchase|commande|livraison|\bbon\b|leverings|\bklant|account|konto"
+)
+"""A row naming another document or party's number (``Lieferschein-Nr 187654321012345``
+beside ``Beleg-Nr R87654321012345``): a number there is its own, not a reading of the
+invoice's."""
+OTHERWISE_READ = 0.6
+"""Share of its confidence a scanned invoice number keeps when the page also shows it read
+otherwise (``SV/8361/25`` in the footer, ``SI/8361/25`` in the payment line)."""
+
+
+def _read_otherwise(value: str, text: str) -> bool:
+    """Whether the page holds another reading of a scanned invoice number: a token as long
+    that differs from it in one or two places (none of them I/1, l/1 or O/0, which
+    ``_as_printed_elsewhere`` settles), so that one of the two readings is wrong. Only for
+    numbers of six characters and more with letters or separators in them: a plain number
+    of a few digits is one or two digits off many other numbers on a page."""
+    if len(value) < 6 or value.isdigit():
+        return False
+    for token in set(_ID_TOKEN.findall(text)):
+        if len(token) != len(value) or token == value or not re.search(r"\d", token):
+            continue
+        places = [(a, b) for a, b in zip(value, token, strict=True) if a != b]
+        if len(places) <= 2 and not all(p in _LOOKALIKES for p in places):
+            return True
+    return False
 
 
 Section = dict[tuple[int, int], tuple[float, float]]
@@ -1883,10 +1918,17 @@ def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
             continue
         # at the start of a footer segment, or after a legal form written first ("SARL Au bon
         # moulin"); not inside a longer name ("Amazon Web Services, Inc." is no "Web Services")
-        pattern = rf"(?:^|[-–|•·,;:]\s*|\b(?:sarl|sas|sasu|eurl|sa|sci|snc)\s+){re.escape(key)}(?:$|\W)"
-        imprints = [text for text, f in zip(feet, feet_text, strict=True) if re.search(pattern, f)]
-        if imprints:
-            out.setdefault(name, (_with_imprint_form(name, imprints[0]), i))
+        # the letterhead's "Ltd." may be a speck after "Ltd": the imprint without it tells
+        # (not "B.V.", whose last stop is its own)
+        forms = [m for m in LEGAL_FORMS.finditer(name[:-1])
+                 if m.end() == len(name) - 1 and "." not in m.group()]
+        for spelled in (name, name[:-1]) if name.endswith(".") and forms else (name,):
+            key = fold(spelled)
+            pattern = rf"(?:^|[-–|•·,;:]\s*|\b(?:sarl|sas|sasu|eurl|sa|sci|snc)\s+){re.escape(key)}(?:$|\W)"
+            imprints = [text for text, f in zip(feet, feet_text, strict=True) if re.search(pattern, f)]
+            if imprints:
+                out.setdefault(name, (_with_imprint_form(spelled, imprints[0]), i))
+                break
     return out
 
 

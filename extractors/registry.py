@@ -175,6 +175,10 @@ any other (``Brötchen`` was read ``Brétchen`` at 0.96, and posted)."""
 GUESSED_LETTER_CAP = 0.8
 """Confidence at most of a name or address read by the English model with such a letter, and
 of an OCR'd invoice number whose characters OCR may have swapped (``AMBIGUOUS_ID``)."""
+GERMAN_LETTERS = re.compile("[äöüÄÖÜß]")
+"""Letters the English model cannot read: in a name on a page read in English, they come from
+the name's line read once more in German (``cascade.name_in_its_language``), one reading of
+one line, so the name is capped like a guessed letter."""
 NAME_FIELDS = frozenset({"vendor_name", "buyer_name", "address"})
 AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 """Where OCR confuses I and 1, O and 0 in an identifier: a 1 or 0 in its run of letters
@@ -183,10 +187,13 @@ AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 
 def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
     """Whether OCR may have written a plausible wrong character into the value: a name read by
-    the English model with its only accent, or an invoice number with swappable characters."""
+    the English model with its only accent (or with German letters from one German re-read of
+    its line), or an invoice number with swappable characters."""
     if not isinstance(field.value, str):
         return False
-    if name in NAME_FIELDS and ENGLISH_GUESSED_LETTERS.intersection(field.value):
+    if name in NAME_FIELDS and (
+        ENGLISH_GUESSED_LETTERS.intersection(field.value) or GERMAN_LETTERS.search(field.value)
+    ):
         page = _page_of(field, pages)
         return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
     return name == "invoice_number" and origin == "ocr" and bool(

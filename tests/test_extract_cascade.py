@@ -5,13 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import cv2
 import pytest
 
 from core.models import DocType, Extraction, Field
 from core.settings import Settings
 from extractors.cascade import closing_tax, merge, run_cascade, vote
+from extractors.ocr import installed_languages
 from extractors.pages import load_pages
-from extractors.registry import all_extractors
+from extractors.registry import GUESSED_LETTER_CAP, all_extractors, apply_calibration
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -126,3 +128,49 @@ def test_an_amount_whose_printed_sum_closes_is_kept_over_a_surer_one_whose_does_
     assert merge(total("5043.79", 0.3, "label"), total("70129.61", 0.5, "items_sum")).value == Decimal(
         "70129.61"
     )
+
+
+@pytest.mark.skipif("deu" not in installed_languages(), reason="needs Tesseract's German data")
+def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """An English invoice from a German company, scanned: the English model has no ä, ü or ß
+    and reads ``Schäfer & Kühn`` without them; the name's own line read with the German model
+    puts them back, at the English reading's confidence."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    from extractors.cascade import name_in_its_language
+    from extractors.pages import open_pdf, render_pdf_page
+
+    pdf_path = tmp_path / "invoice.pdf"
+    pdf = Canvas(str(pdf_path), pagesize=A4, invariant=1)
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(50, A4[1] - 60, "Schäfer & Kühn Maschinenbau GmbH")
+    pdf.setFont("Helvetica", 10)
+    for y, text in ((90, "Industriestrasse 7, 33602 Bielefeld, Germany"),
+                    (140, "TAX INVOICE   Invoice No. INV-2024-0117   Date: 12 March 2024"),
+                    (170, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
+                    (400, "Total due for the invoice: EUR 1,250.00"),
+                    (420, "Thank you for your payment and for your order.")):
+        pdf.drawString(50, A4[1] - y, text)
+    pdf.save()
+    png = tmp_path / "scan.png"
+    document = open_pdf(pdf_path.read_bytes())
+    cv2.imwrite(str(png), render_pdf_page(document, 0, 300))
+    document.close()
+    pages = load_pages(png, png.name, settings)
+    assert pages[0].ocr_lang == "eng"
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    fields = extractor.extract(pages, png, settings).fields
+    english = fields["vendor_name"]
+    assert "ü" not in english.value and "GmbH" in english.value
+    out, seconds = name_in_its_language(pages, fields, png, settings, extractor, {})
+    assert seconds > 0
+    assert out["vendor_name"].value == "Schäfer & Kühn Maschinenbau GmbH"
+    assert out["vendor_name"].confidence == english.confidence
+    # one reading of one line: the name is capped like a letter the English model guessed
+    sure = {**out, "vendor_name": out["vendor_name"].model_copy(update={"confidence": 0.99})}
+    extraction = Extraction(doc_type=DocType.INVOICE, fields=sure, engine={"extractor": "invoice"})
+    capped = apply_calibration(extraction, pages=pages).fields["vendor_name"]
+    assert capped.confidence <= GUESSED_LETTER_CAP

@@ -1912,8 +1912,10 @@ def test_a_misread_qty_head_and_minus_specks_before_price_and_amount() -> None:
 def test_the_imprint_gives_the_legal_form_the_letterhead_reading_lost() -> None:
     """A letterhead read without its last word (``Shannon Freight & Logistics``) over an
     imprint that prints the name with its legal form is the name with that form; a speck
-    read as ``_`` before the name is no part of it."""
-    def page(head: str) -> list[Page]:
+    read as ``_`` before the name, or as a stop after its form where the imprint has none, is
+    no part of it."""
+    def page(head: str, imprint: str = "Shannon Freight & Logistics Ltd. Registered No. 154999",
+             ) -> list[Page]:
         return _ocr_page(
             [
                 (150, 100, head),
@@ -1922,13 +1924,15 @@ def test_the_imprint_gives_the_legal_form_the_letterhead_reading_lost() -> None:
                 (150, 260, "Shannon V14 DR59, Ireland"),
                 (150, 600, "Invoice No. F202402-878"),
                 (1400, 1900, "TOTAL DUE (GBP) £ 4,037.26"),
-                (150, 3300, "Shannon Freight & Logistics Ltd. Registered No. 154999"),
+                (150, 3300, imprint),
             ]
         )
 
-    for head in ("Shannon Freight & Logistics", "_ Shannon Freight & Logistics Ltd"):
-        fields = read_invoice(page(head))
-        assert fields["vendor_name"].value == "Shannon Freight & Logistics Ltd", head
+    for pages in (page("Shannon Freight & Logistics"), page("_ Shannon Freight & Logistics Ltd"),
+                  page("Shannon Freight & Logistics Ltd.",
+                       "Shannon Freight & Logistics Ltd - Registered No. 154999")):
+        fields = read_invoice(pages)
+        assert fields["vendor_name"].value == "Shannon Freight & Logistics Ltd", pages[0].text
         assert fields["vendor_name"].method.startswith("repeated")
 
 
@@ -1991,3 +1995,46 @@ def test_a_total_whose_line_did_not_read_is_the_net_plus_the_tax_as_a_guess() ->
     total = fields["total_amount"]
     assert total.value == Decimal("929.76") and total.method == "net_tax"
     assert calibrated(total, origin="ocr", extractor="invoice") <= total.confidence < 0.5
+
+
+def test_a_scanned_invoice_number_read_otherwise_elsewhere_on_the_page_is_unsure() -> None:
+    """``SV/8361/25`` beside ``Invoice`` in the footer, ``SI/8361/25`` in the payment line:
+    one of the two readings is wrong, so the number is not sure enough to post; a number the
+    page shows one way only, or beside another document's number of its shape, keeps its
+    confidence."""
+    def number(payment_line: str) -> Field:
+        return read_invoice(
+            _ocr_page(
+                [
+                    (170, 100, "Kite & Key Ltd"),
+                    (150, 2900, payment_line),
+                    (1400, 1900, "Total GBP £1,089.00"),
+                    (1900, 3300, "Invoice SV/8361/25"),
+                ]
+            )
+        )["invoice_number"]
+
+    doubted = number("Please pay by 2025-01-31 quoting SI/8361/25.")
+    sure = number("Please pay by 2025-01-31 quoting SV/8361/25.")
+    assert doubted.value == sure.value == "SV/8361/25"
+    assert doubted.confidence < 0.7 * sure.confidence
+    # another document's number of the same shape is its own (a delivery note's)
+    assert number("Delivery note SD/8361/25").confidence == sure.confidence
+
+
+def test_a_legal_form_with_stops_of_its_own_keeps_its_last_one() -> None:
+    """``Groot & Klein Drukwerk B.V.`` over an imprint read ``… B.V -``: the last stop of
+    ``B.V.`` is the form's own, not a speck."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (170, 100, "Groot & Klein Drukwerk B.V."),
+                (1700, 100, "INVOICE"),
+                (170, 200, "Prinsengracht 811, 1017 KB Amsterdam"),
+                (150, 600, "Invoice No. SI/8837/24"),
+                (1400, 1900, "Total EUR 1,250.00"),
+                (150, 3300, "Groot & Klein Drukwerk B.V - KvK 12345678"),
+            ]
+        )
+    )
+    assert fields["vendor_name"].value == "Groot & Klein Drukwerk B.V."
