@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from core.errors import BadDocumentError
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
@@ -237,6 +238,35 @@ def judge(current: Field | None, readings: list[Field]) -> Field | None:
     return (merge(current, same) or current) if same is not None else current
 
 
+def _band_reading(
+    pages: list[Page],
+    page: Page,
+    band: tuple[int, int],
+    variant: Variant,
+    lang: str | None,
+    name: str,
+    source: Source,
+    settings: Settings,
+    extractor: Extractor,
+    images: dict[int, np.ndarray],
+) -> tuple[Field | None, float] | None:
+    """Field ``name`` as the extractor reads it once ``band`` of ``page`` is read again with
+    ``variant`` in ``lang``, and the Tesseract seconds spent; None when the page image cannot
+    be had or Tesseract fails (logged). ``images`` caches the page images."""
+    from extractors.pages import page_image
+
+    try:
+        if page.index not in images:
+            images[page.index] = page_image(source, page, settings)
+        words, seconds = reocr_band(images[page.index], band, variant, settings, lang)
+    except (BadDocumentError, RuntimeError, OSError) as exc:
+        log.warning("cascade band re-OCR failed: %s", exc)
+        return None
+    new_pages = list(pages)
+    new_pages[page.index] = replace_band(page, band, words)
+    return extractor.extract(new_pages, source, settings).fields.get(name), seconds
+
+
 def reread_bands(
     pages: list[Page],
     fields: dict[str, Field],
@@ -248,8 +278,6 @@ def reread_bands(
 ) -> tuple[dict[str, Field], float, int]:
     """Weak one-line fields re-read from their own line, enlarged, in two ways (see
     :func:`judge`). Returns the fields, the seconds spent and the number of reads made."""
-    from extractors.pages import page_image
-
     fields = dict(fields)
     spent, reads = 0.0, 0
     for name in BAND_FIELDS:
@@ -261,19 +289,13 @@ def reread_bands(
                 continue
             readings: list[Field] = []
             for variant in BAND_VARIANTS:
-                try:
-                    if page.index not in images:
-                        images[page.index] = page_image(source, page, settings)
-                    words, seconds = reocr_band(images[page.index], band, variant, settings,
-                                                page.ocr_lang)
-                except (BadDocumentError, RuntimeError, OSError) as exc:
-                    log.warning("cascade band re-OCR failed: %s", exc)
+                read = _band_reading(pages, page, band, variant, page.ocr_lang, name, source,
+                                     settings, extractor, images)
+                if read is None:
                     break
+                again, seconds = read
                 spent += seconds
                 reads += 1
-                new_pages = list(pages)
-                new_pages[page.index] = replace_band(page, band, words)
-                again = extractor.extract(new_pages, source, settings).fields.get(name)
                 if again is not None and again.value is not None:
                     readings.append(again)
             current = judge(current, readings)
@@ -303,10 +325,6 @@ def name_in_its_language(
     or ß (as many words, the letters alike but for a few), it replaces the English one, at the
     English reading's confidence (the value is put right; nothing is posted for it). Returns
     the fields and the seconds spent."""
-    from rapidfuzz.distance import Levenshtein
-
-    from extractors.pages import page_image
-
     field = fields.get("vendor_name")
     if (
         field is None or not isinstance(field.value, str) or field.box is None
@@ -317,18 +335,11 @@ def name_in_its_language(
     page = pages[field.page]
     if page.origin != Origin.OCR or "deu" in (page.ocr_lang or settings.ocr_lang).split("+"):
         return fields, 0.0
-    band = _band(field.box, page)
-    try:
-        if page.index not in images:
-            images[page.index] = page_image(source, page, settings)
-        words, seconds = reocr_band(images[page.index], band, Variant(6, 1.0, "none"), settings,
-                                    "deu")
-    except (BadDocumentError, RuntimeError, OSError) as exc:
-        log.warning("cascade re-OCR in German failed: %s", exc)
+    read = _band_reading(pages, page, _band(field.box, page), Variant(6, 1.0, "none"), "deu",
+                         "vendor_name", source, settings, extractor, images)
+    if read is None:
         return fields, 0.0
-    new_pages = list(pages)
-    new_pages[page.index] = replace_band(page, band, words)
-    again = extractor.extract(new_pages, source, settings).fields.get("vendor_name")
+    again, seconds = read
     if (
         again is not None and isinstance(again.value, str) and again.value != field.value
         and GERMAN_LETTERS.search(again.value)

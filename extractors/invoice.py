@@ -183,25 +183,29 @@ the text is 30 px tall). Words in a dark header bar may be boxed at a quarter of
 height (``Amount``, 7 px), and they stay."""
 
 
-def _print_words(page: Page) -> list[Word]:
-    """A page's words, less those on a scanned page too flat to be print (``FLAT_WORD``)."""
+def _is_flat(word: Word, floor: float) -> bool:
+    """Whether a word of letters or digits is boxed less than ``floor`` tall: a rule or a speck
+    OCR read as letters (punctuation is that flat as printed)."""
+    return word.box[3] - word.box[1] < floor and any(c.isalnum() for c in word.text)
+
+
+def _flat_floor(page: Page) -> float:
+    """The height under which a word on ``page`` is too flat to be print (``FLAT_WORD``); 0 on
+    a text layer, whose words are print."""
     if page.origin == Origin.TEXT_LAYER:
-        return page.words
+        return 0.0
     heights = [w.box[3] - w.box[1] for w in page.words if any(c.isalnum() for c in w.text)]
-    if not heights:
-        return page.words
-    floor = FLAT_WORD * statistics.median(heights)
-    return [w for w in page.words
-            if w.box[3] - w.box[1] >= floor or not any(c.isalnum() for c in w.text)]
+    return FLAT_WORD * statistics.median(heights) if heights else 0.0
 
 
 def rows_of(pages: list[Page]) -> list[Row]:
     rows: list[Row] = []
     for page in pages:
-        kept = _print_words(page)
-        lines = lines_of(page if len(kept) == len(page.words) else page.model_copy(update={"words": kept}))
-        for line in lines:
-            rows.append(make_row(page.index, line.index, join_space_grouped(line.words)))
+        floor = _flat_floor(page)
+        for line in lines_of(page):
+            words = [w for w in line.words if not _is_flat(w, floor)]
+            if words:
+                rows.append(make_row(page.index, line.index, join_space_grouped(words)))
     return rows
 
 
@@ -1042,18 +1046,17 @@ def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[D
     if not isinstance(total.value, Decimal) or total.value <= 0:
         return total
     read = f"{total.value:.2f}"
-    for s in subs:
+    for s in subs:  # a gross total under its net sum is misread
+        if not (isinstance(s.value, Decimal) and s.value > total.value):
+            continue
         for x in taxes:
-            if not (isinstance(s.value, Decimal) and isinstance(x.value, Decimal)):
+            if not isinstance(x.value, Decimal):
                 continue
             for d in off:
-                whole = f"{s.value - d + x.value:.2f}"
-                if (
-                    s.value > total.value  # a gross total under its net sum is misread
-                    and len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS
-                    and whole.endswith(read)
-                ):
-                    return replace(total, value=s.value - d + x.value,
+                gross = s.value - d + x.value
+                whole = f"{gross:.2f}"
+                if len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read):
+                    return replace(total, value=gross,
                                    notes={**total.notes, "lead_digits": whole[: -len(read)]})
     return total
 
@@ -1565,16 +1568,21 @@ _LOOKALIKES = {("1", "I"), ("I", "1"), ("1", "l"), ("l", "1"), ("0", "O"), ("O",
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]")
 
 
+def _other_readings(value: str, text: str) -> Iterator[tuple[str, list[int]]]:
+    """The tokens of ``text`` as long as ``value`` but not it, in sorted order, each with the
+    places where it differs from ``value``: other readings of an id, or other ids."""
+    for token in sorted(set(_ID_TOKEN.findall(text))):
+        if len(token) == len(value) and token != value:
+            yield token, [i for i, (a, b) in enumerate(zip(value, token, strict=True)) if a != b]
+
+
 def _as_printed_elsewhere(value: str, text: str) -> str:
     """A scanned invoice number with a letter read as a digit or a digit as a letter
     (``S1/2211/26``), set right by another reading of it on the page (``quoting
     SI/2211/26``): where the two differ only by I/1, l/1 or O/0, each such place takes the
     character that is of the kind of the rest of its part (``SI`` is letters, ``2211``
     digits); ``value`` as read when nothing on the page tells."""
-    for token in sorted(set(_ID_TOKEN.findall(text))):
-        if len(token) != len(value) or token == value:
-            continue
-        places = [i for i, (a, b) in enumerate(zip(value, token, strict=True)) if a != b]
+    for token, places in _other_readings(value, text):
         if not all((value[i], token[i]) in _LOOKALIKES for i in places):
             continue
         out = list(value)
@@ -1611,13 +1619,11 @@ def _read_otherwise(value: str, text: str) -> bool:
     of a few digits is one or two digits off many other numbers on a page."""
     if len(value) < 6 or value.isdigit():
         return False
-    for token in set(_ID_TOKEN.findall(text)):
-        if len(token) != len(value) or token == value or not re.search(r"\d", token):
-            continue
-        places = [(a, b) for a, b in zip(value, token, strict=True) if a != b]
-        if len(places) <= 2 and not all(p in _LOOKALIKES for p in places):
-            return True
-    return False
+    return any(
+        len(places) <= 2 and re.search(r"\d", token)
+        and not all((value[i], token[i]) in _LOOKALIKES for i in places)
+        for token, places in _other_readings(value, text)
+    )
 
 
 Section = dict[tuple[int, int], tuple[float, float]]
@@ -2636,8 +2642,7 @@ def _without_rules(rows: Iterable[Row], height: float) -> Iterator[Row]:
     of nothing else is left out (it would end the table: the next row lies more than five of
     its heights below it). Lazily: the table stops reading rows where it ends."""
     for row in rows:
-        words = [w for w in row.words
-                 if w.box[3] - w.box[1] >= 0.25 * height or not any(c.isalnum() for c in w.text)]
+        words = [w for w in row.words if not _is_flat(w, 0.25 * height)]
         if len(words) == len(row.words):
             yield row
         elif words:
