@@ -162,7 +162,8 @@ def closing_tax(fields: dict[str, Field], again: dict[str, Field]) -> dict[str, 
     the merge kept: when a re-read found the total at last (``Total EUR 28,236. 46`` read
     whole), its subtotal + tax = total is the printed sum, and the first reading, which had no
     total to close, left the tax out. Taken only over the same subtotal (or none) and a first
-    tax that is missing or does not close that sum; the fields as they are otherwise."""
+    tax that is missing or does not close that sum, or is the same tax read less surely (the
+    guess of a first reading that summed its total); the fields as they are otherwise."""
     total, sub, tax = (again.get(n) for n in ("total_amount", "subtotal", "tax_amount"))
     kept = fields.get("total_amount")
     if total is None or sub is None or tax is None or kept is None or kept.value != total.value:
@@ -178,6 +179,9 @@ def closing_tax(fields: dict[str, Field], again: dict[str, Field]) -> dict[str, 
     if first_tax is not None and isinstance(first_tax.value, Decimal) and (
         abs(net + first_tax.value - gross) <= SUM_TOLERANCE
     ):
+        # the same tax, read in the printed sum, is surer than a total's summed guess
+        if first_tax.value == vat and tax.confidence > first_tax.confidence:
+            return {**fields, "tax_amount": tax}
         return fields
     return {**fields, "subtotal": first_sub or sub, "tax_amount": tax}
 
@@ -370,6 +374,17 @@ def _part_of(value: object, whole: object) -> bool:
     )
 
 
+_DOTTED_END = re.compile(r"\b[A-Za-z]\.(?:[A-Za-z]+\.)*[A-Za-z]+\.$")
+"""A name closing with a legal form written with stops (``B.V.``, ``S.p.A.``): its last stop
+is print. After a one-word form (``Ltd.``) a stop may be a speck, and the reader settles it."""
+
+
+def _unstopped(value: object) -> object:
+    """A name closing with a dotted legal form, without its last stop; any other value as
+    it is."""
+    return value[:-1] if isinstance(value, str) and _DOTTED_END.search(value) else value
+
+
 def vote(readings: list[Field]) -> Field:
     """The value whose readings' confidences add up to most (the first reading wins ties),
     carried by its surest reading; two or more readings agreeing count as ``+agree``. A value
@@ -377,6 +392,13 @@ def vote(readings: list[Field]) -> Field:
     of their confidence: one reading of three (``… Logistics`` against two ``… Logistics Ltd``)
     is no surer for having won on its own. A reading that holds only some of its words (``&
     Daughters Ltd``) is not against it."""
+    # readings of a name that differ only in the last stop of a dotted legal form (``… B.V``
+    # and ``… B.V.``) are one value, written with the stop
+    stopped = {_unstopped(f.value): f.value for f in readings if _unstopped(f.value) != f.value}
+    readings = [
+        f.model_copy(update={"value": stopped[f.value]}) if f.value in stopped else f
+        for f in readings
+    ]
     groups: dict[object, list[Field]] = {}
     for field in readings:
         groups.setdefault(field.value, []).append(field)

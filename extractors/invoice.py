@@ -309,11 +309,15 @@ def find_labelled(
     below: bool = True,
     last: bool = False,
     exclude: re.Pattern[str] | None = None,
+    below_if_bare: bool = False,
 ) -> list[tuple[Hit, Row, str]]:
     """Values of the kind ``parse`` reads, next to every match of ``label``.
 
     Returns (hit, label row, where) with where ``right`` or ``below``; ``last`` takes the
-    rightmost value on the row instead of the first one after the label.
+    rightmost value on the row instead of the first one after the label. ``below_if_bare``:
+    a value below is taken only for a label with no digit after it in its cell (a number
+    after the label that did not parse, ``quote invoice number $1/8933/26 with your
+    payment``, is the label's value; the row below holds another one).
     """
     out: list[tuple[Hit, Row, str]] = []
     for i, row in enumerate(rows):
@@ -341,6 +345,8 @@ def find_labelled(
                             )
                         )
                         found = True
+            if below_if_bare and re.search(r"\d", row.text[end : cell[1] + 1]):
+                continue
             if below and not found:
                 box = union_box(label_words)
                 for nxt, words in below_words(rows, i, box[0], box[2]):
@@ -471,6 +477,15 @@ DATE_LABELS = [
         2,
     ),
     (_re(r"\bvom\b"), 1),
+    # "Invoice 11 May 2024": the heading's "Date" lost, a date right after "Invoice" (in its
+    # cell, or the cell after one holding only "Invoice") is its date
+    (
+        _re(
+            r"^invoice(?=\s*[:.]?\s*(?:$|\d{1,2}(?:[./-]\d{1,2}[./-]\d{2,4}|"
+            r"\s+[a-z]{3,9}\.?,?\s+\d{4})\b|\d{4}-\d{2}-\d{2}\b))"
+        ),
+        1,
+    ),
 ]
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
@@ -619,9 +634,9 @@ _TITLE_LABEL = re.compile(
 )
 """What follows "Invoice" in a label (``Invoice number``, ``Invoice to``), not a seller's name."""
 LEGAL_FORMS = _re(
-    r"\b(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|e\.?\s?k\.?|ug|b\.\s?v\.?|n\.\s?v\.?|"
+    r"\b(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|e\.?\s?k\.?|ug|b\.\s?v\.?|bv\.|n\.\s?v\.?|"
     r"s\.?a\.?r\.?l\.?|sarl|sas|s\.?a\.?|ltd\.?|limited|inc\.?|llc|llp|plc|corp(?:oration)?\.?|"
-    r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|s\.r\.1\.|"
+    r"pvt\.?\s*ltd\.?|private\s*limited|sdn\.?\s*bhd\.?|bhd\.?|s\.?p\.?a\.?|s\.?r\.?l\.?|s\.r\.[1i]\.|"
     r"s\.\s?l\.?(?:u\.?)?|oy|ab|a/s|aps|bvba|sprl|co\.|sp\.?\s*z\s*[o0]\.?\s*[o0]\.?|sp\.?\s*j\.?|"
     r"sp\.?\s*k\.?|lda\.?|ltda\.?|s\.?r\.?o\.?|a\.s\.)(?=$|[\s,.;)])"
 )
@@ -840,10 +855,12 @@ def _labelled(
     exclude: re.Pattern[str] | None = None,
     exclude_before: re.Pattern[str] | None = None,
     exclude_after: re.Pattern[str] | None = None,
+    below_if_bare: bool = False,
 ) -> list[Hit]:
     hits: list[Hit] = []
     for pattern, priority in labels:
-        for hit, row, where in find_labelled(ctx.rows, pattern, parse, last=last, exclude=exclude):
+        for hit, row, where in find_labelled(ctx.rows, pattern, parse, last=last, exclude=exclude,
+                                             below_if_bare=below_if_bare):
             # what stands before and after the label counts within its own cell of the row
             start, end = hit.notes["label_span"]  # type: ignore[misc]
             left, right = hit.notes["label_cell"]  # type: ignore[misc]
@@ -1038,14 +1055,27 @@ LOST_LEAD_DIGITS = 2
 ``_with_lead_digits``)."""
 
 
-def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[Decimal]) -> Hit:
+SPACE_IN_NUMBER = re.compile(r"(?<=[\d.,]) (?=[\d.,]*\d)")
+"""A space OCR put inside a printed number (``CHF 26,1 03.86``)."""
+
+
+def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[Decimal],
+                      ctx: DocContext) -> Hit:
     """A scanned total whose first digits OCR lost (``CHF a 442.47`` for 3,442.47, ``089.00``
-    for 1,089.00) — read smaller than a labelled subtotal, which a gross total never is — is
-    that subtotal (less a printed discount) plus a labelled tax when the sum ends in the digits
-    read and has at most ``LOST_LEAD_DIGITS`` more. Any other total is returned as it is."""
+    for 1,089.00) or split off (``CHF 26,1 03.86``) — read smaller than a labelled subtotal,
+    which a gross total never is — is that subtotal (less a printed discount) plus a labelled
+    tax when the sum ends in the digits read and has at most ``LOST_LEAD_DIGITS`` more, or is
+    what the total's row reads with the spaces inside its numbers taken out. Any other total is
+    returned as it is."""
     if not isinstance(total.value, Decimal) or total.value <= 0:
         return total
     read = f"{total.value:.2f}"
+    joined: set[Decimal] = set()
+    if total.notes.get("where") == "right":
+        row = _label_row(ctx, total)
+        after = row.text[total.notes["label_span"][1]:] if row else ""  # type: ignore[index]
+        joined = {a.value for a in find_amounts(SPACE_IN_NUMBER.sub("", after),
+                                                decimal_mark=ctx.decimal_mark) if a.has_decimals}
     for s in subs:  # a gross total under its net sum is misread
         if not (isinstance(s.value, Decimal) and s.value > total.value):
             continue
@@ -1055,7 +1085,10 @@ def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[D
             for d in off:
                 gross = s.value - d + x.value
                 whole = f"{gross:.2f}"
-                if len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read):
+                if (
+                    (len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read))
+                    or gross in joined
+                ):
                     return replace(total, value=gross,
                                    notes={**total.notes, "lead_digits": whole[: -len(read)]})
     return total
@@ -1108,7 +1141,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         for a in found
     ]
     if ctx.scanned:
-        totals = [_with_lead_digits(t, subs, rated, off) for t in totals]
+        totals = [_with_lead_digits(t, subs, rated, off, ctx) for t in totals]
     triple: tuple[Hit, Hit, Hit] | None = None
     discount = Decimal(0)
     for t in sorted(totals, key=lambda h: -int(h.notes.get("priority", 0))):
@@ -1127,6 +1160,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             break
 
     total = triple[0] if triple else _best(totals)
+    summed_tax: Hit | None = None
+    """The tax of a total that is a labelled subtotal plus a labelled tax (no total read)."""
     if total is not None:
         repeats = _agree(totals, total.value)
         is_max = biggest is not None and abs(total.value) >= biggest  # type: ignore[arg-type]
@@ -1165,6 +1200,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
                           next(x for x in rated if x.value in vat))
         if summed is not None:
             s, x = summed
+            summed_tax = x
             fields["total_amount"] = Field(
                 name="total_amount",
                 value=s.value + x.value,  # type: ignore[operator]
@@ -1217,7 +1253,13 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         closing = [x for x in taxes if closes(x)] or [x for x in rated if closes(x)]
         if closing:
             tax = closing[-1]
-    if tax is None and taxes:
+    if tax is None and summed_tax is not None:
+        # the tax the total was summed from, as sure as that total
+        tax = summed_tax
+        total_field = fields["total_amount"]
+        fields["tax_amount"] = _field("tax_amount", tax, total_field.method,
+                                      total_field.confidence)
+    elif tax is None and taxes:
         tax = _best(taxes)
         if tax is not None:
             fields["tax_amount"] = _field("tax_amount", tax, "label", _conf(0.5, tax))
@@ -1410,6 +1452,21 @@ def _title_block_date(ctx: DocContext) -> Field | None:
     return None
 
 
+_TITLE_DATE = re.compile(r"invoice$")
+"""The label of ``Invoice 11 May 2024`` (``DATE_LABELS``' last one)."""
+
+
+def _right_after(ctx: DocContext, hit: Hit) -> bool:
+    """Whether a hit's value stands right after its label: nothing but stops and colons
+    between them."""
+    row = _label_row(ctx, hit)
+    span = hit.notes.get("label_span")
+    if row is None or not isinstance(span, tuple) or not hit.words or hit.words[0] not in row.words:
+        return False
+    start = row.offsets[row.words.index(hit.words[0])][0]
+    return re.fullmatch(r"[\s:.]*", row.text[span[1] : start]) is not None
+
+
 def read_dates(ctx: DocContext) -> dict[str, Field]:
     parse = date_parser(ctx.dayfirst)
     fields: dict[str, Field] = {}
@@ -1434,6 +1491,8 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
         row = _label_row(ctx, h)
         if row is not None and _is_print_stamp(ctx, row, h):
             h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
+    # a date that "Invoice" labels only by standing before it must follow it at once
+    hits = [h for h in hits if not _TITLE_DATE.match(_label_text(ctx, h)) or _right_after(ctx, h)]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
     due_values = {h.value.value for h in due_hits}  # type: ignore[attr-defined]
     hits = [h for h in hits if h.value.value not in due_values or h.notes["priority"] == 3]  # type: ignore[attr-defined]
@@ -1505,7 +1564,7 @@ def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
 
 
 def _number_hits(ctx: DocContext) -> list[Hit]:
-    hits = _labelled(ctx, INVOICE_NO_LABELS, id_parser)
+    hits = _labelled(ctx, INVOICE_NO_LABELS, id_parser, below_if_bare=True)
     return [
         h
         for h in hits
@@ -1545,7 +1604,7 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
         )
         fields["invoice_number"] = _field("invoice_number", best, "label", _conf(0.8, best, bonus))
         if ctx.scanned:
-            mended = _as_printed_elsewhere(str(best.value), ctx.text)
+            mended = _as_printed_elsewhere(_cut_short(ctx, best), ctx.text)
             number = fields["invoice_number"]
             if mended != best.value:
                 # the method stays: its calibration group is the labelled number's
@@ -1566,6 +1625,30 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
 _LOOKALIKES = {("1", "I"), ("I", "1"), ("1", "l"), ("l", "1"), ("0", "O"), ("O", "0")}
 """Characters OCR takes for one another in numbers: a letter of a prefix read as a digit."""
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]")
+
+
+def _cut_short(ctx: DocContext, hit: Hit) -> str:
+    """A scanned invoice number OCR cut short at a misread separator (``F202501 “399`` for
+    ``F202501-399``) or a gap (``RE-11 651``): the longer number the page prints elsewhere
+    (``quoting F202501-399``), which starts with the one read, when the rest of it (after a
+    ``-``, ``/`` or ``.``) stands right after the number read; the number as read otherwise."""
+    value = str(hit.value)
+    if not hit.words:
+        return value
+    last = hit.words[-1]
+    row = next((r for r in ctx.rows if any(w is last for w in r.words)), None)
+    if row is None:
+        return value
+    after = row.text[row.offsets[next(i for i, w in enumerate(row.words) if w is last)][1]:]
+    for token in sorted(set(_ID_TOKEN.findall(ctx.text))):
+        rest = token[len(value) :].lstrip("-/.")
+        if (
+            rest
+            and token.startswith(value)
+            and re.match(rf"\W{{0,2}}{re.escape(rest)}(?!\w)", after.lstrip())
+        ):
+            return token
+    return value
 
 
 def _other_readings(value: str, text: str) -> Iterator[tuple[str, list[int]]]:
@@ -1722,13 +1805,20 @@ _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
 """``Sp. z 0.0.``: the o's of a Polish company's ``Sp. z o.o.`` read as zeros."""
 
 
+_OCR_BV = re.compile(r"(?<=\S )BV\.$")
+"""``Drukwerk BV.``: a closing ``B.V.`` whose first stop OCR lost (the second one tells)."""
+
+
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~]+|[\s:;,\-–•|_~]+$", "", text)
+    # nor with a letter or two set apart by a speck (``S _ Ferraro Arredamenti``): a logo's
+    text = re.sub(r"^\S{1,2}\s+[_~|]+\s+(?=\w)", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
     text = re.sub(r"(?<=\S)\s+(?:tax\s*)?invoice$", "", text, flags=re.IGNORECASE)
     text = _OCR_LTD.sub("Ltd", _OCR_SRL.sub(r"\1.\2.l.", text))
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
+    text = _OCR_BV.sub("B.V.", text)
     return re.sub(r"\s+", " ", text)
 
 
@@ -2140,6 +2230,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             for text in (before, after):
                 if (
                     len(text) >= 3
+                    and not text[0].islower()  # "Invoice lumber" (Number misread): no name
                     and not _TITLE_LABEL.match(fold(text))
                     and not re.search(r"\d", text)
                     and sum(c.isalpha() for c in text) >= 3

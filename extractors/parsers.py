@@ -362,6 +362,8 @@ _VAT_RE = re.compile(
 )
 
 
+_DATE_TAIL = re.compile(r"\s\d{1,2}[./-]\d{1,2}[./-]\d{4}$")
+"""``LTD 16.02.2025``: a name's ``Ltd`` before a date, no Lithuanian VAT id."""
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}\d{2}(?:\s[A-Z0-9]{4}){3,}")
 """An IBAN printed in groups of four (``PL61 1090 1014 0000 …``): its head has a VAT id's shape."""
 _NATIONAL_VAT = re.compile(
@@ -382,7 +384,7 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
             continue
         raw = m.group("vat")
         compact = re.sub(r"[\s.\-]", "", raw)
-        if sum(c.isdigit() for c in compact) < 7:
+        if sum(c.isdigit() for c in compact) < 7 or _DATE_TAIL.search(raw):
             continue
         out.append((_digits_mended(compact), m.start(), m.end()))
     for m in _NATIONAL_VAT.finditer(text):

@@ -61,6 +61,12 @@ def test_the_tax_of_a_reread_that_closes_the_kept_total_is_taken() -> None:
     assert closing_tax(closed, _sums("28236.46", "23530.38", "4706.08")) is closed
     assert "tax_amount" not in closing_tax(first, _sums("28236.46", "23530.38", "4000.00"))
     assert "tax_amount" not in closing_tax(_sums("23530.38", "23530.38", None), again)
+    # the first reading summed its total from the tax, as a guess: the same tax read in the
+    # printed sum is surer, and taken
+    guessed = {**closed, "tax_amount": closed["tax_amount"].model_copy(
+        update={"confidence": 0.43, "method": "net_tax"})}
+    surer = closing_tax(guessed, again)["tax_amount"]
+    assert surer.confidence == 0.8 and surer.method == "label"
 
 
 def test_no_budget_or_no_ocr_means_no_cascade(settings: Settings) -> None:
@@ -113,6 +119,14 @@ def test_a_reading_that_wins_a_vote_alone_is_only_as_sure_as_its_share() -> None
     # a reading that lost some of the name's words does not speak against it
     whole = reading("O'Connell & Daughters Ltd", 0.75)
     assert vote([whole, reading("& Daughters Ltd", 0.59)]) is whole
+    # a re-read that dropped the last stop of a dotted legal form reads the same name
+    bv = "De Vries Installatietechniek B.V."
+    agreed = vote([reading(bv, 0.54), reading(bv[:-1], 0.72)])
+    assert agreed.value == bv and agreed.method == "repeated+agree"
+    # after a one-word form the stop may be a speck: those stay two readings
+    assert vote([reading("Kite & Key Ltd.", 0.54), reading("Kite & Key Ltd", 0.72)]).value == (
+        "Kite & Key Ltd"
+    )
 
 
 def test_an_amount_whose_printed_sum_closes_is_kept_over_a_surer_one_whose_does_not() -> None:

@@ -1956,6 +1956,11 @@ def test_a_scanned_total_that_lost_its_first_digits_is_its_net_plus_tax() -> Non
     assert mended.value == Decimal("3442.47") and mended.method == "label+sum"
     assert total_of("089.00").value == Decimal("89.00")  # 3442.47 does not end in 89.00
     assert total_of("3,442.47").value == Decimal("3442.47")
+    # ``26,1 03.86``: a space OCR put inside the number split off more digits than a lost
+    # lead; the row read without it is the sum
+    split = total_of("3,44 2.47")
+    assert split.value == Decimal("3442.47") and split.method == "label+sum"
+    assert total_of("3,54 2.47").value == Decimal("2.47")  # 3,542.47 is not the sum
 
 
 def test_a_rule_read_as_letters_is_no_label() -> None:
@@ -1995,6 +2000,10 @@ def test_a_total_whose_line_did_not_read_is_the_net_plus_the_tax_as_a_guess() ->
     total = fields["total_amount"]
     assert total.value == Decimal("929.76") and total.method == "net_tax"
     assert calibrated(total, origin="ocr", extractor="invoice") <= total.confidence < 0.5
+    # the tax it was summed from is the invoice's tax, as unsure as that total
+    tax = fields["tax_amount"]
+    assert tax.value == Decimal("173.86") and tax.method == "net_tax"
+    assert tax.confidence == total.confidence
 
 
 def test_a_scanned_invoice_number_read_otherwise_elsewhere_on_the_page_is_unsure() -> None:
@@ -2038,3 +2047,108 @@ def test_a_legal_form_with_stops_of_its_own_keeps_its_last_one() -> None:
         )
     )
     assert fields["vendor_name"].value == "Groot & Klein Drukwerk B.V."
+
+
+def test_a_scanned_number_cut_short_at_a_misread_dash_is_the_longer_one_on_the_page() -> None:
+    """``F202501 “399`` under ``Invoice number``, the dash read as a quote (or ``RE-11 651``
+    split by a gap): the page prints ``F202501-399`` in its payment line, and the rest of it
+    stands after the number read, so the number is the longer one. Without that rest beside
+    it, a longer number elsewhere that starts the same is not taken for it."""
+    def number(cell: str) -> str:
+        fields = read_invoice(
+            _ocr_page(
+                [
+                    (170, 100, "Pinecrest Analytics LLC"),
+                    (200, 400, "Invoice number"), (905, 400, "Invoice date"),
+                    (200, 460, cell), (905, 460, "2025-01-22"),
+                    (1400, 1900, "Total EUR 1,250.00"),
+                    (200, 2400, "Please pay by 2025-02-05 quoting F202501-399 or RE-11651"),
+                ]
+            )
+        )
+        return str(fields["invoice_number"].value)
+
+    assert number("F202501 “399") == "F202501-399"
+    assert number("F202501") == "F202501"
+    assert number("RE-11 651") == "RE-11651"  # split by a gap
+
+
+def test_a_label_in_running_text_takes_no_value_from_the_row_below() -> None:
+    """The invoice number's own label unread, ``quote invoice number $1/8933/26 with your
+    payment`` (its number not parsed) over the bank line: the number after the label is its
+    value, so the BIC under it is no invoice number. A header label with nothing after it
+    still reads its value below."""
+    def number(text: str, x: int, below: str) -> object:
+        fields = read_invoice(
+            _ocr_page(
+                [
+                    (170, 100, "St. Albans Lighting Ltd"),
+                    (1400, 1900, "Total USD $280.00"),
+                    (170, 2200, text),
+                    (x, 2260, below),  # under the label's words
+                ]
+            )
+        )
+        return fields["invoice_number"].value if "invoice_number" in fields else None
+
+    running = "Please quote invoice number $1/8933/26 with your payment."
+    assert number(running, 170 + 24 * 17, "DEMOGB2x") is None  # the BIC as OCR read it
+    assert number("Invoice number", 170, "SI/8933/26") == "SI/8933/26"
+
+
+def test_a_letterhead_read_with_a_logo_speck_and_an_srl_as_s_r_capital_i() -> None:
+    """``S _ Ferraro Arredamenti S.r.I. TAX INVOICE |``: the l of ``S.r.l.`` read as a
+    capital I still makes it a legal form, and a letter set apart by a speck before the name
+    is no part of it."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (170, 100, "S _ Ferraro Arredamenti S.r.I. TAX INVOICE |"),
+                (170, 160, "Via Torino 44"),
+                (170, 220, "20123 Milano MI"),
+                (1400, 1900, "Total EUR 1,250.00"),
+            ]
+        )
+    )
+    assert fields["vendor_name"].value == "Ferraro Arredamenti S.r.l."
+
+
+def test_a_misread_heading_is_no_name_and_a_bv_that_lost_its_first_stop_is_one() -> None:
+    """``Invoice lumber`` (``Number`` misread) is a heading, not ``<Invoice> <Name>``: no
+    name starts lower-case. ``Groot & Klein Drukwerk BV.``, the first stop of its ``B.V.``
+    lost, is the seller's name with its legal form."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (170, 100, "Groot & Klein Drukwerk BV."),
+                (170, 160, "Prinsengracht 811 - 1017 KB Amsterdam - Netherlands"),
+                (170, 400, "Invoice lumber"), (905, 400, "Invoice date"),
+                (170, 460, "1234"), (905, 460, "2025-10-23"),
+                (1400, 1900, "Total EUR 1,250.00"),
+            ]
+        )
+    )
+    assert fields["vendor_name"].value == "Groot & Klein Drukwerk B.V."
+
+
+def test_a_date_right_after_invoice_is_the_invoice_date_when_its_label_was_lost() -> None:
+    """``Invoice 11 May 2024``, the ``Date:`` of ``Invoice Date:`` lost on a scan: the date
+    right after ``Invoice`` is the invoice's (the due date under it is not). A date further
+    along the row (``Invoice INV-9 Order 01.02.2024``) is not labelled by it."""
+    def dates(after: str) -> dict[str, Field]:
+        return read_invoice(
+            _ocr_page(
+                [
+                    (170, 100, "L'Artigiano Tessile S.r.l."),
+                    (1400, 300, "Invoice No.: 2024/252"),
+                    (1400, 360, "Invoice"), (1700, 360, after),  # a cell of its own
+                    (1400, 420, "Due Date: 25 June 2024"),
+                    (1400, 1900, "Total EUR 1,250.00"),
+                ]
+            )
+        )
+
+    found = dates("11 May 2024")["invoice_date"]
+    assert found.value == dt.date(2024, 5, 11) and found.method == "label"
+    other = dates("INV-9 Order 01.02.2024").get("invoice_date")
+    assert other is None or other.method != "label"

@@ -165,6 +165,16 @@ def test_an_iban_in_groups_of_four_is_no_vat_id() -> None:
     assert find_vat_ids("Rekening NL91 ABNA 0417 1643 00") == []
 
 
+def test_a_date_after_a_names_ltd_is_no_vat_id() -> None:
+    """``Greenway Facilities Management Ltd 16.02.2025`` (a buyer's name and the date beside
+    it on one scanned line) holds no Lithuanian ``LTD16022025``; dotted Belgian and Swiss ids
+    are still ids."""
+    assert find_vat_ids("Greenway Facilities Management Ltd 16.02.2025") == []
+    assert [v for v, _, _ in find_vat_ids("BTW BE 0123.456.749 - CHE-123.456.788")] == [
+        "BE0123456749", "CHE123456788"
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "vat"),
     [
