@@ -2248,7 +2248,11 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     repeated = _repeated_names(ctx)
     for printed, (name, order) in repeated.items():
         for i, row in enumerate(head):
-            if fold(printed) in row.folded and (row.page, row.index) not in buyer_rows:
+            # as printed, or as read once mended ("… BV. TAX INVOICE" for "… B.V.")
+            if (
+                fold(printed) in row.folded
+                or any(fold(printed) in fold(_clean_name(seg.text)) for seg in split_columns(row))
+            ) and (row.page, row.index) not in buyer_rows:
                 seg_words = [w for w in row.words if fold(w.text) in fold(printed)]
                 candidates.append((0.74 - 0.005 * order, name, "repeated", seg_words, i))
                 break

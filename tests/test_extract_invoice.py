@@ -2152,3 +2152,22 @@ def test_a_date_right_after_invoice_is_the_invoice_date_when_its_label_was_lost(
     assert found.value == dt.date(2024, 5, 11) and found.method == "label"
     other = dates("INV-9 Order 01.02.2024").get("invoice_date")
     assert other is None or other.method != "label"
+
+
+def test_the_address_under_a_letterhead_whose_legal_form_was_misread() -> None:
+    """``De Vries Installatietechniek BV. TAX INVOICE`` over its address, and the imprint
+    ``… B.V. - Registered No.`` at the foot: the name the imprint repeats is the letterhead's,
+    once its ``BV.`` is mended, so the address is read under the letterhead, not the imprint."""
+    page = _ocr_page(
+        [
+            (170, 160, "Industrieweg 12"),
+            (170, 220, "3542 AD Utrecht"),
+            (170, 280, "Netherlands"),
+            (1400, 1900, "Total EUR 1,250.00"),
+            (170, 3300, "De Vries Installatietechniek B.V. - Registered No. 728928"),
+        ]
+    )
+    letterhead = _ocr_page([(170, 100, "De Vries Installatietechniek BV. TAX INVOICE")], conf=0.1)
+    fields = read_invoice(_with_words(page, letterhead[0].words))  # read with little trust
+    assert fields["vendor_name"].value == "De Vries Installatietechniek B.V."
+    assert fields["address"].value == "Industrieweg 12, 3542 AD Utrecht, NL"
