@@ -134,7 +134,8 @@ def _closes_sum(field: Field) -> bool:
 
 
 def merge(current: Field | None, again: Field | None) -> Field | None:
-    """The better of two readings of one field; two agreeing readings are surer than either.
+    """The better of two readings of one field; two agreeing readings are surer than either
+    (and were read in a printed sum that closes when either was).
     Of two different amounts, the one read in a printed sum that closes is kept whatever the
     readings' confidences (a re-read that lost the total's line falls back on the items' sum)."""
     if again is None or again.value is None:
@@ -144,6 +145,8 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
     if again.value == current.value:
         if current.method.endswith("+agree"):
             return current
+        if _closes_sum(again) and not _closes_sum(current):
+            current = current.model_copy(update={"method": again.method})  # the sum closed
         return current.model_copy(
             update={
                 "confidence": round(min(1.0, max(again.confidence, current.confidence) + 0.1), 4),

@@ -28,6 +28,10 @@ def test_agreeing_readings_are_surer() -> None:
     assert merged.method == "label+agree"
     again = merge(merged, _f(Decimal("12.00"), 0.5))
     assert again is merged  # agreement counts once
+    # a first reading that doubted its total (the sum's tax misread) and a re-read whose
+    # printed sum closes on the same total: read in a closed sum
+    closed = merge(_f(Decimal("565.02"), 0.5, "near_sum"), _f(Decimal("565.02"), 0.87, "label+sum"))
+    assert closed is not None and closed.method == "label+sum+agree"
 
 
 def test_a_different_value_must_be_clearly_surer() -> None:

@@ -2171,3 +2171,50 @@ def test_the_address_under_a_letterhead_whose_legal_form_was_misread() -> None:
     fields = read_invoice(_with_words(page, letterhead[0].words))  # read with little trust
     assert fields["vendor_name"].value == "De Vries Installatietechniek B.V."
     assert fields["address"].value == "Industrieweg 12, 3542 AD Utrecht, NL"
+
+
+def test_a_scanned_total_split_at_its_cents_or_with_its_cents_misread() -> None:
+    """``Total GBP 250,607. 45`` (OCR's space before the cents) is 250,607.45, which the net
+    and the tax close; a total that the page's subtotal + tax miss by cents or by one digit had
+    a digit misread (in it or in the sum's parts): it is a guess, never calibrated up."""
+    from extractors.registry import calibrated
+
+    def fields_for(total: str) -> dict[str, Field]:
+        return read_invoice(
+            _ocr_page(
+                [
+                    (200, 200, "Invoice No. 2026/486"),
+                    (1400, 1900, "Net total 208,839.54"),
+                    (1400, 1960, "VAT 20% 41,767.91"),
+                    (1400, 2020, f"Total GBP {total}"),
+                ]
+            )
+        )
+
+    split = fields_for("250,607. 45")["total_amount"]
+    assert split.value == Decimal("250607.45") and split.method == "label+sum"
+    off = fields_for("250,607.48")["total_amount"]
+    assert off.value == Decimal("250607.48") and off.method == "near_sum"
+    assert calibrated(off, origin="ocr", extractor="invoice") <= off.confidence < 0.5
+    # a digit off the sum (4 for 2): either the total or a part of the sum was misread
+    assert fields_for("450,607.45")["total_amount"].method == "near_sum"
+    assert fields_for("450,617.45")["total_amount"].method == "label"  # two digits: no sum
+
+
+@pytest.mark.parametrize("country_line", ["lreland", ""])
+def test_the_sellers_country_from_a_misread_country_line_or_its_vat_id(country_line: str) -> None:
+    """An Irish seller's address: its country line read ``lreland`` (the I as an l) is
+    Ireland; without a country line, the country is that of the seller's VAT id (``1E…``,
+    mended), not the ``DE`` of ``DEMO 0000 1245 00`` in the bank line, which has a German
+    id's prefix and no German id's shape."""
+    lines = [
+        (170, 100, "Mac Aodha Engineering Ltd"),
+        (170, 160, "Ballybrit Business Park"),
+        (170, 220, "Galway H91 K2P0"),
+        (170, 280, country_line),
+        (170, 340, "VAT No. 1E7416712Q"),
+        (1400, 1900, "Total EUR 1,250.00"),
+        (170, 3300, "IBAN IE00 DEMO 0000 1245 00 - BIC DEMOIE2X"),
+    ]
+    fields = read_invoice(_ocr_page([line for line in lines if line[2]]))
+    assert fields["address"].value == "Ballybrit Business Park, Galway H91 K2P0, IE"
