@@ -2365,12 +2365,22 @@ _STREET = re.compile(
 _PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}
 
 
+def _passes_check(vat: str) -> bool:
+    """Whether a VAT id's check digits pass: an EU member's, or a British one (which the EU's
+    list no longer holds)."""
+    if vat.startswith("GB"):
+        from stdnum.gb import vat as gb_vat
+
+        return bool(gb_vat.is_valid(vat))
+    return vat_is_valid(vat)
+
+
 def _vat_country(ctx: DocContext) -> str | None:
     """The country of the page's first VAT id that passes its check digits, else of the first
     of the right shape, else of the first one (``DEMO 0000 1245 00`` in a bank line has a
     German id's prefix and no German id's shape); else the page's language's."""
     vats = sorted(find_vat_ids(ctx.text), key=lambda v: v[1])
-    for good in (vat_is_valid, vat_shape_ok, lambda _v: True):
+    for good in (_passes_check, vat_shape_ok, lambda _v: True):
         vat = next((v for v, _, _ in vats if good(v)), None)
         if vat is not None:
             return vat[:2]

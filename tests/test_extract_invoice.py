@@ -2218,3 +2218,22 @@ def test_the_sellers_country_from_a_misread_country_line_or_its_vat_id(country_l
     ]
     fields = read_invoice(_ocr_page([line for line in lines if line[2]]))
     assert fields["address"].value == "Ballybrit Business Park, Galway H91 K2P0, IE"
+
+
+def test_a_british_sellers_country_is_not_its_german_buyers() -> None:
+    """A British seller's address without a country line, its VAT id ``GB238842690`` (valid
+    by the British check, which the EU's list no longer holds) printed before the German
+    buyer's ``DE946354638``: the country is the seller's."""
+    fields = read_invoice(
+        _ocr_page(
+            [
+                (170, 100, "Kite & Key Ltd"),
+                (170, 160, "22 Bridge St"),
+                (170, 220, "Cardiff CF10 2EE"),
+                (170, 280, "VAT Reg. No.: GB238842690"),
+                (170, 600, "Bill to: Schäfer & Kühn Maschinenbau GmbH, USt-IdNr. DE946354638"),
+                (1400, 1900, "Total GBP 1,250.00"),
+            ]
+        )
+    )
+    assert fields["address"].value == "22 Bridge St, Cardiff CF10 2EE, GB"
