@@ -145,12 +145,11 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
     if again.value == current.value:
         if current.method.endswith("+agree"):
             return current
-        if _closes_sum(again) and not _closes_sum(current):
-            current = current.model_copy(update={"method": again.method})  # the sum closed
+        closed = _closes_sum(again) and not _closes_sum(current)
         return current.model_copy(
             update={
                 "confidence": round(min(1.0, max(again.confidence, current.confidence) + 0.1), 4),
-                "method": current.method + "+agree",
+                "method": (again.method if closed else current.method) + "+agree",
             }
         )
     if _closes_sum(current) != _closes_sum(again):
@@ -397,7 +396,7 @@ def vote(readings: list[Field]) -> Field:
     Daughters Ltd``) is not against it."""
     # readings of a name that differ only in the last stop of a dotted legal form (``… B.V``
     # and ``… B.V.``) are one value, written with the stop
-    stopped = {_unstopped(f.value): f.value for f in readings if _unstopped(f.value) != f.value}
+    stopped = {bare: f.value for f in readings if (bare := _unstopped(f.value)) != f.value}
     readings = [
         f.model_copy(update={"value": stopped[f.value]}) if f.value in stopped else f
         for f in readings

@@ -339,15 +339,15 @@ def find_labelled(
                         out.append(
                             (
                                 Hit(value, tail[s:e], words, row.page, "label_right", 0.0,
-                                    {"label_span": (start, end), "label_cell": cell}),
+                                    {"label_span": (start, end), "label_cell": cell,
+                                     "value_row": (row.page, row.index)}),
                                 row,
                                 "right",
                             )
                         )
                         found = True
-            if below_if_bare and re.search(r"\d", row.text[end : cell[1] + 1]):
-                continue
-            if below and not found:
+            bare = not (below_if_bare and re.search(r"\d", row.text[end : cell[1] + 1]))
+            if below and not found and bare:
                 box = union_box(label_words)
                 for nxt, words in below_words(rows, i, box[0], box[2]):
                     text = " ".join(w.text for w in words)
@@ -359,7 +359,8 @@ def find_labelled(
                         out.append(
                             (
                                 Hit(value, text[s:e], vwords, nxt.page, "label_below", 0.0,
-                                    {"label_span": (start, end), "label_cell": cell}),
+                                    {"label_span": (start, end), "label_cell": cell,
+                                     "value_row": (nxt.page, nxt.index)}),
                                 row,
                                 "below",
                             )
@@ -458,6 +459,13 @@ INVOICE_NO_LABELS = [
     (_re(r"^(?:n[o°º]\.?|nr\.?|number|n2(?=\s))\s*:?(?=\s*[a-z]{0,4}[-/]?\d)"), 2),
     (_re(r"\b(?:booking|reference|ref)\s*(?:id|no|number)\b"), 1),
 ]
+DATE_AFTER_INVOICE = _re(
+    r"^invoice(?=\s*[:.]?\s*(?:$|\d{1,2}(?:[./-]\d{1,2}[./-]\d{2,4}|"
+    r"\s+[a-z]{3,9}\.?,?\s+\d{4})\b|\d{4}-\d{2}-\d{2}\b))"
+)
+"""``Invoice 11 May 2024``: the heading's ``Date`` lost, a date right after ``Invoice`` (in its
+cell, or the cell after one holding only ``Invoice``) is its date; only right after it (see
+``read_dates``)."""
 DATE_LABELS = [
     (
         _re(
@@ -477,15 +485,7 @@ DATE_LABELS = [
         2,
     ),
     (_re(r"\bvom\b"), 1),
-    # "Invoice 11 May 2024": the heading's "Date" lost, a date right after "Invoice" (in its
-    # cell, or the cell after one holding only "Invoice") is its date
-    (
-        _re(
-            r"^invoice(?=\s*[:.]?\s*(?:$|\d{1,2}(?:[./-]\d{1,2}[./-]\d{2,4}|"
-            r"\s+[a-z]{3,9}\.?,?\s+\d{4})\b|\d{4}-\d{2}-\d{2}\b))"
-        ),
-        1,
-    ),
+    (DATE_AFTER_INVOICE, 1),
 ]
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
@@ -871,6 +871,7 @@ def _labelled(
             if exclude_after is not None and exclude_after.search(row.folded[end:right]):
                 continue
             hit.notes["priority"] = priority
+            hit.notes["label"] = pattern
             hit.notes["where"] = where
             hit.notes["label_row"] = (row.page, row.index)
             hits.append(hit)
@@ -1019,6 +1020,16 @@ _PAID = _re(
 )
 
 
+def _value_end(ctx: DocContext, hit: Hit) -> tuple[Row, int] | None:
+    """The row a labelled value was read on and the offset in its text where the value ends;
+    None for a hit not read beside or under a label."""
+    key = hit.notes.get("value_row")
+    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
+    if row is None or not hit.words or hit.words[-1] not in row.words:
+        return None
+    return row, row.offsets[row.words.index(hit.words[-1])][1]
+
+
 def _label_row(ctx: DocContext, hit: Hit) -> Row | None:
     """The row of the label a hit was found by."""
     key = hit.notes.get("label_row")
@@ -1108,14 +1119,11 @@ def _nearly_closes(total: Hit, subs: list[Hit], taxes: list[Hit]) -> bool:
     if not isinstance(total.value, Decimal):
         return False
     read = f"{total.value:.2f}"
+    sums = {s.value + x.value for s in subs for x in taxes
+            if isinstance(s.value, Decimal) and isinstance(x.value, Decimal)}
     return any(
-        isinstance(s.value, Decimal) and isinstance(x.value, Decimal)
-        and abs(s.value + x.value - total.value) > SUM_TOLERANCE
-        and (
-            abs(s.value + x.value - total.value) < Decimal(1)
-            or _one_digit_off(read, f"{s.value + x.value:.2f}")
-        )
-        for s in subs for x in taxes
+        abs(gross - total.value) < 1 or _one_digit_off(read, f"{gross:.2f}")
+        for gross in sums if abs(gross - total.value) > SUM_TOLERANCE
     )
 
 
@@ -1185,8 +1193,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             break
 
     total = triple[0] if triple else _best(totals)
-    summed_tax: Hit | None = None
-    """The tax of a total that is a labelled subtotal plus a labelled tax (no total read)."""
+    summed_tax: Hit | None = None  # the tax of a total summed from the subtotal and the tax
     if total is not None:
         repeats = _agree(totals, total.value)
         is_max = biggest is not None and abs(total.value) >= biggest  # type: ignore[arg-type]
@@ -1482,10 +1489,6 @@ def _title_block_date(ctx: DocContext) -> Field | None:
     return None
 
 
-_TITLE_DATE = re.compile(r"invoice$")
-"""The label of ``Invoice 11 May 2024`` (``DATE_LABELS``' last one)."""
-
-
 def _right_after(ctx: DocContext, hit: Hit) -> bool:
     """Whether a hit's value stands right after its label: nothing but stops and colons
     between them."""
@@ -1522,7 +1525,7 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
         if row is not None and _is_print_stamp(ctx, row, h):
             h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
     # a date that "Invoice" labels only by standing before it must follow it at once
-    hits = [h for h in hits if not _TITLE_DATE.match(_label_text(ctx, h)) or _right_after(ctx, h)]
+    hits = [h for h in hits if h.notes.get("label") is not DATE_AFTER_INVOICE or _right_after(ctx, h)]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
     due_values = {h.value.value for h in due_hits}  # type: ignore[attr-defined]
     hits = [h for h in hits if h.value.value not in due_values or h.notes["priority"] == 3]  # type: ignore[attr-defined]
@@ -1610,10 +1613,10 @@ _UP_TO_DATED = re.compile(r"^((?:\s+[A-Za-z0-9][\w\-/]{0,9}){1,2})\s+(?:vom|du|d
 
 def _extend_to_dated(ctx: DocContext, hit: Hit) -> Hit:
     """``Nr. 210111 mit LV vom 30.05.2026``: the number is all that stands before "vom <date>"."""
-    row = _label_row(ctx, hit)
-    if row is None or not hit.words or hit.words[-1] not in row.words:
+    found = _value_end(ctx, hit)
+    if found is None:
         return hit
-    end = row.offsets[row.words.index(hit.words[-1])][1]
+    row, end = found
     m = _UP_TO_DATED.match(row.text[end:])
     if m is None:
         return hit
@@ -1663,13 +1666,11 @@ def _cut_short(ctx: DocContext, hit: Hit) -> str:
     (``quoting F202501-399``), which starts with the one read, when the rest of it (after a
     ``-``, ``/`` or ``.``) stands right after the number read; the number as read otherwise."""
     value = str(hit.value)
-    if not hit.words:
+    found = _value_end(ctx, hit)
+    if found is None:
         return value
-    last = hit.words[-1]
-    row = next((r for r in ctx.rows if any(w is last for w in r.words)), None)
-    if row is None:
-        return value
-    after = row.text[row.offsets[next(i for i, w in enumerate(row.words) if w is last)][1]:]
+    row, end = found
+    after = row.text[end:]
     for token in sorted(set(_ID_TOKEN.findall(ctx.text))):
         rest = token[len(value) :].lstrip("-/.")
         if (
@@ -2276,13 +2277,16 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
                 key = fold(_trim_at_legal_form(seg.text))
                 names_seen[key] = names_seen.get(key, 0) + 1
     repeated = _repeated_names(ctx)
+    # each head row as printed, and its cells as read once mended ("… BV. TAX INVOICE" for
+    # "… B.V."), to find the names repeated in the imprint in
+    mended = [
+        [row.folded, *(fold(_clean_name(seg.text)) for seg in split_columns(row))] for row in head
+    ] if repeated else []
     for printed, (name, order) in repeated.items():
         for i, row in enumerate(head):
-            # as printed, or as read once mended ("… BV. TAX INVOICE" for "… B.V.")
-            if (
-                fold(printed) in row.folded
-                or any(fold(printed) in fold(_clean_name(seg.text)) for seg in split_columns(row))
-            ) and (row.page, row.index) not in buyer_rows:
+            if any(fold(printed) in text for text in mended[i]) and (
+                row.page, row.index
+            ) not in buyer_rows:
                 seg_words = [w for w in row.words if fold(w.text) in fold(printed)]
                 candidates.append((0.74 - 0.005 * order, name, "repeated", seg_words, i))
                 break
@@ -2436,8 +2440,8 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
         street_at -= 1  # "Unit 12 / Marina Commercial Park / Centre Park Road": all of it
     cc = m.group("cc") if m else None
     country = _PLATE_CC.get(cc, cc) if cc else None
-    if zip_at + 1 < len(lines) and country_code(lines[zip_at + 1]):
-        country = country_code(lines[zip_at + 1])
+    if zip_at + 1 < len(lines) and (named := country_code(lines[zip_at + 1])):
+        country = named
     country = country or country_hint
     pieces = [*lines[street_at:zip_at], town]
     if country in _UMLAUT_COUNTRIES:
