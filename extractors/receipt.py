@@ -28,6 +28,7 @@ from extractors.invoice import (
     Row,
     context,
     find_labelled,
+    make_row,
     money_parser,
 )
 from extractors.layout import mean_conf, union_box
@@ -642,6 +643,7 @@ LEGAL_FIX = [
     (re.compile(r"(?<=[A-Z])\?(?=S\b)"), "'"),
     (re.compile(r"(?i)\bsdn(\.?\s*)bhd\b"), r"SDN\1BHD"),
     (re.compile(r"\bSDN,(\s*)BHD\b"), r"SDN.\1BHD"),
+    (re.compile(r"\)\.(?=SDN\b)"), ") "),  # ``CO. (M).SDN BHD``: a speck glued to the bracket
     (re.compile(r"\bS[DUO0][NR]([.,]?\s*)B[HN][A-Z]\b"), r"SDN\1BHD"),
 ]
 REG_TAIL = re.compile(
@@ -750,9 +752,20 @@ def fix_trade_words(name: str) -> str:
     return name
 
 
+HEADINGS = ("tax invoice", "simplified tax invoice", "official receipt", "cash receipt")
+"""The headings a receipt prints above or below the shop's name."""
+
+
+def _is_heading(folded: str) -> bool:
+    """A heading OCR misread (``TAX eOICE``): near enough one of :data:`HEADINGS` letter for
+    letter that it names no shop."""
+    text = " ".join(re.findall(r"[a-z]+", folded))
+    return any(Levenshtein.normalized_similarity(text, h) >= 0.7 for h in HEADINGS)
+
+
 def _name_score(row: Row, order: int, median_height: float) -> float:
     text = clean_company(row.text)
-    if _letters(text) < 3 or NOT_NAME.search(row.folded):
+    if _letters(text) < 3 or NOT_NAME.search(row.folded) or _is_heading(row.folded):
         return -1.0
     if LEADING_NUMBER.search(text) and not LEGAL.search(text):  # "12, Jalan ..." but "99 X MART S/B"
         return -1.0
@@ -902,15 +915,24 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             and not re.search(r"\bno\.?\s*\d|jalan|lot", REG_NO.sub(" ", r.folded))
         ):
             continue
-        if ADDRESS_STOP.search(r.folded) or find_dates(r.text) or _PRICED.search(r.text):
-            break  # … or the first item's price: the address has ended
+        if not addr_rows and _between_name_and_address(r):
+            continue
         if addr_rows and r.box[1] - addr_rows[-1].box[3] > 1.6 * median:
             break  # a blank line under the address block
+        stop = ADDRESS_STOP.search(r.text)
+        if stop or find_dates(r.text) or _PRICED.search(r.text):
+            # … or the first item's price: the address has ended, perhaps after its last line
+            # (``81750 Johor Bahru, Johor. Tel No.: 07-387 3322``)
+            if stop and ADDRESS_LIKE.search(r.text[: stop.start()]):
+                addr_rows.append(_cut_row(r, stop.start()))
+            break
         if REG_ONLY.fullmatch(r.text.strip()) or PHONE_ONLY.fullmatch(r.text.strip()):
             continue  # the registration or phone number on its own line, "(4M0517726)"
         if _letters(r.text) < 2 and not re.search(r"\d{5}", r.text):
             continue  # scan noise between the lines ("." or "|")
         addr_rows.append(r)
+    if not addr_rows:
+        addr_rows = _address_above(rows, next(k for k, r in enumerate(rows) if r is name_rows[0]))
     parts = [_address_part(r.text, first=k == 0) for k, r in enumerate(addr_rows)]
     while addr_rows and not parts[-1]:
         addr_rows, parts = addr_rows[:-1], parts[:-1]
@@ -927,6 +949,34 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             method="below_name",
         )
     return fields
+
+
+GST_ID = _re(r"\bgst\b|reg(?:istration)?\.?\s*no|\bid\s*:?\s*\d{6,}")
+
+
+def _between_name_and_address(row: Row) -> bool:
+    """A line printed between the shop's name and its address that ends neither: its GST
+    registration (``GST Reg No 001532760064``) or a heading (``TAX INVOICE``)."""
+    if ADDRESS_LIKE.search(row.text):
+        return False
+    return bool(GST_ID.search(row.text)) or _is_heading(row.folded)
+
+
+def _cut_row(row: Row, end: int) -> Row:
+    """The row's words that end before character ``end`` of its text."""
+    words = [w for w, (_, e) in zip(row.words, row.offsets, strict=True) if e <= end]
+    return make_row(row.page, row.index, words)
+
+
+def _address_above(rows: list[Row], name: int) -> list[Row]:
+    """The shop's address printed above its name (a petrol station's site, then the company
+    that runs it): the address-like lines right above the name, nearest last."""
+    above: list[Row] = []
+    for r in reversed(rows[max(0, name - 4) : name]):
+        if not ADDRESS_LIKE.search(r.text) or ADDRESS_STOP.search(r.text):
+            break
+        above.insert(0, r)
+    return above
 
 
 _PRICED = re.compile(r"(?<![\w.,])\d{1,5}[.,]\d{2}(?![\w.,%])")

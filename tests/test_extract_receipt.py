@@ -409,3 +409,85 @@ def test_a_labelled_total_one_digit_off_the_confirmed_bill_is_that_bill_misread(
     ])])
     assert fields["total_amount"].value == Decimal("62.00")
     assert fields["total_amount"].method == "label+check"
+
+
+def test_a_gst_line_and_a_heading_between_the_name_and_the_address_do_not_end_it() -> None:
+    # The GST registration and the TAX INVOICE heading stand between the name and the address
+    # on many rolls: they had ended the address before its first line (the address was none).
+    fields = read_receipt([_page([
+        "ECO-SHOP MARKETING SDN BHD",
+        "GST Reg. No : 000313901056",
+        "Company No: 734055-M",
+        "Lot F1-01, 6, Jalan 8/27A,",
+        "53300 Kuala Lumpur, Malaysia.",
+        "Tel: 03-4142 4540",
+        "19/05/2018 12:01 Cashier: 465",
+        "TOTAL 12.30",
+    ])])
+    assert fields["vendor_name"].value == "ECO-SHOP MARKETING SDN BHD"
+    assert fields["address"].value == "Lot F1-01, 6, Jalan 8/27A, 53300 Kuala Lumpur, Malaysia."
+    fields = read_receipt([_page([
+        "FARMASI MALURI S/B(587969-U)",
+        "TAX INVOICE",
+        "23, Jln Burung Jentayu,",
+        "52100 KL.",
+        "Receipt : 71857936 02/03/18 05:16 PM",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "23, Jln Burung Jentayu, 52100 KL."
+
+
+def test_an_address_line_that_runs_on_into_the_phone_keeps_its_place() -> None:
+    fields = read_receipt([_page([
+        "MOONLIGHT CAKE HOUSE SDN BHD 862725-U",
+        "No.1, Jalan Permas 10/5, Bandar Baru Permas Jaya",
+        "81750 Johor Bahru, Johor. Tel No.: 07-387 3322",
+        "Date : 04/06/2018 18:17:54",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == (
+        "No.1, Jalan Permas 10/5, Bandar Baru Permas Jaya 81750 Johor Bahru, Johor."
+    )
+    # … but a label word left before the stop is no address line
+    fields = read_receipt([_page([
+        "GL HANDICRAFT & TAILORING",
+        "19, JALAN KANCIL,",
+        "55100 KUALA LUMPUR MALAYSIA",
+        "Company Reg No. :75495-W",
+        "Date : 04/06/2018 18:17:54",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "19, JALAN KANCIL, 55100 KUALA LUMPUR MALAYSIA"
+
+
+def test_an_address_printed_above_the_company_name_is_read() -> None:
+    # a petrol station: its site and address, then the company that runs it
+    fields = read_receipt([_page([
+        "TAX INVOICE",
+        "BHPetrol Permas Jaya 2",
+        "LOT PTD 101051",
+        "Jalan Permas 10/10",
+        "81750 Masai, Johor",
+        "Esjay Fuel Enterprise",
+        "CO. REG. NO: 001011128-T",
+        "GST REG. NO: 000153358336",
+        "30-06-2018 09:09:49 Cashier: 465",
+        "TOTAL 12.30",
+    ])])
+    assert fields["vendor_name"].value == "Esjay Fuel Enterprise"
+    assert fields["address"].value == "LOT PTD 101051 Jalan Permas 10/10 81750 Masai, Johor"
+
+
+def test_a_misread_tax_invoice_heading_names_no_shop() -> None:
+    fields = read_receipt([_page([
+        "PappaRich BMC",
+        "NO.19 & 21",
+        "JALAN TEMENGGUNG 23/9",
+        "43200 SELANGOR DARUL EHSAN, MALAYSIA",
+        "TAX eOICE",
+        "GST ID:0 0 0164 2 70 7 080",
+        "24 Mar 18 09:12:41 PM",
+        "TOTAL 12.30",
+    ])])
+    assert fields["vendor_name"].value == "PappaRich BMC"
+    assert clean_company("POPULAR BOOK CO. (M).SDN BHD") == "POPULAR BOOK CO. (M) SDN BHD"
