@@ -109,8 +109,15 @@ class Row:
         return _find_header_cells(self)
 
 
+OPENING_QUOTES = "‘“„‚"
+"""Opening quotation marks: in a label row a speck OCR reads before a word (``Net ‘total``), so
+they fold to a space and do not part the words of a label."""
+
+
 @functools.cache
 def _fold_char(ch: str) -> str:
+    if ch in OPENING_QUOTES:
+        return " "
     f = fold(ch)
     return f if len(f) == 1 else (f[:1] or " ")
 
@@ -261,13 +268,18 @@ Parser = Callable[[str], list[tuple[object, int, int]]]
 def below_words(
     rows: list[Row], i: int, x0: float, x1: float, max_rows: int = 2, max_gap_factor: float = 2.5
 ) -> Iterator[tuple[Row, list[Word]]]:
-    """Words of the next rows that overlap [x0, x1] horizontally (a column under a label)."""
+    """Words of the next rows that overlap [x0, x1] horizontally (a column under a label).
+    Rows of specks alone (``‘|``, ``_``: OCR's reading of dust between a label grid's two
+    rows) are passed over and not counted."""
     row = rows[i]
     last_bottom = row.box[3]
-    for j in range(i + 1, min(len(rows), i + 1 + max_rows)):
-        nxt = rows[j]
-        if nxt.page != row.page:
+    taken = 0
+    for nxt in rows[i + 1 :]:
+        if taken == max_rows or nxt.page != row.page:
             break
+        if not any(c.isalnum() for c in nxt.text):
+            continue
+        taken += 1
         if nxt.box[1] - last_bottom > max_gap_factor * max(row.height, nxt.height, 1.0):
             break
         picked = [w for w in nxt.words if w.box[2] > x0 - 2 and w.box[0] < x1 + 0.5 * (x1 - x0) + 5]
@@ -564,7 +576,7 @@ TOTAL_EXCLUDE = _re(
     r"sub\s*-?\s*total|subtotaal|total\s*(?:qty|quantity|items?|tax|gst|vat|ex[ck]l|ex\b|"
     r"ht\b|net\b|hors|sales|discount|savings|weight|pages?)|totale?\s*(?:imponibile|iva)|"
     r"netto(?!\s*a\s*pagare)|ohne\s*u|exclusief|"
-    r"ex[ck]l\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert|\bnet\s*total"
+    r"ex[ck]l\.|zwischensumme|positionssumme|der\s*(?:zu|ab)schl|warenwert|\bnet\W{0,3}total"
 )
 SUBTOTAL_LABELS = [
     (
@@ -572,7 +584,7 @@ SUBTOTAL_LABELS = [
             r"total\s*(?:net|ht|ex[ck]l\S*(?:\s*(?:vat|tax|btw|mwst|ust))?|hors\s*taxes?|before\s*tax|ex\b)|"
             r"total\s*amount\s*\(?\s*(?:excl\S*|before\s*tax|net\b)|"
             r"montant\s*ht|nettobetrag|rechnungssumme\s*(?:netto|ohne\s*u\S*)|summe\s*netto|"
-            r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\s*(?:amount|total)|amount\s*untaxed|"
+            r"exclusief\s*btw|totaal\s*excl\S*(?:\s*btw)?|net\W{0,3}(?:amount|total)|amount\s*untaxed|"
             r"untaxed\s*amount|"
             r"gesamtsumme\s*netto|"
             r"nettosumme|rechnungssumme\s*ohne|base\s*imponible|(?:totale\s*)?imponibile|"
@@ -1147,6 +1159,19 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         subs = [h for h in subs if keep(h)] + grid["sub"]
         taxes = [h for h in taxes if keep(h)] + grid["tax"]
         rated = [h for h in rated if keep(h)] + grid["tax"]
+    if ctx.scanned:
+        # "Rechnungsbetrag - 12.122,71 €": a dash set apart before a total read as a minus; a
+        # net sum above zero and a tax that add up to it without the minus say it is none
+        totals = [
+            replace(h, value=-h.value)
+            if isinstance(h.value, Decimal) and h.value < 0 and any(
+                isinstance(s.value, Decimal) and s.value > 0 and isinstance(x.value, Decimal)
+                and abs(s.value + x.value + h.value) <= SUM_TOLERANCE
+                for s in subs for x in rated
+            )
+            else h
+            for h in totals
+        ]
     if totals and all(isinstance(t.value, Decimal) and t.value > 0 for t in totals):
         # "SUBTOTAL - € 279,729.90": a speck before the amount read as a minus; a net sum
         # below zero under a gross total above it is no sum at all
@@ -1309,6 +1334,8 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         and fields.get("tax_amount", _NO_FIELD).method != "label+sum"
     ):
         per_rate = _tax_rows_sum(ctx, parse, total.value - sub.value)  # type: ignore[operator]
+        if per_rate is None:
+            per_rate = _tax_between(ctx, parse, sub, total)
         if per_rate is not None:
             fields["tax_amount"] = per_rate
             # the tax rows close the sum: total and subtotal are confirmed as a label+sum triple
@@ -1408,6 +1435,32 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
                     box=union_box(words) if words else None,
                     method="tax_rows+sum",
                 )
+    return None
+
+
+def _tax_between(ctx: DocContext, parse: Parser, sub: Hit, total: Hit) -> Field | None:
+    """The tax whose label OCR lost (``ot € 151.04`` for ``VAT 21% € 151.04``): a row printed
+    between the subtotal's and the total's rows whose amount is total − subtotal and that has
+    no word left to say what else it is (``Shipping 10.00`` is no tax)."""
+    low, high = sub.notes.get("value_row"), total.notes.get("value_row")
+    if not (isinstance(low, tuple) and isinstance(high, tuple) and low[0] == high[0]):
+        return None
+    target = total.value - sub.value  # type: ignore[operator]
+    if target <= 0:  # a discount row
+        return None
+    between = [r for r in ctx.rows if r.page == low[0] and low[1] < r.index < high[1]]
+    for row in between:
+        values = [(v, start) for v, start, _ in parse(row.text) if isinstance(v, Decimal)]
+        if (
+            values
+            and abs(values[-1][0] - target) <= SUM_TOLERANCE
+            and not re.search(r"[^\W\d_]{4,}", row.text[: values[-1][1]])
+        ):
+            words = row.words[-2:]
+            ocr = min((w.conf for w in words), default=1.0)
+            return Field(name="tax_amount", value=target, raw=row.text,
+                         confidence=round(0.7 * (0.35 + 0.65 * ocr), 4), page=row.page,
+                         box=union_box(words), method="tax_rows+sum")
     return None
 
 
@@ -1828,8 +1881,9 @@ def read_vat(
     }
 
 
-_OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?[1I]\.(?=$|[\s,;)])")
-"""``S.r.1.``, ``S.r.I.``: Tesseract reading the l of an Italian company's ``S.r.l.``."""
+_OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?[1I]?\.(?=$|[\s,;)])")
+"""``S.r.1.``, ``S.r.I.``, ``S.r..``: Tesseract reading the l of an Italian company's ``S.r.l.``
+as a 1, an I or nothing."""
 _OCR_LTD = re.compile(r"(?<=\S )Ltc(?=\.?$)")
 """``Co. Ltc``: the d of a name's closing ``Ltd`` read as a c (``LTC`` in capitals is a word)."""
 _OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
@@ -1842,7 +1896,7 @@ _OCR_BV = re.compile(r"(?<=\S )BV\.$")
 
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
-    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~]+|[\s:;,\-–•|_~]+$", "", text)
+    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~]+$", "", text)
     # nor with a letter or two set apart by a speck (``S _ Ferraro Arredamenti``): a logo's
     text = re.sub(r"^\S{1,2}\s+[_~|]+\s+(?=\w)", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
@@ -2419,7 +2473,8 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
         pieces = re.split(
             rf",\s*(?=(?:[A-Z]{{1,2}}-)?\d{{4,5}}\s+\D|[^\d,]{{2,}}?\s+{_UK_IE_POSTCODE}\s*$)", part
         )
-        lines.extend(_clean_name(p) for p in pieces if _clean_name(p))
+        # a stop set apart at a line's end is a speck (``17 Cheapside .``)
+        lines.extend(re.sub(r"\s+[.,]+$", "", _clean_name(p)) for p in pieces if _clean_name(p))
     zip_at = next(
         (i for i, line in enumerate(lines) if _ZIP_CITY.match(line) or _CITY_POSTCODE.match(line)),
         None,
@@ -2671,6 +2726,16 @@ def _item_header(rows: list[Row], i: int, parse: Parser) -> tuple[list[_Column],
             j += step
     columns = _merge_columns([c for k in block for c in _header_cells(rows[k])])
     kinds = {c.kind for c in columns}
+    if "description" not in kinds and "amount" in kinds and kinds & {"quantity", "unit_price"}:
+        # "Qty  Unit Price  Amount" with the description's head unread (``Descript eee`` on a
+        # shaded band): the description is what stands left of the first head
+        gap = _column_gap(row.height)
+        first = min(c.x0 for c in columns if c.kind in _ITEM_KINDS)
+        start = max((c.x1 + gap for c in columns if c.x1 <= first), default=0.0)
+        if start < first - gap:
+            columns = sorted([*columns, _Column("description", start, first - gap)],
+                             key=lambda c: c.x0)
+            kinds.add("description")
     if not {"description", "amount"} <= kinds or not kinds & {"quantity", "unit_price"}:
         return None
     for column in columns:
@@ -2706,17 +2771,21 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
     """Numbers sit under their head by their centre (they are right-aligned or centred), text
     by its left edge (a wide reference number must not spill into the next column)."""
     if _NUMERIC_WORD.match(word.text):
-        centre = (word.box[0] + word.box[2]) / 2
-        for left, right in itertools.pairwise(columns):
-            if centre < (left.x1 + right.x0) / 2:
-                return left
-        return columns[-1]
+        return _column_by_centre(columns, word)
     pick = columns[0]
     slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
     for col in columns:
         if col.x0 <= word.box[0] + slack:
             pick = col
     return pick
+
+
+def _column_by_centre(columns: list[_Column], word: Word) -> _Column:
+    centre = (word.box[0] + word.box[2]) / 2
+    for left, right in itertools.pairwise(columns):
+        if centre < (left.x1 + right.x0) / 2:
+            return left
+    return columns[-1]
 
 
 def _word_spacing(height: float) -> float:
@@ -2985,11 +3054,19 @@ def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
     ``429 €``, which reads as no amount): quantity × unit price, when its digits are the ones
     read; else None."""
-    numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
-    if qty is None or len(numbers) != 1 or not prices or not isinstance(prices[-1], Decimal):
+    if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
     product = money(Decimal(qty) * prices[-1])
-    return product if f"{product:f}".replace(".", "") == numbers[0] else None
+    numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
+    if len(numbers) == 1:
+        return product if f"{product:f}".replace(".", "") == numbers[0] else None
+    # ``ATESO`` for ``417.50``: the amount's one word read as letters, about as long as the
+    # amount; the table's sum against the printed one then says whether the product is right
+    if len(cell) == 1 and not re.search(r"\d", cell[0].text) and product > 0 and (
+        abs(len(cell[0].text) - len(f"{product:f}")) <= 1
+    ):
+        return product
+    return None
 
 
 def _lost_digit_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
@@ -3052,9 +3129,10 @@ def _table_items(
                 break  # the head of the next table
         last = row
         prices = [v for t in _cell_texts(by_kind.get("unit_price", [])) for v, _, _ in parse(t)]
-        if not amounts and ocr and desc and (
-            lost := _amount_mark_lost(by_kind.get("amount", []), qty, prices)
-        ) is not None:
+        cell = by_kind.get("amount", [])
+        if not cell and ocr and row.words and _column_by_centre(columns, row.words[-1]).kind == "amount":
+            cell = row.words[-1:]  # an amount read as letters sits by its left edge elsewhere
+        if not amounts and ocr and desc and (lost := _amount_mark_lost(cell, qty, prices)) is not None:
             amounts = [lost]
         if amounts:
             if not desc and not desc_col.under_code:

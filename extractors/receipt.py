@@ -94,8 +94,8 @@ ADDRESS_LIKE = _re(
 )
 """A line of the shop's address (Malaysian street words, a lot or unit number, a postcode)."""
 ADDRESS_STOP = _re(
-    r"\btel\b|\bfax\b|\bphone\b|\bh/?p\b|gst|tax\s*invoice|invoice|receipt|e-?mail|@|www|"
-    r"\bdate\b|cashier|\bno\.?\s*:|co\.?\s*reg|\bbill\b|\btable\b|\bdoc\b|counter|"
+    r"\btel\b|\bfax\b|\bphone\b|\bh/?p\b|gst|tax\s*invoice|invoice|receipt|e-?mail|\w@\w|www|"
+    r"\bdate\b|cashier|(?<!lot\s)\bno\.?\s*:|co\.?\s*reg|\bbill\b|\btable\b|\bdoc\b|counter|"
     r"thank|\bsst\b|reg\s*no|business\s*reg|telephone|\bsite\s*:|\bchit\b|\bnumber\b"
 )
 REG_NO = _re(
@@ -1000,7 +1000,8 @@ TRAILING_ID = re.compile(r"\s+(?:\w{2,4}\s*)?(?:no|id|reg)\w?\W{0,3}\s*[0-9O]{8,
 
 def _address_part(text: str, *, first: bool) -> str:
     """One address line without a registration number before it or a phone number after it."""
-    text = _clean(text)
+    text = re.sub(r"(?<=\d)@(?=[\s,.]|$)", "0", text)  # ``5220@ Kuala Lumpur``
+    text = _clean(re.sub(r"(?<=[A-Z]{3})[|!](?=[\s,.]|$)", "I", text))  # ``DAMA| SG BES!``
     if first:
         text = LEADING_REG.sub("", text)
     text = TRAILING_ID.sub("", TRAILING_PHONE.sub("", text))

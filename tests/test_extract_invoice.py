@@ -534,6 +534,10 @@ def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
     assert format_address(["17 Cheapside, Manchester M2 4WB"], country_hint="GB") == (
         "17 Cheapside, Manchester M2 4WB, GB"
     )
+    # a stop a speck left apart before the comma is no part of the street
+    assert format_address(["17 Cheapside ., Manchester M2 4WB"], country_hint="GB") == (
+        "17 Cheapside, Manchester M2 4WB, GB"
+    )
     assert format_address(["Ballybrit Business Park", "Galway H91 K2P0", "Ireland"]) == (
         "Ballybrit Business Park, Galway H91 K2P0, IE"
     )
@@ -735,6 +739,8 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
     ("read", "name"),
     [
         ("Ferraro Arredamenti S.r.I.", "Ferraro Arredamenti S.r.l."),
+        ("L'Artigiano Tessile S.r..", "L'Artigiano Tessile S.r.l."),  # the l read as nothing
+        ("= Van 't Hoff Fijnmechanica B.V.", "Van 't Hoff Fijnmechanica B.V."),  # a speck before
         ("Hargreaves, Pike & Co. Ltc", "Hargreaves, Pike & Co. Ltd"),
         ("Northgate LTC", "Northgate LTC"),  # capitals: a word (long-term care), no misreading
     ],
@@ -1600,6 +1606,24 @@ def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
     assert fields["total_amount"].method.startswith("label+sum")
 
 
+def test_a_dash_read_as_a_minus_before_a_scanned_total() -> None:
+    """``Rechnungsbetrag - 12.122,71 €`` under a positive net sum and tax that add up to it: the
+    dash is no minus sign (the total had been read as -12,122.71 at 0.97). A credit note, whose
+    net sum is below zero too, keeps its minus."""
+
+    def total_for(net: str, tax: str, total: str) -> Field:
+        return read_invoice(_ocr_page([
+            (200, 200, "Rechnung Nr. F202408-749"),
+            (1410, 1826, f"Nettobetrag {net} €"),
+            (1409, 1889, f"zzgl. 7% MwSt. {tax} €"),
+            (1411, 1966, f"Rechnungsbetrag {total} €"),
+        ]))["total_amount"]
+
+    total = total_for("11.329,64", "793,07", "- 12.122,71")
+    assert total.value == Decimal("12122.71") and total.method.startswith("label+sum")
+    assert total_for("-11.329,64", "-793,07", "-12.122,71").value == Decimal("-12122.71")
+
+
 def test_a_seller_known_to_invoice2data_s_template_library_is_named_as_it_spells_it(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -2237,3 +2261,113 @@ def test_a_british_sellers_country_is_not_its_german_buyers() -> None:
         )
     )
     assert fields["address"].value == "22 Bridge St, Cardiff CF10 2EE, GB"
+
+
+def test_a_speck_inside_net_total_does_not_make_the_net_sum_the_total() -> None:
+    """``VAT summary Net ‘total 2,999.40`` (a speck read as an opening quote) with the total
+    line unreadable: the net sum had been read as the total (the word ``total`` alone) at 0.97
+    and posted. A speck before a word no longer parts the words of a label."""
+    for speck in ("‘", "“", ". ", ": "):
+        fields = read_invoice(
+            _ocr_page(
+                [
+                    (200, 200, "Invoice No. RE-87576"),
+                    (200, 1680, f"VAT summary Net {speck}total 2,999.40"),
+                    (200, 1740, "Rate 5% VAT 149.97"),
+                    (1700, 1800, "Te ot al EU 3 149.37."),
+                ]
+            )
+        )
+        assert fields["subtotal"].value == Decimal("2999.40"), speck
+        assert fields["total_amount"].value == Decimal("3149.37"), speck
+
+
+def test_specks_between_a_label_grid_and_its_values_are_passed_over() -> None:
+    """OCR read dust between a header's labels and their values as rows of their own (``_``,
+    ``‘|``): the values were two rows further down than a label looks, so the invoice number,
+    PO number and due date went unread."""
+    page = _ocr_page(
+        [
+            (210, 598, "INVOICE #"),
+            (637, 598, "INVOICE DATE"),
+            (1065, 598, "PO NUMBER"),
+            (1493, 598, "DUE DATE"),
+            (209, 680, "A25-8839"),
+            (636, 680, "22/06/2025"),
+            (1066, 680, "16300"),
+            (1492, 680, "20/09/2025"),
+        ]
+    )
+    specks = [Word(text="_", box=(1476, 636, 1478, 638), conf=0.5),
+              Word(text="‘|", box=(556, 652, 561, 657), conf=0.8)]
+    fields = read_invoice(_with_words(page, specks))
+    assert fields["invoice_number"].value == "A25-8839"
+    assert fields["po_number"].value == "16300"
+    assert fields["due_date"].value == dt.date(2025, 9, 20)
+
+
+def test_a_tax_row_whose_label_ocr_lost_is_the_difference_it_prints() -> None:
+    """``ot € 151.04`` between ``SUBTOTAL € 719.26`` and ``TOTAL DUE € 870.30``: the tax row's
+    label did not read, but its amount is the total less the subtotal. A row with a word of
+    its own (``Shipping``) between them is not taken for the tax."""
+
+    def fields_for(middle: str) -> dict[str, Field]:
+        return read_invoice(_ocr_page([
+            (200, 200, "Invoice No. 95103"),
+            (1472, 1835, "SUBTOTAL € 719.26"),
+            (1591, 1890, middle),
+            (1445, 1950, "TOTAL DUE (EUR) € 870.30"),
+        ]))
+
+    fields = fields_for("ot € 151.04")
+    assert fields["tax_amount"].value == Decimal("151.04")
+    assert fields["tax_amount"].method == "tax_rows+sum"
+    assert fields["total_amount"].method == "label+sum"
+    assert "tax_amount" not in fields_for("Shipping € 151.04")
+
+
+def test_an_item_amount_read_as_letters_is_quantity_times_price_when_the_sum_closes() -> None:
+    """``250 1.67 ATESO``: the amount of an item row read as letters had made the row a second
+    line of the item above it, and the table, missing an item, was dropped. Its amount is the
+    quantity × unit price, which the printed subtotal confirms."""
+
+    def items_for(amount: str) -> Field | None:
+        return read_invoice(_ocr_page([
+            (200, 200, "Invoice No. 95103"),
+            (224, 1400, "ITEM"), (533, 1400, "DESCRIPTION"), (1523, 1400, "QTY"),
+            (1730, 1400, "UNIT PRICE"), (2072, 1400, "LINE TOTAL"),
+            (224, 1480, "CON-1"), (533, 1480, "Consulting services"), (1544, 1480, "0.5"),
+            (1810, 1480, "98.44"), (2130, 1480, "49.22"),
+            (224, 1560, "FRT-LTL"), (533, 1560, "Freight, less-than-truckload"),
+            (1523, 1560, "250"), (1830, 1560, "1.67"), (2131, 1560, amount),
+            (224, 1640, "CAL-01"), (533, 1640, "Calibration of torque wrench"), (1560, 1640, "1"),
+            (1810, 1640, "64.86"), (2130, 1640, "64.86"),
+            (1472, 1800, "SUBTOTAL € 531.58"),
+        ])).get("line_items")
+
+    items = items_for("ATESO")
+    assert items is not None
+    assert [item["amount"] for item in items.value] == [
+        Decimal("49.22"), Decimal("417.50"), Decimal("64.86")]
+    assert items.value[1]["description"] == "Freight, less-than-truckload"
+    assert items_for("417.50").value == items.value  # as if the amount had read
+
+
+def test_an_item_table_whose_description_head_did_not_read() -> None:
+    """``Qty  Unit Price  Amount`` read, the description's head not (``Descript eee`` on a
+    shaded band, a row of its own): the description is what stands left of the first head."""
+    items = read_invoice(_ocr_page([
+        (200, 200, "Invoice No. 007893"),
+        (1366, 1135, "Qty"), (1700, 1135, "Unit Price"), (2050, 1135, "Amount"),
+        (239, 1190, "Descript eee"),
+        (229, 1250, "Calibration of torque wrench"), (1380, 1250, "24"), (1700, 1250, "£48.61"),
+        (2000, 1250, "£1,166.64"),
+        (230, 1330, "Diesel fuel, per litre"), (1380, 1330, "1.5"), (1700, 1330, "£1.36"),
+        (2000, 1330, "£2.04"),
+        (1478, 1661, "Subtotal £1,168.68"),
+    ])).get("line_items")
+    assert items is not None
+    assert [(i["description"], i["quantity"], i["amount"]) for i in items.value] == [
+        ("Calibration of torque wrench", "24", Decimal("1166.64")),
+        ("Diesel fuel, per litre", "1.5", Decimal("2.04")),
+    ]
