@@ -30,7 +30,7 @@ from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
 from extractors.ocr import binarise, installed_languages, run_tesseract
 from extractors.parsers import SUM_TOLERANCE, fold
-from extractors.registry import GERMAN_LETTERS, Extractor, calibrated
+from extractors.registry import GERMAN_LETTERS, Extractor, posting_confidence
 
 Source = bytes | Path
 log = logging.getLogger(__name__)
@@ -116,11 +116,13 @@ def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word]) ->
     return page.model_copy(update={"words": merged, "text": page_text(merged)})
 
 
-def _weak(fields: dict[str, Field], names: Iterable[str], extractor: str) -> list[str]:
-    """The ``names`` whose field is missing or under ``THRESHOLD`` once calibrated."""
+def _weak(fields: dict[str, Field], names: Iterable[str], extractor: str,
+          pages: list[Page]) -> list[str]:
+    """The ``names`` whose field is missing or under ``THRESHOLD`` once calibrated and capped
+    as the decision policy will see it (a name with ``ii`` for ü is re-read however sure)."""
     return [
         name for name in names
-        if name not in fields or calibrated(fields[name], origin="ocr", extractor=extractor) < THRESHOLD
+        if name not in fields or posting_confidence(fields[name], pages, extractor) < THRESHOLD
     ]
 
 
@@ -436,7 +438,7 @@ def run_cascade(
     budget = settings.cpu_budget_seconds
     if budget <= 0 or not any(p.origin == Origin.OCR for p in pages):
         return extraction, 0.0
-    weak = _weak(extraction.fields, REQUIRED.get(extraction.doc_type, ()), extractor.name)
+    weak = _weak(extraction.fields, REQUIRED.get(extraction.doc_type, ()), extractor.name, pages)
     if not weak:
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
@@ -488,7 +490,7 @@ def run_cascade(
             if merged is not None:
                 fields[name] = merged
         fields = closing_tax(fields, again)
-        weak = _weak(fields, weak, extractor.name)
+        weak = _weak(fields, weak, extractor.name, pages)
     if weak and spent < budget:
         fields, seconds, more = reread_bands(pages, fields, weak, source, settings, extractor, images)
         spent += seconds

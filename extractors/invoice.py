@@ -46,6 +46,7 @@ from extractors.parsers import (
     vat_is_valid,
     vat_shape_ok,
 )
+from extractors.registry import ENGLISH_U_UMLAUT
 
 Source = bytes | Path
 ENGINE = "layout-invoice-1"
@@ -519,7 +520,7 @@ invoice a credit note or correction refers to), ``Rechnungsdatum der Originalrec
 DUE_LABELS = [
     (
         _re(
-            r"\bdue\s*date|\bdate\s*due|payment\s*due|\bdue\s*on|f(?:a|ae)llig(?:keit|keitsdatum)?|"
+            r"\b[db]ue\s*date|\bdate\s*due|payment\s*due|\bdue\s*on|f(?:a|ae)llig(?:keit|keitsdatum)?|"
             r"zahlungsziel|zahlbar\s*bis|\bech[eé]ance|vervaldatum|te\s*betalen\s*voor|"
             r"(?:fecha\s*de\s*)?vencimiento|(?:data\s*(?:di\s*)?)?scadenza|"
             r"(?:data\s*(?:de\s*)?)?vencimento|termin\s*p[lłt]atno[sś]ci|f(?:o|oe)rfallodat(?:um|o)|"
@@ -900,6 +901,11 @@ def _best(hits: list[Hit]) -> Hit | None:
 
 def _agree(hits: list[Hit], value: object) -> int:
     return sum(1 for h in hits if h.value == value)
+
+
+def _rows_agreeing(hits: list[Hit], value: object) -> int:
+    """How many rows read ``value`` (a row whose label two label patterns match is one)."""
+    return len({h.notes.get("value_row") for h in hits if h.value == value})
 
 
 def _conf(base: float, hit: Hit | None, bonus: float = 0.0) -> float:
@@ -1682,6 +1688,14 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     hits = _number_hits(ctx)
     best = _best(hits)
+    if best is not None and ctx.scanned:
+        # labels alike in standing on a scan (``Rechnungsnummer: 22.2, 52.003461`` read at 0.40
+        # in the header, ``Rechnung Nr. 003461`` at 0.96 over the letter): the value more rows
+        # read, then the surer reading
+        standing = (best.notes.get("priority", 0), best.notes.get("where") == "right", best.page)
+        rivals = [h for h in hits if (h.notes.get("priority", 0), h.notes.get("where") == "right",
+                                      h.page) == standing]
+        best = max(rivals, key=lambda h: (_rows_agreeing(rivals, h.value), h.ocr_conf))
     if best is not None and best.notes.get("where") == "right":
         best = _extend_to_dated(ctx, best)
     if best is not None:
@@ -1896,7 +1910,7 @@ _OCR_BV = re.compile(r"(?<=\S )BV\.$")
 
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
-    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~]+$", "", text)
+    text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~‘’“”]+$", "", text)
     # nor with a letter or two set apart by a speck (``S _ Ferraro Arredamenti``): a logo's
     text = re.sub(r"^\S{1,2}\s+[_~|]+\s+(?=\w)", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
@@ -2018,7 +2032,10 @@ def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, li
     for i, row in enumerate(ctx.rows[:25]):
         if row.page != ctx.rows[0].page or (height and row.box[1] > 0.4 * height):
             break  # a footer imprint ("Name - SAS au capital … - SIRET …") is no sender line
-        parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.»«+~]\s|\s?[•·|]\s?", row.text) if p.strip()]
+        # "Kanaaldijk 4-5611 ZN Eindhoven": the spaces round a separator lost between the house
+        # number and a postcode (4 or 5 digits, then the town or a Dutch postcode's letters)
+        text = re.sub(r"(?<=\d)\s?[-–]\s?(?=\d{4,5}\s+[A-Z])", " - ", row.text)
+        parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.»«+~]\s|\s?[•·|]\s?", text) if p.strip()]
         if len(parts) >= 3 and re.search(r"\d{4,5}", row.text) and len(parts[0]) >= 3:
             return i, row, parts
         if commas:
@@ -2070,7 +2087,7 @@ def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
     first = ctx.rows[0].page
     height = ctx.pages[0].height if ctx.pages else 1.0
     heads = [
-        seg
+        (seg, r)
         for r in ctx.rows
         if r.page == first and r.box[1] < 0.3 * height
         for seg in split_columns(r)
@@ -2083,7 +2100,7 @@ def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
     ]
     feet_text = [fold(text) for text in feet]
     out: dict[str, tuple[str, int]] = {}
-    for i, seg in enumerate(heads):
+    for i, (seg, row) in enumerate(heads):
         name = _clean_name(seg.text)
         key = fold(name)
         if len(key) < 4 or re.search(r"\d|:", key) or sum(c.isalpha() for c in key) < 4:
@@ -2108,27 +2125,43 @@ def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
             pattern = rf"(?:^|[-–|•·,;:]\s*|\b(?:sarl|sas|sasu|eurl|sa|sci|snc)\s+){re.escape(key)}(?:$|\W)"
             imprints = [text for text, f in zip(feet, feet_text, strict=True) if re.search(pattern, f)]
             if imprints:
-                out.setdefault(name, (_with_imprint_form(spelled, imprints[0]), i))
+                after = " ".join(w.text for w in row.words if w.box[0] > seg.box[2])
+                out.setdefault(name, (_with_imprint_form(spelled, imprints[0], after), i))
                 break
     return out
 
 
-def _with_imprint_form(name: str, imprint: str) -> str:
+def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
     """``name`` with the legal form the imprint prints after it where the letterhead's reading
     has none: ``Shannon Freight & Logistics`` (its ``Ltd`` not read at the top) over the
     imprint ``Shannon Freight & Logistics Ltd. Registered No. 154999`` is ``… Ltd``. A stop
     after a form without stops of its own (``Ltd.``, ``Inc.``) is left out: the imprint's
-    sentence may end there, and the letterhead prints the name without it as often."""
+    sentence may end there, and the letterhead prints the name without it as often.
+
+    ``after``: what the letterhead's row reads right of the name. Where it starts with the
+    legal form the imprint ends the name with, a word or two the imprint prints between them
+    were lost from the letterhead (``Bramley Precision … Ltd``, its ``Engineering`` read at no
+    confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``."""
     if LEGAL_FORMS.search(name):
         return name
     words = r"\s+".join(re.escape(w) for w in name.split())
     m = re.search(rf"{words}\s+", imprint, flags=re.IGNORECASE)
     form = LEGAL_FORMS.match(imprint, m.end()) if m is not None else None
+    lost = ""
+    if form is None and (printed := LEGAL_FORMS.match(after)) is not None:
+        for count in (1, 2):
+            m = re.search(rf"(?i:{words})((?:\s+[A-Z][\w&'-]*){{{count}}})\s+", imprint)
+            form = LEGAL_FORMS.match(imprint, m.end()) if m is not None else None
+            if form is not None and m is not None:
+                lost = m.group(1)
+                break
+        if form is None or fold(form.group()).rstrip(".") != fold(printed.group()).rstrip("."):
+            return name
     if form is None:
         return name
     # "Ltd. Registered No.": a stop after a one-word form may end the imprint's sentence
     text = form.group()
-    return f"{name} {text[:-1] if text.endswith('.') and '.' not in text[:-1] else text}"
+    return f"{name}{lost} {text[:-1] if text.endswith('.') and '.' not in text[:-1] else text}"
 
 
 def _window_buyer(ctx: DocContext) -> Field | None:
@@ -2447,7 +2480,7 @@ def _vat_country(ctx: DocContext) -> str | None:
 
 _OCR_STRASSE = re.compile(r"(?<=[a-zäöü])stra[BRfks]e\b")
 """``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
-_OCR_U_UMLAUT = re.compile(r"(?<=[A-Za-z])ii(?=[a-z])")
+_OCR_U_UMLAUT = ENGLISH_U_UMLAUT
 """``Miinchen``, ``Diisseldorf``: Tesseract's English model reading the ü of a German place as
 ``ii``, which German words do not hold; mended in addresses of German-speaking countries."""
 _UMLAUT_COUNTRIES = frozenset({"DE", "AT", "CH"})

@@ -179,6 +179,10 @@ GERMAN_LETTERS = re.compile("[äöüÄÖÜß]")
 """Letters the English model cannot read: in a name on a page read in English, they come from
 the name's line read once more in German (``cascade.name_in_its_language``), one reading of
 one line, so the name is capped like a guessed letter."""
+ENGLISH_U_UMLAUT = re.compile(r"(?<=[A-Za-z])ii(?=[a-z])")
+"""The English model's reading of ü (``Kiihn``, ``Miinchen``): a name read so has lost its
+umlauts, and may have lost others the model reads as plain letters (``Schafer``); it was
+posted at 0.96 as ``Schafer & Kiihn Maschinenbau GmbH``."""
 NAME_FIELDS = frozenset({"vendor_name", "buyer_name", "address"})
 AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 """Where OCR confuses I and 1, O and 0 in an identifier: a 1 or 0 in its run of letters
@@ -187,18 +191,35 @@ AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 
 def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
     """Whether OCR may have written a plausible wrong character into the value: a name read by
-    the English model with its only accent (or with German letters from one German re-read of
-    its line), or an invoice number with swappable characters."""
+    the English model with its only accent, with ``ii`` for ü, or with German letters from one
+    German re-read of its line; or an invoice number with swappable characters."""
     if not isinstance(field.value, str):
         return False
     if name in NAME_FIELDS and (
         ENGLISH_GUESSED_LETTERS.intersection(field.value) or GERMAN_LETTERS.search(field.value)
+        or ENGLISH_U_UMLAUT.search(field.value)
     ):
         page = _page_of(field, pages)
         return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
     return name == "invoice_number" and origin == "ocr" and bool(
         AMBIGUOUS_ID.search(field.value)
     )
+
+
+def posting_confidence(
+    field: Field,
+    pages: list[Page],
+    extractor: str | None,
+    table: dict[str, list[list[float]]] | None = None,
+) -> float:
+    """A field's raw confidence calibrated, and capped where OCR may have written a plausible
+    wrong character into it (:func:`_doubtful`): what the decision policy compares with the
+    thresholds, and what the cascade re-reads a field until it reaches."""
+    origin = field_origin(field, pages)
+    confidence = calibrated(field, table, origin=origin, extractor=extractor)
+    if _doubtful(field.name, field, origin, pages):
+        confidence = min(confidence, GUESSED_LETTER_CAP)
+    return confidence
 
 
 def apply_calibration(
@@ -212,10 +233,7 @@ def apply_calibration(
     fields = {}
     for name, field in extraction.fields.items():
         raw = field.confidence
-        origin = field_origin(field, pages or [])
-        confidence = calibrated(field, table, origin=origin, extractor=extractor)
-        if _doubtful(name, field, origin, pages or []):
-            confidence = min(confidence, GUESSED_LETTER_CAP)
+        confidence = posting_confidence(field, pages or [], extractor, table)
         fields[name] = field.model_copy(update={"confidence": confidence})
         extraction.stats[f"raw_conf.{name}"] = raw
     return extraction.model_copy(update={"fields": fields})

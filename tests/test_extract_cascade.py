@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from core.models import DocType, Extraction, Field
+from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
 from extractors.cascade import closing_tax, merge, run_cascade, vote
 from extractors.ocr import installed_languages
@@ -192,3 +192,19 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     extraction = Extraction(doc_type=DocType.INVOICE, fields=sure, engine={"extractor": "invoice"})
     capped = apply_calibration(extraction, pages=pages).fields["vendor_name"]
     assert capped.confidence <= GUESSED_LETTER_CAP
+
+
+def test_a_name_capped_for_its_letters_is_re_read_however_sure(settings: Settings) -> None:
+    """The cascade re-reads a required field until the confidence the decision policy will see
+    reaches the threshold: a name read ``Schafer & Kiihn Maschinenbau GmbH`` at 0.96 is capped
+    for its ``ii`` (the English model's ü), so it is weak and its line is read again in German
+    (it had been posted as read)."""
+    from extractors.cascade import _weak
+
+    page = Page(index=0, width=600, height=800, dpi=300, origin=Origin.OCR, text="", ocr_lang="eng")
+    sure = {"vendor_name": Field(name="vendor_name", value="Schafer & Kiihn Maschinenbau GmbH",
+                                 confidence=0.99, page=0, method="title")}
+    assert _weak(sure, ["vendor_name"], "invoice", [page]) == ["vendor_name"]
+    plain = {"vendor_name": sure["vendor_name"].model_copy(
+        update={"value": "Hofmann Logistik AG"})}
+    assert _weak(plain, ["vendor_name"], "invoice", [page]) == []

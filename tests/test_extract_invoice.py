@@ -741,6 +741,7 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
         ("Ferraro Arredamenti S.r.I.", "Ferraro Arredamenti S.r.l."),
         ("L'Artigiano Tessile S.r..", "L'Artigiano Tessile S.r.l."),  # the l read as nothing
         ("= Van 't Hoff Fijnmechanica B.V.", "Van 't Hoff Fijnmechanica B.V."),  # a speck before
+        ("Greenway Facilities Management Ltd’", "Greenway Facilities Management Ltd"),  # after
         ("Hargreaves, Pike & Co. Ltc", "Hargreaves, Pike & Co. Ltd"),
         ("Northgate LTC", "Northgate LTC"),  # capitals: a word (long-term care), no misreading
     ],
@@ -2371,3 +2372,36 @@ def test_an_item_table_whose_description_head_did_not_read() -> None:
         ("Calibration of torque wrench", "24", Decimal("1166.64")),
         ("Diesel fuel, per litre", "1.5", Decimal("2.04")),
     ]
+
+
+def test_a_word_lost_from_the_letterhead_is_taken_from_the_imprint() -> None:
+    """``Bramley Precision        Ltd`` at the top (``Engineering`` read at no confidence, so
+    left out) and ``Bramley Precision Engineering Ltd - Registered No. 852435`` at the foot:
+    the seller is the imprint's whole name (it had been ``Bramley Precision`` at 0.96). A
+    letterhead without the legal form after the gap takes nothing from the imprint."""
+
+    def vendor(top: list[tuple[float, float, str]]) -> object:
+        return read_invoice(_ocr_page([
+            *top,
+            (201, 279, "Bramley Mill, Canal Road"),
+            (201, 331, "Stockport SK4 1AA"),
+            (1603, 361, "Invoice No.: RE-33827"),
+            (848, 3328, "Bramley Precision Engineering Ltd - Registered No. 852435"),
+        ]))["vendor_name"].value
+
+    assert vendor([(203, 201, "Bramley Precision"), (1207, 201, "Ltd"),
+                   (1823, 201, "INVOICE")]) == "Bramley Precision Engineering Ltd"
+    assert vendor([(203, 201, "Bramley Precision"), (1823, 201, "INVOICE")]) != (
+        "Bramley Precision Engineering Ltd")
+
+
+def test_of_two_invoice_number_labels_alike_the_surer_reading_wins() -> None:
+    """A header's ``Rechnungsnummer: 22.2, 52.003461:`` read at 0.40 (a re-read's noise) and the
+    letter's ``Rechnung Nr. 003461`` read at 0.96: both labels stand alike, and the first one's
+    value had been taken (``22.2`` at 0.80). The value more rows read, then the surer reading,
+    wins."""
+    noisy = _ocr_page([(1449, 573, "Rechnungsnummer: 22.2, 52.003461:")], conf=0.4)
+    clear = _ocr_page([(281, 1165, "Rechnung Nr. 003461"),
+                       (290, 1286, "Sehr geehrte Damen und Herren,")], conf=0.96)
+    fields = read_invoice(_with_words(noisy, clear[0].words))
+    assert fields["invoice_number"].value == "003461"

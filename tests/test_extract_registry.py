@@ -103,6 +103,11 @@ def test_a_name_read_by_the_english_model_with_its_only_accent_is_not_trusted() 
         GUESSED_LETTER_CAP
     )
     assert _calibrated("vendor_name", "Brotchen-Technik Nord GmbH", Origin.OCR, "eng") == 0.99
+    # ``ii`` is how it reads ü (``Kühn``): the name lost its umlauts (``Schafer``), and had been
+    # posted at 0.96
+    assert _calibrated("vendor_name", "Schafer & Kiihn Maschinenbau GmbH", Origin.OCR, "eng") == (
+        GUESSED_LETTER_CAP
+    )
     assert _calibrated("vendor_name", "Société Générale", Origin.OCR, "fra") == 0.99
     assert _calibrated("vendor_name", "Société Générale", Origin.TEXT_LAYER, None) == 0.99
 
