@@ -145,13 +145,16 @@ def merge(current: Field | None, again: Field | None) -> Field | None:
     if current is None:
         return again
     if again.value == current.value:
-        if current.method.endswith("+agree"):
-            return current
+        # a reading in a printed sum that closes lifts readings that only agreed so far
+        # (``net_tax+agree``, then ``label+sum``)
         closed = _closes_sum(again) and not _closes_sum(current)
+        if current.method.endswith("+agree") and not closed:
+            return current
+        method = again.method if closed else current.method
         return current.model_copy(
             update={
                 "confidence": round(min(1.0, max(again.confidence, current.confidence) + 0.1), 4),
-                "method": (again.method if closed else current.method) + "+agree",
+                "method": method.removesuffix("+agree") + "+agree",
             }
         )
     if _closes_sum(current) != _closes_sum(again):

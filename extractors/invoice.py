@@ -1165,6 +1165,11 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         subs = [h for h in subs if keep(h)] + grid["sub"]
         taxes = [h for h in taxes if keep(h)] + grid["tax"]
         rated = [h for h in rated if keep(h)] + grid["tax"]
+    sub_rows = {h.notes.get("label_row") for h in subs if int(h.notes.get("priority", 0)) >= 3}  # type: ignore[call-overload]
+    # "VAT Net total - 5,459.10" (the tax summary's heading on the net sum's row): a tax's
+    # bare word on a row a subtotal's own label names is not the tax's label
+    taxes = _off_rows(taxes, sub_rows)
+    rated = _off_rows(rated, sub_rows)
     if ctx.scanned:
         # "Rechnungsbetrag - 12.122,71 €": a dash set apart before a total read as a minus; a
         # net sum above zero and a tax that add up to it without the minus say it is none
@@ -1178,16 +1183,19 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             else h
             for h in totals
         ]
-    if totals and all(isinstance(t.value, Decimal) and t.value > 0 for t in totals):
+    if (totals and all(isinstance(t.value, Decimal) and t.value > 0 for t in totals)) or (
+        not totals and ctx.scanned and rated
+        and all(isinstance(x.value, Decimal) and x.value > 0 for x in rated)
+    ):
         # "SUBTOTAL - € 279,729.90": a speck before the amount read as a minus; a net sum
-        # below zero under a gross total above it is no sum at all
+        # below zero under a gross total above it is no sum at all, nor on a scan whose total
+        # did not read under a tax above zero (a credit note's tax is below zero too)
         subs = [
             replace(h, value=-h.value)
             if isinstance(h.value, Decimal) and h.value < 0 and h.ocr_conf < 1.0
             else h
             for h in subs
         ]
-    sub_rows = {h.notes.get("label_row") for h in subs if int(h.notes.get("priority", 0)) >= 3}  # type: ignore[call-overload]
     if any(h.notes.get("label_row") not in sub_rows for h in totals):
         # "Net amount" is a subtotal's label too: the grand total is another row ("Net total"
         # never is one: TOTAL_EXCLUDE)
@@ -1264,8 +1272,10 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             net = {s.value for s in subs if isinstance(s.value, Decimal) and s.value > 0}
             vat = {x.value for x in rated if isinstance(x.value, Decimal) and x.value > 0}
             if len(net) == 1 and len(vat) == 1:
-                summed = (next(s for s in subs if s.value in net),
-                          next(x for x in rated if x.value in vat))
+                sub_hit = next(s for s in subs if s.value in net)
+                tax_hit = _at_its_rate(ctx, next(x for x in rated if x.value in vat),
+                                       sub_hit.value)  # type: ignore[arg-type]
+                summed = None if tax_hit is None else (sub_hit, tax_hit)
         if summed is not None:
             s, x = summed
             summed_tax = x
@@ -1383,6 +1393,12 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
 _NO_FIELD = Field(name="none", value=None, raw=None, confidence=0.0, method="none")
 
 
+def _off_rows(hits: list[Hit], rows: set[object]) -> list[Hit]:
+    """The hits less those found by a bare word (priority under 3) on one of ``rows``."""
+    return [h for h in hits if h.notes.get("label_row") not in rows
+            or int(h.notes.get("priority", 0)) >= 3]  # type: ignore[call-overload]
+
+
 def _included_tax(ctx: DocContext, total: Hit) -> dict[str, Field]:
     """The tax a gross total includes, read from its own row, and the net sum it leaves."""
     for row in ctx.rows:
@@ -1496,6 +1512,25 @@ def _rate_of_net(ctx: DocContext, net: Decimal, total: Decimal) -> Field | None:
                     box=union_box(row.words),
                     method="rate+sum",
                 )
+    return None
+
+
+def _at_its_rate(ctx: DocContext, tax: Hit, net: Decimal) -> Hit | None:
+    """A tax read on a row that prints its rate, checked against it: as read when it is the
+    net sum at that rate (or no rate is printed), the row's other amount that is (``Rate 19%
+    Net 1,038.47 VAT 197.31 VAT 19% 497.31``, a 1 read as 4 in the repeat), else None."""
+    key = tax.notes.get("label_row")
+    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
+    rates = [Decimal(m.group(1).replace(",", ".")) for m in _RATE.finditer(row.text)] if row else []
+    if row is None or not rates:
+        return tax
+    due = {money(net * rate / 100) for rate in rates}
+    if tax.value in due:
+        return tax
+    for value, start, end in money_parser(ctx.decimal_mark)(row.text):
+        if value in due:
+            return Hit(value, row.text[start:end], row.words_in(start, end), row.page,
+                       tax.method, tax.score, tax.notes)
     return None
 
 
@@ -2814,6 +2849,7 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
 
 
 def _column_by_centre(columns: list[_Column], word: Word) -> _Column:
+    """The column a word's centre falls in (boundaries halfway between neighbouring heads)."""
     centre = (word.box[0] + word.box[2]) / 2
     for left, right in itertools.pairwise(columns):
         if centre < (left.x1 + right.x0) / 2:
@@ -3085,16 +3121,16 @@ def _one_digit_off(read: str, printed: str) -> bool:
 
 def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
-    ``429 €``, which reads as no amount): quantity × unit price, when its digits are the ones
-    read; else None."""
+    ``429 €``, which reads as no amount) or as letters (``ATESO`` for ``417.50``): quantity ×
+    unit price, when its digits are the ones read or the one word read is about as long; else
+    None."""
     if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
     product = money(Decimal(qty) * prices[-1])
     numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
     if len(numbers) == 1:
         return product if f"{product:f}".replace(".", "") == numbers[0] else None
-    # ``ATESO`` for ``417.50``: the amount's one word read as letters, about as long as the
-    # amount; the table's sum against the printed one then says whether the product is right
+    # the table's sum against the printed one then says whether the product is right
     if len(cell) == 1 and not re.search(r"\d", cell[0].text) and product > 0 and (
         abs(len(cell[0].text) - len(f"{product:f}")) <= 1
     ):
@@ -3562,6 +3598,11 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
             method=f"currency_{ctx.currency_method}",
         )
     items = read_line_items(ctx)
+    if items is None and ctx.scanned:
+        items = _unheaded_items(ctx, [
+            *(fields[n].value for n in ("subtotal", "total_amount") if n in fields),
+            *_printed_item_sums(ctx),
+        ])
     if items is not None:
         sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
         item_sums = _printed_item_sums(ctx)
@@ -3594,6 +3635,56 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
     elif vendor_library:
         fields.update(_known_vendor(ctx))
     return fields
+
+
+_ITEM_CODE = re.compile(r"^[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+\s+(?=\S)")
+"""An article code before an item's description (``PRT-A3 Printing A3 posters``)."""
+
+
+def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | None:
+    """An item row read without its table's header: a description, then quantity, unit
+    price and amount (``PRT-A3 Printing A3 posters 36 2.40 : 86.40``, a unit such as ``ea``
+    after the quantity) where quantity × unit price is the amount; else None."""
+    text = heal_ocr_amounts(text)
+    found = [a for a in find_amounts(text, decimal_mark=decimal_mark) if a.has_decimals]
+    if len(found) < 2:
+        return None
+    price, amount = found[-2], found[-1]
+    before = text[: price.start].split()
+    if before and re.fullmatch(r"[A-Za-z]{1,4}\.?", before[-1]):
+        before = before[:-1]  # "36 ea"
+    qty = _number_of(before[-1]) if before else None
+    desc = _without_specks(" ".join(before[:-1]))
+    if qty is None or sum(c.isalpha() for c in desc) < 3 or amount.value <= 0:
+        return None
+    if abs(money(Decimal(qty) * price.value) - amount.value) > Decimal("0.01"):
+        return None
+    return {"description": _ITEM_CODE.sub("", desc), "quantity": qty,
+            "unit_price": price.value.quantize(CENT), "amount": amount.value.quantize(CENT)}
+
+
+def _unheaded_items(ctx: DocContext, sums: list[object]) -> Field | None:
+    """Items of a scanned table whose header OCR lost (a dark band read as nothing): rows that
+    each read description, quantity, unit price and amount with quantity × price = amount,
+    above the first sum's row, taken only when their amounts add up to a printed sum."""
+    items: list[dict[str, object]] = []
+    words: list[Word] = []
+    for row in ctx.rows:
+        if items and _ITEMS_END.search(row.folded):
+            break
+        item = _unheaded_item(row.text, ctx.decimal_mark)
+        if item is not None:
+            items.append(item)
+            words.extend(row.words)
+    total = sum((i["amount"] for i in items), Decimal(0))  # type: ignore[misc]
+    if not items or not any(
+        isinstance(t, Decimal) and abs(total - t) <= Decimal("0.02") for t in sums
+    ):
+        return None
+    ocr = min((w.conf for w in words), default=1.0)
+    return Field(name="line_items", value=items, raw=None,
+                 confidence=round(0.4 * (0.35 + 0.65 * ocr), 4),
+                 page=ctx.rows[0].page if ctx.rows else None, method="table")
 
 
 def _known_vendor(ctx: DocContext) -> dict[str, Field]:

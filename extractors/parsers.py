@@ -169,6 +169,11 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "ymd",
+        # "2026-09- 24", "2026- 11-23": OCR's gap beside a dash of an ISO date
+        re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?-\s?(?P<m>\d{1,2})\s?-\s?(?P<d>\d{2})(?![\d.,])"),
+    ),
+    (
         "dmy",
         re.compile(
             r"(?<![\d.])(?P<a>\d{1,2})\s?[-/.]\s?(?P<b>\d{1,2})\s?[-/.]\s?(?P<y>\d{4}|\d{2})(?![\d])"
@@ -394,10 +399,11 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
             country = "ES"
         if country + number not in {vat for vat, _, _ in out}:
             out.append((country + number, m.start("num"), m.end("num")))
-    for m in _VAT_MISREAD.finditer(text):  # "1T51123530720": the I of IT read as 1
-        fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
-        if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):
-            out.append((fixed, m.start(), m.end()))
+    for pattern in (_VAT_MISREAD, _LABELLED_VAT_MISREAD):  # "1T51123530720", "17142…"
+        for m in pattern.finditer(text):
+            fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
+            if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):
+                out.append((fixed, m.start(1), m.end()))
     return out
 
 
@@ -407,6 +413,13 @@ _VAT_MISREAD = re.compile(
 )
 """A VAT id whose country prefix OCR read with a digit for a letter (``1T51123530720``, the
 Irish ``1E1795160T``); kept only when the repaired id passes its country's check digits."""
+_LABELLED_VAT_MISREAD = re.compile(
+    r"\b(?:VAT|UST|TVA|BTW|IVA)(?:[\s.\-]*(?:NO|NR|ID|REG|NUMBER)\b){0,2}[\s.:#\-]{0,4}(\d\d)(\d{8,12})"
+    r"(?![A-Z0-9])"
+)
+"""A VAT id after its label with both letters of its country read as digits (``VAT No.
+1714277190253`` for IT14277190253): only after a label, as any long number would otherwise
+be tried, and kept only when the repaired id passes its check digits."""
 
 
 _LETTER_IN_DIGITS = re.compile(r"[OI](?=\d)")

@@ -952,6 +952,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
 
 
 GST_ID = _re(r"\bgst\b|reg(?:istration)?\.?\s*no|\bid\s*:?\s*\d{6,}")
+"""A registration line's cue (``GST Reg No``, ``Registration No``, ``ID: 000164270708``)."""
 
 
 def _between_name_and_address(row: Row) -> bool:

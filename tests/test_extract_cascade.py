@@ -32,6 +32,12 @@ def test_agreeing_readings_are_surer() -> None:
     # printed sum closes on the same total: read in a closed sum
     closed = merge(_f(Decimal("565.02"), 0.5, "near_sum"), _f(Decimal("565.02"), 0.87, "label+sum"))
     assert closed is not None and closed.method == "label+sum+agree"
+    # … also after two guesses agreed: the closed sum's reading still counts
+    guessed = merge(_f(Decimal("2851.32"), 0.44, "net_tax"), _f(Decimal("2851.32"), 0.4, "net_tax"))
+    assert guessed is not None and guessed.method == "net_tax+agree"
+    lifted = merge(guessed, _f(Decimal("2851.32"), 0.88, "label+sum"))
+    assert lifted is not None and lifted.method == "label+sum+agree"
+    assert lifted.confidence == pytest.approx(0.98)
 
 
 def test_a_different_value_must_be_clearly_surer() -> None:

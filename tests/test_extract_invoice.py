@@ -2405,3 +2405,67 @@ def test_of_two_invoice_number_labels_alike_the_surer_reading_wins() -> None:
                        (290, 1286, "Sehr geehrte Damen und Herren,")], conf=0.96)
     fields = read_invoice(_with_words(noisy, clear[0].words))
     assert fields["invoice_number"].value == "003461"
+
+
+def test_a_vat_summary_heading_on_the_net_sums_row_is_no_tax_label() -> None:
+    """``VAT Net total - 5,459.10`` (the summary's heading read onto the net sum's row, a dash
+    before the amount) with the total line unread: the tax's bare word there labels no tax
+    (the tax had been -5,459.10), and a scanned net sum below zero under a tax above zero is
+    a dash read as a minus."""
+    fields = read_invoice(_ocr_page([
+        (200, 200, "Invoice No. INV-2026-4069"),
+        (155, 1443, "VAT Net total - 5,459.10"),
+        (232, 1500, "summary"),
+        (157, 1560, "Rate 20% Net5,459.10 VAT 1,091.82 VAT 20% 1,091.82"),
+        (157, 1640, "Please pay by 2026-03-23 quoting INV-2026-4069."),
+    ]))
+    assert fields["subtotal"].value == Decimal("5459.10")
+    assert fields["tax_amount"].value == Decimal("1091.82")
+    assert fields["total_amount"].value == Decimal("6550.92")
+
+
+def test_item_rows_whose_header_ocr_lost_are_read_when_they_add_up() -> None:
+    """The table's header, white on a dark band, read as nothing: rows that each read
+    description, quantity, unit price and amount with quantity × price = amount are the items
+    when their amounts add up to a printed sum (the article code before the description is
+    left out); rows that do not add up to one give no items."""
+
+    def items_for(subtotal: str) -> object:
+        fields = read_invoice(_ocr_page([
+            (200, 200, "Invoice No. 009378"),
+            (204, 1239, "PRT-A3 Printing A3 posters, 170gsm, full colour 36 2.40 : 86.40"),
+            (204, 1300, "MAT-CU Copper cable NYM-J 3x1.5, per metre 12 ea 1.70 20.40"),
+            (1451, 1365, f"SUBTOTAL € {subtotal}"),
+            (1450, 1430, "VAT @ 13.5% € 11.66"),
+        ]))
+        return fields.get("line_items")
+
+    items = items_for("106.80")
+    assert items is not None
+    assert [(i["description"], i["quantity"], i["amount"]) for i in items.value] == [
+        ("Printing A3 posters, 170gsm, full colour", "36", Decimal("86.40")),
+        ("Copper cable NYM-J 3x1.5, per metre", "12", Decimal("20.40")),
+    ]
+    assert items_for("107.80") is None
+
+
+def test_a_net_plus_tax_total_takes_the_tax_at_the_rate_its_row_prints() -> None:
+    """No total read, one net sum and one tax: the total is their sum, with the tax checked
+    against the rate its row prints (``VAT 19% 497.31`` for 197.31, a 1 read as 4: the row's
+    ``VAT 197.31`` is 19 % of the net sum). A tax that no amount on its row at its rate
+    confirms makes no total."""
+
+    def fields_for(rate_row: str) -> dict[str, Field]:
+        return read_invoice(_ocr_page([
+            (200, 200, "Invoice No. INV-2024-0291"),
+            (164, 1440, "VAT summary Net total 1,038.47"),
+            (165, 1501, rate_row),
+            (1589, 1580, "‘Total EUR Css"),
+        ]))
+
+    fields = fields_for("Rate 19% Net 1,038.47 VAT 197.31 VAT 19% 497.31")
+    assert fields["total_amount"].value == Decimal("1235.78")
+    assert fields["tax_amount"].value == Decimal("197.31")
+    assert fields_for("Rate 19% Net 1,038.47 VAT 19% 497.31").get(
+        "total_amount", Field(name="x", value=None, confidence=0.0, method="none")
+    ).value != Decimal("1535.78")

@@ -90,6 +90,9 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("Invoice date 2025-04-1 9 2025-04-29", True, dt.date(2025, 4, 19), False),
         ("2025-04-3 7", True, dt.date(2025, 4, 3), False),  # 37 is no day: the 3 is
         ("2025-4-1 9:30", True, dt.date(2025, 4, 1), False),  # unpadded, and a clock after it
+        # a gap OCR read beside a dash of an ISO date
+        ("RE-45202 | 2026-09- 24 | 2026- 11-23", True, dt.date(2026, 9, 24), False),
+        ("2026- 11-23", True, dt.date(2026, 11, 23), False),
         ("le 31 décembre 1992", True, dt.date(1992, 12, 31), False),
         # German abbreviations, and the Spanish and Italian months (their OCR data ships too)
         ("Datum: 12 Mär 2024", True, dt.date(2024, 3, 12), False),
@@ -211,6 +214,11 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     # an Irish id (seven digits and a letter) read with the I of IE as a 1
     assert [v for v, _, _ in find_vat_ids("VATNo. 1E1795160T")] == ["IE1795160T"]
     assert find_vat_ids("VATNo. 1E1795161T") == []
+    # both letters of IT read as digits: only after a VAT label, and only where the check passes
+    assert [v for v, _, _ in find_vat_ids("VAT No. 1714277190253")] == ["IT14277190253"]
+    assert [v for v, _, _ in find_vat_ids("VAT Reg. No.: 1712171160745")] == ["IT12171160745"]
+    assert find_vat_ids("Tel 1714277190253") == []
+    assert find_vat_ids("VAT No. 1714277190254") == []
     # a 0 read as O after the country prefix: mended only where the check digits then pass
     assert [v for v, _, _ in find_vat_ids("VAT NLO10171460B01")] == ["NL010171460B01"]
     assert [v for v, _, _ in find_vat_ids("VAT NLO10171461B01")] == ["NLO10171461B01"]
