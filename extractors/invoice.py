@@ -1447,17 +1447,17 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
             acc += rows[b][0]
             if abs(acc - target) <= SUM_TOLERANCE:
                 words = [w for _, r in rows[a : b + 1] for w in r.words[-2:]]
-                ocr = min((w.conf for w in words), default=1.0)
-                return Field(
-                    name="tax_amount",
-                    value=target,
-                    raw=" + ".join(str(v) for v, _ in rows[a : b + 1]),
-                    confidence=round(0.8 * (0.35 + 0.65 * ocr), 4),
-                    page=rows[a][1].page,
-                    box=union_box(words) if words else None,
-                    method="tax_rows+sum",
-                )
+                return _summed_tax(target, " + ".join(str(v) for v, _ in rows[a : b + 1]),
+                                   words, rows[a][1].page, 0.8)
     return None
+
+
+def _summed_tax(value: Decimal, raw: str, words: list[Word], page: int, base: float) -> Field:
+    """A tax read from the rows that close total − subtotal (``tax_rows+sum``)."""
+    ocr = min((w.conf for w in words), default=1.0)
+    return Field(name="tax_amount", value=value, raw=raw,
+                 confidence=round(base * (0.35 + 0.65 * ocr), 4), page=page,
+                 box=union_box(words) if words else None, method="tax_rows+sum")
 
 
 def _tax_between(ctx: DocContext, parse: Parser, sub: Hit, total: Hit) -> Field | None:
@@ -1478,11 +1478,7 @@ def _tax_between(ctx: DocContext, parse: Parser, sub: Hit, total: Hit) -> Field 
             and abs(values[-1][0] - target) <= SUM_TOLERANCE
             and not re.search(r"[^\W\d_]{4,}", row.text[: values[-1][1]])
         ):
-            words = row.words[-2:]
-            ocr = min((w.conf for w in words), default=1.0)
-            return Field(name="tax_amount", value=target, raw=row.text,
-                         confidence=round(0.7 * (0.35 + 0.65 * ocr), 4), page=row.page,
-                         box=union_box(words), method="tax_rows+sum")
+            return _summed_tax(target, row.text, row.words[-2:], row.page, 0.7)
     return None
 
 
@@ -1727,9 +1723,10 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
         # labels alike in standing on a scan (``Rechnungsnummer: 22.2, 52.003461`` read at 0.40
         # in the header, ``Rechnung Nr. 003461`` at 0.96 over the letter): the value more rows
         # read, then the surer reading
-        standing = (best.notes.get("priority", 0), best.notes.get("where") == "right", best.page)
-        rivals = [h for h in hits if (h.notes.get("priority", 0), h.notes.get("where") == "right",
-                                      h.page) == standing]
+        def standing(h: Hit) -> tuple[object, bool, int]:
+            return h.notes.get("priority", 0), h.notes.get("where") == "right", h.page
+
+        rivals = [h for h in hits if standing(h) == standing(best)]
         best = max(rivals, key=lambda h: (_rows_agreeing(rivals, h.value), h.ocr_conf))
     if best is not None and best.notes.get("where") == "right":
         best = _extend_to_dated(ctx, best)
@@ -2515,9 +2512,6 @@ def _vat_country(ctx: DocContext) -> str | None:
 
 _OCR_STRASSE = re.compile(r"(?<=[a-zäöü])stra[BRfks]e\b")
 """``LieferantenstraBe``, ``Hofstrafe``: Tesseract's English model reading "ß" in a street name."""
-_OCR_U_UMLAUT = ENGLISH_U_UMLAUT
-"""``Miinchen``, ``Diisseldorf``: Tesseract's English model reading the ü of a German place as
-``ii``, which German words do not hold; mended in addresses of German-speaking countries."""
 _UMLAUT_COUNTRIES = frozenset({"DE", "AT", "CH"})
 
 
@@ -2568,7 +2562,8 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     country = country or country_hint
     pieces = [*lines[street_at:zip_at], town]
     if country in _UMLAUT_COUNTRIES:
-        pieces = [_OCR_U_UMLAUT.sub("ü", p) for p in pieces]
+        # ``Miinchen``: the English model's ü, which German words do not hold
+        pieces = [ENGLISH_U_UMLAUT.sub("ü", p) for p in pieces]
     if country:
         pieces.append(country)
     return ", ".join(pieces)
@@ -3598,14 +3593,11 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
             method=f"currency_{ctx.currency_method}",
         )
     items = read_line_items(ctx)
+    sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
+    item_sums = _printed_item_sums(ctx) if items is not None or ctx.scanned else []
     if items is None and ctx.scanned:
-        items = _unheaded_items(ctx, [
-            *(fields[n].value for n in ("subtotal", "total_amount") if n in fields),
-            *_printed_item_sums(ctx),
-        ])
+        items = _unheaded_items(ctx, [*sums, *item_sums])
     if items is not None:
-        sums = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
-        item_sums = _printed_item_sums(ctx)
         if ctx.scanned:
             mended = _mend_one_row(items.value, [*sums, *item_sums])
             if mended is not None:
