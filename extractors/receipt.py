@@ -99,8 +99,11 @@ ADDRESS_STOP = _re(
     r"thank|\bsst\b|reg\s*no|business\s*reg|telephone|\bsite\s*:|\bchit\b|\bnumber\b"
 )
 REG_NO = _re(
-    r"\(\s*[0-9a-z]{3,}[-\s]?[a-z]\s*\)|\bco\.?\s*(?:reg|no)|\(\d{5,}|company\s*(?:reg|no)|\b\d{6,}-[a-z]\b"
+    r"\(\s*[0-9a-z]{3,}[-\s]?[a-z]\s*\)|\bco\.?\s*(?:reg|no)|\(\d{5,}|company\s*(?:reg|no)|\b\d{6,}-[a-z]\b|"
+    r"\(\s*\d[\d£$§€]{5,}\s*-\s*[a-z]\s*\)"
 )
+"""A company's registration (``(524101-D)``, ``CO. REG``, ``001234567-K``; a digit the OCR read as
+a currency sign, ``(0005£83085-K)``)."""
 
 
 def _row_conf(words: list[Word]) -> float:
@@ -653,6 +656,11 @@ REG_TAIL = re.compile(
 )
 
 
+OUTLET_PLACE = _re(r"^[A-Za-z' ]{2,40}\b(?:mall|plaza|complex|square|airport)\W*$")
+"""A shopping centre's name: what a receipt prints after its company's name to say which
+outlet it is (``EIGHT OUNCE COFFEE CO. THE GARDENS MALL``)."""
+
+
 def clean_company(text: str) -> str:
     """Shop names without the registration number glued after them, legal forms normalised."""
     text = re.sub(r"[Yy]?¥", "Y", text).translate(NAME_CHARS)
@@ -666,8 +674,12 @@ def clean_company(text: str) -> str:
     if legal:
         # after the legal form only a registration number or scan noise follows on a name line
         tail = text[legal[-1].end():]
-        if re.search(r"\d", tail) or not re.search(r"[A-Za-z]{2}", tail):
+        if re.search(r"\d", tail) or not re.search(r"[A-Za-z]{2}", tail) or OUTLET_PLACE.search(tail):
             text = text[: legal[-1].end()]
+    else:
+        company = list(re.finditer(r"\bco\.(?=\s)", text, re.IGNORECASE))
+        if company and OUTLET_PLACE.search(text[company[-1].end():]):
+            text = text[: company[-1].end()]
     return _clean(text)
 
 
@@ -908,6 +920,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
         )
     }
     addr_rows: list[Row] = []
+    branch: list[Row] = []
     for r in rows[end : end + 7]:
         if (
             REG_NO.search(r.folded)
@@ -915,7 +928,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             and not re.search(r"\bno\.?\s*\d|jalan|lot", REG_NO.sub(" ", r.folded))
         ):
             continue
-        if not addr_rows and _between_name_and_address(r):
+        if not addr_rows and (_between_name_and_address(r) or _names_the_shop(r, name)):
             continue
         if addr_rows and r.box[1] - addr_rows[-1].box[3] > 1.6 * median:
             break  # a blank line under the address block
@@ -925,12 +938,18 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
             # (``81750 Johor Bahru, Johor. Tel No.: 07-387 3322``)
             if stop and ADDRESS_LIKE.search(r.text[: stop.start()]):
                 addr_rows.append(_cut_row(r, stop.start()))
+            elif not branch and _is_branch(addr_rows) and GST_ID.search(r.text):
+                # the outlet's name (``Wellmart @ KP2``), then the GST line, then the address
+                branch, addr_rows = addr_rows, []
+                continue
             break
         if REG_ONLY.fullmatch(r.text.strip()) or PHONE_ONLY.fullmatch(r.text.strip()):
             continue  # the registration or phone number on its own line, "(4M0517726)"
         if _letters(r.text) < 2 and not re.search(r"\d{5}", r.text):
             continue  # scan noise between the lines ("." or "|")
         addr_rows.append(r)
+    if not addr_rows:
+        addr_rows = branch
     if not addr_rows:
         addr_rows = _address_above(rows, next(k for k, r in enumerate(rows) if r is name_rows[0]))
     parts = [_address_part(r.text, first=k == 0) for k, r in enumerate(addr_rows)]
@@ -961,6 +980,19 @@ def _between_name_and_address(row: Row) -> bool:
     if ADDRESS_LIKE.search(row.text):
         return False
     return bool(GST_ID.search(row.text)) or _is_heading(row.folded)
+
+
+def _names_the_shop(row: Row, name: str) -> bool:
+    """A line under the name that repeats it with the outlet (``DOMINO'S PIZZA PERMAS JAYA``
+    under ``DOMINO'S PIZZA``): the branch, not the first line of its address."""
+    own = _letters_only(name)
+    return len(own) >= 6 and not re.search(r"\d", row.text) and _letters_only(row.text).startswith(own)
+
+
+def _is_branch(rows: list[Row]) -> bool:
+    """One line read as the address's first that has nothing of an address: no street word,
+    no postcode (the outlet's name printed between the company and its GST line)."""
+    return len(rows) == 1 and not ADDRESS_LIKE.search(rows[0].text) and not re.search(r"\d{4,}", rows[0].text)
 
 
 def _cut_row(row: Row, end: int) -> Row:

@@ -491,3 +491,55 @@ def test_a_misread_tax_invoice_heading_names_no_shop() -> None:
     ])])
     assert fields["vendor_name"].value == "PappaRich BMC"
     assert clean_company("POPULAR BOOK CO. (M).SDN BHD") == "POPULAR BOOK CO. (M) SDN BHD"
+
+
+def test_the_outlet_line_under_the_name_is_not_the_address() -> None:
+    # the shop's name again with its outlet, then the address
+    fields = read_receipt([_page([
+        "TAX INVOICE",
+        "DOMINO'S PIZZA",
+        "GST REF NO : 001694261248",
+        "DOMINO'S PIZZA PERMAS JAYA",
+        "No.12, Jalan Permas Jaya 10,",
+        "81750 Masai Johor",
+        "Order Time :10:15:18 Date :17/04/18",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "No.12, Jalan Permas Jaya 10, 81750 Masai Johor"
+    # the outlet's own name between the company and its GST line, the address after it
+    fields = read_receipt([_page([
+        "TF Value-Mart Sdn Bhd (482123-U)",
+        "Bentong 2",
+        "GST Reg No 000184401920",
+        "Jalan Tras Batu 1",
+        "28700 Bentong",
+        "Tel ; 09-2201388",
+        "Tax Invoice : BTB09201805190274 19/05/18",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "Jalan Tras Batu 1 28700 Bentong"
+    # … and it stays the address when no address follows the GST line
+    fields = read_receipt([_page([
+        "THE MARCO POLO KITCHEN",
+        "BUKIT INDAH",
+        "GST Reg No: 001403346944",
+        "Tax Invoice",
+        "Rept#:418000010451 06/05/2018 14:29",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "BUKIT INDAH"
+
+
+def test_a_misread_company_number_and_a_mall_after_the_name_are_left_out() -> None:
+    fields = read_receipt([_page([
+        "KEDAI PAPAN YEW CHUAN",
+        "(0005£83085-K)",
+        "LOT 276 JALAN BANTING",
+        "43800 DENGKIL, SELANGOR",
+        "TEL 03-87686092",
+        "19/05/2018 12:01",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "LOT 276 JALAN BANTING 43800 DENGKIL, SELANGOR"
+    assert clean_company("EIGHT OUNCE COFFEE CO. THE GARDENS MALL") == "EIGHT OUNCE COFFEE CO."
+    assert clean_company("POPULAR BOOK CO. (M)") == "POPULAR BOOK CO. (M)"
