@@ -718,17 +718,18 @@ def _one_letter_off(got: str, word: str, *, confusable_only: bool) -> bool:
     return len(diffs) == 1 and (not confusable_only or diffs[0] in CONFUSED_LETTERS)
 
 
-def _trade_word(word: str) -> str:
+def _trade_word(word: str, lexicon: frozenset[str] = TRADE_WORDS) -> str:
+    """``word`` restored to the one word of ``lexicon`` it is a misreading of, else as it is."""
     lower = word.lower()
-    if len(lower) < 4 or not lower.isalpha() or lower in TRADE_WORDS:
+    if len(lower) < 4 or not lower.isalpha() or lower in lexicon:
         return word
     close = [
-        t for t in TRADE_WORDS
+        t for t in lexicon
         if _one_letter_off(lower, t, confusable_only=len(lower) == 4)
     ]
     if not close and len(lower) >= LONG_WORD:
         close = [
-            t for t in TRADE_WORDS
+            t for t in lexicon
             if len(t) >= LONG_WORD and Levenshtein.distance(lower, t, score_cutoff=2) <= 2
         ]
     if len(close) != 1:
@@ -1031,10 +1032,38 @@ TRAILING_PHONE = re.compile(
 TRAILING_ID = re.compile(r"\s+(?:\w{2,4}\s*)?(?:no|id|reg)\w?\W{0,3}\s*[0-9O]{8,}\W*$", re.IGNORECASE)
 
 
+PLACE_WORDS = frozenset(
+    {
+        "selangor", "johor", "kedah", "pahang", "perak", "melaka", "malacca", "kelantan",
+        "terengganu", "sabah", "sarawak", "penang", "pinang", "perlis", "negeri", "sembilan",
+        "darul", "ehsan", "takzim", "makmur", "ridzuan", "naim", "aman", "khusus", "kuala",
+        "lumpur", "putrajaya", "labuan", "malaysia", "jalan", "taman", "lorong", "persiaran",
+        "seksyen", "kawasan", "perindustrian", "perumahan", "kampung", "bandar", "utama",
+        "indah", "perdana", "mahkota", "setia", "bukit", "sungai", "pusat", "dataran", "menara",
+        "wisma", "kompleks", "petaling", "subang", "klang", "puchong", "kajang", "ampang",
+        "cheras", "kepong", "rawang", "damansara", "serdang", "kembangan", "bahru", "masai",
+        "skudai", "seremban", "sentul", "shopping", "centre", "floor", "level",
+        # real words one letter from those above, so that they stay as printed
+        "utara", "selatan", "timur", "barat", "tengah", "lama", "raya", "baru", "laman",
+    }
+)
+"""Words of Malaysian addresses (states, their titles, street and area words, the larger towns
+of the Klang Valley and Johor): an address word one misread letter away from exactly one of
+them is that word (``SELANGUR``), as shop names' trade words are."""
+ADDRESS_FIXES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<=\d)@(?=[\s,.]|$)"), "0"),  # ``5220@ Kuala Lumpur``
+    (re.compile(r"(?<=[A-Z]{3})[|!](?=[\s,.]|$)"), "I"),  # ``DAMA| SG BES!``
+    (re.compile(r"^\W*L[UO0][IT1l](?=\s+\d)"), "LOT"),  # ``LUI 1504, BATU 8 1/2``
+    (re.compile(r"(?<=\bBATU )&(?= \d/\d)", re.IGNORECASE), "8"),  # ``BATU & 1/2``
+    (re.compile(r"\b[SB]RD(?=\s+FL)", re.IGNORECASE), "3RD"),  # ``SRD FLR``
+]
+
+
 def _address_part(text: str, *, first: bool) -> str:
     """One address line without a registration number before it or a phone number after it."""
-    text = re.sub(r"(?<=\d)@(?=[\s,.]|$)", "0", text)  # ``5220@ Kuala Lumpur``
-    text = _clean(re.sub(r"(?<=[A-Z]{3})[|!](?=[\s,.]|$)", "I", text))  # ``DAMA| SG BES!``
+    for pattern, repl in ADDRESS_FIXES:
+        text = pattern.sub(repl, text)
+    text = _clean(re.sub(r"[A-Za-z]+", lambda m: _trade_word(m.group(0), PLACE_WORDS), text))
     if first:
         text = LEADING_REG.sub("", text)
     text = TRAILING_ID.sub("", TRAILING_PHONE.sub("", text))

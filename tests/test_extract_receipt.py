@@ -543,3 +543,26 @@ def test_a_misread_company_number_and_a_mall_after_the_name_are_left_out() -> No
     assert fields["address"].value == "LOT 276 JALAN BANTING 43800 DENGKIL, SELANGOR"
     assert clean_company("EIGHT OUNCE COFFEE CO. THE GARDENS MALL") == "EIGHT OUNCE COFFEE CO."
     assert clean_company("POPULAR BOOK CO. (M)") == "POPULAR BOOK CO. (M)"
+
+
+def test_misread_address_words_are_restored_and_real_ones_kept() -> None:
+    fields = read_receipt([_page([
+        "YONG SOON FATT S/B",
+        "LUI 1504, BATU & 1/2, JALAN KLANG LAMA,",
+        "46000 PETALING JAYA, SELANGUR.",
+        "TEL 03-87686092",
+        "19/05/2018 12:01",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == (
+        "LOT 1504, BATU 8 1/2, JALAN KLANG LAMA, 46000 PETALING JAYA, SELANGOR."
+    )
+    fields = read_receipt([_page([
+        "AEON CO. (M) BHD",
+        "SRD FLR, LAMAN RIMBUNAN, BANDAR UTARA",
+        "55100 KUALA LUMPUR",
+        "TEL 03-87686092",
+        "19/05/2018 12:01",
+        "TOTAL 12.30",
+    ])])
+    assert fields["address"].value == "3RD FLR, LAMAN RIMBUNAN, BANDAR UTARA 55100 KUALA LUMPUR"
