@@ -1658,10 +1658,41 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
             value=found.value,
         )  # type: ignore[attr-defined]
     elif "invoice_date" in fields:
-        terms = _payment_terms(ctx, fields["invoice_date"].value)  # type: ignore[arg-type]
+        issued = fields["invoice_date"].value
+        terms = _printed_due_date(ctx, issued) or _payment_terms(ctx, issued)  # type: ignore[arg-type]
         if terms is not None:
             fields["due_date"] = terms
     return fields
+
+
+_TERM_DAYS = _re(r"\b(\d{1,3})\s*(?:days|tage|tagen|jours|dagen|giorni|dias|días)\b")
+
+
+def _printed_due_date(ctx: DocContext, issued: object) -> Field | None:
+    """The due date whose label OCR lost (``| 2025-02-28 | 2025-03-30`` under a broken grid
+    head): a date printed on the page that falls the stated ``30 days`` after the issue date."""
+    if not isinstance(issued, dt.date):
+        return None
+    days = {
+        int(m.group(1))
+        for row in ctx.rows
+        for m in _TERM_DAYS.finditer(row.folded)
+        if not _DISCOUNT.search(row.folded) and 0 < int(m.group(1)) <= 180
+    }
+    for row in ctx.rows:
+        for d in find_dates(row.text, dayfirst=ctx.dayfirst):
+            if isinstance(d.value, dt.date) and (d.value - issued).days in days:
+                words = row.words_in(d.start, d.end)
+                return Field(
+                    name="due_date",
+                    value=d.value,
+                    raw=d.text,
+                    confidence=round(0.75 * (0.35 + 0.65 * min((w.conf for w in words), default=1.0)), 4),
+                    page=row.page,
+                    box=union_box(words) if words else None,
+                    method="terms+printed",
+                )
+    return None
 
 
 def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
@@ -1950,6 +1981,11 @@ def _clean_name(text: str) -> str:
     text = _OCR_LTD.sub("Ltd", _OCR_SRL.sub(r"\1.\2.l.", text))
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     text = _OCR_BV.sub("B.V.", text)
+    # an apostrophe read as a double quote between a letter and a word (``L"Artigiano``)
+    text = re.sub(r"(?<=\b[A-Za-z])[\"“”](?=[A-Z][a-z])", "'", text)
+    # a speck between two words (``Pacific . Northwest``), a word's end read twice (``Timber Imber``)
+    text = re.sub(r"(?<=\w)\s+[.·]\s+(?=\w)|\s+[.·©®°¢§]$", " ", text).strip()
+    text = re.sub(r"\b(\w+?(\w{4,}))\s+(?i:\2)\b", r"\1", text)
     return re.sub(r"\s+", " ", text)
 
 
@@ -2666,7 +2702,7 @@ _COLUMN_HEADS = _re(
     r"\bnights?\b|\bhours\b|\bhrs\b|[il1]lo[sś][cć¢]|\bantal\b|\bqtd\b\.?|cantidad|quantit[aà]|"
     r"\bq\.?t[aà]\b)|"
     r"(?P<description>artikelbeschreibung|beschreibung|bezeichnung|description|d[eé]signation|"
-    r"omschrijving|product(?:\s*title)?|\bitem\b|leistung|libell[eé]|\barticle\b|\bartikel\b|"
+    r"omschrijving|product(?:\s*title)?|\bitem\b|\btem\b(?=\s*\W?\s*description)|leistung|libell[eé]|\barticle\b|\bartikel\b|"
     r"\bnazwa\b(?:\s*towaru)?|beskrivning|descri[cçg][aã]o|descripci[oó]n|descrizione)|"
     r"(?P<other>\bpos\b\.?|\bno\b\.?|\bnr\b\.?|\blp\b\.?|\bj\.\s?m\.|art\.?-?\s*nr\S*|referenz\w*|r[eé]f[eé]rence|"
     r"\bref\b\.?|\bsku\b|einheit|\bunit\b|"
@@ -2697,7 +2733,9 @@ class _Column:
     each item is a row of codes and numbers with its description on the line under it."""
 
 
-_GENERIC_DESCRIPTION = _re(r"^(?:item|article|artikel|product)$")
+_GENERIC_DESCRIPTION = _re(r"^(?:i?tem|article|artikel|product)$")
+"""A head over item codes, beside the description's own (``Item``, or ``tem`` with the I lost
+before ``Description``)."""
 
 
 def _header_cells(row: Row) -> list[_Column]:

@@ -837,6 +837,22 @@ def _continues(row: Row, prev: Row) -> bool:
     )
 
 
+def _brand_above(above: Row, row: Row) -> bool:
+    """``TOKYO KITCHEN (CITTA MALL)`` over ``TOKYO KITCHEN SDN BHD``: the shop's brand and
+    outlet over the company that owns it, both part of the name (their first two words alike,
+    the outlet in brackets; ``OLD TOWN WHITE COFFEE`` over ``OLD TOWN KOPITIAM SDN BHD`` is a
+    brand alone, and no part of the company's name)."""
+    first = re.findall(r"[A-Za-z&']+", above.text.upper())[:2]
+    return (
+        len(first) == 2
+        and bool(re.search(r"\([A-Za-z][^()]*\)?\W*$", above.text))  # its ")" may be lost
+        and first == re.findall(r"[A-Za-z&']+", row.text.upper())[:2]
+        and not LEGAL.search(above.text)
+        and not NOT_NAME.search(above.folded)
+        and not re.search(r"\d{3,}", above.text)
+    )
+
+
 def _open_bracket(text: str) -> bool:
     """``ENTERPRISE (SETIA``: the name goes on to the next line (``ALAM) SDN BHD``)."""
     return text.count("(") > text.count(")")
@@ -896,6 +912,9 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
     while first > 0 and i - first < 2 and _continues(name_rows[0], rows[first - 1]):
         first -= 1
         name_rows.insert(0, rows[first])
+    if first > 0 and _brand_above(rows[first - 1], name_rows[0]):
+        first -= 1
+        name_rows.insert(0, rows[first])
     end = next(k for k, r in enumerate(rows) if r is name_rows[-1]) + 1
     name = clean_company(" ".join(_clean(r.text).rstrip(" .,") for r in name_rows[:-1])
                          + " " + _clean(name_rows[-1].text))
@@ -906,7 +925,7 @@ def read_name_address(ctx: DocContext) -> dict[str, Field]:
         REG_NO.search(r.folded) for r in rows[end : end + 2]
     )
     raw = 0.35 + (0.2 if has_company else 0.0) + (0.15 if followed_by_reg else 0.0)
-    raw += 0.1 if i == 0 or all(s[1] >= i or s[0] < 0 for s in scored) else 0.0
+    raw += 0.1 if first == 0 or all(s[1] >= first or s[0] < 0 for s in scored) else 0.0
     raw *= 0.3 + 0.7 * _row_conf(words)
     method = "company_words" if has_company else "top_line"
     fields = {

@@ -744,6 +744,11 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
         ("Greenway Facilities Management Ltd’", "Greenway Facilities Management Ltd"),  # after
         ("Hargreaves, Pike & Co. Ltc", "Hargreaves, Pike & Co. Ltd"),
         ("Northgate LTC", "Northgate LTC"),  # capitals: a word (long-term care), no misreading
+        ('L"Artigiano Tessile S.r.l.', "L'Artigiano Tessile S.r.l."),  # apostrophe as a quote
+        ('Say "Hello" GmbH', 'Say "Hello" GmbH'),  # … but quotes around a word stay
+        ("Nordic Timber Imber AB", "Nordic Timber AB"),  # a word's end read twice
+        ("Pacific . Northwest Research Consortium .", "Pacific Northwest Research Consortium"),
+        ("Acme Ltd.", "Acme Ltd."),
     ],
 )
 def test_a_legal_form_ocr_misread_is_repaired(read: str, name: str) -> None:
@@ -2469,3 +2474,19 @@ def test_a_net_plus_tax_total_takes_the_tax_at_the_rate_its_row_prints() -> None
     assert fields_for("Rate 19% Net 1,038.47 VAT 19% 497.31").get(
         "total_amount", Field(name="x", value=None, confidence=0.0, method="none")
     ).value != Decimal("1535.78")
+
+
+def test_a_due_date_whose_label_ocr_lost_is_the_date_the_stated_terms_give() -> None:
+    """The grid's head read as noise (``sd Irwoice date ate``): of the dates under it, the one
+    that falls the ``30 days`` of the payment terms after the issue date is the due date."""
+    fields = read_invoice(_ocr_page([
+        (170, 100, "Bramley Precision Engineering Ltd INVOICE"),
+        (170, 400, "Invoice number Invoice date ate"),
+        (170, 460, "2025/451 2025-02-28 2025-03-30"),
+        (170, 540, "Customer no. Currency Payment terms"),
+        (170, 580, "C96353 USD 30 days"),
+        (1400, 1900, "TOTAL USD 1,200.00"),
+    ]))
+    assert _value(fields, "invoice_date") == dt.date(2025, 2, 28)
+    assert _value(fields, "due_date") == dt.date(2025, 3, 30)
+    assert fields["due_date"].method == "terms+printed"

@@ -566,3 +566,27 @@ def test_misread_address_words_are_restored_and_real_ones_kept() -> None:
         "TOTAL 12.30",
     ])])
     assert fields["address"].value == "3RD FLR, LAMAN RIMBUNAN, BANDAR UTARA 55100 KUALA LUMPUR"
+
+
+def test_a_brand_and_outlet_over_the_owning_company_are_both_the_name() -> None:
+    fields = read_receipt([_page([
+        "TOKYO KITCHEN (CITTA MALL)",
+        "TOKYO KITCHEN SDN BHD",
+        "(945402-P)",
+        "G-26, GRD FLOOR,CITTA MALL,",
+        "47301 PETALING JAYA, SELANGOR.",
+        "19/05/2018 12:01",
+        "TOTAL 12.30",
+    ])])
+    assert fields["vendor_name"].value == "TOKYO KITCHEN (CITTA MALL) TOKYO KITCHEN SDN BHD"
+    # a brand alone over the company is no part of its name
+    fields = read_receipt([_page([
+        "OLD TOWN WHITE COFFEE",
+        "OLD TOWN KOPITIAM SDN BHD",
+        "(945402-P)",
+        "No,35, Jalan Kebudayaan 8,",
+        "81300 Skudai, Johor",
+        "19/05/2018 12:01",
+        "TOTAL 12.30",
+    ])])
+    assert fields["vendor_name"].value == "OLD TOWN KOPITIAM SDN BHD"
