@@ -237,7 +237,8 @@ def _bands_for(name: str, field: Field | None, pages: list[Page]) -> list[tuple[
 def judge(current: Field | None, readings: list[Field]) -> Field | None:
     """Two enlarged readings that agree with each other overrule the page reading (they are
     independent of it and of each other); one that agrees with the page reading confirms it;
-    with no page reading, any enlarged reading is better than none."""
+    one much surer than a page reading no other reading agreed with replaces it; with no page
+    reading, any enlarged reading is better than none."""
     if len(readings) == 2 and readings[0].value == readings[1].value:
         both = merge(readings[0], readings[1]) or readings[0]
         if current is not None and both.value == current.value:
@@ -246,7 +247,19 @@ def judge(current: Field | None, readings: list[Field]) -> Field | None:
     if current is None:
         return max(readings, key=lambda f: f.confidence, default=None)
     same = next((r for r in readings if r.value == current.value), None)
-    return (merge(current, same) or current) if same is not None else current
+    if same is not None:
+        return merge(current, same) or current
+    surest = max(readings, key=lambda f: f.confidence, default=None)
+    if surest is not None and "+agree" not in current.method and (
+        surest.confidence >= current.confidence + CLEARLY_SURER
+    ):
+        return surest  # a page reading nothing confirmed, against a much clearer enlarged one
+    return current
+
+
+CLEARLY_SURER = 0.15
+"""How much surer (raw) an enlarged reading of a date line must be to replace a page reading
+that no other reading agreed with (``20/06/2018`` at 0.28 against ``20/05/2018`` at 0.48)."""
 
 
 def _band_reading(

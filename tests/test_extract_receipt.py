@@ -282,6 +282,14 @@ def test_re_readings_vote_and_enlarged_date_lines_overrule_only_together() -> No
     confirmed = judge(page_date, [right, page_date])
     assert confirmed is not None and confirmed.method == "pattern+agree"
     assert judge(None, [right]) is right
+    # one enlarged reading much surer than a page reading nothing confirmed replaces it …
+    lone = _reading(dt.date(2018, 6, 20), 0.28, "label")
+    clear, other = _reading(dt.date(2018, 5, 20), 0.48, "label"), _reading(dt.date(2018, 8, 20), 0.42)
+    assert judge(lone, [clear, other]) is clear
+    # … but not a page reading two readings agreed on, nor one only a little less sure
+    agreed = _reading(dt.date(2018, 6, 20), 0.28, "label+agree")
+    assert judge(agreed, [clear, other]) is agreed
+    assert judge(_reading(dt.date(2018, 6, 20), 0.40, "label"), [clear]).value == dt.date(2018, 6, 20)
 
 
 SROIE_DEV = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "sroie" / "dev"
