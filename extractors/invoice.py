@@ -1985,7 +1985,7 @@ def _clean_name(text: str) -> str:
     text = re.sub(r"(?<=\b[A-Za-z])[\"“”](?=[A-Z][a-z])", "'", text)
     # a speck between two words (``Pacific . Northwest``), a word's end read twice (``Timber Imber``)
     text = re.sub(r"(?<=\w)\s+[.·]\s+(?=\w)|\s+[.·©®°¢§]$", " ", text).strip()
-    text = re.sub(r"\b(\w+?(\w{4,}))\s+(?i:\2)\b", r"\1", text)
+    text = re.sub(r"\b([^\W\d_]+?([^\W\d_]{4,}))\s+(?i:\2)\b", r"\1", text)
     return re.sub(r"\s+", " ", text)
 
 

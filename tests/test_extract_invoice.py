@@ -747,6 +747,7 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
         ('L"Artigiano Tessile S.r.l.', "L'Artigiano Tessile S.r.l."),  # apostrophe as a quote
         ('Say "Hello" GmbH', 'Say "Hello" GmbH'),  # … but quotes around a word stay
         ("Nordic Timber Imber AB", "Nordic Timber AB"),  # a word's end read twice
+        ("PO Box 11223 1223", "PO Box 11223 1223"),  # … but not a number's
         ("Pacific . Northwest Research Consortium .", "Pacific Northwest Research Consortium"),
         ("Acme Ltd.", "Acme Ltd."),
     ],
