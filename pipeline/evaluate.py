@@ -18,7 +18,7 @@ import json
 import math
 import os
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +225,10 @@ def _record(
             }
     decision = analysis.decision.outcome.value if analysis.decision else Outcome.REVIEW.value
     findings = [f.code for f in (analysis.decision.findings if analysis.decision else [])]
+    unsure = sorted({
+        f.field for f in (analysis.decision.findings if analysis.decision else [])
+        if f.code == "low_confidence" and f.field
+    })
     stats = extraction.stats if extraction is not None else {}
     return {
         "dataset": label.get("dataset", "?"),
@@ -241,6 +245,7 @@ def _record(
         "expected": {name: label["fields"][name] for name in scored},
         "required": [f for f in required.get(doc_type, []) if f in correct],
         "findings": findings,
+        "unsure_fields": unsure,
         "error": analysis.error.message if analysis.error is not None else None,
         "pages": len(analysis.pages),
         "seconds": {k: round(v, 4) for k, v in analysis.seconds.items()},
@@ -286,6 +291,37 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "posted_fields": pn,
         "posted_accuracy_all_fields": _rate(ak, an),
         "posted_all_fields": an,
+    }
+
+
+def held_back(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Why documents were not posted, which is where the straight-through rate goes: each
+    finding code with the documents it held (``alone``: those it was the only reason for), a
+    low confidence split by field, and how many held documents had every required field right
+    (the ones a surer reading would have posted)."""
+    held = [r for r in records if r["decision"] != "post"]
+    reasons: Counter[str] = Counter()
+    alone: Counter[str] = Counter()
+    unsure: Counter[str] = Counter()
+    for r in held:
+        codes = sorted(set(r["findings"])) or ["(no finding)"]
+        reasons.update(codes)
+        if len(codes) == 1:
+            alone[codes[0]] += 1
+        unsure.update(r.get("unsure_fields", []))
+    right = sum(
+        1 for r in held
+        if r["decision"] == "review" and r["required"] and all(r["correct"].get(f) for f in r["required"])
+    )
+    return {
+        "documents": len(held),
+        "reviewed": sum(1 for r in held if r["decision"] == "review"),
+        "rejected": sum(1 for r in held if r["decision"] == "reject"),
+        "reviewed_with_required_fields_right": right,
+        "reasons": {
+            code: {"documents": n, "alone": alone.get(code, 0)} for code, n in reasons.most_common()
+        },
+        "unsure_fields": dict(unsure.most_common()),
     }
 
 
@@ -450,6 +486,7 @@ def build_report(
         "worst_errors": worst_errors(records),
         "suggested_thresholds": suggest_thresholds(records),
         "cascade": cascade_effect(records),
+        "held_back": held_back(records),
         "pages": pages,
     }
 
@@ -507,6 +544,19 @@ def format_report(report: dict[str, Any]) -> str:
         f"{c['fields_fixed']} fixed, {c['fields_broken']} broken, "
         f"{c['cascade_seconds']} s ({c['cascade_seconds_per_page']} s/page)"
     )
+    hb = report.get("held_back")
+    if hb and hb["documents"]:
+        lines.append("")
+        lines.append(
+            f"not posted: {hb['documents']} documents ({hb['reviewed']} to review, "
+            f"{hb['rejected']} rejected; {hb['reviewed_with_required_fields_right']} reviewed with "
+            "every required field right)"
+        )
+        for code, row in hb["reasons"].items():
+            lines.append(f"  {code:<40}{row['documents']:>5}  (the only reason for {row['alone']})")
+        if hb["unsure_fields"]:
+            unsure = ", ".join(f"{name} {n}" for name, n in hb["unsure_fields"].items())
+            lines.append(f"  low confidence in: {unsure}")
     st = report["suggested_thresholds"]
     lines.append("")
     lines.append(

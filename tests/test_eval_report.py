@@ -18,6 +18,7 @@ from pipeline.evaluate import (
     find_labelled,
     fit_calibration,
     format_report,
+    held_back,
 )
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -227,3 +228,39 @@ def test_force_ocr_reads_the_page_images_not_the_embedded_xml(
     [doc] = scanned["documents"]
     assert doc["extractor"] == "invoice"
     assert set(doc["origin"].values()) == {"ocr"}
+
+
+def _held(decision: str, findings: list[str], right: bool, unsure: list[str] | None = None) -> dict:
+    return {"decision": decision, "findings": findings, "unsure_fields": unsure or [],
+            "required": ["total_amount"], "correct": {"total_amount": right}}
+
+
+def test_the_report_says_why_documents_were_not_posted() -> None:
+    """Where the straight-through rate goes: each reason with the documents it held and those
+    it alone held, low confidence by field, and how many held documents were right anyway."""
+    records = [
+        _held("post", [], True),
+        _held("review", ["amount_above_limit"], True),
+        _held("review", ["amount_above_limit", "low_confidence"], True, ["vendor_name"]),
+        _held("review", ["low_confidence", "low_confidence"], False, ["total_amount", "vendor_name"]),
+        _held("reject", ["corrupt"], False),
+    ]
+    hb = held_back(records)
+    assert hb["documents"] == 4 and hb["reviewed"] == 3 and hb["rejected"] == 1
+    assert hb["reviewed_with_required_fields_right"] == 2
+    assert hb["reasons"]["amount_above_limit"] == {"documents": 2, "alone": 1}
+    assert hb["reasons"]["low_confidence"] == {"documents": 2, "alone": 1}
+    assert hb["unsure_fields"] == {"vendor_name": 2, "total_amount": 1}
+    report = {"datasets": {}, "overall": {"documents": 5, "stp_rate": 0.2, "posted_accuracy": 1.0,
+                                          "field_accuracy": 0.6},
+              "seconds_per_page": {"ocr": 0.0, "other": 0.0},
+              "high_confidence": {"threshold": 0.95, "correct": 0, "n": 0, "accuracy": None},
+              "reliability": [], "cascade": {"documents_cascaded": 0, "fields_changed": 0,
+                                             "fields_fixed": 0, "fields_broken": 0,
+                                             "cascade_seconds": 0, "cascade_seconds_per_page": 0},
+              "held_back": hb, "worst_errors": [],
+              "suggested_thresholds": {"target": 0.995, "fields": {},
+                                       "simulated": {"stp_rate": None, "posted_accuracy": None}}}
+    text = format_report(report)
+    assert "not posted: 4 documents (3 to review, 1 rejected; 2 reviewed with every required" in text
+    assert "low confidence in: vendor_name 2, total_amount 1" in text
