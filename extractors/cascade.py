@@ -7,6 +7,8 @@ upscaled — and the same extractor reads the new words. Readings are merged fie
 value two readings agree on is surer than either; a different value replaces the first only when
 clearly surer; a vendor name is settled by all readings together (:func:`vote`). A date still
 unsure after the whole-page readings is read again from its own line, enlarged (:func:`judge`).
+A scanned invoice whose item rows did not add up (so none were delivered) has its page read again
+in a table-keeping mode, and the items are kept when they add up (:func:`reread_items`).
 Every Tesseract second counts against ``settings.cpu_budget_seconds`` and is reported as
 ``cascade_seconds``. ``reocr_band``/``replace_band`` re-read a horizontal band.
 """
@@ -438,6 +440,71 @@ def vote(readings: list[Field]) -> Field:
     return merged
 
 
+ITEM_VARIANTS = (Variant(6, 1.0, "none"), Variant(4, 1.0, "none"))
+"""Whole-page re-readings for an item table that did not add up: psm 6 and 4 keep a table's
+rows, which the page's first reading (psm 3) may split or merge."""
+
+
+def _items_off(extraction: Extraction) -> bool:
+    """A scanned invoice whose item rows were not delivered: the reader gives line items only
+    when they add up to a printed sum, so none means the table (if any) read wrongly."""
+    return extraction.doc_type == DocType.INVOICE and "line_items" not in extraction.fields
+
+
+def _adds_up(items: Field, fields: dict[str, Field]) -> bool:
+    """Whether the item amounts add up to the subtotal or the total already settled."""
+    rows = items.value if isinstance(items.value, list) else []
+    amounts = [row.get("amount") for row in rows if isinstance(row, dict)]
+    if not amounts or not all(isinstance(a, Decimal) for a in amounts):
+        return False
+    total = sum(amounts, Decimal(0))
+    return any(
+        isinstance(f.value, Decimal) and abs(total - f.value) <= SUM_TOLERANCE
+        for name in ("subtotal", "total_amount") if (f := fields.get(name)) is not None
+    )
+
+
+def reread_items(
+    pages: list[Page],
+    fields: dict[str, Field],
+    source: Source,
+    settings: Settings,
+    extractor: Extractor,
+    images: dict[int, np.ndarray],
+    read_with: dict[tuple[int, Variant], list[Word]],
+    budget: float,
+) -> tuple[dict[str, Field], float, int]:
+    """The line items from a re-reading of the first scanned page with a table-keeping mode
+    (words the field re-reads already took are used again), kept only when they add up to
+    the subtotal or total the other readings settled."""
+    from extractors.pages import page_image
+
+    page = next(p for p in pages if p.origin == Origin.OCR)
+    spent, reads = 0.0, 0
+    for variant in ITEM_VARIANTS:
+        if spent >= budget:
+            break
+        if _repeats_first_reading(variant, page):
+            continue
+        words = read_with.get((page.index, variant))
+        if words is None:
+            try:
+                if page.index not in images:
+                    images[page.index] = page_image(source, page, settings)
+                words, seconds = reocr_band(images[page.index], None, variant, settings, page.ocr_lang)
+            except (BadDocumentError, RuntimeError, OSError) as exc:
+                log.warning("cascade re-OCR of the item table failed: %s", exc)
+                break
+            spent += seconds
+            reads += 1
+            read_with[(page.index, variant)] = words
+        new_pages = [replace_band(p, None, words) if p is page else p for p in pages]
+        items = extractor.extract(new_pages, source, settings).fields.get("line_items")
+        if items is not None and _adds_up(items, fields):
+            return {**fields, "line_items": items}, spent, reads
+    return fields, spent, reads
+
+
 def run_cascade(
     pages: list[Page],
     extraction: Extraction,
@@ -449,13 +516,15 @@ def run_cascade(
 
     Each step re-reads the pages that hold a weak field (the first OCR page for a field not found)
     with the next variant, runs the same extractor again and merges field by field; it stops
-    when every required field clears the threshold or the budget is spent.
+    when every required field clears the threshold or the budget is spent. An invoice's item
+    table that did not add up is then read again within what is left of the budget.
     """
     budget = settings.cpu_budget_seconds
     if budget <= 0 or not any(p.origin == Origin.OCR for p in pages):
         return extraction, 0.0
     weak = _weak(extraction.fields, REQUIRED.get(extraction.doc_type, ()), extractor.name, pages)
-    if not weak:
+    items_off = _items_off(extraction)
+    if not weak and not items_off:
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
         BEFORE[str(source)] = dict(extraction.fields)
@@ -466,6 +535,7 @@ def run_cascade(
     spent = 0.0
     reads = 0
     images: dict[int, np.ndarray] = {}
+    read_with: dict[tuple[int, Variant], list[Word]] = {}
     first_ocr = next(p.index for p in pages if p.origin == Origin.OCR)
     for variant in VARIANTS:
         if not weak or spent >= budget:
@@ -492,6 +562,7 @@ def run_cascade(
                 continue
             spent += seconds
             reads += 1
+            read_with[(index, variant)] = words
             new_pages[index] = replace_band(page, None, words)
         if new_pages == pages:
             continue  # nothing re-read with this variant (it would repeat the first reading)
@@ -515,5 +586,11 @@ def run_cascade(
         fields, seconds = name_in_its_language(pages, fields, source, settings, extractor, images)
         spent += seconds
         reads += int(seconds > 0)
+    if items_off and spent < budget:
+        fields, seconds, more = reread_items(
+            pages, fields, source, settings, extractor, images, read_with, budget - spent
+        )
+        spent += seconds
+        reads += more
     stats = {**extraction.stats, "cascade_reads": float(reads)}
     return extraction.model_copy(update={"fields": fields, "stats": stats}), spent
