@@ -264,6 +264,29 @@ CLEARLY_SURER = 0.15
 that no other reading agreed with (``20/06/2018`` at 0.28 against ``20/05/2018`` at 0.48)."""
 
 
+def _reocr(
+    page: Page,
+    band: tuple[int, int] | None,
+    variant: Variant,
+    lang: str | None,
+    source: Source,
+    settings: Settings,
+    images: dict[int, np.ndarray],
+) -> tuple[list[Word], float] | None:
+    """The words of ``band`` of ``page`` (the whole page: None) read again with ``variant`` in
+    ``lang``, and the Tesseract seconds; None when the page image cannot be had or Tesseract
+    fails (logged: the first reading stands). ``images`` caches the page images."""
+    from extractors.pages import page_image
+
+    try:
+        if page.index not in images:
+            images[page.index] = page_image(source, page, settings)
+        return reocr_band(images[page.index], band, variant, settings, lang)
+    except (BadDocumentError, RuntimeError, OSError) as exc:
+        log.warning("cascade re-OCR of page %d failed: %s", page.index + 1, exc)
+        return None
+
+
 def _band_reading(
     pages: list[Page],
     page: Page,
@@ -277,17 +300,12 @@ def _band_reading(
     images: dict[int, np.ndarray],
 ) -> tuple[Field | None, float] | None:
     """Field ``name`` as the extractor reads it once ``band`` of ``page`` is read again with
-    ``variant`` in ``lang``, and the Tesseract seconds spent; None when the page image cannot
-    be had or Tesseract fails (logged). ``images`` caches the page images."""
-    from extractors.pages import page_image
-
-    try:
-        if page.index not in images:
-            images[page.index] = page_image(source, page, settings)
-        words, seconds = reocr_band(images[page.index], band, variant, settings, lang)
-    except (BadDocumentError, RuntimeError, OSError) as exc:
-        log.warning("cascade band re-OCR failed: %s", exc)
+    ``variant`` in ``lang``, and the Tesseract seconds spent; None when the band could not be
+    read again (see :func:`_reocr`)."""
+    read = _reocr(page, band, variant, lang, source, settings, images)
+    if read is None:
         return None
+    words, seconds = read
     new_pages = list(pages)
     new_pages[page.index] = replace_band(page, band, words)
     return extractor.extract(new_pages, source, settings).fields.get(name), seconds
@@ -451,19 +469,6 @@ def _items_off(extraction: Extraction) -> bool:
     return extraction.doc_type == DocType.INVOICE and "line_items" not in extraction.fields
 
 
-def _adds_up(items: Field, fields: dict[str, Field]) -> bool:
-    """Whether the item amounts add up to the subtotal or the total already settled."""
-    rows = items.value if isinstance(items.value, list) else []
-    amounts = [row.get("amount") for row in rows if isinstance(row, dict)]
-    if not amounts or not all(isinstance(a, Decimal) for a in amounts):
-        return False
-    total = sum(amounts, Decimal(0))
-    return any(
-        isinstance(f.value, Decimal) and abs(total - f.value) <= SUM_TOLERANCE
-        for name in ("subtotal", "total_amount") if (f := fields.get(name)) is not None
-    )
-
-
 def reread_items(
     pages: list[Page],
     fields: dict[str, Field],
@@ -477,9 +482,10 @@ def reread_items(
     """The line items from a re-reading of the first scanned page with a table-keeping mode
     (words the field re-reads already took are used again), kept only when they add up to
     the subtotal or total the other readings settled."""
-    from extractors.pages import page_image
+    from extractors.invoice import items_add_up
 
     page = next(p for p in pages if p.origin == Origin.OCR)
+    settled = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
     spent, reads = 0.0, 0
     for variant in ITEM_VARIANTS:
         if spent >= budget:
@@ -488,19 +494,16 @@ def reread_items(
             continue
         words = read_with.get((page.index, variant))
         if words is None:
-            try:
-                if page.index not in images:
-                    images[page.index] = page_image(source, page, settings)
-                words, seconds = reocr_band(images[page.index], None, variant, settings, page.ocr_lang)
-            except (BadDocumentError, RuntimeError, OSError) as exc:
-                log.warning("cascade re-OCR of the item table failed: %s", exc)
+            read = _reocr(page, None, variant, page.ocr_lang, source, settings, images)
+            if read is None:
                 break
+            words, seconds = read
             spent += seconds
             reads += 1
             read_with[(page.index, variant)] = words
         new_pages = [replace_band(p, None, words) if p is page else p for p in pages]
         items = extractor.extract(new_pages, source, settings).fields.get("line_items")
-        if items is not None and _adds_up(items, fields):
+        if items is not None and isinstance(items.value, list) and items_add_up(items.value, settled):
             return {**fields, "line_items": items}, spent, reads
     return fields, spent, reads
 
@@ -528,7 +531,6 @@ def run_cascade(
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
         BEFORE[str(source)] = dict(extraction.fields)
-    from extractors.pages import page_image
 
     fields = dict(extraction.fields)
     readings = {n: [fields[n]] for n in VOTED if n in fields and fields[n].value is not None}
@@ -553,13 +555,10 @@ def run_cascade(
                 continue
             if _repeats_first_reading(variant, page):
                 continue
-            try:
-                if index not in images:
-                    images[index] = page_image(source, page, settings)
-                words, seconds = reocr_band(images[index], None, variant, settings, page.ocr_lang)
-            except (BadDocumentError, RuntimeError, OSError) as exc:  # keep the first reading
-                log.warning("cascade re-OCR failed: %s", exc)
+            read = _reocr(page, None, variant, page.ocr_lang, source, settings, images)
+            if read is None:
                 continue
+            words, seconds = read
             spent += seconds
             reads += 1
             read_with[(index, variant)] = words

@@ -908,6 +908,11 @@ def _rows_agreeing(hits: list[Hit], value: object) -> int:
     return len({h.notes.get("value_row") for h in hits if h.value == value})
 
 
+def _words_conf(base: float, words: Iterable[Word]) -> float:
+    """``base`` scaled by the least sure of ``words`` (as :func:`_conf` does for a hit)."""
+    return round(base * (0.35 + 0.65 * min((w.conf for w in words), default=1.0)), 4)
+
+
 def _conf(base: float, hit: Hit | None, bonus: float = 0.0) -> float:
     ocr = hit.ocr_conf if hit else 1.0
     return max(0.0, min(1.0, (base + bonus) * (0.35 + 0.65 * ocr)))
@@ -1454,10 +1459,8 @@ def _tax_rows_sum(ctx: DocContext, parse: Parser, target: Decimal) -> Field | No
 
 def _summed_tax(value: Decimal, raw: str, words: list[Word], page: int, base: float) -> Field:
     """A tax read from the rows that close total − subtotal (``tax_rows+sum``)."""
-    ocr = min((w.conf for w in words), default=1.0)
-    return Field(name="tax_amount", value=value, raw=raw,
-                 confidence=round(base * (0.35 + 0.65 * ocr), 4), page=page,
-                 box=union_box(words) if words else None, method="tax_rows+sum")
+    return Field(name="tax_amount", value=value, raw=raw, confidence=_words_conf(base, words),
+                 page=page, box=union_box(words) if words else None, method="tax_rows+sum")
 
 
 def _tax_between(ctx: DocContext, parse: Parser, sub: Hit, total: Hit) -> Field | None:
@@ -1682,17 +1685,16 @@ def _printed_due_date(ctx: DocContext, issued: object) -> Field | None:
     for row in ctx.rows:
         for d in find_dates(row.text, dayfirst=ctx.dayfirst):
             if isinstance(d.value, dt.date) and (d.value - issued).days in days:
-                words = row.words_in(d.start, d.end)
-                return Field(
-                    name="due_date",
-                    value=d.value,
-                    raw=d.text,
-                    confidence=round(0.75 * (0.35 + 0.65 * min((w.conf for w in words), default=1.0)), 4),
-                    page=row.page,
-                    box=union_box(words) if words else None,
-                    method="terms+printed",
-                )
+                return _due_date(d.value, row, d.start, d.end, 0.75, "terms+printed")
     return None
+
+
+def _due_date(value: dt.date, row: Row, start: int, end: int, base: float, method: str) -> Field:
+    """A due date worked out from what ``row`` prints between ``start`` and ``end``."""
+    words = row.words_in(start, end)
+    return Field(name="due_date", value=value, raw=row.text[start:end],
+                 confidence=_words_conf(base, words), page=row.page,
+                 box=union_box(words) if words else None, method=method)
 
 
 def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
@@ -1704,16 +1706,8 @@ def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
             days = int(next(g for g in m.groups() if g))
             if not 0 < days <= 180:
                 continue
-            words = row.words_in(m.start(), m.end())
-            return Field(
-                name="due_date",
-                value=issued + dt.timedelta(days=days),
-                raw=row.text[m.start() : m.end()],
-                confidence=round(0.6 * (0.35 + 0.65 * min((w.conf for w in words), default=1.0)), 4),
-                page=row.page,
-                box=union_box(words) if words else None,
-                method="terms+date",
-            )
+            return _due_date(issued + dt.timedelta(days=days), row, m.start(), m.end(), 0.6,
+                             "terms+date")
     return None
 
 
@@ -3531,6 +3525,19 @@ def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
     return out
 
 
+ITEM_SUM_TOLERANCE = Decimal("0.02")
+"""How far item amounts may add up from a printed sum (each line rounded on its own)."""
+
+
+def items_add_up(items: list[dict[str, object]], sums: Iterable[object]) -> bool:
+    """Whether every item's amount was read and together they add up to one of ``sums``."""
+    amounts = [item.get("amount") for item in items]
+    if not amounts or not all(isinstance(a, Decimal) for a in amounts):
+        return False
+    total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+    return any(isinstance(t, Decimal) and abs(total - t) <= ITEM_SUM_TOLERANCE for t in sums)
+
+
 def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[dict[str, object]] | None:
     """Scanned item rows whose amounts miss the invoice's sums because OCR misread one amount
     (a speck read as a minus: ``-£17,718.00``; ``314.14`` for ``31.14``): the one row whose
@@ -3642,12 +3649,8 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
                 items = items.model_copy(update={"value": mended})
         # Line items are delivered only when they add up to the invoice's own net or gross sum:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).
-        amounts = [row.get("amount") for row in items.value]
-        total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
-        printed = [t for t in item_sums if abs(total - t) <= Decimal("0.02")]
-        if all(isinstance(a, Decimal) for a in amounts) and (printed or any(
-            abs(total - t) <= Decimal("0.02") for t in sums if isinstance(t, Decimal)
-        )):
+        printed = [t for t in item_sums if items_add_up(items.value, [t])]
+        if printed or items_add_up(items.value, sums):
             fields["line_items"] = items.model_copy(
                 update={"confidence": min(1.0, items.confidence + 0.3), "method": "table+sum"}
             )
@@ -3658,6 +3661,8 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
                     update={"name": "lines_total", "value": printed[0], "method": "label+items"}
                 )
         gross = bool(_INCLUDED_TAX.search(ctx.folded))
+        amounts = [row.get("amount") for row in items.value]
+        total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
         fields.update(_sums_from_items(fields, items.value, total, gross=gross))
     tpl = matching_template(ctx.text)
     if tpl is not None:
@@ -3706,14 +3711,9 @@ def _unheaded_items(ctx: DocContext, sums: list[object]) -> Field | None:
         if item is not None:
             items.append(item)
             words.extend(row.words)
-    total = sum((i["amount"] for i in items), Decimal(0))  # type: ignore[misc]
-    if not items or not any(
-        isinstance(t, Decimal) and abs(total - t) <= Decimal("0.02") for t in sums
-    ):
+    if not items_add_up(items, sums):
         return None
-    ocr = min((w.conf for w in words), default=1.0)
-    return Field(name="line_items", value=items, raw=None,
-                 confidence=round(0.4 * (0.35 + 0.65 * ocr), 4),
+    return Field(name="line_items", value=items, raw=None, confidence=_words_conf(0.4, words),
                  page=ctx.rows[0].page if ctx.rows else None, method="table")
 
 

@@ -224,11 +224,9 @@ def _record(
                 "changed": value != fields_out.get(name),
             }
     decision = analysis.decision.outcome.value if analysis.decision else Outcome.REVIEW.value
-    findings = [f.code for f in (analysis.decision.findings if analysis.decision else [])]
-    unsure = sorted({
-        f.field for f in (analysis.decision.findings if analysis.decision else [])
-        if f.code == "low_confidence" and f.field
-    })
+    decided = analysis.decision.findings if analysis.decision else []
+    findings = [f.code for f in decided]
+    unsure = sorted({f.field for f in decided if f.code == "low_confidence" and f.field})
     stats = extraction.stats if extraction is not None else {}
     return {
         "dataset": label.get("dataset", "?"),

@@ -218,14 +218,9 @@ def test_a_name_capped_for_its_letters_is_re_read_however_sure(settings: Setting
 
 def _scanned_invoice(tmp_path: Path, settings: Settings) -> tuple[Path, list[Page]]:
     """A one-page invoice with an item table, printed, rendered at 300 dpi and read by OCR."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen.canvas import Canvas
-
     from extractors.pages import open_pdf, render_pdf_page
+    from tests.pdfs import write_pdf
 
-    pdf_path = tmp_path / "invoice.pdf"
-    pdf = Canvas(str(pdf_path), pagesize=A4, invariant=1)
-    pdf.setFont("Helvetica", 11)
     lines = [
         (60, 60, "Hofmann Logistik AG"), (60, 120, "Invoice No. 4711"), (60, 140, "Date: 12.03.2025"),
         (60, 220, "Description"), (330, 220, "Qty"), (400, 220, "Unit price"), (-540, 220, "Amount"),
@@ -233,12 +228,7 @@ def _scanned_invoice(tmp_path: Path, settings: Settings) -> tuple[Path, list[Pag
         (60, 265, "Diesel fuel, per litre"), (330, 265, "36"), (400, 265, "1.01"), (-540, 265, "36.36"),
         (400, 310, "Subtotal"), (-540, 310, "267.36"), (400, 330, "Total EUR"), (-540, 330, "267.36"),
     ]
-    for x, y, text in lines:
-        if x < 0:
-            pdf.drawRightString(-x, A4[1] - y, text)
-        else:
-            pdf.drawString(x, A4[1] - y, text)
-    pdf.save()
+    pdf_path = write_pdf(tmp_path / "invoice.pdf", lines, size=11)
     png = tmp_path / "invoice.png"
     cv2.imwrite(str(png), render_pdf_page(open_pdf(pdf_path), 0, 300))
     return png, load_pages(png, png.name, settings)

@@ -19,22 +19,11 @@ from core.settings import Settings
 from extractors.invoice import read_invoice
 from extractors.layout import assign_lines, page_text
 from extractors.pages import load_pages
-
-Line = tuple[float, float, str]
-"""x and y from the top-left corner in points, and the text drawn there; a negative x draws the
-text right-aligned at -x (a right-aligned amount column)."""
+from tests.pdfs import Line, write_pdf
 
 
 def _read(tmp_path: Path, settings: Settings, lines: list[Line], size: int = 9) -> dict[str, Field]:
-    path = tmp_path / "invoice.pdf"
-    pdf = Canvas(str(path), pagesize=A4, invariant=1)
-    pdf.setFont("Helvetica", size)
-    for x, y, text in lines:
-        if x < 0:
-            pdf.drawRightString(-x, A4[1] - y, text)
-        else:
-            pdf.drawString(x, A4[1] - y, text)
-    pdf.save()
+    path = write_pdf(tmp_path / "invoice.pdf", lines, size)
     return read_invoice(load_pages(path, path.name, settings))
 
 
