@@ -263,3 +263,44 @@ def test_an_item_table_that_did_not_add_up_is_read_again_in_a_table_mode(
            "total_amount": _f(Decimal("999.00"), 0.9)}
     fields, _, _ = reread_items(pages, off, png, settings, extractor, {}, read_with, 20.0)
     assert "line_items" not in fields
+
+
+def test_a_sure_german_name_on_an_english_page_is_read_again_in_german(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """``Brötchen-Technik Nord GmbH`` on an English invoice, scanned: the English model reads
+    ``Brdotchen`` with no guessed letter to show it, sure (0.96, and posted). However sure, a
+    German company's name read in English has its line read again in German."""
+    from extractors.cascade import _weak
+    from extractors.pages import open_pdf, render_pdf_page
+    from tests.pdfs import write_pdf
+
+    lines = [
+        (60, 60, "Brötchen-Technik Nord GmbH"), (60, 80, "Spaldingstrasse 64, 20097 Hamburg"),
+        (60, 120, "TAX INVOICE   Invoice No. A25-3083   Date: 04/09/2025"),
+        (60, 150, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
+        (400, 330, "Total due EUR"), (-540, 330, "175.38"),
+    ]
+    pdf_path = write_pdf(tmp_path / "invoice.pdf", lines, size=14)
+    png = tmp_path / "invoice.png"
+    cv2.imwrite(str(png), render_pdf_page(open_pdf(pdf_path), 0, 300))
+    pages = load_pages(png, png.name, settings)
+    assert pages[0].ocr_lang == "eng"
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    read = extractor.extract(pages, png, settings)
+    english = read.fields["vendor_name"].value
+    assert english.endswith("chen-Technik Nord GmbH") and "ö" not in english
+    sure = {name: f.model_copy(update={"confidence": 0.99}) for name, f in read.fields.items()}
+    # nothing in the reading says a letter was guessed (as ``é`` or ``ii`` would): not weak
+    assert _weak(sure, ["vendor_name"], "invoice", pages) == []
+    sure.setdefault("line_items", _f([], 0.99))
+    out, seconds = run_cascade(pages, read.model_copy(update={"fields": sure}), png, settings,
+                               extractor)
+    assert seconds > 0
+    assert out.fields["vendor_name"].value == "Brötchen-Technik Nord GmbH"
+    # an English name is left as read
+    plain = {**sure, "vendor_name": sure["vendor_name"].model_copy(
+        update={"value": "Northwind Traders Ltd"})}
+    out, seconds = run_cascade(pages, read.model_copy(update={"fields": plain}), png, settings,
+                               extractor)
+    assert out.fields["vendor_name"] == plain["vendor_name"]
