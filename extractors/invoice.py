@@ -653,6 +653,12 @@ LEGAL_FORMS = _re(
     r"s\.\s?l\.?(?:u\.?)?|oy|ab|a/s|aps|bvba|sprl|co\.|sp\.?\s*z\s*[o0]\.?\s*[o0]\.?|sp\.?\s*j\.?|"
     r"sp\.?\s*k\.?|lda\.?|ltda\.?|s\.?r\.?o\.?|a\.s\.)(?=$|[\s,.;)])"
 )
+ATTENTION = _re(
+    r"^(?:z\.?\s*hd\.?|zu\s*h(?:a|ae)nden|attn\b|attention\b|c/o\b|fao\b|t\.\s*a\.\s*v\.?|"
+    r"(?:a|à)\s*l'attention\b|all'attenzione\b)"
+)
+"""A line for whose attention a document is sent (``z. Hd. Kreditorenbuchhaltung``, ``Attn:
+Accounts``, ``c/o``, ``t.a.v.``): a person or department under the party's name, not a name."""
 CONTACT = _re(
     r"\b(?:tel|phone|fax|e-?mail|www\.|http|iban|bic|swift|ust|vat|btw|tva|kvk|hrb|"
     r"siret|gst|gstin|telefon)\b|\b(?:pan|cin)\s*(?:no\b|number|:)|@"
@@ -2320,11 +2326,15 @@ def _other_party(ctx: DocContext, vendor: Field | None) -> Field | None:
                 or fold(name) in COUNTRIES
             ):
                 continue
+            if ATTENTION.search(seg.folded):
+                continue
             x0, x1 = seg.box[0], seg.box[2]
             if x0 < vx1 and x1 > vx0 and 0 <= seg.box[1] - vy0 < 6 * max(row.height, 1.0):
                 continue  # a line of the seller's own block
-            below = list(below_words(ctx.rows, i, x0, x1, max_rows=3))
+            below = list(below_words(ctx.rows, i, x0, x1, max_rows=4))
             lines = [" ".join(w.text for w in ws) for _, ws in below]
+            # the name, then whose attention it is for, then the street
+            lines = lines[1:] if lines and ATTENTION.search(fold(lines[0])) else lines[:3]
             if any(_ZIP_CITY.match(_clean_name(t)) for t in lines[1:]) and lines and _STREET.search(
                 lines[0]
             ):

@@ -189,12 +189,20 @@ AMBIGUOUS_ID = re.compile(r"(?<=[A-Za-z])[10](?=[A-Za-z/])|(?<=\d)[IOlS](?=\d)")
 (``S1/5824/26`` for ``SI/5824/26``, read at 0.96), a letter among its digits (``2O24``)."""
 
 
+STRAY_MARK = re.compile(r"(?:^|\s)[|¦~_°«»“”\"!\\]+(?=\s|$)")
+"""A mark standing alone among a name's words: a word OCR lost (``Kite | & Ltd`` for ``Kite &
+Key Ltd``, read at 0.92)."""
+
+
 def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
     """Whether OCR may have written a plausible wrong character into the value: a name read by
     the English model with its only accent, with ``ii`` for ü, or with German letters from one
-    German re-read of its line; or an invoice number with swappable characters."""
+    German re-read of its line; a name with a mark in place of a word; or an invoice number
+    with swappable characters."""
     if not isinstance(field.value, str):
         return False
+    if name in NAME_FIELDS and origin == "ocr" and STRAY_MARK.search(field.value):
+        return True
     if name in NAME_FIELDS and (
         ENGLISH_GUESSED_LETTERS.intersection(field.value) or GERMAN_LETTERS.search(field.value)
         or ENGLISH_U_UMLAUT.search(field.value)

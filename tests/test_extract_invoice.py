@@ -500,6 +500,28 @@ def test_unlabelled_address_block_opposite_the_seller_is_the_buyer(
     assert fields["buyer_name"].method == "other_block"
 
 
+def test_a_line_for_whose_attention_is_no_buyer_name(tmp_path: Path, settings: Settings) -> None:
+    """An unlabelled buyer's block with the line for whose attention it is sent under the name
+    (``z. Hd. Kreditorenbuchhaltung``, above ``Postfach 11 22`` and the town): the name is the
+    company's, not the department's (which had been taken at 0.72)."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (43, 60, "Groot & Klein Drukwerk B.V."), (420, 60, "INVOICE"),
+            (43, 75, "Prinsengracht 811"), (43, 90, "1017 KB Amsterdam"),
+            (400, 120, "Invoice No.: INV-2025-9244"),
+            (43, 169, "Stadtwerke Musterstadt GmbH"),
+            (43, 184, "z. Hd. Kreditorenbuchhaltung"),
+            (43, 198, "Postfach 11 22"),
+            (43, 212, "12345 Musterstadt"),
+            (363, 566, "Total EUR 1,368.84"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Groot & Klein Drukwerk B.V."
+    assert fields["buyer_name"].value == "Stadtwerke Musterstadt GmbH"
+
+
 def test_address_on_one_line_with_commas() -> None:
     from extractors.invoice import format_address
 

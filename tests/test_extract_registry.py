@@ -112,6 +112,18 @@ def test_a_name_read_by_the_english_model_with_its_only_accent_is_not_trusted() 
     assert _calibrated("vendor_name", "Société Générale", Origin.TEXT_LAYER, None) == 0.99
 
 
+def test_a_scanned_name_with_a_mark_in_place_of_a_word_is_not_trusted() -> None:
+    """``Kite | & Ltd`` (``Kite & Key Ltd`` with a word OCR lost) was read at 0.92: a mark
+    standing alone among a scanned name's words caps it below posting; marks inside words, the
+    ampersand and the dash do not, nor a text layer's name."""
+    for capped in ("Kite | & Ltd", "Nordic ~ Timber AB", "Industrieweg 12 ¦ Utrecht"):
+        name = "address" if capped.startswith("Industrieweg") else "vendor_name"
+        assert _calibrated(name, capped, Origin.OCR, "eng") == GUESSED_LETTER_CAP
+    for trusted in ("Kite & Key Ltd", "Smith - Jones Ltd", "O'Brien|Partners Ltd"):
+        assert _calibrated("vendor_name", trusted, Origin.OCR, "eng") == 0.99
+    assert _calibrated("vendor_name", "Kite | & Ltd", Origin.TEXT_LAYER, None) == 0.99
+
+
 def test_an_ocr_invoice_number_with_swappable_characters_is_not_trusted() -> None:
     """OCR swaps I and 1, O and 0 in identifiers: ``S1/5824/26`` for ``SI/5824/26`` was read
     at 0.96. A 1 or 0 in a scanned number's run of letters, or a letter among its digits,
