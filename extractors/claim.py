@@ -629,9 +629,11 @@ def interpret(
         lambda t: bool(re.fullmatch(r"[A-Z0-9-]{5,20}", fmt.compact(t))) and not fmt.mbi_misread(t),
     )
     if text:
-        # a Medicare id read with a letter where its digit stands is mended, but left to a person
+        # a Medicare id read with a letter where its digit stands, or with a glyph read twice,
+        # is mended, but left to a person
+        mended = fmt.mbi_mended(text)
         out["insured_id"] = Value(
-            fmt.mbi_misread(text) or fmt.compact(text).upper(), text, soft(conf, ok, 0.97),
+            mended or fmt.compact(text).upper(), text, soft(conf, ok and mended is None, 0.97),
             ["insurance_id"],
         )
     text, conf, ok = r.cell("insurance_name", lambda t: bool(UPPER_TEXT_RE.match(_norm_text(t))))

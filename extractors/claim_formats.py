@@ -131,8 +131,38 @@ def mbi_misread(text: str) -> str | None:
     raw = compact(text).upper().replace("-", "")
     if len(raw) != 11 or MBI_RE.match(raw):
         return None
+    return _mbi_digits(raw)
+
+
+def mbi_mended(text: str) -> str | None:
+    """The MBI an insured id was meant to be when OCR misread it (:func:`mbi_misread`), or read
+    one glyph twice, as a letter and as the digit it looks like (``8EGS5TESMK62`` for
+    ``8EG5TE5MK62``: either of ``S5`` dropped gives the same MBI); else None. A value so
+    mended is a guess for a person to confirm."""
+    raw = compact(text).upper().replace("-", "")
+    if len(raw) != 12:
+        return mbi_misread(text)
+    mended = {m for i in range(12) if _read_twice(raw, i)
+              and (m := _mbi_digits(raw[:i] + raw[i + 1:])) is not None}
+    return mended.pop() if len(mended) == 1 else None
+
+
+def _mbi_digits(raw: str) -> str | None:
+    """``raw`` (11 characters) with letters in an MBI's digit places read as the digits they
+    look like, when that makes it a valid MBI."""
     fixed = "".join(c.translate(_TO_DIGIT) if i in _MBI_DIGITS else c for i, c in enumerate(raw))
     return fixed if MBI_RE.match(fixed) else None
+
+
+def _read_twice(raw: str, i: int) -> bool:
+    """Whether ``raw[i]`` and a neighbour are one glyph read as a letter and as the digit it
+    looks like (``S5``, ``0O``)."""
+    here = raw[i]
+    return any(
+        0 <= j < len(raw) and raw[j] != here
+        and (here.translate(_TO_DIGIT) == raw[j] or raw[j].translate(_TO_DIGIT) == here)
+        for j in (i - 1, i + 1)
+    )
 
 
 def repair_tax_id(text: str) -> str:

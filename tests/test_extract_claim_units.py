@@ -318,3 +318,20 @@ def test_letter_lookalike_first(code: str, lookalike: bool) -> None:
 )
 def test_a_misread_medicare_id_is_mended(text: str, mended: str | None) -> None:
     assert fmt.mbi_misread(text) == mended
+    assert fmt.mbi_mended(text) == mended
+
+
+@pytest.mark.parametrize(
+    "text, mended",
+    [
+        # one glyph read twice, as S and as 5: either reading dropped gives the same MBI
+        ("8EGS5TESMK62", "8EG5TE5MK62"),
+        ("4EG3TES5MK53", "4EG3TE5MK53"),
+        ("9EGS5TE1MK67", "9EG5TE1MK67"),
+        ("8EGX5TE5MK62", None),  # an extra character that is no twin of its neighbour
+        ("OU8677618580", None),  # twelve characters of no MBI
+    ],
+)
+def test_a_medicare_id_with_a_glyph_read_twice_is_mended(text: str, mended: str | None) -> None:
+    assert fmt.mbi_mended(text) == mended
+    assert fmt.mbi_misread(text) is None  # the box's check is as before: the reading passes it
