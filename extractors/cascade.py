@@ -19,6 +19,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
 
@@ -264,88 +265,80 @@ CLEARLY_SURER = 0.15
 that no other reading agreed with (``20/06/2018`` at 0.28 against ``20/05/2018`` at 0.48)."""
 
 
-def _reocr(
-    page: Page,
-    band: tuple[int, int] | None,
-    variant: Variant,
-    lang: str | None,
-    source: Source,
-    settings: Settings,
-    images: dict[int, np.ndarray],
-) -> tuple[list[Word], float] | None:
-    """The words of ``band`` of ``page`` (the whole page: None) read again with ``variant`` in
-    ``lang``, and the Tesseract seconds; None when the page image cannot be had or Tesseract
-    fails (logged: the first reading stands). ``images`` caches the page images."""
-    from extractors.pages import page_image
+@dataclass
+class Rereader:
+    """One document's re-reading: its pages, where they came from and the extractor that reads
+    them again; what the re-reads have cost so far (Tesseract seconds and reads, counted against
+    the budget), the page images got for them and the whole pages read with each variant, kept
+    for the steps after."""
 
-    try:
-        if page.index not in images:
-            images[page.index] = page_image(source, page, settings)
-        return reocr_band(images[page.index], band, variant, settings, lang)
-    except (BadDocumentError, RuntimeError, OSError) as exc:
-        log.warning("cascade re-OCR of page %d failed: %s", page.index + 1, exc)
-        return None
+    pages: list[Page]
+    source: Source
+    settings: Settings
+    extractor: Extractor
+    spent: float = 0.0
+    reads: int = 0
+    images: dict[int, np.ndarray] = dataclass_field(default_factory=dict)
+    read_with: dict[tuple[int, Variant], list[Word]] = dataclass_field(default_factory=dict)
+
+    def reocr(self, page: Page, band: tuple[int, int] | None, variant: Variant,
+              lang: str | None) -> list[Word] | None:
+        """The words of ``band`` of ``page`` (the whole page: None) read again with ``variant``
+        in ``lang``, counted in ``spent`` and ``reads``; None when the page image cannot be had
+        or Tesseract fails (logged: the first reading stands)."""
+        from extractors.pages import page_image
+
+        try:
+            if page.index not in self.images:
+                self.images[page.index] = page_image(self.source, page, self.settings)
+            words, seconds = reocr_band(self.images[page.index], band, variant, self.settings, lang)
+        except (BadDocumentError, RuntimeError, OSError) as exc:
+            log.warning("cascade re-OCR of page %d failed: %s", page.index + 1, exc)
+            return None
+        self.spent += seconds
+        self.reads += 1
+        return words
+
+    def extract(self, pages: list[Page]) -> dict[str, Field]:
+        """The fields the extractor reads from ``pages`` (some of them read again)."""
+        return self.extractor.extract(pages, self.source, self.settings).fields
+
+    def reread_band(self, page: Page, band: tuple[int, int], variant: Variant,
+                    lang: str | None) -> dict[str, Field] | None:
+        """The fields the extractor reads once ``band`` of ``page`` is read again with
+        ``variant`` in ``lang``; None when the band could not be read again (see
+        :meth:`reocr`)."""
+        words = self.reocr(page, band, variant, lang)
+        if words is None:
+            return None
+        pages = list(self.pages)
+        pages[page.index] = replace_band(page, band, words)
+        return self.extract(pages)
 
 
-def _band_reading(
-    pages: list[Page],
-    page: Page,
-    band: tuple[int, int],
-    variant: Variant,
-    lang: str | None,
-    name: str,
-    source: Source,
-    settings: Settings,
-    extractor: Extractor,
-    images: dict[int, np.ndarray],
-) -> tuple[Field | None, float] | None:
-    """Field ``name`` as the extractor reads it once ``band`` of ``page`` is read again with
-    ``variant`` in ``lang``, and the Tesseract seconds spent; None when the band could not be
-    read again (see :func:`_reocr`)."""
-    read = _reocr(page, band, variant, lang, source, settings, images)
-    if read is None:
-        return None
-    words, seconds = read
-    new_pages = list(pages)
-    new_pages[page.index] = replace_band(page, band, words)
-    return extractor.extract(new_pages, source, settings).fields.get(name), seconds
-
-
-def reread_bands(
-    pages: list[Page],
-    fields: dict[str, Field],
-    weak: list[str],
-    source: Source,
-    settings: Settings,
-    extractor: Extractor,
-    images: dict[int, np.ndarray],
-) -> tuple[dict[str, Field], float, int]:
+def reread_bands(r: Rereader, fields: dict[str, Field], weak: list[str]) -> dict[str, Field]:
     """Weak one-line fields re-read from their own line, enlarged, in two ways (see
-    :func:`judge`). Returns the fields, the seconds spent and the number of reads made."""
+    :func:`judge`)."""
     fields = dict(fields)
-    spent, reads = 0.0, 0
     for name in BAND_FIELDS:
         current = fields.get(name)
         if name not in weak:
             continue
-        for page, band in _bands_for(name, current, pages):
+        for page, band in _bands_for(name, current, r.pages):
             if page.origin != Origin.OCR:
                 continue
             readings: list[Field] = []
             for variant in BAND_VARIANTS:
-                read = _band_reading(pages, page, band, variant, page.ocr_lang, name, source,
-                                     settings, extractor, images)
+                read = r.reread_band(page, band, variant, page.ocr_lang)
                 if read is None:
                     break
-                again, seconds = read
-                spent += seconds
-                reads += 1
+                again = read.get(name)
                 if again is not None and again.value is not None:
                     readings.append(again)
             current = judge(current, readings)
         if current is not None:
             fields[name] = current
-    return fields, spent, reads
+    return fields
 
 
 GERMAN_FORM = re.compile(r"\b(?:GmbH|AG|KG|OHG|UG|GbR|e\.\s?K\.)(?=$|[\s,.;)&])")
@@ -372,30 +365,19 @@ def _german_name_read_in_english(
     return page.origin == Origin.OCR and "deu" not in (page.ocr_lang or settings.ocr_lang).split("+")
 
 
-def name_in_its_language(
-    pages: list[Page],
-    fields: dict[str, Field],
-    source: Source,
-    settings: Settings,
-    extractor: Extractor,
-    images: dict[int, np.ndarray],
-) -> tuple[dict[str, Field], float]:
+def name_in_its_language(r: Rereader, fields: dict[str, Field]) -> dict[str, Field]:
     """The seller's name of a German company (``… GmbH``) on a page read in English, read again
     from its own line with the German model: where that reading is the same name with umlauts
     or ß (as many words, the letters alike but for a few), it replaces the English one, at the
-    English reading's confidence (the value is put right; nothing is posted for it). Returns
-    the fields and the seconds spent."""
+    English reading's confidence (the value is put right; nothing is posted for it)."""
     field = fields.get("vendor_name")
-    if not _german_name_read_in_english(field, pages, settings):
-        return fields, 0.0
+    if not _german_name_read_in_english(field, r.pages, r.settings):
+        return fields
     assert field is not None and field.box is not None and field.page is not None
     assert isinstance(field.value, str)
-    page = pages[field.page]
-    read = _band_reading(pages, page, _band(field.box, page), Variant(6, 1.0, "none"), "deu",
-                         "vendor_name", source, settings, extractor, images)
-    if read is None:
-        return fields, 0.0
-    again, seconds = read
+    page = r.pages[field.page]
+    again = (r.reread_band(page, _band(field.box, page), Variant(6, 1.0, "none"), "deu")
+             or {}).get("vendor_name")
     if (
         again is not None and isinstance(again.value, str) and again.value != field.value
         and GERMAN_LETTERS.search(again.value)
@@ -404,7 +386,7 @@ def name_in_its_language(
     ):
         fields = {**fields, "vendor_name": field.model_copy(
             update={"value": again.value, "raw": again.value})}
-    return fields, seconds
+    return fields
 
 
 VOTED = ("vendor_name", "invoice_date")
@@ -481,43 +463,30 @@ def _items_off(extraction: Extraction) -> bool:
     return extraction.doc_type == DocType.INVOICE and "line_items" not in extraction.fields
 
 
-def reread_items(
-    pages: list[Page],
-    fields: dict[str, Field],
-    source: Source,
-    settings: Settings,
-    extractor: Extractor,
-    images: dict[int, np.ndarray],
-    read_with: dict[tuple[int, Variant], list[Word]],
-    budget: float,
-) -> tuple[dict[str, Field], float, int]:
+def reread_items(r: Rereader, fields: dict[str, Field], budget: float) -> dict[str, Field]:
     """The line items from a re-reading of the first scanned page with a table-keeping mode
     (words the field re-reads already took are used again), kept only when they add up to
-    the subtotal or total the other readings settled."""
+    the subtotal or total the other readings settled; no new reading once ``budget`` is spent."""
     from extractors.invoice import items_add_up
 
-    page = next(p for p in pages if p.origin == Origin.OCR)
+    page = next(p for p in r.pages if p.origin == Origin.OCR)
     settled = [fields[n].value for n in ("subtotal", "total_amount") if n in fields]
-    spent, reads = 0.0, 0
     for variant in ITEM_VARIANTS:
-        if spent >= budget:
+        if r.spent >= budget:
             break
         if _repeats_first_reading(variant, page):
             continue
-        words = read_with.get((page.index, variant))
+        words = r.read_with.get((page.index, variant))
         if words is None:
-            read = _reocr(page, None, variant, page.ocr_lang, source, settings, images)
-            if read is None:
+            words = r.reocr(page, None, variant, page.ocr_lang)
+            if words is None:
                 break
-            words, seconds = read
-            spent += seconds
-            reads += 1
-            read_with[(page.index, variant)] = words
-        new_pages = [replace_band(p, None, words) if p is page else p for p in pages]
-        items = extractor.extract(new_pages, source, settings).fields.get("line_items")
+            r.read_with[(page.index, variant)] = words
+        new_pages = [replace_band(p, None, words) if p is page else p for p in r.pages]
+        items = r.extract(new_pages).get("line_items")
         if items is not None and isinstance(items.value, list) and items_add_up(items.value, settled):
-            return {**fields, "line_items": items}, spent, reads
-    return fields, spent, reads
+            return {**fields, "line_items": items}
+    return fields
 
 
 def run_cascade(
@@ -550,13 +519,10 @@ def run_cascade(
 
     fields = dict(extraction.fields)
     readings = {n: [fields[n]] for n in VOTED if n in fields and fields[n].value is not None}
-    spent = 0.0
-    reads = 0
-    images: dict[int, np.ndarray] = {}
-    read_with: dict[tuple[int, Variant], list[Word]] = {}
+    r = Rereader(pages, source, settings, extractor)
     first_ocr = next(p.index for p in pages if p.origin == Origin.OCR)
     for variant in VARIANTS:
-        if not weak or spent >= budget:
+        if not weak or r.spent >= budget:
             break
         wanted = sorted(
             {
@@ -567,21 +533,18 @@ def run_cascade(
         new_pages = list(pages)
         for index in wanted:
             page = pages[index] if index < len(pages) else None
-            if page is None or page.origin != Origin.OCR or spent >= budget:
+            if page is None or page.origin != Origin.OCR or r.spent >= budget:
                 continue
             if _repeats_first_reading(variant, page):
                 continue
-            read = _reocr(page, None, variant, page.ocr_lang, source, settings, images)
-            if read is None:
+            words = r.reocr(page, None, variant, page.ocr_lang)
+            if words is None:
                 continue
-            words, seconds = read
-            spent += seconds
-            reads += 1
-            read_with[(index, variant)] = words
+            r.read_with[(index, variant)] = words
             new_pages[index] = replace_band(page, None, words)
         if new_pages == pages:
             continue  # nothing re-read with this variant (it would repeat the first reading)
-        again = extractor.extract(new_pages, source, settings).fields
+        again = r.extract(new_pages)
         for name in weak:
             field = again.get(name)
             if name in VOTED and field is not None and field.value is not None:
@@ -593,19 +556,11 @@ def run_cascade(
                 fields[name] = merged
         fields = closing_tax(fields, again)
         weak = _weak(fields, weak, extractor.name, pages)
-    if weak and spent < budget:
-        fields, seconds, more = reread_bands(pages, fields, weak, source, settings, extractor, images)
-        spent += seconds
-        reads += more
-    if ("vendor_name" in weak or german_name) and spent < budget:
-        fields, seconds = name_in_its_language(pages, fields, source, settings, extractor, images)
-        spent += seconds
-        reads += int(seconds > 0)
-    if items_off and spent < budget:
-        fields, seconds, more = reread_items(
-            pages, fields, source, settings, extractor, images, read_with, budget - spent
-        )
-        spent += seconds
-        reads += more
-    stats = {**extraction.stats, "cascade_reads": float(reads)}
-    return extraction.model_copy(update={"fields": fields, "stats": stats}), spent
+    if weak and r.spent < budget:
+        fields = reread_bands(r, fields, weak)
+    if ("vendor_name" in weak or german_name) and r.spent < budget:
+        fields = name_in_its_language(r, fields)
+    if items_off and r.spent < budget:
+        fields = reread_items(r, fields, budget)
+    stats = {**extraction.stats, "cascade_reads": float(r.reads)}
+    return extraction.model_copy(update={"fields": fields, "stats": stats}), r.spent

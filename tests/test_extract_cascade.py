@@ -164,7 +164,7 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    from extractors.cascade import name_in_its_language
+    from extractors.cascade import Rereader, name_in_its_language
     from extractors.pages import open_pdf, render_pdf_page
 
     pdf_path = tmp_path / "invoice.pdf"
@@ -189,8 +189,9 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     fields = extractor.extract(pages, png, settings).fields
     english = fields["vendor_name"]
     assert "ü" not in english.value and "GmbH" in english.value
-    out, seconds = name_in_its_language(pages, fields, png, settings, extractor, {})
-    assert seconds > 0
+    r = Rereader(pages, png, settings, extractor)
+    out = name_in_its_language(r, fields)
+    assert r.spent > 0 and r.reads == 1
     assert out["vendor_name"].value == "Schäfer & Kühn Maschinenbau GmbH"
     assert out["vendor_name"].confidence == english.confidence
     # one reading of one line: the name is capped like a letter the English model guessed
@@ -240,7 +241,7 @@ def test_an_item_table_that_did_not_add_up_is_read_again_in_a_table_mode(
     """A scanned invoice whose items were not delivered (the reader gives them only when they
     add up) has its page read again with psm 6 / 4, and the items are kept when they add up to
     the subtotal the other readings settled; words a field re-read already took are used again."""
-    from extractors.cascade import ITEM_VARIANTS, _items_off, reread_items
+    from extractors.cascade import ITEM_VARIANTS, Rereader, _items_off, reread_items
 
     png, pages = _scanned_invoice(tmp_path, settings)
     extractor = next(e for e in all_extractors() if e.name == "invoice")
@@ -248,20 +249,19 @@ def test_an_item_table_that_did_not_add_up_is_read_again_in_a_table_mode(
     without_items = {k: v for k, v in read.fields.items() if k != "line_items"}
     assert _items_off(read.model_copy(update={"fields": without_items}))
     assert not _items_off(Extraction(doc_type=DocType.RECEIPT, fields={}))
-    read_with: dict = {}
-    fields, seconds, reads = reread_items(
-        pages, without_items, png, settings, extractor, {}, read_with, budget=20.0
-    )
+    r = Rereader(pages, png, settings, extractor)
+    fields = reread_items(r, without_items, budget=20.0)
     items = fields["line_items"].value
     assert [row["amount"] for row in items] == [Decimal("231.00"), Decimal("36.36")]
-    assert seconds > 0 and reads == 1 and (0, ITEM_VARIANTS[0]) in read_with
+    assert r.spent > 0 and r.reads == 1 and (0, ITEM_VARIANTS[0]) in r.read_with
     # the same words again: no Tesseract call
-    _, seconds, reads = reread_items(pages, without_items, png, settings, extractor, {}, read_with, 20.0)
-    assert seconds == 0.0 and reads == 0
+    again = Rereader(pages, png, settings, extractor, read_with=r.read_with)
+    reread_items(again, without_items, 20.0)
+    assert again.spent == 0.0 and again.reads == 0
     # items that do not add up to the settled subtotal are not taken
     off = {**without_items, "subtotal": _f(Decimal("999.00"), 0.9),
            "total_amount": _f(Decimal("999.00"), 0.9)}
-    fields, _, _ = reread_items(pages, off, png, settings, extractor, {}, read_with, 20.0)
+    fields = reread_items(again, off, 20.0)
     assert "line_items" not in fields
 
 
