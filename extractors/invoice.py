@@ -1971,6 +1971,16 @@ _OCR_BV = re.compile(r"(?<=\S )BV\.$")
 """``Drukwerk BV.``: a closing ``B.V.`` whose first stop OCR lost (the second one tells)."""
 
 
+_ELISION = re.compile(
+    r"\b((?i:dell|nell|dall|sull|all|coll|degl|dagl|l|d|un|qu|c|j|n|s)[’‘`´'])\s+(?=[^\W\d_])"
+)
+"""An elided article or preposition (``dell'``, ``l'``, ``d'``, ``qu'``) set apart from its word
+by OCR (``dell’ Adige``, posted at 0.92): joined to it."""
+_OCR_APOSTROPHE = re.compile(r"(?:(?<=[^\W\d_])|(?<=^)|(?<=\s))[’‘`´](?=[^\W\d_])")
+"""A curly quote, backtick or acute accent before a letter in a scanned name: OCR's reading of
+the apostrophe (``L’artigiano``, ``‘t Stoepje``), which names are registered with."""
+
+
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~‘’“”]+$", "", text)
@@ -1983,6 +1993,7 @@ def _clean_name(text: str) -> str:
     text = _OCR_BV.sub("B.V.", text)
     # an apostrophe read as a double quote between a letter and a word (``L"Artigiano``)
     text = re.sub(r"(?<=\b[A-Za-z])[\"“”](?=[A-Z][a-z])", "'", text)
+    text = _ELISION.sub(r"\1", text)
     # a speck between two words (``Pacific . Northwest``), a word's end read twice (``Timber Imber``)
     text = re.sub(r"(?<=\w)\s+[.·]\s+(?=\w)|\s+[.·©®°¢§]$", " ", text).strip()
     text = re.sub(r"\b([^\W\d_]+?([^\W\d_]{4,}))\s+(?i:\2)\b", r"\1", text)
@@ -3674,6 +3685,13 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
         amounts = [row.get("amount") for row in items.value]
         total = sum((a for a in amounts if isinstance(a, Decimal)), Decimal(0))
         fields.update(_sums_from_items(fields, items.value, total, gross=gross))
+    if ctx.scanned:
+        for name in ("vendor_name", "buyer_name"):
+            field = fields.get(name)
+            if field is not None and isinstance(field.value, str):
+                plain = _OCR_APOSTROPHE.sub("'", field.value)
+                if plain != field.value:
+                    fields[name] = field.model_copy(update={"value": plain})
     tpl = matching_template(ctx.text)
     if tpl is not None:
         fields.update(apply_template(tpl, ctx))

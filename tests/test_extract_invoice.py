@@ -2502,3 +2502,22 @@ def test_a_due_date_whose_label_ocr_lost_is_the_date_the_stated_terms_give() -> 
     assert _value(fields, "invoice_date") == dt.date(2025, 2, 28)
     assert _value(fields, "due_date") == dt.date(2025, 3, 30)
     assert fields["due_date"].method == "terms+printed"
+
+
+def test_a_scanned_name_keeps_its_elision_and_plain_apostrophe() -> None:
+    """OCR reads the apostrophe curly and may set an elided article apart from its word:
+    ``Officine Meccaniche dell’ Adige S.p.A.`` was posted at 0.92. A scanned name is written
+    as registered (``dell'Adige``, ``O'Connell``); a text layer's keeps its own apostrophe."""
+    lines = [
+        (200, 150, "Officine Meccaniche dell’ Adige S.p.A."),
+        (200, 200, "Via Roma 1, 37121 Verona, Italy"),
+        (1500, 150, "INVOICE"),
+        (1500, 260, "Invoice No. A-1001"),
+        (200, 420, "Bill to: O’Connell & Daughters Ltd"),
+        (1400, 2020, "TOTAL DUE (EUR) € 1,250.00"),
+    ]
+    fields = read_invoice(_ocr_page(lines))
+    assert fields["vendor_name"].value == "Officine Meccaniche dell'Adige S.p.A."
+    assert fields["buyer_name"].value == "O'Connell & Daughters Ltd"
+    text_layer = [_ocr_page(lines)[0].model_copy(update={"origin": Origin.TEXT_LAYER, "ocr_lang": None})]
+    assert read_invoice(text_layer)["buyer_name"].value == "O’Connell & Daughters Ltd"
