@@ -299,6 +299,16 @@ class Rereader:
         self.reads += 1
         return words
 
+    def read_page(self, page: Page, variant: Variant) -> list[Word] | None:
+        """The whole of ``page`` read again with ``variant`` in its own language, once: a later
+        step asking for the same reading gets these words without another Tesseract call."""
+        words = self.read_with.get((page.index, variant))
+        if words is None:
+            words = self.reocr(page, None, variant, page.ocr_lang)
+            if words is not None:
+                self.read_with[(page.index, variant)] = words
+        return words
+
     def extract(self, pages: list[Page]) -> dict[str, Field]:
         """The fields the extractor reads from ``pages`` (some of them read again)."""
         return self.extractor.extract(pages, self.source, self.settings).fields
@@ -476,12 +486,9 @@ def reread_items(r: Rereader, fields: dict[str, Field], budget: float) -> dict[s
             break
         if _repeats_first_reading(variant, page):
             continue
-        words = r.read_with.get((page.index, variant))
+        words = r.read_page(page, variant)
         if words is None:
-            words = r.reocr(page, None, variant, page.ocr_lang)
-            if words is None:
-                break
-            r.read_with[(page.index, variant)] = words
+            break
         new_pages = [replace_band(p, None, words) if p is page else p for p in r.pages]
         items = r.extract(new_pages).get("line_items")
         if items is not None and isinstance(items.value, list) and items_add_up(items.value, settled):
@@ -537,10 +544,9 @@ def run_cascade(
                 continue
             if _repeats_first_reading(variant, page):
                 continue
-            words = r.reocr(page, None, variant, page.ocr_lang)
+            words = r.read_page(page, variant)
             if words is None:
                 continue
-            r.read_with[(index, variant)] = words
             new_pages[index] = replace_band(page, None, words)
         if new_pages == pages:
             continue  # nothing re-read with this variant (it would repeat the first reading)

@@ -3550,13 +3550,18 @@ ITEM_SUM_TOLERANCE = Decimal("0.02")
 """How far item amounts may add up from a printed sum (each line rounded on its own)."""
 
 
-def items_add_up(items: list[dict[str, object]], sums: Iterable[object]) -> bool:
-    """Whether every item's amount was read and together they add up to one of ``sums``."""
+def sums_added_up_to(items: list[dict[str, object]], sums: Iterable[object]) -> list[Decimal]:
+    """The ``sums`` the items' amounts add up to (none unless every amount was read)."""
     amounts = [item.get("amount") for item in items]
     if not amounts or not all(isinstance(a, Decimal) for a in amounts):
-        return False
+        return []
     total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
-    return any(isinstance(t, Decimal) and abs(total - t) <= ITEM_SUM_TOLERANCE for t in sums)
+    return [t for t in sums if isinstance(t, Decimal) and abs(total - t) <= ITEM_SUM_TOLERANCE]
+
+
+def items_add_up(items: list[dict[str, object]], sums: Iterable[object]) -> bool:
+    """Whether every item's amount was read and together they add up to one of ``sums``."""
+    return bool(sums_added_up_to(items, sums))
 
 
 def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[dict[str, object]] | None:
@@ -3570,7 +3575,7 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
         return None
     total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
     targets = [t for t in sums if isinstance(t, Decimal) and t != 0]
-    if any(abs(total - t) <= Decimal("0.02") for t in targets):
+    if items_add_up(items, targets):
         return None
     fixes: list[tuple[int, Decimal, object]] = []
     for k, item in enumerate(items):
@@ -3584,7 +3589,7 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
             mended = (-amount, -unit)
         else:
             continue
-        if any(abs(total - amount + mended[0] - t) <= Decimal("0.02") for t in targets):
+        if any(abs(total - amount + mended[0] - t) <= ITEM_SUM_TOLERANCE for t in targets):
             fixes.append((k, *mended))
     if len(fixes) != 1:
         return None
@@ -3670,7 +3675,7 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
                 items = items.model_copy(update={"value": mended})
         # Line items are delivered only when they add up to the invoice's own net or gross sum:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).
-        printed = [t for t in item_sums if items_add_up(items.value, [t])]
+        printed = sums_added_up_to(items.value, item_sums)
         if printed or items_add_up(items.value, sums):
             fields["line_items"] = items.model_copy(
                 update={"confidence": min(1.0, items.confidence + 0.3), "method": "table+sum"}
