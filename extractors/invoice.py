@@ -479,6 +479,10 @@ DATE_AFTER_INVOICE = _re(
 """``Invoice 11 May 2024``: the heading's ``Date`` lost, a date right after ``Invoice`` (in its
 cell, or the cell after one holding only ``Invoice``) is its date; only right after it (see
 ``read_dates``)."""
+DATED_AFTER_NUMBER = _re(r"(?<=\w)\s+(?:du|del|dd\.?|of|van|de)(?=\s+\d)")
+"""``Facture n°562044387 du 02 Juillet 2015``, ``Fattura n. 12 del 03/04/2024``: on the invoice
+number's row, a date right after the number's "of" is the invoice's (``du 1er au 31 Juillet``
+on an item row is a period, hence only there; see ``read_dates``)."""
 DATE_LABELS = [
     (
         _re(
@@ -499,6 +503,7 @@ DATE_LABELS = [
     ),
     (_re(r"\bvom\b"), 1),
     (DATE_AFTER_INVOICE, 1),
+    (DATED_AFTER_NUMBER, 1),
 ]
 DATE_EXCLUDE_BEFORE = _re(
     r"(order|due|delivery|liefer|leistungs|check|ship|payment|fallig|faellig|"
@@ -637,7 +642,7 @@ BUYER_LABELS = _re(
     r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|"
     r"(?:customer|client)(?!\s*(?:no\b|nr\b|number|id\b|#|ref|code|account|vat))|"
     r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
-    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer|attn|cliente|spett\.?\s*le|"
+    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer(?!\s*(?:fee|premium|no\b|nr\b|number|id\b|#|ref|vat))|attn|cliente|spett\.?\s*le|"
     r"destinatario|nabywca|odbiorca|comprador|adquirente|cessionario|committente|kund|"
     r"k(?:o|oe)pare|exm[oa]s?\.?(?:\s*\(s\))?\s*sr[as]?)\b\s*[:/]?"
 )
@@ -1588,6 +1593,41 @@ def _title_block_date(ctx: DocContext) -> Field | None:
     return None
 
 
+_NUMBER_MARK = re.compile(r"^\s*(?:#|n[o°º]\.?(?=\s*\d)|nr\.?(?=\s*\d))\s*", re.IGNORECASE)
+"""A number sign before a value (``# 1024``, ``No. 1024``, ``Nº 2023-6013``)."""
+
+
+def _title_block_number(ctx: DocContext) -> Field | None:
+    """The number printed right under the document's title, after a number sign (``INVOICE`` /
+    ``# 1024``): the block names the invoice, so the number is its number. Only the first
+    page's title counts, and only a number alone in its cell."""
+    if not ctx.rows:
+        return None
+    first = ctx.rows[0].page
+    for i, row in enumerate(ctx.rows):
+        if row.page != first:
+            break
+        for seg in split_columns(row):
+            if not _TITLE_ALONE.match(seg.folded):
+                continue
+            for nxt, words in below_words(ctx.rows, i, seg.box[0], seg.box[2], max_rows=1):
+                text = " ".join(w.text for w in words)
+                mark = _NUMBER_MARK.match(text)
+                found = id_parser(text) if mark else []
+                if not found or text[found[0][2] :].strip():
+                    continue  # no number sign, or more than a number in the cell
+                return Field(
+                    name="invoice_number",
+                    value=str(found[0][0]),
+                    raw=text,
+                    confidence=0.6,
+                    page=nxt.page,
+                    box=union_box(words),
+                    method="title_block",
+                )
+    return None
+
+
 def _right_after(ctx: DocContext, hit: Hit) -> bool:
     """Whether a hit's value stands right after its label: nothing but stops and colons
     between them."""
@@ -1625,6 +1665,12 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
             h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
     # a date that "Invoice" labels only by standing before it must follow it at once
     hits = [h for h in hits if h.notes.get("label") is not DATE_AFTER_INVOICE or _right_after(ctx, h)]
+    hits = [
+        h
+        for h in hits
+        if h.notes.get("label") is not DATED_AFTER_NUMBER
+        or (h.notes.get("label_row") in number_rows and _right_after(ctx, h))
+    ]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
     due_values = {h.value.value for h in due_hits}  # type: ignore[attr-defined]
     hits = [h for h in hits if h.value.value not in due_values or h.notes["priority"] == 3]  # type: ignore[attr-defined]
@@ -1779,6 +1825,8 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
                     update={"confidence": round(OTHERWISE_READ * number.confidence, 4)}
                 )
             fields["invoice_number"] = number
+    elif (titled := _title_block_number(ctx)) is not None:
+        fields["invoice_number"] = titled
     po = _best(_labelled(ctx, PO_LABELS, id_parser))
     if po is not None:
         fields["po_number"] = _field("po_number", po, "label", _conf(0.6, po))

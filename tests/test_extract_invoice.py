@@ -2521,3 +2521,77 @@ def test_a_scanned_name_keeps_its_elision_and_plain_apostrophe() -> None:
     assert fields["buyer_name"].value == "O'Connell & Daughters Ltd"
     text_layer = [_ocr_page(lines)[0].model_copy(update={"origin": Origin.TEXT_LAYER, "ocr_lang": None})]
     assert read_invoice(text_layer)["buyer_name"].value == "O’Connell & Daughters Ltd"
+
+
+def test_a_date_right_after_the_invoice_number_is_its_date(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Fibre Services SAS"),
+            (50, 75, "75371 Paris Cedex 08"),
+            (350, 110, "Claire Martin"),
+            (350, 125, "35 rue des Acacias"),
+            (350, 140, "69100 Villeurbanne"),
+            (50, 200, "Facture n°562044387 du 02 Juillet 2015"),
+            (50, 215, "Date limite de paiement le 05 Juillet 2015"),
+            (50, 260, "Abonnement du 1er au 31 Juillet 2015"), (450, 260, "24,99"),
+            (50, 300, "Somme à payer"), (450, 300, "29,99 €"),
+        ],
+    )
+    assert fields["invoice_number"].value == "562044387"
+    assert fields["invoice_date"].value == dt.date(2015, 7, 2)
+    assert fields["invoice_date"].method == "label"
+
+
+def test_a_period_on_an_item_row_is_no_invoice_date(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Fibre Services SAS"),
+            (50, 200, "Facture n°562044387"),
+            (50, 260, "Abonnement du 03 Juillet 2015 au 31 Juillet 2015"), (450, 260, "24,99"),
+            (50, 300, "Somme à payer"), (450, 300, "29,99 €"),
+        ],
+    )
+    assert fields["invoice_date"].method != "label"
+
+
+def test_a_number_under_the_title_after_a_number_sign(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Harbour Repairs"),
+            (420, 60, "INVOICE"),
+            (430, 75, "# 1047"),
+            (350, 110, "Date:"), (450, 110, "Jan 1, 2022"),
+            (350, 125, "Due Date:"), (450, 125, "Jan 31, 2022"),
+            (350, 140, "Balance Due:"), (450, 140, "$127.50"),
+            (50, 200, "Item"), (350, 200, "Quantity"), (400, 200, "Rate"), (470, 200, "Amount"),
+            (50, 215, "Service A"), (350, 215, "12"), (400, 215, "$10.00"), (470, 215, "$120.00"),
+            (50, 230, "Service B"), (350, 230, "5"), (400, 230, "$1.50"), (470, 230, "$7.50"),
+            (400, 260, "Total:"), (470, 260, "$127.50"),
+        ],
+    )
+    assert fields["invoice_number"].value == "1047"
+    assert fields["invoice_number"].method == "title_block"
+
+
+def test_a_buyers_fee_is_no_buyer(tmp_path: Path, settings: Settings) -> None:
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Tax Invoice"),
+            (50, 75, "Marketplace Pty Ltd"),
+            (350, 110, "Invoice No. 12429647"),
+            (350, 125, "Order date: 28 Jan 15"),
+            (50, 200, "Handling fee"), (150, 200, "$0.00"),
+            (50, 215, "Buyer fee"), (150, 215, "$20.20"),
+            (50, 230, "Item purchase"), (150, 230, "$80.80"),
+            (50, 260, "Invoice Total: $101.00"),
+        ],
+    )
+    assert fields.get("buyer_name") is None or "fee" not in str(fields["buyer_name"].value)
