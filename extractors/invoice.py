@@ -3065,9 +3065,14 @@ def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
     alone, an underscore before the first word, an opening quote never closed."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
-    if text[:1] in "“‘" and not any(mark in text for mark in "”’"):
+    if text[:1] in _CLOSED_BY and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]]):
         text = text[1:]
     return text
+
+
+_CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”"}
+"""Opening quotes (English, and German low ones) with the marks that close them: a description
+that opens one and never closes it had a speck read as the quote (``‚Copper cable``)."""
 
 
 def _description_number(desc_words: list[Word], qty_words: list[Word], height: float) -> Word | None:

@@ -2595,3 +2595,23 @@ def test_a_buyers_fee_is_no_buyer(tmp_path: Path, settings: Settings) -> None:
         ],
     )
     assert fields.get("buyer_name") is None or "fee" not in str(fields["buyer_name"].value)
+
+
+def test_a_low_opening_quote_never_closed_is_a_speck_a_closed_one_is_kept() -> None:
+    """A German scan's speck read as a low opening quote (``‚Copper cable``) is dropped like an
+    English one; a quoted name in the description (``„Premium“ support``) keeps its quotes."""
+    pages = _ocr_page(
+        [
+            (200, 200, "Invoice No. RE-60553"),
+            (226, 1200, "ITEM"), (535, 1200, "DESCRIPTION"), (1525, 1200, "QTY"),
+            (1732, 1200, "UNIT PRICE"), (2074, 1200, "LINE TOTAL"),
+            (226, 1260, "MAT-CU"), (535, 1260, "‚Copper cable, per metre"), (1560, 1260, "15"),
+            (1836, 1260, "96.28"), (2137, 1260, "1,444.20"),
+            (226, 1330, "SVC-SUP"), (535, 1330, "„Premium“ support"),
+            (1560, 1330, "20"), (1857, 1330, "2.15"), (2187, 1330, "43.00"),
+            (1474, 1500, "SUBTOTAL € 1,487.20"),
+            (1472, 1560, "TOTAL DUE (EUR) € 1,487.20"),
+        ]
+    )
+    items = read_invoice(pages)["line_items"].value
+    assert [i["description"] for i in items] == ["Copper cable, per metre", "„Premium“ support"]
