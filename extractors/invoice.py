@@ -35,6 +35,7 @@ from extractors.parsers import (
     CENT,
     CURRENCY_CODES,
     SUM_TOLERANCE,
+    FoundDate,
     currency_votes,
     date_order,
     find_amounts,
@@ -768,6 +769,9 @@ class DocContext:
     currency_method: str
     currency_score: float
     language: str
+    order_known: bool = False
+    """Whether the date order is known, not guessed: the page's own dates tell it, or its
+    currency's country writes dates one way only (see :func:`context`)."""
 
     @functools.cached_property
     def scanned(self) -> bool:
@@ -853,6 +857,12 @@ def context(pages: list[Page]) -> DocContext:
     dayfirst = order if order is not None else not (
         language == "en" and currency in ("USD", None) and not re.search(r"\b(?:gst|vat)\b", folded)
     )
+    # every country whose currency is not the dollar writes the day first, whatever language
+    # it bills in; dollar invoices may do either (the US, Canada, a London branch), and a page
+    # whose currency is not known says nothing (its language is only a count of common words)
+    order_known = order is not None or (
+        currency is not None and currency not in MONTH_FIRST_CURRENCIES
+    )
     return DocContext(
         pages,
         rows,
@@ -864,7 +874,12 @@ def context(pages: list[Page]) -> DocContext:
         method,
         score,
         language,
+        order_known,
     )
+
+
+MONTH_FIRST_CURRENCIES = ("USD", "CAD", "PHP")
+"""Currencies of countries where dates may be written month first (``07/08/2024`` for 8 July)."""
 
 
 # --------------------------------------------------------------------------------- the reader
@@ -1585,7 +1600,7 @@ def _title_block_date(ctx: DocContext) -> Field | None:
                     name="invoice_date",
                     value=d.value,
                     raw=d.text,
-                    confidence=0.4 if d.ambiguous else 0.6,
+                    confidence=0.4 if _unsure_order(ctx, d) else 0.6,
                     page=nxt.page,
                     box=union_box(words),
                     method="title_block",
@@ -1626,6 +1641,11 @@ def _title_block_number(ctx: DocContext) -> Field | None:
                     method="title_block",
                 )
     return None
+
+
+def _unsure_order(ctx: DocContext, found: FoundDate) -> bool:
+    """Whether a date's day and month could be the other way round on this document."""
+    return found.ambiguous and not ctx.order_known
 
 
 def _right_after(ctx: DocContext, hit: Hit) -> bool:
@@ -1677,7 +1697,7 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
     best = _best(hits)
     if best is not None:
         found = best.value
-        bonus = -0.25 if found.ambiguous else 0.05  # type: ignore[attr-defined]
+        bonus = -0.25 if _unsure_order(ctx, found) else 0.05  # type: ignore[arg-type]
         bonus += 0.04 * (int(best.notes.get("priority", 2)) - 2)
         bonus += 0.03 if _agree(hits, found) > 1 else 0.0
         fields["invoice_date"] = _field(
@@ -1696,7 +1716,7 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
                     name="invoice_date",
                     value=d.value,
                     raw=d.text,
-                    confidence=0.35 if not d.ambiguous else 0.2,
+                    confidence=0.2 if _unsure_order(ctx, d) else 0.35,
                     page=row.page,
                     box=union_box(words) if words else None,
                     method="fallback",
@@ -1709,7 +1729,7 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
             "due_date",
             due,
             "label",
-            _conf(0.75 if not found.ambiguous else 0.5, due),  # type: ignore[attr-defined]
+            _conf(0.5 if _unsure_order(ctx, found) else 0.75, due),  # type: ignore[arg-type]
             value=found.value,
         )  # type: ignore[attr-defined]
     elif "invoice_date" in fields:

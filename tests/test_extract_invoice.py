@@ -2615,3 +2615,36 @@ def test_a_low_opening_quote_never_closed_is_a_speck_a_closed_one_is_kept() -> N
     )
     items = read_invoice(pages)["line_items"].value
     assert [i["description"] for i in items] == ["Copper cable, per metre", "„Premium“ support"]
+
+
+def _dated(tmp_path: Path, settings: Settings, date: str, *, dutch: bool) -> Field:
+    lines: list[Line] = (
+        [
+            (50, 60, "Koffie Webwinkel B.V."),
+            (50, 75, "BTW NL123456789B01"),
+            (50, 120, "Factuurnummer:"), (160, 120, "100012345"),
+            (50, 135, "Factuurdatum:"), (160, 135, date),
+            (300, 200, "Totaal"), (450, 200, "€ 499,00"),
+        ]
+        if dutch
+        else [
+            (50, 60, "Coffee Webshop Inc."),
+            (50, 120, "Invoice number:"), (160, 120, "100012345"),
+            (50, 135, "Invoice date:"), (160, 135, date),
+            (300, 200, "Total"), (450, 200, "$499.00"),
+        ]
+    )
+    return _read(tmp_path, settings, lines)["invoice_date"]
+
+
+def test_a_date_whose_order_the_document_tells_is_not_unsure(tmp_path: Path, settings: Settings) -> None:
+    """``12-03-2016`` could be 12 March or 3 December; on an invoice in euros it is 12 March,
+    as surely as ``25-03-2016`` is 25 March. On a dollar invoice with no other date to tell,
+    the order is a guess and the date stays less sure."""
+    dutch = _dated(tmp_path, settings, "12-03-2016", dutch=True)
+    plain = _dated(tmp_path, settings, "25-03-2016", dutch=True)
+    assert dutch.value == dt.date(2016, 3, 12)
+    assert dutch.confidence == plain.confidence
+    american = _dated(tmp_path, settings, "12-03-2016", dutch=False)
+    assert american.value == dt.date(2016, 12, 3)
+    assert american.confidence < _dated(tmp_path, settings, "12-23-2016", dutch=False).confidence
