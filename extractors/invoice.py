@@ -2288,12 +2288,18 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
     ``after``: what the letterhead's row reads right of the name. Where it starts with the
     legal form the imprint ends the name with, a word or two the imprint prints between them
     were lost from the letterhead (``Bramley Precision … Ltd``, its ``Engineering`` read at no
-    confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``."""
-    if LEGAL_FORMS.search(name):
-        return name
+    confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``.
+
+    A name that has a form may still lack the one the imprint ends it with: the letterhead's
+    ``Hargreaves, Pike & Co.`` (its ``Ltd.`` on the next line) is the imprint's ``Hargreaves,
+    Pike & Co. Ltd``."""
     words = r"\s+".join(re.escape(w) for w in name.split())
     m = re.search(rf"{words}\s+", imprint, flags=re.IGNORECASE)
     form = LEGAL_FORMS.match(imprint, m.end()) if m is not None else None
+    if LEGAL_FORMS.search(name):
+        if form is None or _COMPANY_NUMBER.match(imprint, form.end()):
+            return name  # "… Pte Ltd Co. Reg. No.": the company's number, no second form
+        return f"{name} {_without_sentence_stop(form.group())}"
     lost = ""
     if form is None and (printed := LEGAL_FORMS.match(after)) is not None:
         for count in (1, 2):
@@ -2306,9 +2312,29 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
             return name
     if form is None:
         return name
-    # "Ltd. Registered No.": a stop after a one-word form may end the imprint's sentence
-    text = form.group()
-    return f"{name}{lost} {text[:-1] if text.endswith('.') and '.' not in text[:-1] else text}"
+    return f"{name}{lost} {_without_sentence_stop(form.group())}"
+
+
+_COMPANY_NUMBER = re.compile(r"\s*(?:reg|no\b|nr\b|num|number)", re.IGNORECASE)
+
+
+def _with_wrapped_form(rows: list[Row], i: int, seg: Row, name: str) -> str:
+    """``Hargreaves, Pike & Co.`` / ``Ltd.``: a line of nothing but a legal form right under a
+    name, starting where the name starts, is the end of the name wrapped onto it."""
+    for _, words in below_words(rows, i, seg.box[0], seg.box[2], max_rows=1):
+        text = " ".join(w.text for w in words)
+        if (
+            abs(words[0].box[0] - seg.box[0]) <= max(seg.height, 1.0)
+            and LEGAL_FORMS.fullmatch(text)
+            and not fold(name).rstrip(". ").endswith(fold(text).rstrip(". "))
+        ):
+            return f"{name} {_without_sentence_stop(text)}"
+    return name
+
+
+def _without_sentence_stop(form: str) -> str:
+    """``Ltd. Registered No.``: a stop after a one-word form may end the imprint's sentence."""
+    return form[:-1] if form.endswith(".") and "." not in form[:-1] else form
 
 
 def _window_buyer(ctx: DocContext) -> Field | None:
@@ -2538,6 +2564,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             name = _clean_name(_trim_at_legal_form(seg.text))
             if len(name) < 3 or len(name.split()) > 7 or LEGAL_FORMS.fullmatch(name):
                 continue  # "SARL au capital de 10 000 €" under the name: a legal form is no name
+            name = _with_wrapped_form(head, i, seg, name)
             repeats = names_seen.get(fold(name), 0)
             candidates.append(
                 (0.62 + (0.08 if repeats > 1 else 0) - 0.01 * i, name, "legal_form", seg.words, i)

@@ -2648,3 +2648,30 @@ def test_a_date_whose_order_the_document_tells_is_not_unsure(tmp_path: Path, set
     american = _dated(tmp_path, settings, "12-03-2016", dutch=False)
     assert american.value == dt.date(2016, 12, 3)
     assert american.confidence < _dated(tmp_path, settings, "12-23-2016", dutch=False).confidence
+
+
+def test_a_name_ending_in_co_takes_the_form_wrapped_under_it_or_printed_in_the_imprint() -> None:
+    """``Hargreaves, Pike & Co.`` at the top with its ``Ltd.`` wrapped onto the next line is
+    ``… & Co. Ltd``, whether or not the imprint prints the whole name (it had been read without
+    its ``Ltd`` at 0.96); a company number after the imprint's name (``Co. Reg. No.``) is no
+    second form."""
+    def vendor(imprint: str, wrapped: bool = True) -> str:
+        pages = _ocr_page(
+            [
+                (150, 100, "Hargreaves, Pike & Co."),
+                (1700, 100, "TAX INVOICE"),
+                *([(150, 160, "Ltd.")] if wrapped else []),
+                (150, 220, "17 Cheapside"),
+                (150, 280, "Manchester M2 4WB"),
+                (150, 600, "Invoice No. SI/7596/24"),
+                (1400, 1900, "TOTAL DUE (GBP) £ 4,037.26"),
+                (150, 3300, imprint),
+            ]
+        )
+        return str(read_invoice(pages)["vendor_name"].value)
+
+    whole = "Hargreaves, Pike & Co. Ltd"
+    assert vendor("Hargreaves, Pike & Co. Ltd - Registered No. 130561") == whole
+    assert vendor("Hargreaves, Pike & Co. Ltd - Registered No. 130561", wrapped=False) == whole
+    assert vendor("Goods remain our property until paid in full.") == whole
+    assert vendor("Hargreaves, Pike & Co. Co. Reg. No. 130561", wrapped=False) == "Hargreaves, Pike & Co."
