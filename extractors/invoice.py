@@ -1783,15 +1783,40 @@ def _payment_terms(ctx: DocContext, issued: dt.date) -> Field | None:
     return None
 
 
+_OCR_DOLLAR_S = re.compile(r"(?<![^\s:#])\$(?=[A-Za-z0-9]+[/\-])")
+"""A dollar sign starting a scanned identifier with a separator in it (``$1/7596/24``): OCR's
+reading of an S, which no invoice number starts with."""
+
+
+def ocr_id_parser(text: str) -> list[tuple[object, int, int]]:
+    """:func:`id_parser` on a scanned page, with a dollar sign starting an id read as the S it
+    stands for (one character for one: the positions stay)."""
+    return id_parser(_OCR_DOLLAR_S.sub("S", text))
+
+
+def _dollar_confirmed(ctx: DocContext, hit: Hit) -> bool:
+    """A scanned number read from a dollar sign (``$1/7596/24``) only when another reading on
+    the page sets it right (``SI/7596/24``): ``$V2121/25`` (``SI/`` read as ``$V``) is no
+    number another line confirms, and a surer hit may print it right."""
+    if not hit.words or not hit.words[0].text.lstrip(":#").startswith("$"):
+        return True
+    value = str(hit.value)
+    return _as_printed_elsewhere(value, ctx.text) != value
+
+
 def _number_hits(ctx: DocContext) -> list[Hit]:
-    hits = _labelled(ctx, INVOICE_NO_LABELS, id_parser, below_if_bare=True)
+    parse = ocr_id_parser if ctx.scanned else id_parser
+    hits = _labelled(ctx, INVOICE_NO_LABELS, parse, below_if_bare=True)
     return [
         h
         for h in hits
-        if not find_dates(str(h.value))
-        or len(str(h.value)) > 10
-        # "Invoice number: 20150101" is a number that reads like a date, "Nr. 01.02.2024" is not
-        or (h.notes.get("priority") == 3 and str(h.value).isdigit())
+        if _dollar_confirmed(ctx, h)
+        and (
+            not find_dates(str(h.value))
+            or len(str(h.value)) > 10
+            # "Invoice number: 20150101" reads like a date and is a number, "Nr. 01.02.2024" not
+            or (h.notes.get("priority") == 3 and str(h.value).isdigit())
+        )
     ]
 
 

@@ -2675,3 +2675,28 @@ def test_a_name_ending_in_co_takes_the_form_wrapped_under_it_or_printed_in_the_i
     assert vendor("Hargreaves, Pike & Co. Ltd - Registered No. 130561", wrapped=False) == whole
     assert vendor("Goods remain our property until paid in full.") == whole
     assert vendor("Hargreaves, Pike & Co. Co. Reg. No. 130561", wrapped=False) == "Hargreaves, Pike & Co."
+
+
+def test_a_scanned_number_starting_with_a_dollar_sign_starts_with_s() -> None:
+    """``$1/7596/24`` under ``INVOICE #`` on a scan is OCR's reading of ``SI/7596/24`` (the
+    payment line prints it right); an S read as a dollar sign had left the invoice without a
+    number. A text layer's dollar sign is what the page prints."""
+    def number(pages: list[Page]) -> object:
+        field = read_invoice(pages).get("invoice_number")
+        return field.value if field is not None else None
+
+    lines = [
+        (150, 100, "Hargreaves, Pike & Co. Ltd"),
+        (150, 500, "INVOICE #"), (700, 500, "INVOICE DATE"),
+        (150, 560, "$1/7596/24"), (700, 560, "30/08/2024"),
+        (1400, 1900, "TOTAL DUE (GBP) £ 4,037.26"),
+        (150, 2300, "Payment reference: SI/7596/24"),
+    ]
+    assert number(_ocr_page(lines)) == "SI/7596/24"
+    text_layer = [p.model_copy(update={"origin": Origin.TEXT_LAYER}) for p in _ocr_page(lines)]
+    assert number(text_layer) != "SI/7596/24"
+    # ``$V7596/24`` (``SI/`` read as ``$V``): nothing on the page confirms such a number; the
+    # invoice line that prints it right gives it
+    lines[3] = (150, 560, "$V7596/24")
+    lines.append((150, 2400, "Invoice SI/7596/24"))
+    assert number(_ocr_page(lines)) == "SI/7596/24"
