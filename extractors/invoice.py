@@ -480,8 +480,9 @@ DATE_AFTER_INVOICE = _re(
 """``Invoice 11 May 2024``: the heading's ``Date`` lost, a date right after ``Invoice`` (in its
 cell, or the cell after one holding only ``Invoice``) is its date; only right after it (see
 ``read_dates``)."""
-DATED_AFTER_NUMBER = _re(r"(?<=\w)\s+(?:du|del|dd\.?|of|van|de)(?=\s+\d)")
-"""``Facture n°562044387 du 02 Juillet 2015``, ``Fattura n. 12 del 03/04/2024``: on the invoice
+DATED_AFTER_NUMBER = _re(r"(?<=\w)\s+(?:du|del|d\.?\s?d\.?|of|van|de)(?=\s+\d)")
+"""``Facture n°562044387 du 02 Juillet 2015``, ``Fattura n. 12 del 03/04/2024``, ``Factuur
+2024-017 d.d. 12-03-2024``: on the invoice
 number's row, a date right after the number's "of" is the invoice's (``du 1er au 31 Juillet``
 on an item row is a period, hence only there; see ``read_dates``)."""
 DATE_LABELS = [
@@ -1577,34 +1578,39 @@ _TITLE_ALONE = _re(
 """A document title alone in its cell: ``FACTURE``, ``INVOICE``, ``Rechnung``."""
 
 
+def _under_title(ctx: DocContext, max_rows: int) -> Iterator[tuple[Row, list[Word], str]]:
+    """The cells under the document's title alone in its cell (``FACTURE``, ``INVOICE``), in
+    its column, on the first page only: each row, its words there and their text."""
+    if not ctx.rows:
+        return
+    first = ctx.rows[0].page
+    for i, row in enumerate(ctx.rows):
+        if row.page != first:
+            return
+        for seg in split_columns(row):
+            if _TITLE_ALONE.match(seg.folded):
+                for nxt, words in below_words(ctx.rows, i, seg.box[0], seg.box[2], max_rows=max_rows):
+                    yield nxt, words, " ".join(w.text for w in words)
+
+
 def _title_block_date(ctx: DocContext) -> Field | None:
     """An unlabelled date printed alone under the document's title, in its column (``FACTURE``
     / ``20/09/2023`` / ``nº 2023-6013``): the block names the invoice, so the date is its date.
     Only the first page's title counts, and only a date alone in its cell."""
-    if not ctx.rows:
-        return None
-    first = ctx.rows[0].page
-    for i, row in enumerate(ctx.rows):
-        if row.page != first:
-            break
-        for seg in split_columns(row):
-            if not _TITLE_ALONE.match(seg.folded):
-                continue
-            for nxt, words in below_words(ctx.rows, i, seg.box[0], seg.box[2], max_rows=3):
-                text = " ".join(w.text for w in words)
-                found = find_dates(text, dayfirst=ctx.dayfirst)
-                if len(found) != 1 or len(re.sub(r"\W", "", text)) > len(re.sub(r"\W", "", found[0].text)):
-                    continue  # not a date alone: a number, a label with its value, two dates
-                d = found[0]
-                return Field(
-                    name="invoice_date",
-                    value=d.value,
-                    raw=d.text,
-                    confidence=0.4 if _unsure_order(ctx, d) else 0.6,
-                    page=nxt.page,
-                    box=union_box(words),
-                    method="title_block",
-                )
+    for nxt, words, text in _under_title(ctx, max_rows=3):
+        found = find_dates(text, dayfirst=ctx.dayfirst)
+        if len(found) != 1 or len(re.sub(r"\W", "", text)) > len(re.sub(r"\W", "", found[0].text)):
+            continue  # not a date alone: a number, a label with its value, two dates
+        d = found[0]
+        return Field(
+            name="invoice_date",
+            value=d.value,
+            raw=d.text,
+            confidence=0.4 if _unsure_order(ctx, d) else 0.6,
+            page=nxt.page,
+            box=union_box(words),
+            method="title_block",
+        )
     return None
 
 
@@ -1616,30 +1622,19 @@ def _title_block_number(ctx: DocContext) -> Field | None:
     """The number printed right under the document's title, after a number sign (``INVOICE`` /
     ``# 1024``): the block names the invoice, so the number is its number. Only the first
     page's title counts, and only a number alone in its cell."""
-    if not ctx.rows:
-        return None
-    first = ctx.rows[0].page
-    for i, row in enumerate(ctx.rows):
-        if row.page != first:
-            break
-        for seg in split_columns(row):
-            if not _TITLE_ALONE.match(seg.folded):
-                continue
-            for nxt, words in below_words(ctx.rows, i, seg.box[0], seg.box[2], max_rows=1):
-                text = " ".join(w.text for w in words)
-                mark = _NUMBER_MARK.match(text)
-                found = id_parser(text) if mark else []
-                if not found or text[found[0][2] :].strip():
-                    continue  # no number sign, or more than a number in the cell
-                return Field(
-                    name="invoice_number",
-                    value=str(found[0][0]),
-                    raw=text,
-                    confidence=0.6,
-                    page=nxt.page,
-                    box=union_box(words),
-                    method="title_block",
-                )
+    for nxt, words, text in _under_title(ctx, max_rows=1):
+        found = id_parser(text) if _NUMBER_MARK.match(text) else []
+        if not found or text[found[0][2] :].strip():
+            continue  # no number sign, or more than a number in the cell
+        return Field(
+            name="invoice_number",
+            value=str(found[0][0]),
+            raw=text,
+            confidence=0.6,
+            page=nxt.page,
+            box=union_box(words),
+            method="title_block",
+        )
     return None
 
 

@@ -2542,6 +2542,19 @@ def test_a_date_right_after_the_invoice_number_is_its_date(tmp_path: Path, setti
     assert fields["invoice_number"].value == "562044387"
     assert fields["invoice_date"].value == dt.date(2015, 7, 2)
     assert fields["invoice_date"].method == "label"
+    dutch = _read(
+        tmp_path,
+        settings,
+        [
+            (50, 60, "Drukwerk Noord B.V."),
+            (50, 75, "Kanaalstraat 4, 9711 AB Groningen"),
+            (50, 200, "Factuurnummer 2024-017 d.d. 12-03-2024"),
+            (50, 260, "Drukwerk maart 2024"), (450, 260, "€ 100,00"),
+            (50, 300, "Totaal"), (450, 300, "€ 121,00"),
+        ],
+    )
+    assert dutch["invoice_date"].value == dt.date(2024, 3, 12)
+    assert dutch["invoice_date"].method == "label"
 
 
 def test_a_period_on_an_item_row_is_no_invoice_date(tmp_path: Path, settings: Settings) -> None:
