@@ -313,17 +313,19 @@ class Rereader:
         """The fields the extractor reads from ``pages`` (some of them read again)."""
         return self.extractor.extract(pages, self.source, self.settings).fields
 
+    def extract_with(self, page: Page, band: tuple[int, int] | None,
+                     words: list[Word]) -> dict[str, Field]:
+        """The fields the extractor reads once ``band`` of ``page`` (the whole page: None) is
+        these words."""
+        return self.extract([replace_band(p, band, words) if p is page else p for p in self.pages])
+
     def reread_band(self, page: Page, band: tuple[int, int], variant: Variant,
                     lang: str | None) -> dict[str, Field] | None:
         """The fields the extractor reads once ``band`` of ``page`` is read again with
         ``variant`` in ``lang``; None when the band could not be read again (see
         :meth:`reocr`)."""
         words = self.reocr(page, band, variant, lang)
-        if words is None:
-            return None
-        pages = list(self.pages)
-        pages[page.index] = replace_band(page, band, words)
-        return self.extract(pages)
+        return None if words is None else self.extract_with(page, band, words)
 
 
 def reread_bands(r: Rereader, fields: dict[str, Field], weak: list[str]) -> dict[str, Field]:
@@ -489,8 +491,7 @@ def reread_items(r: Rereader, fields: dict[str, Field], budget: float) -> dict[s
         words = r.read_page(page, variant)
         if words is None:
             break
-        new_pages = [replace_band(p, None, words) if p is page else p for p in r.pages]
-        items = r.extract(new_pages).get("line_items")
+        items = r.extract_with(page, None, words).get("line_items")
         if items is not None and isinstance(items.value, list) and items_add_up(items.value, settled):
             return {**fields, "line_items": items}
     return fields

@@ -482,9 +482,9 @@ cell, or the cell after one holding only ``Invoice``) is its date; only right af
 ``read_dates``)."""
 DATED_AFTER_NUMBER = _re(r"(?<=\w)\s+(?:du|del|d\.?\s?d\.?|of|van|de)(?=\s+\d)")
 """``Facture n°562044387 du 02 Juillet 2015``, ``Fattura n. 12 del 03/04/2024``, ``Factuur
-2024-017 d.d. 12-03-2024``: on the invoice
-number's row, a date right after the number's "of" is the invoice's (``du 1er au 31 Juillet``
-on an item row is a period, hence only there; see ``read_dates``)."""
+2024-017 d.d. 12-03-2024``: on the invoice number's row, a date right after the number's "of"
+is the invoice's (``du 1er au 31 Juillet`` on an item row is a period, hence only there; see
+``read_dates``)."""
 DATE_LABELS = [
     (
         _re(
@@ -644,7 +644,8 @@ BUYER_LABELS = _re(
     r"\b(?:bill(?:ed)?\s*to|billing\s*address|invoice\s*to|sold\s*to|"
     r"(?:customer|client)(?!\s*(?:no\b|nr\b|number|id\b|#|ref|code|account|vat))|"
     r"kunde(?!n\s*-?nr|nnummer|nr)|rechnungsempf(?:a|ae)nger|rechnungsadresse|k(?:a|ae)ufer|"
-    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|buyer(?!\s*(?:fee|premium|no\b|nr\b|number|id\b|#|ref|vat))|attn|cliente|spett\.?\s*le|"
+    r"leistungsempf(?:a|ae)nger|destinataire|factuuradres|"
+    r"buyer(?!\s*(?:fee|premium|no\b|nr\b|number|id\b|#|ref|vat))|attn|cliente|spett\.?\s*le|"
     r"destinatario|nabywca|odbiorca|comprador|adquirente|cessionario|committente|kund|"
     r"k(?:o|oe)pare|exm[oa]s?\.?(?:\s*\(s\))?\s*sr[as]?)\b\s*[:/]?"
 )
@@ -829,6 +830,10 @@ def labelled_currency(text: str) -> str | None:
     return None
 
 
+MONTH_FIRST_CURRENCIES = ("USD", "CAD", "PHP")
+"""Currencies of countries where dates may be written month first (``07/08/2024`` for 8 July)."""
+
+
 def context(pages: list[Page]) -> DocContext:
     rows = rows_of(pages)
     text = "\n".join(p.text for p in pages)
@@ -877,10 +882,6 @@ def context(pages: list[Page]) -> DocContext:
         language,
         order_known,
     )
-
-
-MONTH_FIRST_CURRENCIES = ("USD", "CAD", "PHP")
-"""Currencies of countries where dates may be written month first (``07/08/2024`` for 8 July)."""
 
 
 # --------------------------------------------------------------------------------- the reader
@@ -1678,13 +1679,16 @@ def read_dates(ctx: DocContext) -> dict[str, Field]:
         row = _label_row(ctx, h)
         if row is not None and _is_print_stamp(ctx, row, h):
             h.notes["priority"] = float(h.notes.get("priority", 0)) - 1.5  # type: ignore[arg-type]
-    # a date that "Invoice" labels only by standing before it must follow it at once
-    hits = [h for h in hits if h.notes.get("label") is not DATE_AFTER_INVOICE or _right_after(ctx, h)]
+    # a date that "Invoice" or the number's "du" labels only by standing before it must follow
+    # it at once (and "du" only on the number's row)
     hits = [
         h
         for h in hits
-        if h.notes.get("label") is not DATED_AFTER_NUMBER
-        or (h.notes.get("label_row") in number_rows and _right_after(ctx, h))
+        if h.notes.get("label") not in (DATE_AFTER_INVOICE, DATED_AFTER_NUMBER)
+        or (
+            _right_after(ctx, h)
+            and (h.notes.get("label") is DATE_AFTER_INVOICE or h.notes.get("label_row") in number_rows)
+        )
     ]
     due_hits = _labelled(ctx, DUE_LABELS, parse)
     due_values = {h.value.value for h in due_hits}  # type: ignore[attr-defined]
@@ -3676,7 +3680,12 @@ def sums_added_up_to(items: list[dict[str, object]], sums: Iterable[object]) -> 
     if not amounts or not all(isinstance(a, Decimal) for a in amounts):
         return []
     total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
-    return [t for t in sums if isinstance(t, Decimal) and abs(total - t) <= ITEM_SUM_TOLERANCE]
+    return [t for t in sums if _sum_matches(total, t)]
+
+
+def _sum_matches(total: Decimal, printed: object) -> bool:
+    """Whether items summing to ``total`` add up to a printed sum, within the tolerance."""
+    return isinstance(printed, Decimal) and abs(total - printed) <= ITEM_SUM_TOLERANCE
 
 
 def items_add_up(items: list[dict[str, object]], sums: Iterable[object]) -> bool:
@@ -3695,7 +3704,7 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
         return None
     total = sum(amounts, Decimal(0))  # type: ignore[arg-type]
     targets = [t for t in sums if isinstance(t, Decimal) and t != 0]
-    if items_add_up(items, targets):
+    if any(_sum_matches(total, t) for t in targets):
         return None
     fixes: list[tuple[int, Decimal, object]] = []
     for k, item in enumerate(items):
@@ -3709,7 +3718,7 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
             mended = (-amount, -unit)
         else:
             continue
-        if any(abs(total - amount + mended[0] - t) <= ITEM_SUM_TOLERANCE for t in targets):
+        if any(_sum_matches(total - amount + mended[0], t) for t in targets):
             fixes.append((k, *mended))
     if len(fixes) != 1:
         return None
