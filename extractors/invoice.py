@@ -1864,7 +1864,7 @@ def read_ids(ctx: DocContext) -> dict[str, Field]:
                 number = number.model_copy(update={"value": mended})
             if _read_otherwise(mended, "\n".join(
                 r.text for r in ctx.rows if not OTHER_DOCUMENT.search(r.folded)
-            )):
+            )) or (mended == best.value and _left_hanging(ctx, best)):
                 number = number.model_copy(
                     update={"confidence": round(OTHERWISE_READ * number.confidence, 4)}
                 )
@@ -1884,9 +1884,10 @@ _ID_TOKEN = re.compile(r"[A-Za-z0-9][\w/.\-]*[A-Za-z0-9]")
 
 def _cut_short(ctx: DocContext, hit: Hit) -> str:
     """A scanned invoice number OCR cut short at a misread separator (``F202501 “399`` for
-    ``F202501-399``) or a gap (``RE-11 651``): the longer number the page prints elsewhere
-    (``quoting F202501-399``), which starts with the one read, when the rest of it (after a
-    ``-``, ``/`` or ``.``) stands right after the number read; the number as read otherwise."""
+    ``F202501-399``) or a gap (``RE-11 651``, ``INV-2024- S771``): the longer number the page
+    prints elsewhere (``quoting F202501-399``), which starts with the one read, when the rest
+    of it (after a ``-``, ``/`` or ``.``) stands right after the number read, as OCR reads it
+    (``S771`` for ``5771``); the number as read otherwise."""
     value = str(hit.value)
     found = _value_end(ctx, hit)
     if found is None:
@@ -1898,10 +1899,38 @@ def _cut_short(ctx: DocContext, hit: Hit) -> str:
         if (
             rest
             and token.startswith(value)
-            and re.match(rf"\W{{0,2}}{re.escape(rest)}(?!\w)", after.lstrip())
+            and re.match(rf"\W{{0,2}}{_as_ocr_reads(rest)}(?!\w)", after.lstrip())
         ):
             return token
     return value
+
+
+def _left_hanging(ctx: DocContext, hit: Hit) -> bool:
+    """A scanned number whose word ends in a dash or slash with more printed right after it on
+    its row (``INV-2024- S771``): OCR split the number there, so the part read may be short."""
+    found = _value_end(ctx, hit)
+    last = hit.words[-1] if hit.words else None
+    if found is None or last is None or not last.text.endswith(("-", "/")):
+        return False
+    row = found[0]
+    k = row.words.index(last) + 1
+    if k >= len(row.words):
+        return False
+    nxt = row.words[k]
+    return nxt.text[:1].isalnum() and nxt.box[0] - last.box[2] < 1.5 * (last.box[3] - last.box[1])
+
+
+_OCR_ALIKE = ("5S", "0OD", "1Il", "8B", "2Z", "6G")
+"""Characters a scan's OCR takes for one another (``INV-2024- S771`` for ``INV-2024-5771``)."""
+
+
+def _as_ocr_reads(text: str) -> str:
+    """A pattern matching ``text`` as OCR may read it: each character or one it is taken for."""
+    out = []
+    for c in text:
+        alike = next((group for group in _OCR_ALIKE if c in group), "")
+        out.append(f"[{re.escape(alike)}]" if alike else re.escape(c))
+    return "".join(out)
 
 
 def _other_readings(value: str, text: str) -> Iterator[tuple[str, list[int]]]:
@@ -1944,7 +1973,8 @@ beside ``Beleg-Nr R87654321012345``): a number there is its own, not a reading o
 invoice's."""
 OTHERWISE_READ = 0.6
 """Share of its confidence a scanned invoice number keeps when the page also shows it read
-otherwise (``SV/8361/25`` in the footer, ``SI/8361/25`` in the payment line)."""
+otherwise (``SV/8361/25`` in the footer, ``SI/8361/25`` in the payment line), or when it may
+be cut short (``INV-2024- S771``, no longer reading of it on the page)."""
 
 
 def _read_otherwise(value: str, text: str) -> bool:
@@ -2076,6 +2106,9 @@ the apostrophe (``L’artigiano``, ``‘t Stoepje``), which names are registered
 def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~‘’“”]+$", "", text)
+    # a German low quote too, unless the name closes it (``„Zur Linde“ GmbH``)
+    if text.startswith(("‚", "„")) and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]]):
+        text = text[1:].lstrip()
     # nor with a letter or two set apart by a speck (``S _ Ferraro Arredamenti``): a logo's
     text = re.sub(r"^\S{1,2}\s+[_~|]+\s+(?=\w)", "", text)
     # the document's title printed on the name's line ("… S.p.A. TAX INVOICE") is no part of it
@@ -2237,13 +2270,16 @@ def _name_from_block(
         if m and seg.text[m.end() :].strip():
             return _clean_name(seg.text[m.end() :]), seg.words_in(m.end(), len(seg.text))
     for seg in block:
-        if LEGAL_FORMS.search(seg.text) and not re.search(r"\d{4,}", seg.text):
-            return _clean_name(_trim_at_legal_form(seg.text)), seg.words
+        # a scan's stop read as a colon at the end of the name (``Bakkerij 't Stoepje B.V:``)
+        text = re.sub(r"(?<=\.[A-Za-z]):$", ".", seg.text)
+        if LEGAL_FORMS.search(text) and not re.search(r"\d{4,}", text):
+            return _clean_name(_trim_at_legal_form(text)), seg.words
     for seg in block:
         if (
             ":" not in seg.text
             and not re.search(r"\d", seg.text)
             and sum(c.isalpha() for c in seg.text) >= 3
+            and fold(_clean_name(seg.text)) not in COUNTRIES  # the address's last line
         ):
             return _clean_name(seg.text), seg.words
     return None
@@ -2455,8 +2491,8 @@ def _other_party(ctx: DocContext, vendor: Field | None) -> Field | None:
                 or fold(name) in COUNTRIES
             ):
                 continue
-            if ATTENTION.search(seg.folded):
-                continue
+            if ATTENTION.search(seg.folded) or BUYER_LABELS.match(seg.folded):
+                continue  # a heading ("BILL TO") is no name
             x0, x1 = seg.box[0], seg.box[2]
             if x0 < vx1 and x1 > vx0 and 0 <= seg.box[1] - vy0 < 6 * max(row.height, 1.0):
                 continue  # a line of the seller's own block
@@ -2909,7 +2945,22 @@ def _find_header_cells(row: Row) -> list[_Column]:
             ):
                 break
             cells[-1].x1 = w.box[2]
-    return cells
+    return _unread_head_first(row, cells)
+
+
+def _unread_head_first(row: Row, cells: list[_Column]) -> list[_Column]:
+    """A head OCR did not read, printed left of the first one read (``wich`` for ``ITEM``, over
+    item codes, left of ``DESCRIPTION``): a column of its own when a column's gap parts it from
+    the first head, so the codes under it stay out of the description."""
+    if not cells or cells[0].kind != "description":
+        return cells
+    left = [
+        w for w in row.words
+        if w.box[2] < cells[0].x0 - _column_gap(row.height) and sum(c.isalpha() for c in w.text) >= 3
+    ]
+    if not left:
+        return cells
+    return [_Column("other", left[0].box[0], left[-1].box[2]), *cells]
 
 
 def _merge_columns(cells: list[_Column]) -> list[_Column]:
@@ -3134,16 +3185,25 @@ def _knit_split_rows(rows: Iterable[Row]) -> Iterator[Row]:
 
 def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
-    alone, an underscore before the first word, an opening quote never closed."""
+    alone, an underscore or a dash glued to the first word (``-Office cleaning``), an opening
+    quote never closed, a closing one never opened (``monthly contract»``)."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
+    text = re.sub(r"^-(?=[A-Z][a-z])", "", text)
     if text[:1] in _CLOSED_BY and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]]):
         text = text[1:]
+    if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(
+        text.count(mark) for mark in _OPENED_BY[text[-1]]
+    ):
+        text = text[:-1]
     return text
 
 
 _CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”"}
 """Opening quotes (English, and German low ones) with the marks that close them: a description
 that opens one and never closes it had a speck read as the quote (``‚Copper cable``)."""
+_OPENED_BY = {"»": "«", "”": "“„"}
+"""Closing quotes with the marks that open them: a description ending in one more than were
+opened had a speck read as it (an apostrophe ``’`` may end a word)."""
 
 
 def _description_number(desc_words: list[Word], qty_words: list[Word], height: float) -> Word | None:
@@ -3405,6 +3465,14 @@ def _table_items(
                         desc = " ".join(w.text for w in desc_words[:-1])
             if qty is None and has_qty and isinstance(unit, Decimal) and unit != 0:
                 qty = _derived_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
+                if qty is not None and len(desc_words) > 1 and (
+                    desc == " ".join(w.text for w in desc_words)  # nothing glued to it
+                    and (printed := _number_of(desc_words[-1].text)) is not None
+                    and Decimal(printed) == Decimal(qty)
+                ):
+                    # "… with certificate - 250": the quantity itself, boxed with the
+                    # description (the quantity cell holds its unit alone)
+                    desc = " ".join(w.text for w in desc_words[:-1])
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
                 qty = (_lost_digit_quantity(qty, amount, unit)
                        or _misread_quantity(qty, amount, unit)
@@ -3450,6 +3518,7 @@ def _table_items(
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
         if ocr:
             text = _OCR_SQUARE.sub(r"\1²", _without_specks(text))
+            text = re.sub(r"(?<=\d) (?=\.\d)", "", text)  # "3x1 .5": a decimal split at its mark
         item["description"] = text.strip()
     return items, words_used
 

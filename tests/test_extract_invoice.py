@@ -1536,6 +1536,10 @@ def test_a_quote_mark_read_before_a_seller_s_name_is_dropped() -> None:
     assert _clean_name("‘Groot & Klein Drukwerk B.V.") == "Groot & Klein Drukwerk B.V."
     assert _clean_name('"Acme Ltd,') == "Acme Ltd"
     assert _clean_name("Domino's") == "Domino's"
+    # a German low quote (a scan's speck) too, unless the name closes it
+    assert _clean_name("‚Weiß Elektrotechnik GmbH") == "Weiß Elektrotechnik GmbH"
+    assert _clean_name("„Zur Linde“ Gastronomie GmbH") == "„Zur Linde“ Gastronomie GmbH"
+    assert _clean_name(" : ") == ""
 
 
 def test_the_title_on_the_seller_s_line_is_not_part_of_its_name() -> None:
@@ -2093,10 +2097,12 @@ def test_a_legal_form_with_stops_of_its_own_keeps_its_last_one() -> None:
 
 def test_a_scanned_number_cut_short_at_a_misread_dash_is_the_longer_one_on_the_page() -> None:
     """``F202501 “399`` under ``Invoice number``, the dash read as a quote (or ``RE-11 651``
-    split by a gap): the page prints ``F202501-399`` in its payment line, and the rest of it
-    stands after the number read, so the number is the longer one. Without that rest beside
-    it, a longer number elsewhere that starts the same is not taken for it."""
-    def number(cell: str) -> str:
+    split by a gap, ``RE-11- G5I`` split after the dash with the rest misread): the page prints
+    ``F202501-399`` in its payment line, and the rest of it stands after the number read, so
+    the number is the longer one. Without that rest beside it, a longer number elsewhere that
+    starts the same is not taken for it; a number split after its dash with something else
+    beside it may be cut short, and is less sure than one that ends there."""
+    def number(cell: str) -> Field:
         fields = read_invoice(
             _ocr_page(
                 [
@@ -2108,11 +2114,15 @@ def test_a_scanned_number_cut_short_at_a_misread_dash_is_the_longer_one_on_the_p
                 ]
             )
         )
-        return str(fields["invoice_number"].value)
+        return fields["invoice_number"]
 
-    assert number("F202501 “399") == "F202501-399"
-    assert number("F202501") == "F202501"
-    assert number("RE-11 651") == "RE-11651"  # split by a gap
+    assert number("F202501 “399").value == "F202501-399"
+    assert number("F202501").value == "F202501"
+    assert number("RE-11 651").value == "RE-11651"  # split by a gap
+    assert number("RE-11- G5I").value == "RE-11651"  # split after the dash, the rest misread
+    hanging, ended = number("RE-11- 7S1"), number("RE-11-")
+    assert hanging.value == ended.value == "RE-11"  # a rest that is no reading of it
+    assert hanging.confidence < 0.7 * ended.confidence
 
 
 def test_a_label_in_running_text_takes_no_value_from_the_row_below() -> None:
@@ -2612,7 +2622,9 @@ def test_a_buyers_fee_is_no_buyer(tmp_path: Path, settings: Settings) -> None:
 
 def test_a_low_opening_quote_never_closed_is_a_speck_a_closed_one_is_kept() -> None:
     """A German scan's speck read as a low opening quote (``‚Copper cable``) is dropped like an
-    English one; a quoted name in the description (``„Premium“ support``) keeps its quotes."""
+    English one, and so are a dash glued to the first word and a closing guillemet never
+    opened; a quoted name in the description (``„Premium“ support``) keeps its quotes. A
+    decimal split at its mark (``3x1 .5``) is one number again."""
     pages = _ocr_page(
         [
             (200, 200, "Invoice No. RE-60553"),
@@ -2622,12 +2634,19 @@ def test_a_low_opening_quote_never_closed_is_a_speck_a_closed_one_is_kept() -> N
             (1836, 1260, "96.28"), (2137, 1260, "1,444.20"),
             (226, 1330, "SVC-SUP"), (535, 1330, "„Premium“ support"),
             (1560, 1330, "20"), (1857, 1330, "2.15"), (2187, 1330, "43.00"),
-            (1474, 1500, "SUBTOTAL € 1,487.20"),
-            (1472, 1560, "TOTAL DUE (EUR) € 1,487.20"),
+            (226, 1400, "SVC-CLN"), (535, 1400, "-Office cleaning, «monthly» contract»"),
+            (226, 1440, "MAT-CU"), (535, 1440, "Cable 3x1 .5, 20 .5 m"),
+            (1560, 1440, "1"), (1857, 1440, "0.00"), (2187, 1440, "0.00"),
+            (1560, 1400, "1"), (1857, 1400, "9.00"), (2187, 1400, "9.00"),
+            (1474, 1500, "SUBTOTAL € 1,496.20"),
+            (1472, 1560, "TOTAL DUE (EUR) € 1,496.20"),
         ]
     )
     items = read_invoice(pages)["line_items"].value
-    assert [i["description"] for i in items] == ["Copper cable, per metre", "„Premium“ support"]
+    assert [i["description"] for i in items] == [
+        "Copper cable, per metre", "„Premium“ support", "Office cleaning, «monthly» contract",
+        "Cable 3x1.5, 20.5 m",
+    ]
 
 
 def _dated(tmp_path: Path, settings: Settings, date: str, *, dutch: bool) -> Field:
@@ -2713,3 +2732,80 @@ def test_a_scanned_number_starting_with_a_dollar_sign_starts_with_s() -> None:
     lines[3] = (150, 560, "$V7596/24")
     lines.append((150, 2400, "Invoice SI/7596/24"))
     assert number(_ocr_page(lines)) == "SI/7596/24"
+
+
+def test_a_buyer_block_s_name_is_read_through_a_colon_for_a_stop_and_no_country_is_a_name() -> None:
+    """``Bill to`` over ``Bakkerij 't Stoepje B.V:`` (a scan's last stop read as a colon),
+    the street, the town and ``Netherlands``: the name is the first line, with its stop. When
+    the name is unreadable, neither the country under the address nor the heading is a buyer."""
+    def buyer(name: str) -> object:
+        fields = read_invoice(
+            _ocr_page(
+                [
+                    (170, 100, "Pinecrest Analytics LLC"),
+                    (170, 400, "Invoice No. 88123"), (1400, 400, "Date: 2025-01-22"),
+                    (170, 700, "BILL TO"), (170, 760, name), (170, 820, "Oudegracht 201"),
+                    (170, 880, "3511 NK Utrecht"), (170, 940, "Netherlands"),
+                    (1400, 1900, "Total EUR 1,250.00"),
+                ]
+            )
+        )
+        field = fields.get("buyer_name")
+        return field.value if field is not None else None
+
+    assert buyer("Bakkerij 't Stoepje B.V:") == "Bakkerij 't Stoepje B.V."
+    assert buyer("Bakkerij 't Stoepje B.V.") == "Bakkerij 't Stoepje B.V."
+    assert buyer("~~ 12 ~~:") is None
+
+
+def test_an_unread_head_left_of_the_description_keeps_its_codes_out_of_it() -> None:
+    """``ITEM`` read as ``wich`` over item codes left of ``DESCRIPTION``: the codes are a
+    column of their own, not the start of each description."""
+    def descriptions(head: str) -> list[str]:
+        pages = _ocr_page(
+            [
+                (200, 200, "Invoice No. RE-60553"),
+                (226, 1200, head), (535, 1200, "DESCRIPTION"), (1525, 1200, "QTY"),
+                (1732, 1200, "UNIT PRICE"), (2074, 1200, "LINE TOTAL"),
+                (226, 1260, "MAT-CU"), (535, 1260, "Copper cable, per metre"), (1560, 1260, "15"),
+                (1836, 1260, "96.28"), (2137, 1260, "1,444.20"),
+                (226, 1330, "CAL-01"), (535, 1330, "Calibration of torque wrench"),
+                (1560, 1330, "20"), (1857, 1330, "2.15"), (2187, 1330, "43.00"),
+                (1474, 1500, "SUBTOTAL € 1,487.20"),
+                (1472, 1560, "TOTAL DUE (EUR) € 1,487.20"),
+            ]
+        )
+        return [i["description"] for i in read_invoice(pages)["line_items"].value]
+
+    expected = ["Copper cable, per metre", "Calibration of torque wrench"]
+    assert descriptions("wich") == descriptions("ITEM") == expected
+
+
+def test_a_quantity_boxed_with_the_description_leaves_it() -> None:
+    """``… with certificate - 250`` with ``ea`` alone under ``Menge``, the quantity column set by
+    the row above (``5ea``; words boxed as Tesseract gave them on a scan): the quantity not read
+    in its cell is amount / price, 250, and the 250 printed at the description's end, joined
+    to it by a speck, is that quantity, not part of the description."""
+    spec = [
+        ("Bezeichnung", 668, 902), ("Menge", 1489, 1609), ("Einzelpreis", 1747, 1941),
+        ("Gesamtpreis", 2029, 2255), None,
+        ("LED", 673, 742), ("panel", 754, 842), ("600", 856, 917), ("x", 928, 945),
+        ("600", 958, 1019), ("mm,", 1032, 1100), ("5ea", 1537, 1609), ("41,33", 1819, 1910),
+        ("€", 1922, 1946), ("206,65", 2110, 2224), ("€", 2236, 2260), None,
+        ("Calibration", 672, 848), ("of", 861, 892), ("torque", 903, 1008),
+        ("wrench,", 1020, 1147), ("with", 1161, 1225), ("certificate", 1238, 1398),
+        ("-", 1473, 1481), ("250", 1496, 1557), ("ea", 1570, 1609), ("56,00€", 1820, 1947),
+        (":", 2003, 2007), ("14.000,00", 2063, 2225), ("€", 2237, 2261),
+    ]
+    words, y = [], 1460
+    for cell in spec:
+        if cell is None:
+            y += 60
+            continue
+        text, x0, x1 = cell
+        words.append(Word(text=text, box=(x0, y, x1, y + 30), conf=0.9))
+    pages = _ocr_page([(200, 200, "Rechnung Nr. 000298"), (1474, 1800, "Nettobetrag 14.206,65 €")])
+    items = read_invoice(_with_words(pages, words))["line_items"].value
+    assert [(i["description"], i["quantity"]) for i in items] == [
+        ("LED panel 600 x 600 mm,", "5"), ("Calibration of torque wrench, with certificate", "250")
+    ]
