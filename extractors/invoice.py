@@ -1909,15 +1909,13 @@ def _left_hanging(ctx: DocContext, hit: Hit) -> bool:
     """A scanned number whose word ends in a dash or slash with more printed right after it on
     its row (``INV-2024- S771``): OCR split the number there, so the part read may be short."""
     found = _value_end(ctx, hit)
-    last = hit.words[-1] if hit.words else None
-    if found is None or last is None or not last.text.endswith(("-", "/")):
+    if found is None or not hit.words[-1].text.endswith(("-", "/")):
         return False
-    row = found[0]
-    k = row.words.index(last) + 1
-    if k >= len(row.words):
-        return False
-    nxt = row.words[k]
-    return nxt.text[:1].isalnum() and nxt.box[0] - last.box[2] < 1.5 * (last.box[3] - last.box[1])
+    row, end = found
+    last, nxt = hit.words[-1], next(iter(row.after(end)), None)
+    return nxt is not None and nxt.text[:1].isalnum() and (
+        nxt.box[0] - last.box[2] < 1.5 * (last.box[3] - last.box[1])
+    )
 
 
 _OCR_ALIKE = ("5S", "0OD", "1Il", "8B", "2Z", "6G")
@@ -2107,7 +2105,7 @@ def _clean_name(text: str) -> str:
     # a quote mark before a name is a speck OCR read (‘Groot & Klein): no name starts with one
     text = re.sub(r"^[\s:;,.\-–•|‘’“”'\"_~=]+|[\s:;,\-–•|_~‘’“”]+$", "", text)
     # a German low quote too, unless the name closes it (``„Zur Linde“ GmbH``)
-    if text.startswith(("‚", "„")) and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]]):
+    if text.startswith(("‚", "„")) and _never_closed(text):
         text = text[1:].lstrip()
     # nor with a letter or two set apart by a speck (``S _ Ferraro Arredamenti``): a logo's
     text = re.sub(r"^\S{1,2}\s+[_~|]+\s+(?=\w)", "", text)
@@ -3189,7 +3187,7 @@ def _without_specks(text: str) -> str:
     quote never closed, a closing one never opened (``monthly contract»``)."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
     text = re.sub(r"^-(?=[A-Z][a-z])", "", text)
-    if text[:1] in _CLOSED_BY and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]]):
+    if _never_closed(text):
         text = text[1:]
     if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(
         text.count(mark) for mark in _OPENED_BY[text[-1]]
@@ -3201,6 +3199,13 @@ def _without_specks(text: str) -> str:
 _CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”"}
 """Opening quotes (English, and German low ones) with the marks that close them: a description
 that opens one and never closes it had a speck read as the quote (``‚Copper cable``)."""
+
+
+def _never_closed(text: str) -> bool:
+    """Whether ``text`` opens with a quote (``_CLOSED_BY``) that nothing after it closes."""
+    return text[:1] in _CLOSED_BY and not any(mark in text[1:] for mark in _CLOSED_BY[text[0]])
+
+
 _OPENED_BY = {"»": "«", "”": "“„"}
 """Closing quotes with the marks that open them: a description ending in one more than were
 opened had a speck read as it (an apostrophe ``’`` may end a word)."""
