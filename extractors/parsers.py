@@ -401,10 +401,21 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
             out.append((country + number, m.start("num"), m.end("num")))
     for pattern in (_VAT_MISREAD, _LABELLED_VAT_MISREAD):  # "1T51123530720", "17142…"
         for m in pattern.finditer(text):
-            fixed = m.group(1).translate(DIGIT_AS_LETTER) + m.group(2)
-            if fixed[:2] in _VAT_PREFIXES and vat_is_valid(fixed):
-                out.append((fixed, m.start(1), m.end()))
+            for prefix in _prefixes_read_as(m.group(1)):
+                if vat_is_valid(prefix + m.group(2)):
+                    out.append((prefix + m.group(2), m.start(1), m.end()))
+                    break
     return out
+
+
+_LETTERS_READ_AS = {"1": "ITL", "7": "T", "0": "OD", "2": "Z", "5": "S", "8": "B", "6": "G"}
+"""The letters OCR reads as each digit: a 1 is as often a T as an I (``11`` for ``IT``)."""
+
+
+def _prefixes_read_as(read: str) -> list[str]:
+    """The VAT country prefixes two characters read by OCR can stand for (``17``, ``11`` → IT)."""
+    options = [_LETTERS_READ_AS.get(c, "") + (c if c.isalpha() else "") for c in read]
+    return [a + b for a in options[0] for b in options[1] if a + b in _VAT_PREFIXES]
 
 
 _VAT_MISREAD = re.compile(

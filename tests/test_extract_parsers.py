@@ -218,6 +218,8 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     assert [v for v, _, _ in find_vat_ids("VAT No. 1714277190253")] == ["IT14277190253"]
     assert [v for v, _, _ in find_vat_ids("VAT Reg. No.: 1712171160745")] == ["IT12171160745"]
     assert find_vat_ids("Tel 1714277190253") == []
+    assert [v for v, _, _ in find_vat_ids("VAT 1144841690108")] == ["IT44841690108"]  # T as a 1
+    assert find_vat_ids("VAT 1144841690109") == []
     assert find_vat_ids("VAT No. 1714277190254") == []
     # a 0 read as O after the country prefix: mended only where the check digits then pass
     assert [v for v, _, _ in find_vat_ids("VAT NLO10171460B01")] == ["NL010171460B01"]
