@@ -408,13 +408,9 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
-_LETTERS_READ_AS = {"1": "ITL", "7": "T", "0": "OD", "2": "Z", "5": "S", "8": "B", "6": "G"}
-"""The letters OCR reads as each digit: a 1 is as often a T as an I (``11`` for ``IT``)."""
-
-
 def _prefixes_read_as(read: str) -> list[str]:
     """The VAT country prefixes two characters read by OCR can stand for (``17``, ``11`` → IT)."""
-    options = [_LETTERS_READ_AS.get(c, "") + (c if c.isalpha() else "") for c in read]
+    options = [LETTERS_READ_AS.get(c, "") + (c if c.isalpha() else "") for c in read]
     return [a + b for a in options[0] for b in options[1] if a + b in _VAT_PREFIXES]
 
 
@@ -475,6 +471,11 @@ def compact_id(value: str) -> str:
 
 DIGIT_AS_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T"})
 """Digits OCR reads where a letter was printed, back to that letter (``D.1.Y.``, ``19263``)."""
+LETTERS_READ_AS = {chr(digit): str(letter) for digit, letter in DIGIT_AS_LETTER.items()} | {
+    "1": "ITL", "0": "OD"
+}
+"""Every letter OCR reads as each digit, the likeliest first: a 1 is also a T or an L (``11``
+for a VAT id's ``IT``), a 0 also a D."""
 
 
 def fold(text: str) -> str:
