@@ -23,6 +23,7 @@ _AMOUNT_RE = re.compile(
     r"(?:(?<=RM)|(?<=Rs)|(?<=Rp)|(?<=EUR)|(?<=USD)|(?<![\w.,]))"
     r"(?P<sign>[-−–]\s?)?"
     r"(?P<num>\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d{1,4})?"  # Indian lakh grouping: 1,23,456.00
+    r"|(?<=[€$£])\d{1,3}(?:[.,]?\d{3})*(?:\.\.|,,)\d\d"  # "€67..66": a mark OCR read twice
     r"|\d{1,3}(?:[.,' \u00a0\u202f\u2009]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
     r"(?P<trail>-)?"
     r"(?![\w]|[.,]\d)"
@@ -56,6 +57,7 @@ def parse_amount(
 
 def _number(num: str, decimal_mark: str | None) -> tuple[Decimal, bool] | None:
     num = re.sub(r"[ '\u00a0\u202f\u2009]", "", num)  # spaces (also no-break, thin) group thousands
+    num = re.sub(r"([.,])\1(?=\d\d$)", r"\1", num)  # a decimal mark OCR read twice
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         dec = "." if num.rfind(".") > num.rfind(",") else ","

@@ -206,6 +206,16 @@ def test_company_names_lose_registration_numbers() -> None:
     assert clean_company("WARAKUYA PERMAS CITY SON BHD") == "WARAKUYA PERMAS CITY SDN BHD"
 
 
+def test_a_decimal_mark_ocr_read_twice_after_a_currency_sign() -> None:
+    from extractors.parsers import parse_amount
+
+    assert parse_amount("€67..66") == Decimal("67.66")  # seed 39000's scanned unit price
+    assert parse_amount("$1,234..50") == Decimal("1234.50")
+    assert parse_amount("£12,,50") == Decimal("12.50")
+    assert parse_amount("Pos 1..10") == Decimal("1")  # no currency sign: a range, as before
+    assert parse_amount("€3..125") == Decimal("3")  # three digits after it: not a price
+
+
 def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     from extractors.parsers import find_vat_ids
 
