@@ -503,14 +503,14 @@ def preprocess(image: np.ndarray, *, deskew: bool = True, dpi: int = 300,
     if grainy:
         gray = cv2.medianBlur(gray, 5)  # grain or pepper: Tesseract would read it as letters
     gray = even_out_light(invert_dark_bands(gray, dpi))
-    page = gray.shape[1] >= RULED_PAGE_INCHES * dpi  # a letter or A4 page, not a till roll
-    gray = darken_faint_print(clear_dark_margins(gray), local_paper=page)
+    full_page = gray.shape[1] >= RULED_PAGE_INCHES * dpi  # letter or A4, not a till roll
+    gray = darken_faint_print(clear_dark_margins(gray), local_paper=full_page)
     skew = estimate_skew(gray) if deskew else 0.0
     if abs(skew) >= 0.2:
         gray = rotate(gray, skew)
     else:
         skew = 0.0
-    if page:  # level rules: found once deskewed
+    if full_page:  # level rules: found once deskewed
         gray = clear_rules(gray)
     return Prepared(gray=gray, skew=skew)
 

@@ -57,7 +57,8 @@ def parse_amount(
 
 def _number(num: str, decimal_mark: str | None) -> tuple[Decimal, bool] | None:
     num = re.sub(r"[ '\u00a0\u202f\u2009]", "", num)  # spaces (also no-break, thin) group thousands
-    num = re.sub(r"([.,])\1(?=\d\d$)", r"\1", num)  # a decimal mark OCR read twice
+    if ".." in num or ",," in num:  # a decimal mark OCR read twice (only ``_AMOUNT_RE``'s
+        num = num.replace("..", ".").replace(",,", ",")  # "€67..66" branch lets one by)
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         dec = "." if num.rfind(".") > num.rfind(",") else ","
