@@ -3300,6 +3300,19 @@ def _misread_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     return sign + next(iter(found.values())) if len(found) == 1 else None
 
 
+def _unit_read_as_one(qty: str, amount: object, unit: Decimal) -> str | None:
+    """The quantity of a scanned item row whose unit OCR glued to it as a ``1`` where the
+    quantity as read still rounds to the amount (``0,75l`` at 1.00 read ``0.751``, which
+    ``_misread_quantity`` leaves): the quantity less that last ``1``, when it gives the amount
+    exactly and the quantity as read gives it only once rounded; else None."""
+    if not isinstance(amount, Decimal) or not re.fullmatch(r"\d+\.\d{2,}1", qty):
+        return None
+    shorter = qty[:-1]
+    if Decimal(shorter) * unit == amount != Decimal(qty) * unit:
+        return shorter
+    return None
+
+
 def _speck_quantity(qty: str, amount: object, unit: Decimal) -> str | None:
     """The whole quantity of a scanned item row read with a speck before it taken for a digit
     (``412`` for 12) or with one digit misread (``4`` for 1): amount / price, when that is
@@ -3345,6 +3358,28 @@ def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
         and _one_digit_off(read, f"{price:.2f}".replace(".", ""))
     ]
     return found[0] if len(found) == 1 else None
+
+
+def _price_read_apart(
+    qty: str, unit: Decimal, amount: object, cell: list[Word], parse: Parser
+) -> Decimal | None:
+    """The unit price of a scanned item row whose thousands separator OCR read as a space
+    (``£47 284.73`` for £47,284.73, taken as two numbers and the price as 284.73): the cell's
+    last two words as one number, when that gives the amount with the quantity and the price
+    as read does not; else None."""
+    quantity = Decimal(qty)
+    texts = _cell_texts(cell)
+    if not isinstance(amount, Decimal) or quantity == 0 or len(texts) < 2:
+        return None
+    if _gives(quantity, unit, amount):
+        return None
+    head, tail = texts[-2], texts[-1]
+    if not (re.fullmatch(r"\D{0,3}\d{1,3}", head) and re.match(r"\d{3}[.,]\d\d(?!\d)", tail)):
+        return None
+    joined = [v for v, _, _ in parse(head + tail) if isinstance(v, Decimal)]
+    if len(joined) == 1 and _gives(quantity, joined[0], amount):
+        return joined[0]
+    return None
 
 
 def _one_digit_off(read: str, printed: str) -> bool:
@@ -3481,8 +3516,11 @@ def _table_items(
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
                 qty = (_lost_digit_quantity(qty, amount, unit)
                        or _misread_quantity(qty, amount, unit)
+                       or (_unit_read_as_one(qty, amount, unit) if ocr else None)
                        or (_speck_quantity(qty, amount, unit) if ocr else None) or qty)
-                unit = _misread_price(qty, unit, amount) or unit
+                unit = (_misread_price(qty, unit, amount)
+                        or _price_read_apart(qty, unit, amount, by_kind.get("unit_price", []), parse)
+                        or unit)
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
             words_used.extend(row.words)

@@ -338,6 +338,7 @@ def darken_faint_print(gray: np.ndarray, *, local_paper: bool = True) -> np.ndar
     candidates = (small < paper - step).astype(np.uint8)
     if local_paper:  # the paper around each pixel, at an eighth of the resolution (cheap)
         around = cv2.medianBlur(np.ascontiguousarray(small[::4, ::4]), TINT_WINDOW)
+        around = cv2.erode(around, np.ones((5, 5), np.uint8))
         local_cut = np.ceil(np.minimum(paper, around) - step).clip(0, 255).astype(np.uint8)
         local_cut = cv2.resize(local_cut, (small.shape[1], small.shape[0]),
                                interpolation=cv2.INTER_NEAREST)
@@ -394,10 +395,52 @@ def clear_rules(gray: np.ndarray) -> np.ndarray:
     sides[-reach:] = closed[-2 * reach : -reach]
     _, _, paper = _page_levels(gray)
     rules = ((cv2.subtract(sides, closed) > RULE_CONTRAST) & (sides > paper - 3 * RULE_CONTRAST))
+    rules |= _dotted_rules(gray, paper, length, reach)
     if not rules.any():
         return gray
     # whitened with the rule's blurred edges, two pixels around it
     return cv2.max(gray, cv2.dilate(rules.astype(np.uint8) * 255, np.ones((5, 5), np.uint8)))
+
+
+DOTTED_COVER = 0.75
+"""A dotted rule (a faint rule broken up by a scan's grain) covers at least this share of the
+page's width along its line, within a pixel above or below it; the x-height band of a line of
+print, with its letters' insides and the spaces between words, covers about half."""
+
+
+def _dotted_rules(gray: np.ndarray, paper: float, length: int, reach: int) -> np.ndarray:
+    """The pixels of long thin rules broken into dots and dashes, which the closing in
+    ``clear_rules`` misses (a gap of paper anywhere along it opens it): rows where print
+    covers ``DOTTED_COVER`` of a stretch ``length`` long, with paper ``reach`` above and
+    below; not where print stands on the rule or hangs into it."""
+    h, w = gray.shape
+    out = np.zeros((h, w), dtype=bool)
+    ink = (gray < paper - 2 * RULE_CONTRAST).astype(np.uint8)
+    near = cv2.dilate(ink, np.ones((3, 1), np.uint8))  # the dots lie within a pixel of the line
+    # how much of the stretch is covered, counted on every fourth column (a quarter of the work)
+    step = 4
+    cover = cv2.blur(near[:, ::step] * np.uint8(255), (max(1, length // step), 1))
+    sides = np.full_like(cover, 255)  # the more covered of the rows ``reach`` above and below
+    np.maximum(cover[: -2 * reach], cover[2 * reach :], out=sides[reach:-reach])
+    core = (cover >= DOTTED_COVER * 255) & (sides <= (1 - DOTTED_COVER) * 255)
+    rows = np.flatnonzero(core.any(axis=1))
+    if rows.size == 0:
+        return out
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    for lo, hi in zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]], strict=True):
+        top, bottom = max(0, lo - 1 - 2 * reach), min(h, hi + 2 + 2 * reach)
+        band = np.zeros((bottom - top, core.shape[1]), dtype=np.uint8)
+        band[lo - top : hi - top + 1] = core[lo : hi + 1]
+        # out to the rule's ends, where less of the stretch is covered, and over its thickness
+        along = cv2.dilate(band, np.ones((3, length // step + 1), np.uint8))
+        along = np.repeat(along, step, axis=1)[:, :w]
+        # but not where print stands on the rule or hangs into it (a box's edge under a
+        # total's digits): that stretch is left, decimal marks and all, as the closing leaves it
+        inked = ink[top:bottom]
+        print_ = cv2.morphologyEx(inked & (1 - along), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        by_print = cv2.dilate(print_, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        out[top:bottom] |= (along & near[top:bottom] & (1 - by_print)).astype(bool)
+    return out
 
 
 def text_height(gray: np.ndarray) -> float:

@@ -1826,6 +1826,52 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
     assert fields["line_items"].method == "table+sum"
 
 
+def test_a_price_whose_thousands_separator_ocr_read_as_a_space_is_one_number() -> None:
+    """``€27,307.98`` read ``€27 307.98`` is two numbers, and the price was taken as 307.98
+    (seed 39000's invoice 24, seed 37000's 28 with ``£47 284.73``): the two joined are the price
+    when they give the row's amount with its quantity. A price and a separate number that do
+    not (``3 pcs 12 450.00`` where 3 x 450 is the amount) are read as before."""
+    head = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
+    rows = [
+        ("Software development sprint", "8", ["€27", "307.98"], "€218,463.84"),
+        ("Enterprise licence, annual", "0.5", ["€47", "284.73"], "€23,642.37"),
+        ("Euro pallet, heat treated", "3", ["€12", "450.00"], "€1,350.00"),
+    ]
+    lines = [(200, 200, "Invoice No. RE-60553")]
+    lines += [(x, 1200, text) for x, text in head]
+    for n, (description, qty, price, amount) in enumerate(rows):
+        y = 1260 + 70 * n
+        lines += [(535, y, description), (1560, y, qty), (1790, y, price[0]), (1870, y, price[1]),
+                  (2300 - 24 * len(amount), y, amount)]
+    lines += [(1474, 1900, "SUBTOTAL € 243,456.21"), (1472, 1960, "TOTAL DUE (EUR) € 243,456.21")]
+    fields = read_invoice(_ocr_page(lines))
+    items = fields["line_items"].value
+    assert [i["unit_price"] for i in items] == [Decimal("27307.98"), Decimal("47284.73"),
+                                                Decimal("450.00")]
+    assert fields["line_items"].method == "table+sum"
+
+
+def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() -> None:
+    """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
+    0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
+    exactly; a quantity of three decimals that does not round away (1.531 x 3.10 = 4.75) stays."""
+    head = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
+    rows = [
+        ("Diesel fuel, per litre", "0.751", "1.00", "0.75"),
+        ("Copper wire, per kg", "1.531", "3.10", "4.75"),
+        ("Diesel fuel, per litre", "2.251", "1.00", "2.25"),
+    ]
+    lines = [(200, 200, "Invoice No. RE-60553")]
+    lines += [(x, 1200, text) for x, text in head]
+    for n, (description, qty, price, amount) in enumerate(rows):
+        y = 1260 + 70 * n
+        lines += [(535, y, description), (1560, y, qty), (1850, y, price),
+                  (2300 - 24 * len(amount), y, amount)]
+    lines += [(1474, 1900, "SUBTOTAL € 7.75"), (1472, 1960, "TOTAL DUE (EUR) € 7.75")]
+    fields = read_invoice(_ocr_page(lines))
+    assert [i["quantity"] for i in fields["line_items"].value] == ["0.75", "1.531", "2.25"]
+
+
 def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
     """Tesseract boxed the description of one item row taller than its numbers (an underscore
     under ``_Ergonomic``), so the reading order put ``back`` and the numbers on one row and
