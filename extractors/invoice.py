@@ -3043,12 +3043,13 @@ def _under_code(stacked: list[list[_Column]], column: _Column) -> bool:
 
 
 _NUMERIC_WORD = re.compile(
-    r"^(?=\D*\d)(?:[\"“”‘’]?[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?\.?$|\([\d.,']+\)$|\d{8,14}[^\W\d])"
+    r"^(?=\D*\d)(?:[\"“”‘’*~°«]?[-+]?[$€£¥₹]?[\d.,'\s]+[)%€$£]?\.?$|\([\d.,']+\)$|\d{8,14}[^\W\d])"
 )
 """A number placed by its centre, with its currency sign (``$1,188.00``, right-aligned, starts
 left of its head); ``(100`` opens a note in a description (``(100 St.)``). A speck OCR read as
-``.`` or ``,`` holds no digit and is no number; one read as a quote before a number or a full
-stop after it (``"£38.56``, ``£33.60.``) leaves it a number."""
+``.`` or ``,`` holds no digit and is no number; one read as a quote, star, tilde or degree sign
+before a number or a full stop after it (``"£38.56``, ``*5,140.00``, ``£33.60.``) leaves it a
+number."""
 
 
 def _column_of(columns: list[_Column], word: Word) -> _Column:
@@ -3360,26 +3361,42 @@ def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
     return found[0] if len(found) == 1 else None
 
 
-def _price_read_apart(
-    qty: str, unit: Decimal, amount: object, cell: list[Word], parse: Parser
-) -> Decimal | None:
-    """The unit price of a scanned item row whose thousands separator OCR read as a space
-    (``£47 284.73`` for £47,284.73, taken as two numbers and the price as 284.73): the cell's
-    last two words as one number, when that gives the amount with the quantity and the price
-    as read does not; else None."""
-    quantity = Decimal(qty)
+def _read_apart(cell: list[Word], parse: Parser) -> Decimal | None:
+    """A cell's last two words as one number, when OCR read its thousands separator as a space
+    (``€27 307.98``: ``€27`` and ``307.98``); else None."""
     texts = _cell_texts(cell)
-    if not isinstance(amount, Decimal) or quantity == 0 or len(texts) < 2:
-        return None
-    if _gives(quantity, unit, amount):
+    if len(texts) < 2:
         return None
     head, tail = texts[-2], texts[-1]
     if not (re.fullmatch(r"\D{0,3}\d{1,3}", head) and re.match(r"\d{3}[.,]\d\d(?!\d)", tail)):
         return None
     joined = [v for v, _, _ in parse(head + tail) if isinstance(v, Decimal)]
-    if len(joined) == 1 and _gives(quantity, joined[0], amount):
-        return joined[0]
-    return None
+    return joined[0] if len(joined) == 1 else None
+
+
+def _price_read_apart(
+    qty: str, unit: Decimal, amount: object, cell: list[Word], parse: Parser
+) -> Decimal | None:
+    """The unit price of a scanned item row whose thousands separator OCR read as a space
+    (``£47 284.73`` for £47,284.73, taken as 284.73): the two numbers as one, when that gives
+    the amount with the quantity and the price as read does not; else None."""
+    quantity = Decimal(qty)
+    if not isinstance(amount, Decimal) or quantity == 0 or _gives(quantity, unit, amount):
+        return None
+    joined = _read_apart(cell, parse)
+    return joined if joined is not None and _gives(quantity, joined, amount) else None
+
+
+def _amount_read_apart(
+    cell: list[Word], qty: str | None, prices: list[object], parse: Parser
+) -> Decimal | None:
+    """The amount of a scanned item row whose thousands separator OCR read as a space
+    (``€1 057.00``, taken as 57.00): the two numbers as one, when that is the quantity × the
+    unit price; else None."""
+    if qty is None or not prices or not isinstance(prices[-1], Decimal):
+        return None
+    joined = _read_apart(cell, parse)
+    return joined if joined is not None and _gives(Decimal(qty), prices[-1], joined) else None
 
 
 def _one_digit_off(read: str, printed: str) -> bool:
@@ -3393,8 +3410,9 @@ def _one_digit_off(read: str, printed: str) -> bool:
 
 def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
-    ``429 €``, which reads as no amount) or as letters (``ATESO`` for ``417.50``): quantity ×
-    unit price, when its digits are the ones read or the one word read is about as long; else
+    ``429 €``, which reads as no amount) or as letters (``ATESO`` for ``417.50``, ``Boot`` for
+    ``833.10``, ``© M`` for ``13.80``): quantity × unit price, when its digits are the ones read
+    or what was read holds no digit and is no longer than the product and two characters; else
     None."""
     if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
@@ -3403,9 +3421,8 @@ def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -
     if len(numbers) == 1:
         return product if f"{product:f}".replace(".", "") == numbers[0] else None
     # the table's sum against the printed one then says whether the product is right
-    if len(cell) == 1 and not re.search(r"\d", cell[0].text) and product > 0 and (
-        abs(len(cell[0].text) - len(f"{product:f}")) <= 1
-    ):
+    read = "".join(w.text for w in cell)
+    if cell and not re.search(r"\d", read) and product > 0 and len(read) <= len(f"{product:f}") + 2:
         return product
     return None
 
@@ -3454,6 +3471,8 @@ def _table_items(
         amounts = [v for t in _cell_texts(by_kind.get("amount", [])) for v, _, _ in parse(t)]
         qty = next((q for w in by_kind.get("quantity", []) if (q := _number_of(w.text))), None)
         desc_words = [w for w, col in zip(row.words, row_cols, strict=True) if col is desc_col]
+        if not left_of_desc:
+            desc_words = _without_unheaded_cells(desc_words, desc_col, row.height)
         if ocr:
             desc_words = _without_stray_words(desc_words, row.height)
         desc = " ".join(w.text for w in desc_words)
@@ -3475,6 +3494,8 @@ def _table_items(
             cell = row.words[-1:]  # an amount read as letters sits by its left edge elsewhere
         if not amounts and ocr and desc and (lost := _amount_mark_lost(cell, qty, prices)) is not None:
             amounts = [lost]
+        elif amounts and ocr and (whole := _amount_read_apart(cell, qty, prices, parse)) is not None:
+            amounts = [whole]
         if amounts:
             if not desc and not desc_col.under_code:
                 open_item = None
@@ -3564,6 +3585,20 @@ def _table_items(
             text = re.sub(r"(?<=\d) (?=\.\d)", "", text)  # "3x1 .5": a decimal split at its mark
         item["description"] = text.strip()
     return items, words_used
+
+
+def _without_unheaded_cells(words: list[Word], column: _Column, height: float) -> list[Word]:
+    """A description's words less those standing in columns left of its head whose heads did
+    not read (``1 SVC-CONS`` under a dark header bar whose ``# Item`` was lost): the words that
+    end a column's gap before the head, when the words after them start under the head's left
+    edge, as a left-aligned description does (under a centred head they are kept)."""
+    gap = _column_gap(height)
+    k = 0
+    while k < len(words) and words[k].box[2] < column.x0 - gap:
+        k += 1
+    if 0 < k < len(words) and abs(words[k].box[0] - column.x0) <= max(height, 1.0):
+        return words[k:]
+    return words
 
 
 def _phrase_from(row: Row, x0: float) -> list[Word]:

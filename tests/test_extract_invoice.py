@@ -1829,7 +1829,8 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
 def test_a_price_whose_thousands_separator_ocr_read_as_a_space_is_one_number() -> None:
     """``€27,307.98`` read ``€27 307.98`` is two numbers, and the price was taken as 307.98
     (seed 39000's invoice 24, seed 37000's 28 with ``£47 284.73``): the two joined are the price
-    when they give the row's amount with its quantity. A price and a separate number that do
+    when they give the row's amount with its quantity, and an amount when it is the quantity x
+    the price. A price and a separate number that do
     not (``3 pcs 12 450.00`` where 3 x 450 is the amount) are read as before."""
     head = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
     rows = [
@@ -1843,11 +1844,19 @@ def test_a_price_whose_thousands_separator_ocr_read_as_a_space_is_one_number() -
         y = 1260 + 70 * n
         lines += [(535, y, description), (1560, y, qty), (1790, y, price[0]), (1870, y, price[1]),
                   (2300 - 24 * len(amount), y, amount)]
-    lines += [(1474, 1900, "SUBTOTAL € 243,456.21"), (1472, 1960, "TOTAL DUE (EUR) € 243,456.21")]
+    # an amount read apart the same way (``€1 057.00``, seed 41000's invoice 28)
+    lines += [(535, 1470, "On-site training day"), (1560, 1470, "0.5"), (1810, 1470, "€2,114.00"),
+              (2100, 1470, "€1"), (2156, 1470, "057.00")]
+    # and another row's amount misread (mended by the sum, which mends one row only)
+    lines += [(535, 1540, "Freight, per pallet"), (1560, 1540, "2"), (1850, 1540, "€15.57"),
+              (2156, 1540, "€34.14")]
+    lines += [(1474, 1900, "SUBTOTAL € 244,544.35"), (1472, 1960, "TOTAL DUE (EUR) € 244,544.35")]
     fields = read_invoice(_ocr_page(lines))
     items = fields["line_items"].value
     assert [i["unit_price"] for i in items] == [Decimal("27307.98"), Decimal("47284.73"),
-                                                Decimal("450.00")]
+                                                Decimal("450.00"), Decimal("2114.00"),
+                                                Decimal("15.57")]
+    assert [i["amount"] for i in items][-2:] == [Decimal("1057.00"), Decimal("31.14")]
     assert fields["line_items"].method == "table+sum"
 
 
@@ -1870,6 +1879,33 @@ def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() 
     lines += [(1474, 1900, "SUBTOTAL € 7.75"), (1472, 1960, "TOTAL DUE (EUR) € 7.75")]
     fields = read_invoice(_ocr_page(lines))
     assert [i["quantity"] for i in fields["line_items"].value] == ["0.75", "1.531", "2.25"]
+
+
+def test_item_codes_under_a_head_that_did_not_read_stay_out_of_the_description() -> None:
+    """A dark header bar whose ``# Item`` heads OCR lost (seed 41000's invoice 25): the row
+    numbers and item codes left of ``Description`` had joined the descriptions
+    (``SVC-CONS Consulting services (hours)``). Words a column's gap left of the head are left
+    out when the description starts under the head's left edge; under a centred head, where
+    the descriptions start left of it, every word stays."""
+    def page(desc_x: float, head_x: float) -> dict[str, Field]:
+        head = [(head_x, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
+        rows = [("SVC-CONS", "Consulting services (hours)", "4", "97.81", "391.24"),
+                ("PKG-PAL", "Euro pallet, heat treated", "5", "15.34", "76.70")]
+        lines = [(200, 200, "Invoice No. RE-60553")]
+        lines += [(x, 1200, text) for x, text in head]
+        for n, (code, description, qty, price, amount) in enumerate(rows):
+            y = 1260 + 70 * n
+            lines += [(178, y, str(n + 1)), (260, y, code), (desc_x, y, description),
+                      (1560, y, qty), (1850, y, price), (2300 - 24 * len(amount), y, amount)]
+        lines += [(1474, 1900, "SUBTOTAL € 467.94"), (1472, 1960, "TOTAL DUE (EUR) € 467.94")]
+        return read_invoice(_ocr_page(lines))
+
+    left_aligned = page(560, 556)["line_items"].value
+    assert [i["description"] for i in left_aligned] == ["Consulting services (hours)",
+                                                        "Euro pallet, heat treated"]
+    centred = page(560, 900)["line_items"].value  # the head over the middle of the column
+    assert [i["description"] for i in centred] == ["SVC-CONS Consulting services (hours)",
+                                                   "PKG-PAL Euro pallet, heat treated"]
 
 
 def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:
@@ -2425,6 +2461,8 @@ def test_an_item_amount_read_as_letters_is_quantity_times_price_when_the_sum_clo
         Decimal("49.22"), Decimal("417.50"), Decimal("64.86")]
     assert items.value[1]["description"] == "Freight, less-than-truckload"
     assert items_for("417.50").value == items.value  # as if the amount had read
+    assert items_for("Boot").value == items.value  # two characters short (seed 41000, 19)
+    assert items_for("© M").value == items.value  # in two words (seed 40000, 27)
 
 
 def test_an_item_table_whose_description_head_did_not_read() -> None:
