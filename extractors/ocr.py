@@ -338,6 +338,8 @@ def darken_faint_print(gray: np.ndarray, *, local_paper: bool = True) -> np.ndar
     candidates = (small < paper - step).astype(np.uint8)
     if local_paper:  # the paper around each pixel, at an eighth of the resolution (cheap)
         around = cv2.medianBlur(np.ascontiguousarray(small[::4, ::4]), TINT_WINDOW)
+        # the darkest of those nearby: along a shaded table row's edge the median is the white
+        # paper beside the row, and the row's grain there had passed for faint print
         around = cv2.erode(around, np.ones((5, 5), np.uint8))
         local_cut = np.ceil(np.minimum(paper, around) - step).clip(0, 255).astype(np.uint8)
         local_cut = cv2.resize(local_cut, (small.shape[1], small.shape[0]),

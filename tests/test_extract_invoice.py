@@ -7,6 +7,7 @@ path, and only the rule under test is asserted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -1784,6 +1785,26 @@ def test_a_tax_amount_ocr_lost_is_the_rate_of_the_subtotal_when_the_sums_agree(
         assert fields["tax_amount"].method == "rate+sum"
 
 
+Cells = Sequence[tuple[float, str]]
+ITEM_HEAD: Cells = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
+
+
+def _item_table(rows: Sequence[Cells], subtotal: str, head: Cells = ITEM_HEAD) -> list[Page]:
+    """A scanned invoice whose item table has ``head`` and one line of (x, text) cells per row,
+    70 px apart, with its subtotal and total (``subtotal`` both) under it."""
+    lines = [(200.0, 200.0, "Invoice No. RE-60553")]
+    lines += [(x, 1200, text) for x, text in head]
+    for n, cells in enumerate(rows):
+        lines += [(x, 1260 + 70 * n, text) for x, text in cells]
+    lines += [(1474, 1900, f"SUBTOTAL € {subtotal}"), (1472, 1960, f"TOTAL DUE (EUR) € {subtotal}")]
+    return _ocr_page(lines)
+
+
+def _amount(text: str) -> tuple[float, str]:
+    """An amount right-aligned at the table's right edge."""
+    return (2300 - 24 * len(text), text)
+
+
 def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
     """Quantities OCR misread are mended when one usual misreading gives the amount with the
     unit price: the decimal point lost (``75`` for 7.5) or read as a digit (``12075``), a unit
@@ -1794,8 +1815,8 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
     (``412`` for 12) or with one digit misread (``4`` for 1) is amount / price; specks read
     after a description (``: &``) are no part of it. The items then add up to the subtotal
     and are delivered."""
-    head = [(226, "ITEM"), (535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"),
-            (2074, "LINE TOTAL")]
+    head: Cells = [(226, "ITEM"), (535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "LINE TOTAL")]
     rows = [
         ("Calibration of torque wrench", "75", "70.71", "530.33"),
         ("Printing A3 posters", "12075", "4.63", "59.03"),
@@ -1807,16 +1828,10 @@ def test_ocr_misreadings_in_item_rows_are_mended_by_their_arithmetic() -> None:
         ("Freight, per pallet", "412", "2.54", "30.48"),
         ("Calibration certificate : &", "4", "115.27", "115.27"),
     ]
-    lines = [(200, 200, "Invoice No. RE-60553")]
-    lines += [(x, 1200, text) for x, text in head]
-    for n, (description, qty, price, amount) in enumerate(rows):
-        y = 1260 + 70 * n
-        lines += [(226, y, f"ITM-{n}"), (535, y, description), (1850, y, price),
-                  (2300 - 24 * len(amount), y, amount)]
-        if qty:
-            lines.append((1560, y, qty))
-    lines += [(1474, 1900, "SUBTOTAL € 1,002.87"), (1472, 1960, "TOTAL DUE (EUR) € 1,002.87")]
-    fields = read_invoice(_ocr_page(lines))
+    cells = [[(226, f"ITM-{n}"), (535, description), (1850, price), _amount(amount)]
+             + ([(1560, qty)] if qty else [])
+             for n, (description, qty, price, amount) in enumerate(rows)]
+    fields = read_invoice(_item_table(cells, "1,002.87", head))
     items = fields["line_items"].value
     assert [i["quantity"] for i in items] == ["7.5", "12.75", "24", "0.5", "1.5", "1", "10", "12",
                                               "1"]
@@ -1830,28 +1845,22 @@ def test_a_price_whose_thousands_separator_ocr_read_as_a_space_is_one_number() -
     """``€27,307.98`` read ``€27 307.98`` is two numbers, and the price was taken as 307.98
     (seed 39000's invoice 24, seed 37000's 28 with ``£47 284.73``): the two joined are the price
     when they give the row's amount with its quantity, and an amount when it is the quantity x
-    the price. A price and a separate number that do
-    not (``3 pcs 12 450.00`` where 3 x 450 is the amount) are read as before."""
-    head = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
-    rows = [
-        ("Software development sprint", "8", ["€27", "307.98"], "€218,463.84"),
-        ("Enterprise licence, annual", "0.5", ["€47", "284.73"], "€23,642.37"),
-        ("Euro pallet, heat treated", "3", ["€12", "450.00"], "€1,350.00"),
+    the price. A price and a separate number that do not (``3 pcs 12 450.00`` where 3 x 450 is
+    the amount) are read as before."""
+    rows: list[Cells] = [
+        [(535, "Software development sprint"), (1560, "8"), (1790, "€27"), (1870, "307.98"),
+         _amount("€218,463.84")],
+        [(535, "Enterprise licence, annual"), (1560, "0.5"), (1790, "€47"), (1870, "284.73"),
+         _amount("€23,642.37")],
+        [(535, "Euro pallet, heat treated"), (1560, "3"), (1790, "€12"), (1870, "450.00"),
+         _amount("€1,350.00")],
+        # an amount read apart the same way (``€1 057.00``, seed 41000's invoice 28)
+        [(535, "On-site training day"), (1560, "0.5"), (1810, "€2,114.00"), (2100, "€1"),
+         (2156, "057.00")],
+        # and another row's amount misread (mended by the sum, which mends one row only)
+        [(535, "Freight, per pallet"), (1560, "2"), (1850, "€15.57"), (2156, "€34.14")],
     ]
-    lines = [(200, 200, "Invoice No. RE-60553")]
-    lines += [(x, 1200, text) for x, text in head]
-    for n, (description, qty, price, amount) in enumerate(rows):
-        y = 1260 + 70 * n
-        lines += [(535, y, description), (1560, y, qty), (1790, y, price[0]), (1870, y, price[1]),
-                  (2300 - 24 * len(amount), y, amount)]
-    # an amount read apart the same way (``€1 057.00``, seed 41000's invoice 28)
-    lines += [(535, 1470, "On-site training day"), (1560, 1470, "0.5"), (1810, 1470, "€2,114.00"),
-              (2100, 1470, "€1"), (2156, 1470, "057.00")]
-    # and another row's amount misread (mended by the sum, which mends one row only)
-    lines += [(535, 1540, "Freight, per pallet"), (1560, 1540, "2"), (1850, 1540, "€15.57"),
-              (2156, 1540, "€34.14")]
-    lines += [(1474, 1900, "SUBTOTAL € 244,544.35"), (1472, 1960, "TOTAL DUE (EUR) € 244,544.35")]
-    fields = read_invoice(_ocr_page(lines))
+    fields = read_invoice(_item_table(rows, "244,544.35"))
     items = fields["line_items"].value
     assert [i["unit_price"] for i in items] == [Decimal("27307.98"), Decimal("47284.73"),
                                                 Decimal("450.00"), Decimal("2114.00"),
@@ -1864,20 +1873,14 @@ def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() 
     """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
     0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
     exactly; a quantity of three decimals that does not round away (1.531 x 3.10 = 4.75) stays."""
-    head = [(535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
     rows = [
         ("Diesel fuel, per litre", "0.751", "1.00", "0.75"),
         ("Copper wire, per kg", "1.531", "3.10", "4.75"),
         ("Diesel fuel, per litre", "2.251", "1.00", "2.25"),
     ]
-    lines = [(200, 200, "Invoice No. RE-60553")]
-    lines += [(x, 1200, text) for x, text in head]
-    for n, (description, qty, price, amount) in enumerate(rows):
-        y = 1260 + 70 * n
-        lines += [(535, y, description), (1560, y, qty), (1850, y, price),
-                  (2300 - 24 * len(amount), y, amount)]
-    lines += [(1474, 1900, "SUBTOTAL € 7.75"), (1472, 1960, "TOTAL DUE (EUR) € 7.75")]
-    fields = read_invoice(_ocr_page(lines))
+    cells = [[(535, description), (1560, qty), (1850, price), _amount(amount)]
+             for description, qty, price, amount in rows]
+    fields = read_invoice(_item_table(cells, "7.75"))
     assert [i["quantity"] for i in fields["line_items"].value] == ["0.75", "1.531", "2.25"]
 
 
@@ -1887,25 +1890,21 @@ def test_item_codes_under_a_head_that_did_not_read_stay_out_of_the_description()
     (``SVC-CONS Consulting services (hours)``). Words a column's gap left of the head are left
     out when the description starts under the head's left edge; under a centred head, where
     the descriptions start left of it, every word stays."""
-    def page(desc_x: float, head_x: float) -> dict[str, Field]:
-        head = [(head_x, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"), (2074, "AMOUNT")]
+    def items(head_x: float) -> list[dict[str, object]]:
+        head: Cells = [(head_x, "DESCRIPTION"), *ITEM_HEAD[1:]]
         rows = [("SVC-CONS", "Consulting services (hours)", "4", "97.81", "391.24"),
                 ("PKG-PAL", "Euro pallet, heat treated", "5", "15.34", "76.70")]
-        lines = [(200, 200, "Invoice No. RE-60553")]
-        lines += [(x, 1200, text) for x, text in head]
-        for n, (code, description, qty, price, amount) in enumerate(rows):
-            y = 1260 + 70 * n
-            lines += [(178, y, str(n + 1)), (260, y, code), (desc_x, y, description),
-                      (1560, y, qty), (1850, y, price), (2300 - 24 * len(amount), y, amount)]
-        lines += [(1474, 1900, "SUBTOTAL € 467.94"), (1472, 1960, "TOTAL DUE (EUR) € 467.94")]
-        return read_invoice(_ocr_page(lines))
+        cells = [[(178, str(n + 1)), (260, code), (560, description), (1560, qty), (1850, price),
+                  _amount(amount)] for n, (code, description, qty, price, amount) in enumerate(rows)]
+        value: list[dict[str, object]] = read_invoice(_item_table(cells, "467.94", head))[
+            "line_items"].value
+        return value
 
-    left_aligned = page(560, 556)["line_items"].value
-    assert [i["description"] for i in left_aligned] == ["Consulting services (hours)",
-                                                        "Euro pallet, heat treated"]
-    centred = page(560, 900)["line_items"].value  # the head over the middle of the column
-    assert [i["description"] for i in centred] == ["SVC-CONS Consulting services (hours)",
-                                                   "PKG-PAL Euro pallet, heat treated"]
+    assert [i["description"] for i in items(556)] == ["Consulting services (hours)",
+                                                      "Euro pallet, heat treated"]
+    # the head over the middle of the column
+    assert [i["description"] for i in items(900)] == ["SVC-CONS Consulting services (hours)",
+                                                      "PKG-PAL Euro pallet, heat treated"]
 
 
 def test_an_item_row_ocr_split_in_two_is_read_as_one() -> None:

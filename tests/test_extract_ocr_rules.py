@@ -35,19 +35,25 @@ def _ruled_table(seed: int = 7) -> tuple[np.ndarray, list[int]]:
     cv2.putText(page, "INVOICE 2025-118", (160, 300), FONT, 3.0, 20, 8, cv2.LINE_AA)
     cv2.putText(page, "ExtraordinarilyLongCompoundWordWithoutAnySpaces", (160, 500), FONT, 2.0, 20, 5,
                 cv2.LINE_AA)
+    rules = _draw_rows(page)
+    for rule in rules:
+        page[rule : rule + 3, 150:2330] = RULE_GREY
+        specks = rng.integers(150, 2330, 60)
+        for x in specks:  # a scan's dark specks along the rule
+            page[rule - 1 : rule + 3, x : x + rng.integers(3, 9)] = rng.integers(60, 140)
+    noisy = page.astype(np.float32) + rng.normal(0, 5, page.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8), rules
+
+
+def _draw_rows(page: np.ndarray) -> list[int]:
+    """The table's rows printed on ``page``; the rows their rules go on (one under each)."""
     rules = []
     for k, (desc, qty, price, amount) in enumerate(ROWS):
         y = 900 + ROW_STEP * k
         for x, text in ((160, desc), (1350, qty), (1650, price), (2000, amount)):
             cv2.putText(page, text, (x, y), FONT, 1.5, 20, 4, cv2.LINE_AA)
-        rule = y + 22
-        page[rule : rule + 3, 150:2330] = RULE_GREY
-        specks = rng.integers(150, 2330, 60)
-        for x in specks:  # a scan's dark specks along the rule
-            page[rule - 1 : rule + 3, x : x + rng.integers(3, 9)] = rng.integers(60, 140)
-        rules.append(rule)
-    noisy = page.astype(np.float32) + rng.normal(0, 5, page.shape)
-    return np.clip(noisy, 0, 255).astype(np.uint8), rules
+        rules.append(y + 22)
+    return rules
 
 
 def test_the_rules_are_whitened_and_the_print_is_kept() -> None:
@@ -175,15 +181,10 @@ def _dotted_rules_table(seed: int = 11) -> tuple[np.ndarray, list[int]]:
                 (160, 400), FONT, 0.55, 30, 1, cv2.LINE_AA)  # x-height about 8 px
     cv2.putText(page, "MMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMM", (160, 600), FONT, 1.5, 20, 9,
                 cv2.LINE_AA)
-    rules = []
-    for k, (desc, qty, price, amount) in enumerate(ROWS):
-        y = 900 + ROW_STEP * k
-        for x, text in ((160, desc), (1350, qty), (1650, price), (2000, amount)):
-            cv2.putText(page, text, (x, y), FONT, 1.5, 20, 4, cv2.LINE_AA)
-        rule = y + 22
+    rules = _draw_rows(page)
+    for rule in rules:
         dots = rng.random((3, 2180)) < 0.55  # dots over three rows, gaps of up to ~20 px
         page[rule : rule + 3, 150:2330][dots] = rng.integers(150, 215, int(dots.sum()))
-        rules.append(rule)
     return np.clip(page.astype(np.float32) + rng.normal(0, 4, page.shape), 0, 255).astype(np.uint8), rules
 
 
