@@ -3575,6 +3575,8 @@ def _table_items(
             unit, amount = item["unit_price"], item["amount"]
             if item["quantity"] is None and isinstance(unit, Decimal) and unit > 0:
                 item["quantity"] = _derived_quantity(amount, unit)
+    if ocr:
+        _quantities_from_the_rest(items)
     for item in items:
         text = str(item["description"])
         text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name
@@ -3599,6 +3601,27 @@ def _without_unheaded_cells(words: list[Word], column: _Column, height: float) -
     if 0 < k < len(words) and abs(words[k].box[0] - column.x0) <= max(height, 1.0):
         return words[k:]
     return words
+
+
+def _quantities_from_the_rest(items: list[dict[str, object]]) -> None:
+    """Quantities of scanned item rows that OCR read as other numbers no usual misreading
+    explains (``422`` or ``3`` for 12 or 250): amount / price, when that is a quantity as
+    printed (whole, or of hundredths), and most rows of the table, two at least, read
+    quantity × price = amount. A row alone, or among others that do not, may hold a discount
+    (10 × 100.00 = 850.00 at 15 % off): its quantity is left as read."""
+    def holds(item: dict[str, object]) -> bool | None:
+        qty, unit, amount = item["quantity"], item["unit_price"], item["amount"]
+        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
+            return None
+        return _gives(Decimal(qty), unit, amount) if unit != 0 else None
+
+    checked = [(item, holds(item)) for item in items]
+    good = sum(1 for _, ok in checked if ok)
+    bad = [item for item, ok in checked if ok is False]
+    if good < 2 or good <= len(bad):
+        return
+    for item in bad:
+        item["quantity"] = _derived_quantity(item["amount"], item["unit_price"]) or item["quantity"]  # type: ignore[arg-type]
 
 
 def _phrase_from(row: Row, x0: float) -> list[Word]:

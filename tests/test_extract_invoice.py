@@ -1884,6 +1884,28 @@ def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() 
     assert [i["quantity"] for i in fields["line_items"].value] == ["0.75", "1.531", "2.25"]
 
 
+def test_a_scanned_quantity_no_misreading_explains_is_amount_over_price() -> None:
+    """Quantities OCR read as other numbers (``422`` for 12, ``3`` for 250, ``4`` for 1.5; seeds
+    40000, 39000, 38000) that no usual misreading turns into the amount over the price: the
+    quantity is amount / price when that is a whole number or of hundredths, and most rows of
+    the table hold. A row on its own may be discounted (zugferd's ``Stahlcoil``, 10 × 100.00
+    = 850.00): its quantity stays as read."""
+    def quantities(rows: list[tuple[str, str, str, str]], subtotal: str) -> list[object]:
+        cells = [[(535, description), (1560, qty), (1800, price), _amount(amount)]
+                 for description, qty, price, amount in rows]
+        return [i["quantity"] for i in read_invoice(_item_table(cells, subtotal))["line_items"].value]
+
+    rows = [("LED panel 600 x 600 mm", "422", "88.42", "1,061.04"),
+            ("Steel sheet S235 2 mm", "3", "28.38", "7,095.00"),
+            ("Euro pallet, heat treated", "5", "12.00", "60.00"),
+            ("Freight, less-than-truckload", "36", "1.31", "47.16"),
+            ("Consulting services (hours)", "8", "121.04", "968.32"),
+            ("Copper cable, per metre", "10", "2.51", "25.10"),
+            ("On-site training day", "4", "1,213.25", "1,819.88")]
+    assert quantities(rows, "11,076.50") == ["12", "250", "5", "36", "8", "10", "1.5"]
+    assert quantities([("Stahlcoil", "10", "100.00", "850.00")], "850.00") == ["10"]
+
+
 def test_item_codes_under_a_head_that_did_not_read_stay_out_of_the_description() -> None:
     """A dark header bar whose ``# Item`` heads OCR lost (seed 41000's invoice 25): the row
     numbers and item codes left of ``Description`` had joined the descriptions
