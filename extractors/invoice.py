@@ -3455,6 +3455,7 @@ def _table_items(
     open_item: dict[str, object] | None = None
     continued = 0
     has_qty = any(c.kind == "quantity" for c in columns)
+    discounted: set[int] = set()  # items with a rate beside their numbers
     last = rows[start]
     below: Iterable[Row] = rows[start + 1 :]
     if ocr:  # rules and specks read as letters dropped, rows split in two made whole
@@ -3544,6 +3545,8 @@ def _table_items(
                         or unit)
             open_item = {"description": desc, "quantity": qty, "unit_price": unit, "amount": amount}
             items.append(open_item)
+            if any("%" in w.text for w in row.words if w not in desc_words):
+                discounted.add(len(items) - 1)  # a rate beside the numbers: a discount, perhaps
             words_used.extend(row.words)
             continued = 0
             continue
@@ -3575,8 +3578,8 @@ def _table_items(
             unit, amount = item["unit_price"], item["amount"]
             if item["quantity"] is None and isinstance(unit, Decimal) and unit > 0:
                 item["quantity"] = _derived_quantity(amount, unit)
-    if ocr:
-        _quantities_from_the_rest(items)
+    if ocr and not _DISCOUNT.search(" ".join(r.folded for r in rows[max(0, start - 2) : start + 1])):
+        _quantities_from_the_rest(items, discounted)  # (not under a discount column's head)
     for item in items:
         text = str(item["description"])
         text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name
@@ -3603,12 +3606,17 @@ def _without_unheaded_cells(words: list[Word], column: _Column, height: float) -
     return words
 
 
-def _quantities_from_the_rest(items: list[dict[str, object]]) -> None:
+_DISCOUNT = _re(r"disc|rabatt|remise|sconto|descuento|korting|nachlass|rebate|abzug")
+"""A head of a discount column over an item table."""
+
+
+def _quantities_from_the_rest(items: list[dict[str, object]], discounted: set[int]) -> None:
     """Quantities of scanned item rows that OCR read as other numbers no usual misreading
     explains (``422`` or ``3`` for 12 or 250): amount / price, when that is a quantity as
     printed (whole, or of hundredths), and most rows of the table, two at least, read
     quantity × price = amount. A row alone, or among others that do not, may hold a discount
-    (10 × 100.00 = 850.00 at 15 % off): its quantity is left as read."""
+    (10 × 100.00 = 850.00 at 15 % off): its quantity is left as read, as is that of a row
+    with a rate beside its numbers (``discounted``: their indices)."""
     def holds(item: dict[str, object]) -> bool | None:
         qty, unit, amount = item["quantity"], item["unit_price"], item["amount"]
         if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
@@ -3617,7 +3625,7 @@ def _quantities_from_the_rest(items: list[dict[str, object]]) -> None:
 
     checked = [(item, holds(item)) for item in items]
     good = sum(1 for _, ok in checked if ok)
-    bad = [item for item, ok in checked if ok is False]
+    bad = [item for k, (item, ok) in enumerate(checked) if ok is False and k not in discounted]
     if good < 2 or good <= len(bad):
         return
     for item in bad:

@@ -1904,6 +1904,16 @@ def test_a_scanned_quantity_no_misreading_explains_is_amount_over_price() -> Non
             ("On-site training day", "4", "1,213.25", "1,819.88")]
     assert quantities(rows, "11,076.50") == ["12", "250", "5", "36", "8", "10", "1.5"]
     assert quantities([("Stahlcoil", "10", "100.00", "850.00")], "850.00") == ["10"]
+    # among rows that hold, a discounted row keeps its quantity under a discount head, or with
+    # the rate beside its numbers
+    held = [[(535, description), (1560, qty), (1800, price), _amount(amount)]
+            for description, qty, price, amount in rows[2:5]]
+    discounted: Cells = [(535, "Stahlcoil"), (1560, "10"), (1800, "100.00"), _amount("900.00")]
+    with_head = read_invoice(_item_table([*held, discounted], "1,975.48",
+                                         [*ITEM_HEAD[:3], (1960, "DISC"), ITEM_HEAD[3]]))
+    assert [i["quantity"] for i in with_head["line_items"].value] == ["5", "36", "8", "10"]
+    with_rate = read_invoice(_item_table([*held, [*discounted, (1990, "-10%")]], "1,975.48"))
+    assert [i["quantity"] for i in with_rate["line_items"].value] == ["5", "36", "8", "10"]
 
 
 def test_item_codes_under_a_head_that_did_not_read_stay_out_of_the_description() -> None:
