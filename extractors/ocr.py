@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -391,10 +392,7 @@ def clear_rules(gray: np.ndarray) -> np.ndarray:
     closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     # paper on both sides: the dark gap between two lines of light print in a dark band is no rule
     reach = RULE_THICKNESS // 2 + 2
-    sides = np.empty_like(closed)  # the lighter of the rows ``reach`` above and below
-    np.minimum(closed[: -2 * reach], closed[2 * reach :], out=sides[reach:-reach])
-    sides[:reach] = closed[reach : 2 * reach]  # the page's edge counts as paper
-    sides[-reach:] = closed[-2 * reach : -reach]
+    sides = _either_side(closed, reach, np.minimum)  # the darker of the two
     _, _, paper = _page_levels(gray)
     rules = ((cv2.subtract(sides, closed) > RULE_CONTRAST) & (sides > paper - 3 * RULE_CONTRAST))
     rules |= _dotted_rules(gray, paper, length, reach)
@@ -402,6 +400,16 @@ def clear_rules(gray: np.ndarray) -> np.ndarray:
         return gray
     # whitened with the rule's blurred edges, two pixels around it
     return cv2.max(gray, cv2.dilate(rules.astype(np.uint8) * 255, np.ones((5, 5), np.uint8)))
+
+
+def _either_side(rows: np.ndarray, reach: int, combine: Callable[..., np.ndarray]) -> np.ndarray:
+    """``combine`` of the rows ``reach`` above and ``reach`` below each row; near the page's
+    top or bottom edge, the one that is on the page (the edge counts as paper)."""
+    out = np.empty_like(rows)
+    combine(rows[: -2 * reach], rows[2 * reach :], out=out[reach:-reach])
+    out[:reach] = rows[reach : 2 * reach]
+    out[-reach:] = rows[-2 * reach : -reach]
+    return out
 
 
 DOTTED_COVER = 0.75
@@ -417,13 +425,15 @@ def _dotted_rules(gray: np.ndarray, paper: float, length: int, reach: int) -> np
     below; not where print stands on the rule or hangs into it."""
     h, w = gray.shape
     out = np.zeros((h, w), dtype=bool)
-    ink = (gray < paper - 2 * RULE_CONTRAST).astype(np.uint8)
-    near = cv2.dilate(ink, np.ones((3, 1), np.uint8))  # the dots lie within a pixel of the line
-    # how much of the stretch is covered, counted on every fourth column (a quarter of the work)
+    cut = paper - 2 * RULE_CONTRAST
+    dots = np.ones((3, 1), np.uint8)  # the dots lie within a pixel of the line
+    # how much of the stretch is covered, counted on every fourth column (a quarter of the work;
+    # the page at full resolution is looked at only around the rules found)
     step = 4
-    cover = cv2.blur(near[:, ::step] * np.uint8(255), (max(1, length // step), 1))
-    sides = np.full_like(cover, 255)  # the more covered of the rows ``reach`` above and below
-    np.maximum(cover[: -2 * reach], cover[2 * reach :], out=sides[reach:-reach])
+    near = cv2.dilate((gray[:, ::step] < cut).astype(np.uint8), dots)
+    cover = cv2.blur(near * np.uint8(255), (max(1, length // step), 1))
+    sides = _either_side(cover, reach, np.maximum)  # the more covered of the two
+    sides[:reach] = sides[-reach:] = 255  # none by the page's edge (a scan's dark border)
     core = (cover >= DOTTED_COVER * 255) & (sides <= (1 - DOTTED_COVER) * 255)
     rows = np.flatnonzero(core.any(axis=1))
     if rows.size == 0:
@@ -438,10 +448,10 @@ def _dotted_rules(gray: np.ndarray, paper: float, length: int, reach: int) -> np
         along = np.repeat(along, step, axis=1)[:, :w]
         # but not where print stands on the rule or hangs into it (a box's edge under a
         # total's digits): that stretch is left, decimal marks and all, as the closing leaves it
-        inked = ink[top:bottom]
+        inked = (gray[top:bottom] < cut).astype(np.uint8)
         print_ = cv2.morphologyEx(inked & (1 - along), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
         by_print = cv2.dilate(print_, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
-        out[top:bottom] |= (along & near[top:bottom] & (1 - by_print)).astype(bool)
+        out[top:bottom] |= (along & cv2.dilate(inked, dots) & (1 - by_print)).astype(bool)
     return out
 
 
