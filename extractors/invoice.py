@@ -3363,15 +3363,16 @@ def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
 
 def _read_apart(cell: list[Word], parse: Parser) -> Decimal | None:
     """A cell's last two words as one number, when OCR read its thousands separator as a space
-    (``€27 307.98``: ``€27`` and ``307.98``); else None."""
+    (``€27 307.98``: ``€27`` and ``307.98``, which the cell reads word by word): the number
+    the parser reads across both, as it reads a space between groups of thousands; else None."""
     texts = _cell_texts(cell)
     if len(texts) < 2:
         return None
-    head, tail = texts[-2], texts[-1]
-    if not (re.fullmatch(r"\D{0,3}\d{1,3}", head) and re.match(r"\d{3}[.,]\d\d(?!\d)", tail)):
-        return None
-    joined = [v for v, _, _ in parse(head + tail) if isinstance(v, Decimal)]
-    return joined[0] if len(joined) == 1 else None
+    head = texts[-2]
+    found = [(v, start, end) for v, start, end in parse(f"{head} {texts[-1]}") if isinstance(v, Decimal)]
+    if len(found) == 1 and found[0][1] < len(head) < found[0][2]:
+        return found[0][0]
+    return None
 
 
 def _price_read_apart(
@@ -3617,19 +3618,15 @@ def _quantities_from_the_rest(items: list[dict[str, object]], discounted: set[in
     quantity × price = amount. A row alone, or among others that do not, may hold a discount
     (10 × 100.00 = 850.00 at 15 % off): its quantity is left as read, as is that of a row
     with a rate beside its numbers (``discounted``: their indices)."""
-    def holds(item: dict[str, object]) -> bool | None:
-        qty, unit, amount = item["quantity"], item["unit_price"], item["amount"]
-        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
-            return None
-        return _gives(Decimal(qty), unit, amount) if unit != 0 else None
-
-    checked = [(item, holds(item)) for item in items]
-    good = sum(1 for _, ok in checked if ok)
-    bad = [item for k, (item, ok) in enumerate(checked) if ok is False and k not in discounted]
+    read = [(k, item, numbers) for k, item in enumerate(items)
+            if (numbers := _row_numbers(item)) is not None and numbers[1] != 0]
+    good = sum(1 for _, _, (qty, unit, amount) in read if _gives(qty, unit, amount))
+    bad = [(item, unit, amount) for k, item, (qty, unit, amount) in read
+           if not _gives(qty, unit, amount) and k not in discounted]
     if good < 2 or good <= len(bad):
         return
-    for item in bad:
-        item["quantity"] = _derived_quantity(item["amount"], item["unit_price"]) or item["quantity"]  # type: ignore[arg-type]
+    for item, unit, amount in bad:
+        item["quantity"] = _derived_quantity(amount, unit) or item["quantity"]
 
 
 def _phrase_from(row: Row, x0: float) -> list[Word]:
@@ -3886,13 +3883,14 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
         return None
     fixes: list[tuple[int, Decimal, object]] = []
     for k, item in enumerate(items):
-        qty, unit, amount = item.get("quantity"), item.get("unit_price"), amounts[k]
-        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
+        numbers = _row_numbers(item)
+        if numbers is None:
             continue
-        product = money(Decimal(qty) * unit)
+        qty, unit, amount = numbers
+        product = money(qty * unit)
         if abs(product - amount) > Decimal("0.01"):
             mended: tuple[Decimal, object] = (product, unit)
-        elif amount < 0 < Decimal(qty):  # specks read as minus signs before price and amount
+        elif amount < 0 < qty:  # specks read as minus signs before price and amount
             mended = (-amount, -unit)
         else:
             continue
@@ -3908,12 +3906,21 @@ def _mend_one_row(items: list[dict[str, object]], sums: list[object]) -> list[di
 def _rows_consistent(items: list[dict[str, object]]) -> bool:
     """Every item reads quantity × unit price = amount: the table was read right."""
     for item in items:
-        qty, unit, amount = item.get("quantity"), item.get("unit_price"), item.get("amount")
-        if not (isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal)):
+        numbers = _row_numbers(item)
+        if numbers is None:
             return False
-        if abs(Decimal(qty) * unit - amount) > Decimal("0.01"):
+        qty, unit, amount = numbers
+        if abs(qty * unit - amount) > Decimal("0.01"):
             return False
     return True
+
+
+def _row_numbers(item: dict[str, object]) -> tuple[Decimal, Decimal, Decimal] | None:
+    """An item's quantity, unit price and amount, when all three were read; else None."""
+    qty, unit, amount = item.get("quantity"), item.get("unit_price"), item.get("amount")
+    if isinstance(qty, str) and isinstance(unit, Decimal) and isinstance(amount, Decimal):
+        return Decimal(qty), unit, amount
+    return None
 
 
 def _sums_from_items(
