@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
+from rapidfuzz.distance import Levenshtein
+
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import lines_of, union_box
@@ -2655,6 +2657,8 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     if not candidates:
         return {}
     score, name, method, words, i = max(candidates, key=lambda c: (c[0], -c[4]))
+    if ctx.scanned:
+        name = _spelling_most_rows_print(name, i, candidates, names_seen)
     agree = sum(1 for c in candidates if fold(c[1]) == fold(name) and c[2] != method)
     score += 0.05 * min(agree, 2)
     ocr = min((w.conf for w in words), default=1.0)
@@ -2673,6 +2677,34 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     if address is not None:
         fields["address"] = address
     return fields
+
+
+SAME_NAME_MISREAD = 2
+"""Characters two readings of one name may differ by (a ``g`` read ``a``: ``Loaistik``)."""
+
+
+def _spelling_most_rows_print(
+    name: str, row: int, candidates: list[tuple[float, str, str, list[Word], int]],
+    names_seen: dict[str, int],
+) -> str:
+    """The seller's name as most rows of a scan print it: a candidate from another row that
+    is ``name`` with a character or two read differently (the sender line's small print
+    ``Hofmann Loaistik AG`` under a letterhead and an imprint that read ``Hofmann Logistik
+    AG``) and that more rows hold with its legal form (``names_seen``) than ``name``, two at
+    least. Stops and dashes are left to the legal-form rules (``Ltd.`` and ``Ltd``)."""
+    key = fold(name)
+    best, best_rows = name, names_seen.get(key, 0)
+    for _, other, _, _, i in candidates:
+        folded = fold(other)
+        if (
+            i != row
+            and re.sub(r"\W", "", folded) != re.sub(r"\W", "", key)  # not a stop or a dash
+            and len(folded.split()) == len(key.split())
+            and Levenshtein.distance(folded, key, score_cutoff=SAME_NAME_MISREAD) <= SAME_NAME_MISREAD
+            and names_seen.get(folded, 0) > max(best_rows, 1)
+        ):
+            best, best_rows = other, names_seen[folded]
+    return best
 
 
 _ZIP_CITY = re.compile(
@@ -2866,7 +2898,7 @@ _COLUMN_HEADS = _re(
     r"price|prijs|prix(?:\s*unitaire)?(?:\s*ht)?|\bp\.?\s?u\.?(?:\s*ht)?\b|tarif|\brate\b|"
     r"\bcena\b(?:\s*(?:jedn\.?|netto))?|a-?pris|\bpris\b|pre[cç]o(?:\s*unit\.?(?:ario)?)?|"
     r"precio(?:\s*unit\.?(?:ario)?)?|prezzo(?:\s*unit\.?(?:ario)?)?)|"
-    r"(?P<quantity>\b[qo]ty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
+    r"(?P<quantity>(?<![\w@])[qo0@]ty\b|quantity|quantit[eé]|\bmenge|anzahl|aantal|\bqt[eé]\b|\bpcs\b|"
     r"\bnights?\b|\bhours\b|\bhrs\b|[il1]lo[sś][cć¢]|\bantal\b|\bqtd\b\.?|cantidad|quantit[aà]|"
     r"\bq\.?t[aà]\b)|"
     r"(?P<description>artikelbeschreibung|beschreibung|bezeichnung|description|d[eé]signation|"
@@ -3052,10 +3084,19 @@ before a number or a full stop after it (``"£38.56``, ``*5,140.00``, ``£33.60.
 number."""
 
 
+def _garbled_amount(text: str) -> bool:
+    """Whether a word is an amount OCR garbled at its start (``O0;019.12`` for 35,679.72):
+    it ends in a number with cents and holds more digits than letters."""
+    return bool(re.search(r"\d[.,]\d\d$", text)) and (
+        sum(c.isdigit() for c in text) > sum(c.isalpha() for c in text)
+    )
+
+
 def _column_of(columns: list[_Column], word: Word) -> _Column:
     """Numbers sit under their head by their centre (they are right-aligned or centred), text
-    by its left edge (a wide reference number must not spill into the next column)."""
-    if _NUMERIC_WORD.match(word.text):
+    by its left edge (a wide reference number must not spill into the next column); so does
+    an amount whose start OCR garbled into letters and signs."""
+    if _NUMERIC_WORD.match(word.text) or _garbled_amount(word.text):
         return _column_by_centre(columns, word)
     pick = columns[0]
     slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
@@ -3114,7 +3155,7 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     return cols
 
 
-_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·&\-—–]+"
+_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·©&\-—–]+"
 _SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
 """Specks OCR reads as words of their own (``.``, ``:``, ``_``, ``&``) at either end of a
 description on a scanned page (an ampersand ends no description: its next line would follow
@@ -3361,43 +3402,52 @@ def _misread_price(qty: str, unit: Decimal, amount: object) -> Decimal | None:
     return found[0] if len(found) == 1 else None
 
 
-def _read_apart(cell: list[Word], parse: Parser) -> Decimal | None:
-    """A cell's last two words as one number, when OCR read its thousands separator as a space
-    (``€27 307.98``: ``€27`` and ``307.98``, which the cell reads word by word): the number
-    the parser reads across both, as it reads a space between groups of thousands; else None."""
+def _read_apart(cell: list[Word], parse: Parser) -> list[Decimal]:
+    """A cell's last two words as one number, when OCR read a mark inside it as a space: its
+    thousands separator (``€27 307.98``: ``€27`` and ``307.98``, which the cell reads word by
+    word), the number the parser reads across both, as it reads a space between groups of
+    thousands, or with the separator read against one of the words (``€31 ,750.63``); or its
+    decimal mark before the cents (``229,451 04`` for 229,451.04), the two words joined by
+    either mark. The readings that span both words (the row's arithmetic
+    chooses among them); none when the cell holds one word."""
     texts = _cell_texts(cell)
     if len(texts) < 2:
-        return None
-    head = texts[-2]
-    found = [(v, start, end) for v, start, end in parse(f"{head} {texts[-1]}") if isinstance(v, Decimal)]
-    if len(found) == 1 and found[0][1] < len(head) < found[0][2]:
-        return found[0][0]
-    return None
+        return []
+    head, tail = texts[-2], texts[-1]
+    joins = [" ", *(".," if re.fullmatch(r"\d{2}", tail) else "")]
+    if tail[:1] in ".," or head[-1:] in ".,":
+        joins.append("")  # "€31 ,750.63": the separator read with the second word
+    out: list[Decimal] = []
+    for mark in joins:
+        found = [(v, start, end) for v, start, end in parse(f"{head}{mark}{tail}")
+                 if isinstance(v, Decimal)]
+        if len(found) == 1 and found[0][1] < len(head) < found[0][2] and found[0][0] not in out:
+            out.append(found[0][0])
+    return out
 
 
 def _price_read_apart(
     qty: str, unit: Decimal, amount: object, cell: list[Word], parse: Parser
 ) -> Decimal | None:
-    """The unit price of a scanned item row whose thousands separator OCR read as a space
-    (``£47 284.73`` for £47,284.73, taken as 284.73): the two numbers as one, when that gives
-    the amount with the quantity and the price as read does not; else None."""
+    """The unit price of a scanned item row whose thousands separator or decimal mark OCR
+    read as a space (``£47 284.73`` for £47,284.73, taken as 284.73): the two numbers as one,
+    when that gives the amount with the quantity and the price as read does not; else None."""
     quantity = Decimal(qty)
     if not isinstance(amount, Decimal) or quantity == 0 or _gives(quantity, unit, amount):
         return None
-    joined = _read_apart(cell, parse)
-    return joined if joined is not None and _gives(quantity, joined, amount) else None
+    return next((v for v in _read_apart(cell, parse) if _gives(quantity, v, amount)), None)
 
 
 def _amount_read_apart(
     cell: list[Word], qty: str | None, prices: list[object], parse: Parser
 ) -> Decimal | None:
-    """The amount of a scanned item row whose thousands separator OCR read as a space
-    (``€1 057.00``, taken as 57.00): the two numbers as one, when that is the quantity × the
-    unit price; else None."""
+    """The amount of a scanned item row whose thousands separator or decimal mark OCR read as
+    a space (``€1 057.00``, taken as 57.00; ``229,451 04``): the two numbers as one, when that
+    is the quantity × the unit price; else None."""
     if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
-    joined = _read_apart(cell, parse)
-    return joined if joined is not None and _gives(Decimal(qty), prices[-1], joined) else None
+    unit = prices[-1]
+    return next((v for v in _read_apart(cell, parse) if _gives(Decimal(qty), unit, v)), None)
 
 
 def _one_digit_off(read: str, printed: str) -> bool:
@@ -3496,7 +3546,7 @@ def _table_items(
             cell = row.words[-1:]  # an amount read as letters sits by its left edge elsewhere
         if not amounts and ocr and desc and (lost := _amount_mark_lost(cell, qty, prices)) is not None:
             amounts = [lost]
-        elif amounts and ocr and (whole := _amount_read_apart(cell, qty, prices, parse)) is not None:
+        elif ocr and (whole := _amount_read_apart(cell, qty, prices, parse)) is not None:
             amounts = [whole]
         if amounts:
             if not desc and not desc_col.under_code:
@@ -3617,12 +3667,15 @@ def _quantities_from_the_rest(items: list[dict[str, object]], discounted: set[in
     printed (whole, or of hundredths), and most rows of the table, two at least, read
     quantity × price = amount. A row alone, or among others that do not, may hold a discount
     (10 × 100.00 = 850.00 at 15 % off): its quantity is left as read, as is that of a row
-    with a rate beside its numbers (``discounted``: their indices)."""
+    with a rate beside its numbers (``discounted``: their indices) and that of a row whose
+    amount reads one digit off quantity × price (``5 × 3.54`` beside ``17.10``: the amount
+    is the misread number, which the printed sums mend, see ``_mend_one_row``)."""
     read = [(k, item, numbers) for k, item in enumerate(items)
             if (numbers := _row_numbers(item)) is not None and numbers[1] != 0]
     good = sum(1 for _, _, (qty, unit, amount) in read if _gives(qty, unit, amount))
     bad = [(item, unit, amount) for k, item, (qty, unit, amount) in read
-           if not _gives(qty, unit, amount) and k not in discounted]
+           if not _gives(qty, unit, amount) and k not in discounted
+           and not _one_digit_off(f"{amount:.2f}", f"{money(qty * unit):.2f}")]
     if good < 2 or good <= len(bad):
         return
     for item, unit, amount in bad:
@@ -4026,22 +4079,35 @@ _ITEM_CODE = re.compile(r"^[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+\s+(?=\S)")
 def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | None:
     """An item row read without its table's header: a description, then quantity, unit
     price and amount (``PRT-A3 Printing A3 posters 36 2.40 : 86.40``, a unit such as ``ea``
-    after the quantity) where quantity × unit price is the amount; else None."""
+    after the quantity) where quantity × unit price is the amount, or amount / price a
+    quantity as printed when the quantity did not read; else None. Its position number and
+    article code are no part of the description."""
     text = heal_ocr_amounts(text)
     found = [a for a in find_amounts(text, decimal_mark=decimal_mark) if a.has_decimals]
     if len(found) < 2:
         return None
     price, amount = found[-2], found[-1]
     before = text[: price.start].split()
-    if before and re.fullmatch(r"[A-Za-z]{1,4}\.?", before[-1]):
-        before = before[:-1]  # "36 ea"
+    while before and re.fullmatch(_SPECK, before[-1]):
+        before = before[:-1]  # "36 | 1.87": a rule or a speck read between the numbers
+    if before and re.fullmatch(r"[A-Za-z]{1,4}[23²³]?\.?", before[-1]):
+        before = before[:-1]  # "36 ea", "2 m2"
     qty = _number_of(before[-1]) if before else None
-    desc = _without_specks(" ".join(before[:-1]))
+    if qty is not None:
+        before = before[:-1]
+    elif amount.value > 0:
+        # the quantity read as something else ("=12-kq" for 12 kg, "Lo" for 7.5 l, taken for
+        # a unit above): amount / price, less the word it was read as when that holds a digit
+        qty = _derived_quantity(amount.value, price.value)
+        if qty is not None and before and any(c.isdigit() for c in before[-1]):
+            before = before[:-1]
+    desc = _without_specks(re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", " ".join(before)))  # position
+    desc = _OCR_SQUARE.sub(r"\1²", _without_specks(_ITEM_CODE.sub("", desc)))  # article code
     if qty is None or sum(c.isalpha() for c in desc) < 3 or amount.value <= 0:
         return None
     if abs(money(Decimal(qty) * price.value) - amount.value) > Decimal("0.01"):
         return None
-    return {"description": _ITEM_CODE.sub("", desc), "quantity": qty,
+    return {"description": desc, "quantity": qty,
             "unit_price": price.value.quantize(CENT), "amount": amount.value.quantize(CENT)}
 
 

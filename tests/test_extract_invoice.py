@@ -1869,6 +1869,80 @@ def test_a_price_whose_thousands_separator_ocr_read_as_a_space_is_one_number() -
     assert fields["line_items"].method == "table+sum"
 
 
+def test_an_amount_whose_decimal_mark_ocr_read_as_a_space_is_one_number() -> None:
+    """``229,451.04`` read ``229,451 04`` (seed 45000's invoice 23): neither word is an amount
+    alone, so the row joined the item above as description and the items did not add up.
+    Joined at the decimal mark the two are the row's amount when that is quantity x price;
+    a price read apart the same way is one number too."""
+    rows: list[Cells] = [
+        [(535, "Rack server 2U, dual CPU"), (1560, "24"), (1830, "9,560.46"), (2090, "229,451"),
+         (2260, "04")],
+        [(535, "Office cleaning, monthly"), (1560, "100"), (1790, "1,091"), (1920, "32"),
+         _amount("109,132.00")],
+        [(535, "Printing A3 posters"), (1560, "10"), (1880, "2.46"), _amount("24.60")],
+        # a thousands separator read against the second word (seed 45000's invoice 28)
+        [(535, "Software development sprint"), (1560, "2"), (1790, "€31"), (1870, ",750.63"),
+         _amount("€63,501.26")],
+    ]
+    fields = read_invoice(_item_table(rows, "402,108.90"))
+    items = fields["line_items"].value
+    assert [i["description"] for i in items] == ["Rack server 2U, dual CPU",
+                                                 "Office cleaning, monthly", "Printing A3 posters",
+                                                 "Software development sprint"]
+    assert [i["amount"] for i in items] == [Decimal("229451.04"), Decimal("109132.00"),
+                                            Decimal("24.60"), Decimal("63501.26")]
+    assert [i["unit_price"] for i in items][1::2] == [Decimal("1091.32"), Decimal("31750.63")]
+    assert fields["line_items"].method == "table+sum"
+
+
+def test_an_amount_ocr_garbled_at_its_start_stays_in_the_amount_column() -> None:
+    """``35,679.72`` read ``O0;019.12`` (seed 45000's invoice 21): no number by its look, it
+    was placed by its left edge, under the unit price, so the row had no amount and was lost.
+    A word ending in a number with cents and holding more digits than letters is placed by
+    its centre like a number: the row is an item, and the printed sum mends its amount."""
+    rows: list[Cells] = [
+        [(535, "Enterprise licence, annual"), (1560, "1"), (1790, "35,679.72"),
+         (2040, "O0;019.12")],
+        [(535, "Isopropyl alcohol 99.9%"), (1560, "3"), (1880, "31.00"), _amount("93.00")],
+        # a speck read as a copyright sign after a description is no part of it
+        [(535, "Diesel fuel, per litre ©"), (1560, "2"), (1880, "1.93"), _amount("3.86")],
+    ]
+    fields = read_invoice(_item_table(rows, "35,776.58"))
+    items = fields["line_items"].value
+    assert [i["description"] for i in items][::2] == ["Enterprise licence, annual",
+                                                      "Diesel fuel, per litre"]
+    assert [i["amount"] for i in items] == [Decimal("35679.72"), Decimal("93.00"),
+                                            Decimal("3.86")]
+
+
+def test_a_quantity_beside_an_amount_one_digit_off_is_kept_and_the_sum_mends_the_amount() -> None:
+    """``5kg 3,54 17,10`` for 17.70 (seed 45000's invoice 22): amount / price (4.83) had
+    replaced the quantity as read, and the items then missed the net sum by 0.60. An amount
+    one digit off quantity x price is the misread number: the quantity stays 5 and the
+    printed sum mends the amount."""
+    rows = [("Office cleaning, monthly", "5", "523.90", "2,619.50"),
+            ("Euro pallet, heat treated", "2.25", "12.14", "27.32"),
+            ("Freight, less-than-truckload", "5kg", "3.54", "17.10"),
+            ("Ergonomic office chair", "3", "478.00", "1,434.00")]
+    cells = [[(535, description), (1560, qty), (1820, price), _amount(amount)]
+             for description, qty, price, amount in rows]
+    items = read_invoice(_item_table(cells, "4,098.52"))["line_items"].value
+    assert [i["quantity"] for i in items] == ["5", "2.25", "5", "3"]
+    assert items[2]["amount"] == Decimal("17.70")
+
+
+def test_a_quantity_head_whose_q_ocr_read_as_a_sign_is_the_quantity_column() -> None:
+    """``Qty`` read ``@ty`` on a dark header bar (seed 44000's invoice 25): the table had no
+    quantity column, and no row a quantity. ``@ty``, ``0ty`` and ``Oty`` head it."""
+    for head in ("@ty", "0ty", "Oty", "Qty"):
+        cells = [[(535, "Copper cable, per metre"), (1400, "5m"), (1850, "1.14"), _amount("5.70")],
+                 [(535, "Consulting services"), (1400, "0.75"), (1520, "h"), (1850, "124.06"),
+                  _amount("93.05")]]
+        heads: Cells = [ITEM_HEAD[0], (1400, head), (1520, "Unit"), *ITEM_HEAD[2:]]
+        items = read_invoice(_item_table(cells, "98.75", heads))["line_items"].value
+        assert [i["quantity"] for i in items] == ["5", "0.75"], head
+
+
 def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() -> None:
     """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
     0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
@@ -2591,6 +2665,32 @@ def test_item_rows_whose_header_ocr_lost_are_read_when_they_add_up() -> None:
     assert items_for("107.80") is None
 
 
+def test_item_rows_without_header_or_readable_quantity_are_amount_over_price() -> None:
+    """A lost header and quantities read as something else (seed 45000's invoice 17: ``Lo``
+    for 7.5 l, ``=12-kq`` for 12 kg): each such row's quantity is amount / price when that is
+    a quantity as printed, the word it was read as is no part of the description when it
+    holds a digit, and the row's position number, article code and specks are not either.
+    The rows are still the items only when they add up to a printed sum."""
+    fields = read_invoice(_ocr_page([
+        (200, 200, "Invoice No. SI/2159/26"),
+        (180, 1239, "1 MAT-CU Copper cable NYM-J 3x1.5, per metre 0.5 m 1.66 0.83"),
+        (180, 1300, "4 FUEL-D Diesel fuel, per litre Lo 1.24 9.30"),
+        (180, 1361, "6 FRE-LIL Freight, less-than-truckload =12-kq 3.11 37.32"),
+        # a unit of square metres after the quantity, as after any other
+        (180, 1422, "7 MAT-ST12 Steel sheet S235 2 mm, per m2 2 m2 25.03 50.06"),
+        # a speck before the code, a rule read as a bar between quantity and price
+        (180, 1483, "9 ~~ PRT-A3 Printing A3 posters 36 | 2.40 86.40"),
+        (1451, 1550, "Net total 183.91"),
+    ]))
+    assert [(i["description"], i["quantity"]) for i in fields["line_items"].value] == [
+        ("Copper cable NYM-J 3x1.5, per metre", "0.5"),
+        ("Diesel fuel, per litre", "7.5"),
+        ("Freight, less-than-truckload", "12"),
+        ("Steel sheet S235 2 mm, per m2", "2"),
+        ("Printing A3 posters", "36"),
+    ]
+
+
 def test_a_net_plus_tax_total_takes_the_tax_at_the_rate_its_row_prints() -> None:
     """No total read, one net sum and one tax: the total is their sum, with the tax checked
     against the rate its row prints (``VAT 19% 497.31`` for 197.31, a 1 read as 4: the row's
@@ -2924,3 +3024,29 @@ def test_a_quantity_boxed_with_the_description_leaves_it() -> None:
     assert [(i["description"], i["quantity"]) for i in items] == [
         ("LED panel 600 x 600 mm,", "5"), ("Calibration of torque wrench, with certificate", "250")
     ]
+
+
+def test_a_scanned_sellers_name_is_spelled_as_most_rows_print_it() -> None:
+    """The sender line's small print read ``Hofmann Loaistik AG`` (seed 44000's invoice 26),
+    and it won at 0.96 over the letterhead and the imprint, which read ``Hofmann Logistik``
+    three times. A candidate from another row one or two characters away that more rows
+    print with its legal form is the name's spelling; with no such row the sender line's
+    reading stands."""
+
+    def vendor(footer: str) -> str:
+        fields = read_invoice(_ocr_page([
+            (200, 150, "Hofmann Logistik"),
+            (200, 420, "Hofmann Loaistik AG - Frankfurter Ring 150 - 80807 München"),
+            (200, 480, "Stadtwerke Musterstadt GmbH"),
+            (200, 530, "Postfach 11 22"),
+            (200, 580, "12345 Musterstadt"),
+            (1500, 480, "Rechnungsnummer: A24-8781"),
+            (1500, 530, "Rechnungsdatum: 11.06.2024"),
+            (1400, 1500, "Rechnungsbetrag 1.190,00 €"),
+            (200, 3000, footer),
+            (200, 3050, footer), (1200, 3050, "Geschäftsführer: Anna Beispiel"),
+        ]))
+        return str(fields["vendor_name"].value)
+
+    assert vendor("Hofmann Logistik AG") == "Hofmann Logistik AG"
+    assert vendor("Amtsgericht München HRB 51964") == "Hofmann Loaistik AG"
