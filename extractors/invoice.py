@@ -2595,11 +2595,13 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
                     )
     head = [r for r in rows if r.page == first_page]
     names_seen: dict[str, int] = {}
+    spelled: dict[str, str] = {}  # each name with a legal form as one of its rows prints it
     for row in rows:
         for seg in split_columns(row):
             if LEGAL_FORMS.search(seg.text):
                 key = fold(_trim_at_legal_form(seg.text))
                 names_seen[key] = names_seen.get(key, 0) + 1
+                spelled.setdefault(key, _clean_name(_trim_at_legal_form(seg.text)))
     repeated = _repeated_names(ctx)
     # each head row as printed, and its cells as read once mended ("… BV. TAX INVOICE" for
     # "… B.V."), to find the names repeated in the imprint in
@@ -2658,7 +2660,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
         return {}
     score, name, method, words, i = max(candidates, key=lambda c: (c[0], -c[4]))
     if ctx.scanned:
-        name = _spelling_most_rows_print(name, i, candidates, names_seen)
+        name = _spelling_most_rows_print(name, names_seen, spelled)
     agree = sum(1 for c in candidates if fold(c[1]) == fold(name) and c[2] != method)
     score += 0.05 * min(agree, 2)
     ocr = min((w.conf for w in words), default=1.0)
@@ -2683,27 +2685,26 @@ SAME_NAME_MISREAD = 2
 """Characters two readings of one name may differ by (a ``g`` read ``a``: ``Loaistik``)."""
 
 
-def _spelling_most_rows_print(
-    name: str, row: int, candidates: list[tuple[float, str, str, list[Word], int]],
-    names_seen: dict[str, int],
-) -> str:
-    """The seller's name as most rows of a scan print it: a candidate from another row that
-    is ``name`` with a character or two read differently (the sender line's small print
-    ``Hofmann Loaistik AG`` under a letterhead and an imprint that read ``Hofmann Logistik
-    AG``) and that more rows hold with its legal form (``names_seen``) than ``name``, two at
+def _spelling_most_rows_print(name: str, names_seen: dict[str, int], spelled: dict[str, str]) -> str:
+    """The seller's name as most rows of a scan print it: a name with a legal form that is
+    ``name`` with a character or two read differently (the sender line's small print
+    ``Hofmann Loaistik AG`` over an imprint that reads ``Hofmann Logistik AG`` twice) and
+    that more rows print (``names_seen``, ``spelled`` as printed) than ``name``, two at
     least. Stops and dashes are left to the legal-form rules (``Ltd.`` and ``Ltd``)."""
+    def rows_printing(key: str) -> int:  # also where more follows in the row's cell
+        return sum(n for seen, n in names_seen.items() if seen == key or seen.startswith(key + " "))
+
     key = fold(name)
-    best, best_rows = name, names_seen.get(key, 0)
-    for _, other, _, _, i in candidates:
-        folded = fold(other)
+    best, best_rows = name, rows_printing(key)
+    for folded in names_seen:
+        rows = rows_printing(folded)
         if (
-            i != row
+            rows > max(best_rows, 1)
             and re.sub(r"\W", "", folded) != re.sub(r"\W", "", key)  # not a stop or a dash
             and len(folded.split()) == len(key.split())
             and Levenshtein.distance(folded, key, score_cutoff=SAME_NAME_MISREAD) <= SAME_NAME_MISREAD
-            and names_seen.get(folded, 0) > max(best_rows, 1)
         ):
-            best, best_rows = other, names_seen[folded]
+            best, best_rows = spelled[folded], rows
     return best
 
 
@@ -2800,6 +2801,9 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     if country in _UMLAUT_COUNTRIES:
         # ``Miinchen``: the English model's ü, which German words do not hold
         pieces = [ENGLISH_U_UMLAUT.sub("ü", p) for p in pieces]
+    if country == "IT":
+        # the province after an Italian town is two capitals: ``Firenze Fl`` is Florence's FI
+        pieces[-1] = re.sub(r"(?<=\s[A-Z])[l1|]$", "I", pieces[-1])
     if country:
         pieces.append(country)
     return ", ".join(pieces)
@@ -3162,8 +3166,14 @@ description on a scanned page (an ampersand ends no description: its next line w
 it)."""
 
 
-_OCR_SQUARE = re.compile(r"(?<![^\s\d/])([cdkm]?m)\?(?=[\s,.;:)]|$)")
-"""``m²`` as Tesseract's English model reads it (``per m?``, ``2 m?``): it has no ``²``."""
+_OCR_SQUARE = re.compile(r"(?<![^\s\d/])(per(?=[cdkm]?m\?)|)([cdkm]?m)\?(?=[\s,.;:)]|$)")
+"""``m²`` as Tesseract's English model reads it (``per m?``, ``2 m?``; ``perm?`` with the
+space lost too): it has no ``²``."""
+
+
+def _square(m: re.Match[str]) -> str:
+    """``m²`` for an ``_OCR_SQUARE`` match (``per m²`` for ``perm?``)."""
+    return f"{m.group(1)} {m.group(2)}²" if m.group(1) else f"{m.group(2)}²"
 
 
 def _without_stray_words(words: list[Word], height: float) -> list[Word]:
@@ -3238,9 +3248,10 @@ def _without_specks(text: str) -> str:
     return text
 
 
-_CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”"}
-"""Opening quotes (English, and German low ones) with the marks that close them: a description
-that opens one and never closes it had a speck read as the quote (``‚Copper cable``)."""
+_CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”", "(": ")"}
+"""Opening quotes (English, and German low ones) and brackets with the marks that close them:
+a description that opens one and never closes it had a speck read as the quote or the
+bracket (``‚Copper cable``, ``(Enterprise licence``)."""
 
 
 def _never_closed(text: str) -> bool:
@@ -3637,7 +3648,7 @@ def _table_items(
         if not left_of_desc:
             text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
         if ocr:
-            text = _OCR_SQUARE.sub(r"\1²", _without_specks(text))
+            text = _OCR_SQUARE.sub(_square, _without_specks(text))
             text = re.sub(r"(?<=\d) (?=\.\d)", "", text)  # "3x1 .5": a decimal split at its mark
         item["description"] = text.strip()
     return items, words_used
@@ -4102,7 +4113,7 @@ def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | N
         if qty is not None and before and any(c.isdigit() for c in before[-1]):
             before = before[:-1]
     desc = _without_specks(re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", " ".join(before)))  # position
-    desc = _OCR_SQUARE.sub(r"\1²", _without_specks(_ITEM_CODE.sub("", desc)))  # article code
+    desc = _OCR_SQUARE.sub(_square, _without_specks(_ITEM_CODE.sub("", desc)))  # article code
     if qty is None or sum(c.isalpha() for c in desc) < 3 or amount.value <= 0:
         return None
     if abs(money(Decimal(qty) * price.value) - amount.value) > Decimal("0.01"):

@@ -437,9 +437,16 @@ _LETTER_IN_DIGITS = re.compile(r"[OI](?=\d)")
 
 def _digits_mended(vat: str) -> str:
     """A VAT id with an O or I that OCR read for a 0 or 1 before a digit (``NLO10171460B01``)
-    put right, when only that makes its check digits pass; else as read."""
+    put right, or read in besides its digits (``NLO053893840B01`` for NL053893840B01: the
+    letter left out), when only that makes its check digits pass; else as read."""
+    if vat_is_valid(vat):
+        return vat
     fixed = vat[:2] + _LETTER_IN_DIGITS.sub(lambda m: "0" if m.group() == "O" else "1", vat[2:])
-    return fixed if fixed != vat and not vat_is_valid(vat) and vat_is_valid(fixed) else vat
+    if fixed != vat and vat_is_valid(fixed):
+        return fixed
+    dropped = {vat[: 2 + m.start()] + vat[2 + m.end() :] for m in _LETTER_IN_DIGITS.finditer(vat[2:])}
+    valid = [v for v in dropped if vat_is_valid(v)]
+    return valid[0] if len(valid) == 1 else vat
 
 
 def vat_is_valid(value: str) -> bool:

@@ -535,6 +535,13 @@ def test_address_on_one_line_with_commas() -> None:
     )
     # Tesseract's English model reads the "ß" of a street name as B, f, k, R or s
     assert format_address(["Hofstrafe 12", "20097 Hamburg"]) == "Hofstraße 12, 20097 Hamburg"
+    # an Italian town's province is two capitals: the English model reads FI as ``Fl``
+    assert format_address(["Via dei Servi 18", "50122 Firenze Fl", "Italy"]) == (
+        "Via dei Servi 18, 50122 Firenze FI, IT"
+    )
+    assert format_address(["Hauptstrasse 18", "50122 Stadt Fl", "Germany"]) == (
+        "Hauptstrasse 18, 50122 Stadt Fl, DE"
+    )
 
 
 def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
@@ -1943,6 +1950,21 @@ def test_a_quantity_head_whose_q_ocr_read_as_a_sign_is_the_quantity_column() -> 
         assert [i["quantity"] for i in items] == ["5", "0.75"], head
 
 
+def test_a_square_metre_read_without_its_space_and_a_bracket_never_closed() -> None:
+    """``per m²`` read ``perm?`` (seed 46000's invoices 23 and 28) is ``per m²``, as ``per m?``
+    is; a description opening a bracket it never closes (``(Enterprise licence``, seed 46000's
+    25) had a speck read as the bracket; one that closes it keeps it."""
+    rows = [("Steel sheet S235 2 mm, perm?", "2", "39.69", "79.38"),
+            ("(Enterprise licence, annual", "1", "100.00", "100.00"),
+            ("(EU) pallet, heat treated", "2", "12.00", "24.00")]
+    cells = [[(535, description), (1560, qty), (1850, price), _amount(amount)]
+             for description, qty, price, amount in rows]
+    items = read_invoice(_item_table(cells, "203.38"))["line_items"].value
+    assert [i["description"] for i in items] == ["Steel sheet S235 2 mm, per m²",
+                                                 "Enterprise licence, annual",
+                                                 "(EU) pallet, heat treated"]
+
+
 def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() -> None:
     """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
     0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
@@ -3033,7 +3055,7 @@ def test_a_scanned_sellers_name_is_spelled_as_most_rows_print_it() -> None:
     print with its legal form is the name's spelling; with no such row the sender line's
     reading stands."""
 
-    def vendor(footer: str) -> str:
+    def vendor(footer: str, second: tuple[float, float, str] | None = None) -> str:
         fields = read_invoice(_ocr_page([
             (200, 150, "Hofmann Logistik"),
             (200, 420, "Hofmann Loaistik AG - Frankfurter Ring 150 - 80807 München"),
@@ -3044,9 +3066,12 @@ def test_a_scanned_sellers_name_is_spelled_as_most_rows_print_it() -> None:
             (1500, 530, "Rechnungsdatum: 11.06.2024"),
             (1400, 1500, "Rechnungsbetrag 1.190,00 €"),
             (200, 3000, footer),
-            (200, 3050, footer), (1200, 3050, "Geschäftsführer: Anna Beispiel"),
+            second or (200, 3050, footer), (1200, 3050, "Geschäftsführer: Anna Beispiel"),
         ]))
         return str(fields["vendor_name"].value)
 
     assert vendor("Hofmann Logistik AG") == "Hofmann Logistik AG"
+    # the imprint's second row reads on after the name in the same cell (seed 41000's 18)
+    assert vendor("Hofmann Logistik AG", (200, 3050, "Hofmann Logistik AG Vorstand: A. Beispiel")
+                  ) == "Hofmann Logistik AG"
     assert vendor("Amtsgericht München HRB 51964") == "Hofmann Loaistik AG"

@@ -234,6 +234,9 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     # a 0 read as O after the country prefix: mended only where the check digits then pass
     assert [v for v, _, _ in find_vat_ids("VAT NLO10171460B01")] == ["NL010171460B01"]
     assert [v for v, _, _ in find_vat_ids("VAT NLO10171461B01")] == ["NLO10171461B01"]
+    # an O read in besides the digits (seed 39000's invoice 24): left out where the check passes
+    assert [v for v, _, _ in find_vat_ids("VAT No. NLO053893840B01")] == ["NL053893840B01"]
+    assert [v for v, _, _ in find_vat_ids("VAT No. NLO053893841B01")] == ["NLO053893841B01"]
 
 
 @pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009"], ids=["nbsp", "narrow-nbsp", "thin"])
