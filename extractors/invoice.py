@@ -2333,7 +2333,10 @@ def _repeated_names(ctx: DocContext) -> dict[str, tuple[str, int]]:
             imprints = [text for text, f in zip(feet, feet_text, strict=True) if re.search(pattern, f)]
             if imprints:
                 after = " ".join(w.text for w in row.words if w.box[0] > seg.box[2])
-                out.setdefault(name, (_with_imprint_form(spelled, imprints[0], after), i))
+                full = _with_imprint_form(spelled, imprints[0], after)
+                if full == spelled and re.search(rf"{re.escape(key)}['’]", fold(imprints[0])):
+                    break  # "Officine Meccaniche dell" of "… dell'Adige S.p.A.": cut at an elision
+                out.setdefault(name, (full, i))
                 break
     return out
 
@@ -2348,7 +2351,9 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
     ``after``: what the letterhead's row reads right of the name. Where it starts with the
     legal form the imprint ends the name with, a word or two the imprint prints between them
     were lost from the letterhead (``Bramley Precision … Ltd``, its ``Engineering`` read at no
-    confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``.
+    confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``; so is a
+    piece elided onto the last word read (``Officine Meccaniche dell`` / ``S.p.A.`` over
+    ``Officine Meccaniche dell'Adige S.p.A.``, its ``'Adige`` read on a line of its own).
 
     A name that has a form may still lack the one the imprint ends it with: the letterhead's
     ``Hargreaves, Pike & Co.`` (its ``Ltd.`` on the next line) is the imprint's ``Hargreaves,
@@ -2362,8 +2367,9 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
         return f"{name} {_without_sentence_stop(form.group())}"
     lost = ""
     if form is None and (printed := LEGAL_FORMS.match(after)) is not None:
-        for count in (1, 2):
-            m = re.search(rf"(?i:{words})((?:\s+[A-Z][\w&'-]*){{{count}}})\s+", imprint)
+        # the words lost: one or two, or a piece elided onto the last word read (``dell'Adige``)
+        for lost_words in (r"['’][A-Z][\w&-]*", r"\s+[A-Z][\w&'-]*", r"(?:\s+[A-Z][\w&'-]*){2}"):
+            m = re.search(rf"(?i:{words})({lost_words})\s+", imprint)
             form = LEGAL_FORMS.match(imprint, m.end()) if m is not None else None
             if form is not None and m is not None:
                 lost = m.group(1)
@@ -3104,8 +3110,12 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
         return _column_by_centre(columns, word)
     pick = columns[0]
     slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
+    x0 = word.box[0]
+    if len(word.text) > 2 and word.text[0] in "\"'“”‘’„‚_~":
+        # a speck read as a quote before the word ("Office): the word starts a glyph later
+        x0 += (word.box[2] - word.box[0]) / len(word.text)
     for col in columns:
-        if col.x0 <= word.box[0] + slack:
+        if col.x0 <= x0 + slack:
             pick = col
     return pick
 
@@ -3248,7 +3258,7 @@ def _without_specks(text: str) -> str:
     return text
 
 
-_CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”", "(": ")"}
+_CLOSED_BY = {"“": "”", "‘": "’", "‚": "‘’", "„": "“”", '"': '"', "(": ")"}
 """Opening quotes (English, and German low ones) and brackets with the marks that close them:
 a description that opens one and never closes it had a speck read as the quote or the
 bracket (``‚Copper cable``, ``(Enterprise licence``)."""
