@@ -3429,8 +3429,8 @@ def _read_apart(cell: list[Word], parse: Parser) -> list[Decimal]:
     word), the number the parser reads across both, as it reads a space between groups of
     thousands, or with the separator read against one of the words (``€31 ,750.63``); or its
     decimal mark before the cents (``229,451 04`` for 229,451.04), the two words joined by
-    either mark. The readings that span both words (the row's arithmetic
-    chooses among them); none when the cell holds one word."""
+    either mark. The readings that span both words, for the row's arithmetic to choose from;
+    none when the cell holds one word."""
     texts = _cell_texts(cell)
     if len(texts) < 2:
         return []
