@@ -3547,7 +3547,8 @@ def _table_items(
         if not left_of_desc:
             desc_words = _without_unheaded_cells(desc_words, desc_col, row.height)
         if ocr:
-            desc_words = _without_stray_words(desc_words, row.height)
+            desc_words = _without_code_cell(_without_stray_words(desc_words, row.height),
+                                            row.height)
         desc = " ".join(w.text for w in desc_words)
         if not items and _CARRIED.search(row.folded):
             last = row  # the sum carried over from the page before, above this page's items
@@ -3650,7 +3651,7 @@ def _table_items(
             unit, amount = item["unit_price"], item["amount"]
             if item["quantity"] is None and isinstance(unit, Decimal) and unit > 0:
                 item["quantity"] = _derived_quantity(amount, unit)
-    if ocr and not _DISCOUNT.search(" ".join(r.folded for r in rows[max(0, start - 2) : start + 1])):
+    if ocr and not _DISCOUNT_HEAD.search(" ".join(r.folded for r in rows[max(0, start - 2) : start + 1])):
         _quantities_from_the_rest(items, discounted)  # (not under a discount column's head)
     for item in items:
         text = str(item["description"])
@@ -3678,8 +3679,24 @@ def _without_unheaded_cells(words: list[Word], column: _Column, height: float) -
     return words
 
 
-_DISCOUNT = _re(r"disc|rabatt|remise|sconto|descuento|korting|nachlass|rebate|abzug")
+_DISCOUNT_HEAD = _re(r"disc|rabatt|remise|sconto|descuento|korting|nachlass|rebate|abzug")
 """A head of a discount column over an item table."""
+
+
+_CODE_WORD = re.compile(r"^[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+$")
+"""An article code (``SVC-CONS``, ``CAL-01``, ``HW-SRV2``)."""
+
+
+def _without_code_cell(words: list[Word], height: float) -> list[Word]:
+    """A scanned description without the article code in a cell of its own before it, a
+    column's gap left of the description (``SVC-CONS      Consulting services`` under an
+    ``Item`` head whose ``Description`` head OCR lost), with the row number or speck before
+    the code."""
+    for k, word in enumerate(words[:3]):
+        if (_CODE_WORD.match(word.text) and k + 1 < len(words)
+                and words[k + 1].box[0] - word.box[2] > _column_gap(height)):
+            return words[k + 1 :]
+    return words
 
 
 def _quantities_from_the_rest(items: list[dict[str, object]], discounted: set[int]) -> None:

@@ -186,7 +186,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "d_mon_y",
         re.compile(
             rf"(?<![\w])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er)?\.?[\s\-/]*(?:(?:of|de)\s+)?"
-            rf"(?P<mon>{_MONTH_ALT})\.?[\s\-/,]*(?:del?\s+)?(?P<y>(?:19|20)?\d{{2}})(?!\d)",
+            rf"(?P<mon>{_MONTH_ALT})\.?(?:[\s\-/,]*|:\s?(?=(?:19|20)\d\d))(?:del?\s+)?"
+            rf"(?P<y>(?:19|20)?\d{{2}})(?!\d)",  # a speck read as ":" before a 4-digit year
             re.IGNORECASE,
         ),
     ),
@@ -408,7 +409,31 @@ def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
                 if vat_is_valid(prefix + m.group(2)):
                     out.append((prefix + m.group(2), m.start(1), m.end()))
                     break
+    for m in _LABELLED_TOKEN.finditer(text):  # "1IE8058118S", "|E6727852K", "I1T98059150510"
+        start, end = m.span(1)
+        if not any(s <= start < e and vat_is_valid(v) for v, s, e in out):
+            mended = _prefix_specks_mended(m.group(1))
+            if mended is not None:
+                out.append((mended, start, end))
     return out
+
+
+_LABELLED_TOKEN = re.compile(
+    r"\b(?:VAT|UST|TVA|BTW|IVA)(?:[\s.\-]*(?:NO|NR|ID|REG|NUMBER)\b){0,2}[\s.:#\-]{0,4}"
+    r"([^\s]{9,18})(?=\s|$)"
+)
+"""The word after a VAT label, where OCR may have read a speck into the id's country prefix
+(``1IE8058118S``, ``I1T98059150510``) or its I as a bar (``|E6727852K``)."""
+
+
+def _prefix_specks_mended(token: str) -> str | None:
+    """The one valid VAT id a labelled word is, with a bar read for an I and one character
+    read in besides the country prefix left out (see ``_LABELLED_TOKEN``); None when no such
+    reading, or more than one, passes the check digits."""
+    barred = token.replace("|", "I")
+    readings = {barred} | {barred[:k] + barred[k + 1 :] for k in range(3)}
+    valid = {r for r in readings if r[:2] in _VAT_PREFIXES and vat_is_valid(r)}
+    return valid.pop() if len(valid) == 1 else None
 
 
 def _prefixes_read_as(read: str) -> list[str]:

@@ -3105,3 +3105,35 @@ def test_a_scanned_sellers_name_is_spelled_as_most_rows_print_it() -> None:
     assert vendor("Hofmann Logistik AG", (200, 3050, "Hofmann Logistik AG Vorstand: A. Beispiel")
                   ) == "Hofmann Logistik AG"
     assert vendor("Amtsgericht München HRB 51964") == "Hofmann Loaistik AG"
+
+
+def test_payment_terms_without_deduction_give_the_due_date() -> None:
+    """``Zahlbar innerhalb 14 Tagen ohne Abzug`` (payable within 14 days without deduction)
+    gives the due date: the item reader's discount-head words (``abzug``…) had been given the
+    name the payment-terms reader uses for its cash-discount words, and the later definition
+    replaced the earlier, so such terms read as a discount and gave no due date."""
+    fields = read_invoice(_ocr_page([
+        (200, 200, "Rechnungsnummer: A24-8781"),
+        (200, 260, "Rechnungsdatum: 11.06.2024"),
+        (1400, 1500, "Rechnungsbetrag 1.190,00 €"),
+        (200, 2400, "Zahlbar innerhalb 14 Tagen ohne Abzug."),
+    ]))
+    assert fields["due_date"].value == dt.date(2024, 6, 25)
+
+
+def test_an_article_code_a_column_apart_is_no_part_of_the_description() -> None:
+    """``# §=Item Qty Unit price Amount`` (seed 50000's invoice 17): the ``Description`` head
+    did not read, so the codes under ``Item`` and the descriptions a column's gap right of
+    them made one description (``SVC-CONS Consulting services (hours)``). A code a column's
+    gap before the words after it is a cell of its own; a code at word spacing stays."""
+    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "AMOUNT")]
+    rows = [("1", "SVC-CONS", 570, "Consulting services (hours)", "5", "168.00", "840.00"),
+            ("2", "PKG-PAL", 570, "Euro pallet, heat treated", "2", "11.22", "22.44"),
+            ("3", "CAL-01", 270 + 24 * 7, "Calibration certificate", "1", "76.00", "76.00")]
+    cells = [[(180, n), (270, code), (x, description), (1560, qty), (1850, price),
+              _amount(amount)] for n, code, x, description, qty, price, amount in rows]
+    items = read_invoice(_item_table(cells, "938.44", head))["line_items"].value
+    assert [i["description"] for i in items] == ["Consulting services (hours)",
+                                                 "Euro pallet, heat treated",
+                                                 "CAL-01 Calibration certificate"]

@@ -107,6 +107,8 @@ def test_ocr_split_decimals_are_healed_without_moving_text() -> None:
         ("Warszawa, 5 maja 2024", True, dt.date(2024, 5, 5), False),
         ("Fakturadatum 1 augusti 2024", True, dt.date(2024, 8, 1), False),
         ("Fakturadato 5. marts 2024", True, dt.date(2024, 3, 5), False),
+        # a speck read as a colon before the year (seed 48000's invoice 24)
+        ("Invoice Date: «17 April:2026", True, dt.date(2026, 4, 17), False),
     ],
 )
 def test_find_dates(text: str, dayfirst: bool, expected: dt.date, ambiguous: bool) -> None:
@@ -117,6 +119,7 @@ def test_find_dates(text: str, dayfirst: bool, expected: dt.date, ambiguous: boo
 
 def test_impossible_dates_are_not_dates() -> None:
     assert find_dates("31/02/2018 and 13/13/2018") == []
+    assert find_dates("on 17 Mar: 10:30") == []  # a colon before a clock, not a year
 
 
 def test_ocr_date_repair_only_fixes_impossible_years() -> None:
@@ -237,6 +240,13 @@ def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     # an O read in besides the digits (seed 39000's invoice 24): left out where the check passes
     assert [v for v, _, _ in find_vat_ids("VAT No. NLO053893840B01")] == ["NL053893840B01"]
     assert [v for v, _, _ in find_vat_ids("VAT No. NLO053893841B01")] == ["NLO053893841B01"]
+    # a speck read into the country prefix after a VAT label, or its I read as a bar (seed
+    # 48000's invoices 17, 20 and 23): mended only where exactly one reading passes the check
+    assert [v for v, _, _ in find_vat_ids("VAT 1IE8058118S - Tel")] == ["IE8058118S"]
+    assert [v for v, _, _ in find_vat_ids("VAT Reg. No.: |E6727852K ;")] == ["IE6727852K"]
+    assert [v for v, _, _ in find_vat_ids("VAT No. I1T98059150510")] == ["IT98059150510"]
+    assert find_vat_ids("VAT 1IE8058118T") == []
+    assert find_vat_ids("Order 1IE8058118S") == []  # no label, no repair
 
 
 @pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009"], ids=["nbsp", "narrow-nbsp", "thin"])
