@@ -2702,13 +2702,12 @@ def _spelling_most_rows_print(name: str, names_seen: dict[str, int], spelled: di
 
     key = fold(name)
     best, best_rows = name, rows_printing(key)
-    for folded in names_seen:
-        rows = rows_printing(folded)
+    for folded in names_seen:  # a near spelling first, then how many rows print it
         if (
-            rows > max(best_rows, 1)
+            len(folded.split()) == len(key.split())
             and re.sub(r"\W", "", folded) != re.sub(r"\W", "", key)  # not a stop or a dash
-            and len(folded.split()) == len(key.split())
             and Levenshtein.distance(folded, key, score_cutoff=SAME_NAME_MISREAD) <= SAME_NAME_MISREAD
+            and (rows := rows_printing(folded)) > max(best_rows, 1)
         ):
             best, best_rows = spelled[folded], rows
     return best
@@ -3657,7 +3656,7 @@ def _table_items(
         text = str(item["description"])
         text = re.sub(r"^\d{8,14}(?=[^\W\d])", "", text)  # a GTIN glued to the name
         if not left_of_desc:
-            text = re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", text)  # the position number
+            text = _POSITION.sub("", text)
         if ocr:
             text = _OCR_SQUARE.sub(_square, _without_specks(text))
             text = re.sub(r"(?<=\d) (?=\.\d)", "", text)  # "3x1 .5": a decimal split at its mark
@@ -3683,8 +3682,13 @@ _DISCOUNT_HEAD = _re(r"disc|rabatt|remise|sconto|descuento|korting|nachlass|reba
 """A head of a discount column over an item table."""
 
 
-_CODE_WORD = re.compile(r"^[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+$")
+_ARTICLE_CODE = r"[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+"
 """An article code (``SVC-CONS``, ``CAL-01``, ``HW-SRV2``)."""
+_CODE_WORD = re.compile(rf"^{_ARTICLE_CODE}$")
+_ITEM_CODE = re.compile(rf"^{_ARTICLE_CODE}\s+(?=\S)")
+"""An article code before an item's description (``PRT-A3 Printing A3 posters``)."""
+_POSITION = re.compile(r"^\d{1,3}\.?\s+(?=\S)")
+"""An item's position number before its description (``3 Steel sheet``, ``12. Freight``)."""
 
 
 def _without_code_cell(words: list[Word], height: float) -> list[Word]:
@@ -4110,10 +4114,6 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
     return fields
 
 
-_ITEM_CODE = re.compile(r"^[A-Z0-9]{2,}(?:[-/.][A-Z0-9]+)+\s+(?=\S)")
-"""An article code before an item's description (``PRT-A3 Printing A3 posters``)."""
-
-
 def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | None:
     """An item row read without its table's header: a description, then quantity, unit
     price and amount (``PRT-A3 Printing A3 posters 36 2.40 : 86.40``, a unit such as ``ea``
@@ -4139,7 +4139,7 @@ def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | N
         qty = _derived_quantity(amount.value, price.value)
         if qty is not None and before and any(c.isdigit() for c in before[-1]):
             before = before[:-1]
-    desc = _without_specks(re.sub(r"^\d{1,3}\.?\s+(?=\S)", "", " ".join(before)))  # position
+    desc = _without_specks(_POSITION.sub("", " ".join(before)))
     desc = _OCR_SQUARE.sub(_square, _without_specks(_ITEM_CODE.sub("", desc)))  # article code
     if qty is None or sum(c.isalpha() for c in desc) < 3 or amount.value <= 0:
         return None

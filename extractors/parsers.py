@@ -432,8 +432,7 @@ def _prefix_specks_mended(token: str) -> str | None:
     reading, or more than one, passes the check digits."""
     barred = token.replace("|", "I")
     readings = {barred} | {barred[:k] + barred[k + 1 :] for k in range(3)}
-    valid = {r for r in readings if r[:2] in _VAT_PREFIXES and vat_is_valid(r)}
-    return valid.pop() if len(valid) == 1 else None
+    return _the_valid_one({r for r in readings if r[:2] in _VAT_PREFIXES})
 
 
 def _prefixes_read_as(read: str) -> list[str]:
@@ -470,8 +469,14 @@ def _digits_mended(vat: str) -> str:
     if fixed != vat and vat_is_valid(fixed):
         return fixed
     dropped = {vat[: 2 + m.start()] + vat[2 + m.end() :] for m in _LETTER_IN_DIGITS.finditer(vat[2:])}
-    valid = [v for v in dropped if vat_is_valid(v)]
-    return valid[0] if len(valid) == 1 else vat
+    return _the_valid_one(dropped) or vat
+
+
+def _the_valid_one(readings: set[str]) -> str | None:
+    """The one reading of a VAT id OCR may have misread that passes its country's check
+    digits; None when none does, or more than one (the check would not tell which)."""
+    valid = {r for r in readings if vat_is_valid(r)}
+    return valid.pop() if len(valid) == 1 else None
 
 
 def vat_is_valid(value: str) -> bool:

@@ -2199,6 +2199,13 @@ def test_the_imprint_gives_the_legal_form_the_letterhead_reading_lost() -> None:
         assert fields["vendor_name"].method.startswith("repeated")
 
 
+def _letterhead_seller(top: list[tuple[float, float, str]],
+                       rest: list[tuple[float, float, str]]) -> Field:
+    """The seller read from a scanned page whose letterhead reads ``top`` (the variants a test
+    compares) over the same address, body and imprint (``rest``)."""
+    return read_invoice(_ocr_page([*top, *rest]))["vendor_name"]
+
+
 def test_a_letterhead_cut_at_an_elision_is_the_imprints_name_or_no_repeated_name() -> None:
     """``Officine Meccaniche dell'Adige S.p.A.`` read ``Officine Meccaniche dell`` and
     ``S.p.A.`` (its ``'Adige`` on a line of its own; seed 49000's invoice 24): the imprint
@@ -2207,14 +2214,13 @@ def test_a_letterhead_cut_at_an_elision_is_the_imprints_name_or_no_repeated_name
     read after the cut name, a name cut at an elision is not taken for the imprint's."""
 
     def vendor(head: list[tuple[float, float, str]]) -> Field:
-        return read_invoice(_ocr_page([
-            *head,
+        return _letterhead_seller(head, [
             (150, 200, "Lungadige Galtarossa 21"),
             (150, 260, "37133 Verona VR"),
             (150, 600, "Invoice No. A24-1123"),
             (1400, 1900, "TOTAL DUE (EUR) € 4,037.26"),
             (150, 3300, "Officine Meccaniche dell'Adige S.p.A. - Registered No. 636515"),
-        ]))["vendor_name"]
+        ])
 
     named = vendor([(150, 100, "Officine Meccaniche dell"), (900, 100, "S.p.A."),
                     (1700, 100, "INVOICE")])
@@ -2651,13 +2657,12 @@ def test_a_word_lost_from_the_letterhead_is_taken_from_the_imprint() -> None:
     letterhead without the legal form after the gap takes nothing from the imprint."""
 
     def vendor(top: list[tuple[float, float, str]]) -> object:
-        return read_invoice(_ocr_page([
-            *top,
+        return _letterhead_seller(top, [
             (201, 279, "Bramley Mill, Canal Road"),
             (201, 331, "Stockport SK4 1AA"),
             (1603, 361, "Invoice No.: RE-33827"),
             (848, 3328, "Bramley Precision Engineering Ltd - Registered No. 852435"),
-        ]))["vendor_name"].value
+        ]).value
 
     assert vendor([(203, 201, "Bramley Precision"), (1207, 201, "Ltd"),
                    (1823, 201, "INVOICE")]) == "Bramley Precision Engineering Ltd"
