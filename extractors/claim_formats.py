@@ -84,13 +84,27 @@ def repair_icd10(text: str) -> str:
     body = raw.replace(".", "")
     if len(body) < 3:
         return raw
-    first = body[0].translate(DIGIT_AS_LETTER)
-    second = body[1].translate(_TO_DIGIT)
-    rest = body[2:]
-    code = first + second + rest[0]
+    head, dot, tail = raw.partition(".")
+    if dot and len(head) == 4:
+        # four characters before the dot, where a category has three: a speck read as one of
+        # them (``R0O5.9`` for R05.9); the one category that dropping a character leaves, as
+        # read (its letter a letter, its third a digit)
+        found = {_category(kept) for k in range(4)
+                 if (kept := head[:k] + head[k + 1 :])[0].isalpha() and kept[2] in "AB0123456789"
+                 and ICD10_RE.match(_category(kept))}
+        if len(found) == 1:
+            body = found.pop() + tail.replace(".", "")
+    code = _category(body[:3])
     if len(body) > 3:
         code += "." + body[3:]
     return code
+
+
+def _category(text: str) -> str:
+    """An ICD-10-CM category from three characters read: a letter, then digits (a third read as
+    a letter other than A or B is a digit, ``R0O`` for R00)."""
+    third = text[2] if text[2] in "AB0123456789" else text[2].translate(_TO_DIGIT)
+    return text[0].translate(DIGIT_AS_LETTER) + text[1].translate(_TO_DIGIT) + third
 
 
 def repair_procedure(text: str) -> str:

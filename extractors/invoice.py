@@ -1180,6 +1180,21 @@ def _nearly_closes(total: Hit, subs: list[Hit], taxes: list[Hit]) -> bool:
     )
 
 
+def _unsigned_if_it_closes(taxes: list[Hit], subs: list[Hit], totals: list[Hit]) -> list[Hit]:
+    """``taxes`` with those read below zero turned positive where a net sum and a total above
+    zero say so (net sum + the tax unsigned = total)."""
+    def closes(tax: Decimal) -> bool:
+        return any(
+            isinstance(s.value, Decimal) and isinstance(t.value, Decimal) and s.value > 0
+            and t.value > 0 and abs(s.value + tax - t.value) <= SUM_TOLERANCE
+            for s in subs for t in totals
+        )
+
+    return [replace(h, value=-h.value)
+            if isinstance(h.value, Decimal) and h.value < 0 and closes(-h.value) else h
+            for h in taxes]
+
+
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
     parse = money_parser(ctx.decimal_mark, ocr=ctx.scanned)  # "GBP 250,607. 45" on a scan
     totals = _invoice_totals(
@@ -1231,6 +1246,10 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
             else h
             for h in subs
         ]
+    if ctx.scanned:
+        # "VAT (20%) - £1,408.50": a speck before the tax read as a minus; a net sum and a
+        # total above zero that the tax closes without it say it is none
+        taxes, rated = (_unsigned_if_it_closes(hits, subs, totals) for hits in (taxes, rated))
     if any(h.notes.get("label_row") not in sub_rows for h in totals):
         # "Net amount" is a subtotal's label too: the grand total is another row ("Net total"
         # never is one: TOTAL_EXCLUDE)
@@ -2683,8 +2702,44 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
     }
     address = _vendor_address(ctx, i, words, sender, name)
     if address is not None:
+        if ctx.scanned and isinstance(address.value, str):
+            address = address.model_copy(update={"value": _surer_spellings(ctx, address.value)})
         fields["address"] = address
     return fields
+
+
+def _surer_spellings(ctx: DocContext, address: str) -> str:
+    """A scanned address with each word OCR read less surely than it read the same word
+    printed again elsewhere on the page (the sender line's small print ``Frankfurter Rina
+    150`` at 0.85 over the imprint's ``Frankfurter Ring 150`` at 0.96): a word of letters,
+    four at least, a character away (two from seven letters on) from a word between the same
+    neighbours on another row, read there with a higher confidence, takes that spelling."""
+    words = [w for row in ctx.rows for w in row.words]
+    conf: dict[str, float] = {}
+    for w in words:
+        conf[w.text] = max(conf.get(w.text, 0.0), w.conf)
+    neighbours: dict[int, set[str]] = {}  # a word's id -> the words beside it on its row
+    for row in ctx.rows:
+        for k, w in enumerate(row.words):
+            neighbours[id(w)] = {v.text for v in row.words[max(0, k - 1) : k + 2] if v is not w}
+    out: list[str] = []
+    for piece in address.split(", "):
+        tokens = piece.split(" ")
+        for k, token in enumerate(tokens):
+            if not token.isalpha() or len(token) < 4 or token not in conf:
+                continue
+            beside = set(tokens[max(0, k - 1) : k + 2]) - {token}
+            reach = 2 if len(token) >= 7 else 1
+            surer = [
+                w for w in words
+                if w.text != token and w.text.isalpha() and w.conf > conf[token]
+                and beside <= neighbours[id(w)]
+                and Levenshtein.distance(w.text, token, score_cutoff=reach) <= reach
+            ]
+            if surer:
+                tokens[k] = max(surer, key=lambda w: w.conf).text
+        out.append(" ".join(tokens))
+    return ", ".join(out)
 
 
 SAME_NAME_MISREAD = 2
@@ -2764,6 +2819,13 @@ def country_code(line: str) -> str | None:
     return COUNTRIES.get(name) or (COUNTRIES.get("i" + name[1:]) if name[:1] == "l" else None)
 
 
+_ADDRESS_SPECK = re.compile(r"(?<=\d)°|\s+[_\"“”|~*•°](?=\s|$)")
+"""Specks OCR read in an address line: a word of one mark alone (``20123 Milano _ MI``,
+``33602 Bielefeld "``), a degree sign after a number (``Spaldingstraße 64°``)."""
+_COUNTRY_AFTER = re.compile(r"^(?P<line>.*\S)\s+[:·|\-–]\s+(?P<country>[^\W\d][^\d:·|]*)$")
+"""A line that ends in a country after a separator (``50122 Firenze FI : Italy``)."""
+
+
 def format_address(parts: list[str], country_hint: str | None = None) -> str | None:
     """Address lines as "street, [more,] zip city, CC" (the e-invoice convention), else None.
 
@@ -2772,11 +2834,13 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     seller's VAT id prefix does.
     """
     lines: list[str] = []
-    parts = [_OCR_STRASSE.sub("straße", p) for p in parts]
+    parts = [_ADDRESS_SPECK.sub("", _OCR_STRASSE.sub("straße", p)) for p in parts]
     for part in parts:  # "Lilienthalallee 26, 80786 München" on one line
         pieces = re.split(
             rf",\s*(?=(?:[A-Z]{{1,2}}-)?\d{{4,5}}\s+\D|[^\d,]{{2,}}?\s+{_UK_IE_POSTCODE}\s*$)", part
         )
+        if (after := _COUNTRY_AFTER.match(pieces[-1])) and country_code(after["country"]):
+            pieces[-1:] = [after["line"], after["country"]]  # "50122 Firenze FI : Italy"
         # a stop set apart at a line's end is a speck (``17 Cheapside .``)
         lines.extend(re.sub(r"\s+[.,]+$", "", _clean_name(p)) for p in pieces if _clean_name(p))
     zip_at = next(
@@ -3168,7 +3232,7 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     return cols
 
 
-_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·©&\-—–]+"
+_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·©°&\-—–]+"
 _SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
 """Specks OCR reads as words of their own (``.``, ``:``, ``_``, ``&``) at either end of a
 description on a scanned page (an ampersand ends no description: its next line would follow
@@ -3244,10 +3308,12 @@ def _knit_split_rows(rows: Iterable[Row]) -> Iterator[Row]:
 
 def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
-    alone, an underscore or a dash glued to the first word (``-Office cleaning``), an opening
+    alone, an underscore or a dash glued to the first word (``-Office cleaning``), a colon
+    glued to the last (``monthly contract:``), an opening
     quote never closed, a closing one never opened (``monthly contract»``)."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
     text = re.sub(r"^-(?=[A-Z][a-z])", "", text)
+    text = re.sub(r"(?<=[^\W\d])[:;]$", "", text)  # "monthly contract:": no label ends an item
     if _never_closed(text):
         text = text[1:]
     if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(
@@ -3479,16 +3545,86 @@ def _one_digit_off(read: str, printed: str) -> bool:
     )
 
 
+_MARK_LOST = re.compile(r"-?\d{3,9}|-?\d{1,7}[:;]\d{2}")
+"""An amount read without its decimal mark, or with a colon or semicolon for it."""
+
+
+GARBLED = "garbled_amount"
+"""Key of a scanned item row's amount as read when OCR garbled it (``€7.A7``), until the
+printed sums give it (``_amount_from_sums``); no item keeps it."""
+_GARBLED_MONEY = re.compile(r"[\dA-Za-z]{1,3}(?:[.,][\dA-Za-z]{3})*[.,][\dA-Za-z]{2}")
+
+
+def _garbled_amount_read(cell: list[Word]) -> str | None:
+    """The amount cell's word when it is shaped as money (groups of three, a mark, two
+    places) but OCR read letters among its digits (``€7.A7`` for €7.17, ``1,2A4.50``):
+    at least one letter and two digits; else None."""
+    words = [w.text.lstrip("€$£¥") for w in cell if any(c.isdigit() for c in w.text)]
+    if len(words) != 1 or not _GARBLED_MONEY.fullmatch(words[0]):
+        return None
+    read = words[0]
+    if not any(c.isalpha() for c in read) or sum(c.isdigit() for c in read) < 2:
+        return None
+    return read
+
+
+def _fits_read(read: str, amount: Decimal) -> bool:
+    """Whether ``amount`` printed (with or without separators of thousands) is what OCR read
+    as ``read``, letters standing for digits: every digit read in its place, a mark for a
+    mark."""
+    for printed in {f"{amount:,.2f}", f"{amount:.2f}", f"{amount:,.2f}".translate({44: 46, 46: 44}),
+                    f"{amount:.2f}".replace(".", ",")}:
+        if len(printed) == len(read) and all(
+            (r.isalpha() and p.isdigit()) or r == p or (r in ".," and p in ".,")
+            for r, p in zip(read, printed, strict=True)
+        ):
+            return True
+    return False
+
+
+def _amount_from_sums(items: list[dict[str, object]], sums: list[object]) -> list[dict[str, object]] | None:
+    """Scanned item rows of which one amount OCR garbled (``€7.A7``) and the quantity perhaps
+    too (``oe``): the amount a printed sum less the other rows' amounts leaves, when it fits
+    what was read (``_fits_read``) and gives a quantity with the unit price (the one read,
+    or amount / price as printed); that row mended, or None when no sum or more than one
+    leaves such an amount."""
+    gaps = [k for k, item in enumerate(items) if item.get("amount") is None]
+    others = [item.get("amount") for item in items if item.get("amount") is not None]
+    if len(gaps) != 1 or not all(isinstance(a, Decimal) for a in others):
+        return None
+    item = items[gaps[0]]
+    read, unit, qty = str(item.get(GARBLED, "")), item.get("unit_price"), item.get("quantity")
+    if not isinstance(unit, Decimal) or unit <= 0:
+        return None
+    rest = sum(others, Decimal(0))  # type: ignore[arg-type]
+    found: set[tuple[Decimal, str]] = set()
+    for target in sums:
+        if not isinstance(target, Decimal) or (amount := money(target - rest)) <= 0:
+            continue
+        if not _fits_read(read, amount):
+            continue
+        quantity = qty if isinstance(qty, str) and _gives(Decimal(qty), unit, amount) else None
+        if quantity is None and qty is None:
+            quantity = _derived_quantity(amount, unit)
+        if quantity is not None:
+            found.add((amount, quantity))
+    if len(found) != 1:
+        return None
+    amount, quantity = found.pop()
+    return [{**item, "amount": amount, "quantity": quantity} if n == gaps[0] else item
+            for n, item in enumerate(items)]
+
+
 def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -> Decimal | None:
     """The amount of an item row that OCR read without its decimal mark (``4,29 €`` as
-    ``429 €``, which reads as no amount) or as letters (``ATESO`` for ``417.50``, ``Boot`` for
-    ``833.10``, ``© M`` for ``13.80``): quantity × unit price, when its digits are the ones read
-    or what was read holds no digit and is no longer than the product and two characters; else
-    None."""
+    ``429 €``, which reads as no amount), with a colon for it (``22:17``) or as letters
+    (``ATESO`` for ``417.50``, ``Boot`` for ``833.10``, ``© M`` for ``13.80``): quantity × unit
+    price, when its digits are the ones read or what was read holds no digit and is no longer
+    than the product and two characters; else None."""
     if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
     product = money(Decimal(qty) * prices[-1])
-    numbers = [w.text for w in cell if re.fullmatch(r"-?\d{3,9}", w.text)]
+    numbers = [re.sub("[:;]", "", w.text) for w in cell if _MARK_LOST.fullmatch(w.text)]
     if len(numbers) == 1:
         return product if f"{product:f}".replace(".", "") == numbers[0] else None
     # the table's sum against the printed one then says whether the product is right
@@ -3565,10 +3701,21 @@ def _table_items(
         cell = by_kind.get("amount", [])
         if not cell and ocr and row.words and _column_by_centre(columns, row.words[-1]).kind == "amount":
             cell = row.words[-1:]  # an amount read as letters sits by its left edge elsewhere
+        garbled = _garbled_amount_read(cell) if ocr and desc else None
+        if garbled is not None:
+            amounts = []  # "€7.A7": the 7 the parser finds in it is no amount
         if not amounts and ocr and desc and (lost := _amount_mark_lost(cell, qty, prices)) is not None:
             amounts = [lost]
         elif ocr and (whole := _amount_read_apart(cell, qty, prices, parse)) is not None:
             amounts = [whole]
+        if not amounts and garbled is not None and prices and isinstance(prices[-1], Decimal):
+            # the amount the printed sums leave, if it fits what was read (see _amount_from_sums)
+            open_item = {"description": desc, "quantity": qty, "unit_price": prices[-1],
+                         "amount": None, GARBLED: garbled}
+            items.append(open_item)
+            words_used.extend(row.words)
+            continued = 0
+            continue
         if amounts:
             if not desc and not desc_col.under_code:
                 open_item = None
@@ -3588,6 +3735,10 @@ def _table_items(
                 # "reel of 4000" with the quantity not read: 4000 x 11.60 is not 46.40, so
                 # the number ends the description, and the quantity is 46.40 / 11.60
                 desc, qty = f"{desc} {glued.text}", None
+            if (ocr and isinstance(unit, Decimal) and isinstance(amount, Decimal)
+                    and unit < 0 < amount and qty is not None and Decimal(qty) > 0
+                    and _gives(Decimal(qty), -unit, amount)):
+                unit = -unit  # "2.25 -€510.00 €1,147.50": a speck read as the price's minus
             if qty is None and not has_qty and isinstance(unit, Decimal) and unit != 0:
                 tail = desc_words[-1:] if len(desc_words) > 1 and (
                     desc_words[-1].box[0] - desc_words[-2].box[2] > _column_gap(row.height)
@@ -3695,9 +3846,9 @@ def _without_code_cell(words: list[Word], height: float) -> list[Word]:
     """A scanned description without the article code in a cell of its own before it, a
     column's gap left of the description (``SVC-CONS      Consulting services`` under an
     ``Item`` head whose ``Description`` head OCR lost), with the row number or speck before
-    the code."""
+    the code (whose S may read as a dollar sign, ``$VC-TRV``)."""
     for k, word in enumerate(words[:3]):
-        if (_CODE_WORD.match(word.text) and k + 1 < len(words)
+        if (_CODE_WORD.match(re.sub(r"^\$", "S", word.text)) and k + 1 < len(words)
                 and words[k + 1].box[0] - word.box[2] > _column_gap(height)):
             return words[k + 1 :]
     return words
@@ -3933,7 +4084,8 @@ def _printed_item_sums(ctx: DocContext) -> list[Decimal]:
         beside = [v for v, _, _ in parse(row.text) if isinstance(v, Decimal)]
         out += beside
         words = row.words_in(m.start(), m.end())
-        if not beside and words:
+        if not beside and words and _item_header(ctx.rows, i, parse) is None:
+            # (an item table's "Line total" head heads the rows' amounts, not their sum)
             [column] = _columns_below(ctx.rows, i, [(words[0].box[0], words[-1].box[2])], parse)
             if column and _sums_up(column):
                 out.append(column[-1][0])
@@ -4079,9 +4231,12 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
         items = _unheaded_items(ctx, [*sums, *item_sums])
     if items is not None:
         if ctx.scanned:
-            mended = _mend_one_row(items.value, [*sums, *item_sums])
+            mended = (_amount_from_sums(items.value, [*sums, *item_sums])
+                      or _mend_one_row(items.value, [*sums, *item_sums]))
             if mended is not None:
                 items = items.model_copy(update={"value": mended})
+        for item in items.value:
+            item.pop(GARBLED, None)
         # Line items are delivered only when they add up to the invoice's own net or gross sum:
         # a table read wrongly would otherwise reach the ERP (or block a correct invoice).
         printed = sums_added_up_to(items.value, item_sums)
@@ -4114,13 +4269,17 @@ def read_invoice(pages: list[Page], *, vendor_library: bool = True) -> dict[str,
     return fields
 
 
+_COLON_MARK = re.compile(r"(?<=\d)[:;](?=\d{2}$)")
+"""A colon or semicolon OCR read for the decimal mark of a row's last number (its amount)."""
+
+
 def _unheaded_item(text: str, decimal_mark: str | None) -> dict[str, object] | None:
     """An item row read without its table's header: a description, then quantity, unit
     price and amount (``PRT-A3 Printing A3 posters 36 2.40 : 86.40``, a unit such as ``ea``
     after the quantity) where quantity × unit price is the amount, or amount / price a
     quantity as printed when the quantity did not read; else None. Its position number and
     article code are no part of the description."""
-    text = heal_ocr_amounts(text)
+    text = _COLON_MARK.sub(decimal_mark or ".", heal_ocr_amounts(text))  # "2.25 m 1.00 2:25"
     found = [a for a in find_amounts(text, decimal_mark=decimal_mark) if a.has_decimals]
     if len(found) < 2:
         return None

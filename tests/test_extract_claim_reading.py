@@ -345,3 +345,22 @@ def test_charges_are_balanced_against_the_total_with_the_other_readings() -> Non
     lines = [{"charges": fmt.parse_money(values[f"ch{i}"].text)} for i in (1, 2, 3)]
     _, changed = _balance_charges(Cells(values, "form-ocr", 1.0, 0), lines, Decimal("765.62"), names)
     assert lines[1]["charges"] == Decimal("338.39") and not changed
+
+
+def test_a_diagnosis_read_with_a_speck_before_its_dot_is_mended_as_a_second_opinion() -> None:
+    """``R0O5.9`` read alike by every mode (random claims seed 10400, scan 19): four characters
+    before the dot where a category has three. It had been taken for ``R0O.59`` (an O is no
+    category's third character) and posted at 0.86; the one category dropping a character
+    leaves is R05, and a value mended so is no surer than a second opinion."""
+    reader = _reader(_cell(*[("R0O5.9", 0.9)] * 3))
+    text, conf, ok = reader.cell(
+        "cpt1", lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))), fmt.reading_key
+    )
+    code = fmt.repair_icd10(text)
+    assert code == "R05.9" and ok
+    assert reader.unless_mended("cpt1", text, conf, code, from_char=1) <= 0.6
+    # read as printed, it stays as sure as its readings
+    reader = _reader(_cell(*[("R05.9", 0.9)] * 3))
+    text, conf, _ = reader.cell("cpt1", lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))),
+                                fmt.reading_key)
+    assert reader.unless_mended("cpt1", text, conf, fmt.repair_icd10(text), from_char=1) >= 0.9

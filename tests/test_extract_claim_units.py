@@ -45,6 +45,11 @@ def test_npi_check_digit(npi: str, ok: bool) -> None:
         ("R21", "R21"),
         ("0 54.5", "O54.5"),  # 0 where a letter must be
         ("U07.1", "U07.1"),  # COVID-19: U codes are real
+        ("R0O5.9", "R05.9"),  # four characters before the dot: a speck read as one of them
+        ("(R05.9", "R05.9"),
+        ("K2I.9", "K21.9"),  # a category's third is a digit...
+        ("C4A.9", "C4A.9"),  # ...or the A or B of seven categories
+        ("2115.1", "Z11.51"),  # no character to drop leaves a category: the dot is misplaced
     ],
 )
 def test_icd10_repair(text: str, code: str) -> None:

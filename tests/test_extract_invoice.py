@@ -1636,6 +1636,24 @@ def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
     assert fields["total_amount"].method.startswith("label+sum")
 
 
+def test_a_speck_read_as_a_minus_before_a_scanned_tax() -> None:
+    """``VAT (20%) - £1,408.50`` (seed 54000's invoice 16) between a net sum and a total above
+    zero that it closes unsigned: the tax is positive (it had been -1,408.50); a credit
+    note's tax, under a net sum and a total below zero, keeps its minus."""
+
+    def tax_for(net: str, tax: str, total: str) -> Field:
+        return read_invoice(_ocr_page([
+            (200, 200, "Invoice No. INV-3113"),
+            (1400, 1900, f"Subtotal {net}"),
+            (1400, 1960, f"VAT (20%) {tax}"),
+            (1400, 2020, f"Total GBP {total}"),
+        ]))["tax_amount"]
+
+    tax = tax_for("£7,042.50", "- £1,408.50", "£8,451.00")
+    assert (tax.value, tax.method) == (Decimal("1408.50"), "label+sum")
+    assert tax_for("-£7,042.50", "-£1,408.50", "-£8,451.00").value == Decimal("-1408.50")
+
+
 def test_a_dash_read_as_a_minus_before_a_scanned_total() -> None:
     """``Rechnungsbetrag - 12.122,71 €`` under a positive net sum and tax that add up to it: the
     dash is no minus sign (the total had been read as -12,122.71 at 0.97). A credit note, whose
@@ -3144,3 +3162,127 @@ def test_an_article_code_a_column_apart_is_no_part_of_the_description() -> None:
     assert [i["description"] for i in items] == ["Consulting services (hours)",
                                                  "Euro pallet, heat treated",
                                                  "CAL-01 Calibration certificate"]
+
+
+def test_item_amounts_read_with_a_colon_for_the_decimal_mark() -> None:
+    """``0.75 29.56 : 22:17`` (seed 54000's invoice 15) and, under a lost header, ``2.25 m
+    1.00 2:25`` (its invoice 25): OCR read the amount's decimal point as a colon, which reads
+    as no amount; the row then joined the item above it and the table, an item short, was
+    dropped. The amount is quantity × price when its digits are the ones read."""
+    head: Cells = [(226, "ITEM"), (535, "DESCRIPTION"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "LINE TOTAL")]
+    rows = [("Consulting services (hours)", "1", "121.89", "121.89"),
+            ("Steel sheet S235 2 mm, per m2", "0.75", "29.56", "22:17")]
+    cells = [[(535, d), (1560, q), (1850, p), _amount(a)] for d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, "144.06", head))["line_items"].value
+    assert [(i["description"], i["amount"]) for i in items] == [
+        ("Consulting services (hours)", Decimal("121.89")),
+        ("Steel sheet S235 2 mm, per m2", Decimal("22.17"))]
+    # digits that are not quantity × price are no amount read so; nor is the first amount
+    # under the item table's "LINE TOTAL" head the printed sum of the lines (the one row
+    # read had added up to it)
+    cells[1][-1] = _amount("22:71")
+    assert "line_items" not in read_invoice(_item_table(cells, "144.06", head))
+    unheaded = read_invoice(_ocr_page([
+        (200, 200, "Invoice No. INV-2024-7982"),
+        (180, 1239, "1 MAT-CU Copper cable NYM-J 3x1.5, per metre 2.25 m 1.00 2:25"),
+        (180, 1300, "2 PKG-PAL Euro pallet, heat treated 0.5 ea 11.68 5.84"),
+        (1451, 1400, "Net total 8.09"),
+    ]))["line_items"].value
+    assert [(i["quantity"], i["amount"]) for i in unheaded] == [
+        ("2.25", Decimal("2.25")), ("0.5", Decimal("5.84"))]
+
+
+def test_a_speck_read_as_a_minus_before_an_item_price_alone() -> None:
+    """``2.25 -€510.00 €1,147.50`` (seed 54000's invoice 20): a price read negative beside a
+    positive quantity and amount it gives unsigned is a speck's minus; a discount row, whose
+    amount is negative too, keeps its sign."""
+    rows = [("Office cleaning, monthly contract", "2.25", "-€510.00", "€1,147.50"),
+            ("Diesel fuel, per litre", "100", "€1.31", "€131.00")]
+    cells = [[(535, d), (1560, q), (1850, p), _amount(a)] for d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, "1,278.50"))["line_items"].value
+    assert [i["unit_price"] for i in items] == [Decimal("510.00"), Decimal("1.31")]
+    rows[0] = ("Loyalty discount", "1", "-€50.00", "-€50.00")
+    cells = [[(535, d), (1560, q), (1850, p), _amount(a)] for d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, "81.00"))["line_items"].value
+    assert (items[0]["unit_price"], items[0]["amount"]) == (Decimal("-50.00"), Decimal("-50.00"))
+
+
+def test_an_item_amount_garbled_with_its_quantity_is_what_the_printed_sum_leaves() -> None:
+    """``oe €2.39 €7.A7`` (seed 55000's invoice 28): the quantity read as letters and the
+    amount with a letter for a digit, which the parser read as €7: the quantity was then
+    7.00 / 2.39 = 2.93, and the table missed its sum by 17 cents and was dropped. The amount
+    is what the printed subtotal leaves after the other rows when it fits what was read,
+    and the quantity amount / price; when it does not fit, the table is still dropped."""
+
+    def items_for(amount: str) -> list[dict[str, object]] | None:
+        rows = [("Calibration of torque wrench", "2", "€102.54", "€205.08"),
+                ("Copper cable NYM-J 3x1.5, per metre", "oe", "€2.39", amount),
+                ("Euro pallet, heat treated", "12.75", "€13.25", "€168.94")]
+        cells = [[(535, d), (1560, q), (1850, p), _amount(a)] for d, q, p, a in rows]
+        field = read_invoice(_item_table(cells, "381.19")).get("line_items")
+        return None if field is None else field.value
+
+    items = items_for("€7.A7")
+    assert items is not None
+    assert (items[1]["quantity"], items[1]["amount"]) == ("3", Decimal("7.17"))
+    assert all(set(item) == {"description", "quantity", "unit_price", "amount"} for item in items)
+    assert items_for("€7.A8") is None  # 7.17 is not what was read
+    assert items_for("€9.A7") is None
+
+
+def test_an_article_code_read_with_a_dollar_sign_and_specks_ending_a_description() -> None:
+    """``$VC-TRV Travel and accommodation`` (seed 55000's invoice 29): the code's S read as a
+    dollar sign kept it in the description; a colon glued to a description's last word and a
+    degree sign after it (``monthly contract:``, ``full colour °``) are specks."""
+    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "AMOUNT")]
+    rows = [("4", "$VC-TRV", "Travel and accommodation, per diem", "4", "176.00", "704.00"),
+            ("5", "SVC-CLN", "Office cleaning, monthly contract:", "6", "559.10", "3354.60"),
+            ("6", "PRT-A3", "Printing A3 posters, full colour °", "36", "8.33", "299.88")]
+    cells = [[(180, n), (270, code), (570, d), (1560, q), (1850, p), _amount(a)]
+             for n, code, d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, "4358.48", head))["line_items"].value
+    assert [i["description"] for i in items] == ["Travel and accommodation, per diem",
+                                                 "Office cleaning, monthly contract",
+                                                 "Printing A3 posters, full colour"]
+
+
+def test_a_scanned_address_word_takes_the_spelling_read_surer_beside_the_same_word() -> None:
+    """The sender line's small print read ``Frankfurter Rina 150`` at 0.85 (seeds 54000 and
+    55000: ``Rina``, ``Spaldinastraße``), the imprint at the foot ``Frankfurter Ring 150`` at
+    0.96: an address word a character away from a word read surer between the same
+    neighbours takes that spelling. Read no surer, or beside other words, it stands; and specks OCR read
+    in an address line are no part of it."""
+
+    def address(imprint: str, conf: float) -> str:
+        pages = _ocr_page([
+            (200, 150, "Hofmann Logistik"),
+            (200, 420, "Hofmann Logistik AG - Frankfurter Rina 150 - 80807 München _"),
+            (200, 480, "Stadtwerke Musterstadt GmbH"),
+            (1500, 480, "Rechnungsnummer: A24-8781"),
+            (1400, 1500, "Rechnungsbetrag 1.190,00 €"),
+        ], conf=0.85)
+        x, words = 200, []
+        for text in imprint.split():
+            words.append(Word(text=text, box=(x, 3000, x + 24 * len(text), 3030), conf=conf))
+            x += 24 * (len(text) + 1)
+        return str(read_invoice(_with_words(pages, words))["address"].value)
+
+    assert address("Frankfurter Ring 150", 0.96) == "Frankfurter Ring 150, 80807 München, DE"
+    assert address("Frankfurter Ring 150", 0.8) == "Frankfurter Rina 150, 80807 München, DE"
+    assert address("Am Ring 150", 0.96) == "Frankfurter Rina 150, 80807 München, DE"
+
+
+def test_specks_in_an_address_line_and_a_country_after_a_separator() -> None:
+    from extractors.invoice import format_address
+
+    assert format_address(["Via Torino 44", "20123 Milano _ MI", "Italy"]) == (
+        "Via Torino 44, 20123 Milano MI, IT")
+    assert format_address(["Spaldingstraße 64°", '20097 Hamburg "'], country_hint="DE") == (
+        "Spaldingstraße 64, 20097 Hamburg, DE")
+    assert format_address(["Via dei Servi 18", "50122 Firenze FI : Italy"]) == (
+        "Via dei Servi 18, 50122 Firenze FI, IT")
+    # a town's name after a separator is no country
+    assert format_address(["Hauptstraße 1", "80807 München - Schwabing"]) == (
+        "Hauptstraße 1, 80807 München - Schwabing")

@@ -235,6 +235,8 @@ def test_covid_diagnosis_and_vaccine_codes_are_valid() -> None:
         ),
         ({"diagnosis_codes": ["M54.50", "K59.0000X"]}, "invalid_icd10", "diagnosis_codes[1]"),
         ({"diagnosis_codes": ["M54.50", "250.00"]}, "invalid_icd10", "diagnosis_codes[1]"),
+        # a category's third character is a digit, or A/B in seven categories (M1A, C4A, ...)
+        ({"diagnosis_codes": ["M1A.0", "R0O.59"]}, "invalid_icd10", "diagnosis_codes[1]"),
         ({"icd_indicator": "9"}, "invalid_icd_indicator", "icd_indicator"),
         (
             {"service_lines": _line(0, procedure_code="J07")},
