@@ -393,17 +393,41 @@ _CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|₹|\bRs\.?|RM|\bEUR|\bUSD|\bGBP|\b
 _OCR_SPLIT_DECIMAL = re.compile(r"(\d)\s?([.,])\s(\d{2})(?![\d.,])")
 
 
+_OCR_SPLIT_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}) ([.,]\d{3}[.,]\d{2})(?![\d.,])")
+
+
 def heal_ocr_amounts(text: str) -> str:
-    """``"79. 35"`` → ``"79.35 "``: OCR splits amounts at the decimal mark (same length kept)."""
-    return _OCR_SPLIT_DECIMAL.sub(
+    """``"79. 35"`` → ``"79.35 "``: OCR splits amounts at the decimal mark; ``"49 ,252.51"`` →
+    ``"49,252.51 "``: or before a separator of thousands (same length kept)."""
+    text = _OCR_SPLIT_DECIMAL.sub(
         lambda m: m.group(1) + m.group(2) + m.group(3) + " " * (len(m.group(0)) - 4), text
     )
+    return _OCR_SPLIT_THOUSANDS.sub(lambda m: m.group(1) + m.group(2) + " ", text)
+
+
+_ONE_MARK_THROUGHOUT = re.compile(r"(?<![\d.,])([1-9]\d{0,2}(?:([.,])\d{3})+)[.,](\d{2})(?![\d.,])")
+
+
+def _one_mark_healed(text: str, decimal_mark: str | None) -> str:
+    """``217.736.80`` in a document whose decimal mark is a point → ``217,736.80``: OCR read
+    the separators of thousands and the decimal mark as one mark (groups of three, then two
+    digits: no number is printed so). Lengths are kept."""
+    if decimal_mark not in (".", ","):
+        return text
+    thousands = "," if decimal_mark == "." else "."
+
+    def healed(m: re.Match[str]) -> str:
+        if m.group(0)[len(m.group(1))] != m.group(2):
+            return m.group(0)  # "1.234,56": two marks, as printed
+        return m.group(1).replace(m.group(2), thousands) + decimal_mark + m.group(3)
+
+    return _ONE_MARK_THROUGHOUT.sub(healed, text)
 
 
 def money_parser(decimal_mark: str | None, *, ocr: bool = False) -> Parser:
     def parse(text: str) -> list[tuple[object, int, int]]:
         if ocr:
-            text = heal_ocr_amounts(text)
+            text = _one_mark_healed(heal_ocr_amounts(text), decimal_mark)
         out: list[tuple[object, int, int]] = []
         for a in find_amounts(text, decimal_mark=decimal_mark, allow_int=True):
             if not a.has_decimals and not _CURRENCY_BEFORE.search(text[: a.start]):
@@ -2373,6 +2397,8 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
     confidence) and the name is the imprint's ``Bramley Precision Engineering Ltd``; so is a
     piece elided onto the last word read (``Officine Meccaniche dell`` / ``S.p.A.`` over
     ``Officine Meccaniche dell'Adige S.p.A.``, its ``'Adige`` read on a line of its own).
+    The form may be read cut short (``St. Albans`` / ``Lt`` over ``St. Albans Lighting
+    Ltd``, ``Lighting`` read on the next line).
 
     A name that has a form may still lack the one the imprint ends it with: the letterhead's
     ``Hargreaves, Pike & Co.`` (its ``Ltd.`` on the next line) is the imprint's ``Hargreaves,
@@ -2385,7 +2411,8 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
             return name  # "… Pte Ltd Co. Reg. No.": the company's number, no second form
         return f"{name} {_without_sentence_stop(form.group())}"
     lost = ""
-    if form is None and (printed := LEGAL_FORMS.match(after)) is not None:
+    head = after.split()[0] if after.strip() else ""
+    if form is None and (LEGAL_FORMS.match(after) is not None or len(head.rstrip(".")) >= 2):
         # the words lost: one or two, or a piece elided onto the last word read (``dell'Adige``)
         for lost_words in (r"['’][A-Z][\w&-]*", r"\s+[A-Z][\w&'-]*", r"(?:\s+[A-Z][\w&'-]*){2}"):
             m = re.search(rf"(?i:{words})({lost_words})\s+", imprint)
@@ -2393,11 +2420,22 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
             if form is not None and m is not None:
                 lost = m.group(1)
                 break
-        if form is None or fold(form.group()).rstrip(".") != fold(printed.group()).rstrip("."):
+        if form is None or not _printed_form(after, form.group()):
             return name
     if form is None:
         return name
     return f"{name}{lost} {_without_sentence_stop(form.group())}"
+
+
+def _printed_form(after: str, form: str) -> bool:
+    """Whether the letterhead's row goes on (``after`` the name) with the imprint's legal form
+    ``form``: as printed, or cut short by OCR to two letters or more (``St. Albans … Lt``
+    for ``Ltd``, its end lost with the word before it)."""
+    printed = LEGAL_FORMS.match(after)
+    if printed is not None:
+        return fold(form).rstrip(".") == fold(printed.group()).rstrip(".")
+    head = fold(after.split()[0]).rstrip(".")
+    return len(head) >= 2 and fold(form).startswith(head)
 
 
 _COMPANY_NUMBER = re.compile(r"\s*(?:reg|no\b|nr\b|num|number)", re.IGNORECASE)
@@ -2638,7 +2676,9 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             if any(fold(printed) in text for text in mended[i]) and (
                 row.page, row.index
             ) not in buyer_rows:
-                seg_words = [w for w in row.words if fold(w.text) in fold(printed)]
+                # (a word read with a quote-like speck before it, "“St.", is the name's all the same)
+                seg_words = [w for w in row.words
+                             if (word := fold(w.text.strip(_QUOTE_SPECKS))) and word in fold(printed)]
                 candidates.append((0.74 - 0.005 * order, name, "repeated", seg_words, i))
                 break
     limit = max(6, len(head) // 3)
@@ -2706,6 +2746,10 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
             address = address.model_copy(update={"value": _surer_spellings(ctx, address.value)})
         fields["address"] = address
     return fields
+
+
+_QUOTE_SPECKS = "“”‘’'\"«»_~|•"
+"""Marks OCR reads for specks at a word's ends."""
 
 
 def _surer_spellings(ctx: DocContext, address: str) -> str:

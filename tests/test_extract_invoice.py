@@ -1636,18 +1636,21 @@ def test_a_speck_read_as_a_minus_before_a_scanned_subtotal() -> None:
     assert fields["total_amount"].method.startswith("label+sum")
 
 
+def _scanned_sums(number: str, labels: Sequence[str], values: Sequence[str]) -> dict[str, Field]:
+    """A scanned invoice with its number and, one row each, its net sum, tax and total."""
+    rows = [(1400.0, 1900.0 + 60 * k, f"{label} {value}")
+            for k, (label, value) in enumerate(zip(labels, values, strict=True))]
+    return read_invoice(_ocr_page([(200, 200, number), *rows]))
+
+
 def test_a_speck_read_as_a_minus_before_a_scanned_tax() -> None:
     """``VAT (20%) - £1,408.50`` (seed 54000's invoice 16) between a net sum and a total above
     zero that it closes unsigned: the tax is positive (it had been -1,408.50); a credit
     note's tax, under a net sum and a total below zero, keeps its minus."""
 
-    def tax_for(net: str, tax: str, total: str) -> Field:
-        return read_invoice(_ocr_page([
-            (200, 200, "Invoice No. INV-3113"),
-            (1400, 1900, f"Subtotal {net}"),
-            (1400, 1960, f"VAT (20%) {tax}"),
-            (1400, 2020, f"Total GBP {total}"),
-        ]))["tax_amount"]
+    def tax_for(*values: str) -> Field:
+        labels = ("Subtotal", "VAT (20%)", "Total GBP")
+        return _scanned_sums("Invoice No. INV-3113", labels, values)["tax_amount"]
 
     tax = tax_for("£7,042.50", "- £1,408.50", "£8,451.00")
     assert (tax.value, tax.method) == (Decimal("1408.50"), "label+sum")
@@ -1659,13 +1662,10 @@ def test_a_dash_read_as_a_minus_before_a_scanned_total() -> None:
     dash is no minus sign (the total had been read as -12,122.71 at 0.97). A credit note, whose
     net sum is below zero too, keeps its minus."""
 
-    def total_for(net: str, tax: str, total: str) -> Field:
-        return read_invoice(_ocr_page([
-            (200, 200, "Rechnung Nr. F202408-749"),
-            (1410, 1826, f"Nettobetrag {net} €"),
-            (1409, 1889, f"zzgl. 7% MwSt. {tax} €"),
-            (1411, 1966, f"Rechnungsbetrag {total} €"),
-        ]))["total_amount"]
+    def total_for(*values: str) -> Field:
+        labels = ("Nettobetrag", "zzgl. 7% MwSt.", "Rechnungsbetrag")
+        return _scanned_sums("Rechnung Nr. F202408-749", labels, tuple(f"{v} €" for v in values)
+                             )["total_amount"]
 
     total = total_for("11.329,64", "793,07", "- 12.122,71")
     assert total.value == Decimal("12122.71") and total.method.startswith("label+sum")
@@ -3286,3 +3286,53 @@ def test_specks_in_an_address_line_and_a_country_after_a_separator() -> None:
     # a town's name after a separator is no country
     assert format_address(["Hauptstraße 1", "80807 München - Schwabing"]) == (
         "Hauptstraße 1, 80807 München - Schwabing")
+
+
+def test_a_letterhead_whose_form_reads_cut_short_is_the_imprints_name_with_its_address() -> None:
+    """``“St. Albans`` … ``Lt`` at the top, ``Lighting`` read on the line under it (seed 56000's
+    invoice 23), and the imprint ``St. Albans Lighting Ltd - Registered No.``: the name had
+    been ``St. Albans`` at 0.96, and the address under it lost its first words, since the
+    letterhead's speck-read ``“St.`` was not counted as the name's. The form read cut short
+    (``Lt`` for ``Ltd``) with a word lost before it is the imprint's name; a letterhead row
+    that goes on with no form leaves the name as read."""
+
+    def fields(after: str) -> dict[str, Field]:
+        return read_invoice(_ocr_page([
+            (160, 150, "“St. Albans"), (938, 150, after), (1700, 150, "TAX INVOICE"),
+            (604, 200, "Lighting"),
+            (191, 250, "3 Verulam Court"),
+            (191, 300, "St Albans AL1 3XT"),
+            (192, 350, "United Kingdom"),
+            (150, 600, "Invoice No. F202404-570"),
+            (1400, 1900, "TOTAL DUE (GBP) £ 4,037.26"),
+            (150, 3300, "St. Albans Lighting Ltd - Registered No. 289412"),
+        ]))
+
+    read = fields("Lt")
+    assert read["vendor_name"].value == "St. Albans Lighting Ltd"
+    assert read["address"].value == "3 Verulam Court, St Albans AL1 3XT, GB"
+    assert fields("Lamps")["vendor_name"].value == "St. Albans"
+
+
+def test_scanned_amounts_read_with_one_mark_throughout_or_split_before_the_thousands() -> None:
+    """``Total USD 217.736.80`` (seed 57000's invoice 25: the total had been 21,773,680.00 at
+    0.93) and ``Subtotal £49 ,252.51`` (seed 56000's invoice 20: 49.00): groups of three, then
+    two digits, all behind one mark, are thousands and cents; a space OCR set before a
+    separator of thousands is none. A number starting with 0 (a phone number) is left."""
+    from extractors.invoice import money_parser
+
+    parse = money_parser(".", ocr=True)
+    assert [v for v, _, _ in parse("Total USD 217.736.80")] == [Decimal("217736.80")]
+    assert [v for v, _, _ in parse("Subtotal £49 ,252.51")] == [Decimal("49252.51")]
+    assert [v for v, _, _ in money_parser(",", ocr=True)("Summe 217,736,80 €")] == [
+        Decimal("217736.80")]
+    assert parse("Tel 030.123.45") == []
+    assert [v for v, _, _ in parse("1,234.56")] == [Decimal("1234.56")]
+    assert [v for v, _, _ in money_parser(".")("Total USD 217.736.80")] != [Decimal("217736.80")]
+    fields = read_invoice(_ocr_page([
+        (200, 200, "Invoice No. SI/1701/26"),
+        (1400, 1800, "Net total 217,736.80"),
+        (1400, 1860, "VAT 0% 0.00"),
+        (1400, 1920, "Total USD 217.736.80"),
+    ]))
+    assert fields["total_amount"].value == Decimal("217736.80")
