@@ -364,3 +364,21 @@ def test_a_diagnosis_read_with_a_speck_before_its_dot_is_mended_as_a_second_opin
     text, conf, _ = reader.cell("cpt1", lambda t: bool(fmt.ICD10_RE.match(fmt.repair_icd10(t))),
                                 fmt.reading_key)
     assert reader.unless_mended("cpt1", text, conf, fmt.repair_icd10(text), from_char=1) >= 0.9
+
+
+def test_a_date_every_reading_gives_unsurely_is_a_second_opinion() -> None:
+    """A service day printed ``15`` read ``16`` by all three modes at 0.66-0.82 (random claims
+    seed 10300, scan 20): the readings agreed, were lifted to 0.91, and the claim was posted
+    with the wrong date. A date box whose surest agreeing reading is below
+    ``UNSURE_DATE_READING`` is a second opinion, with the reviewer told so; read as surely as
+    Tesseract reads such print, agreeing readings still settle it."""
+    from extractors.claim import UNSURE_DATE_READING
+
+    unsure = _reader(_cell(("16", 0.78), ("16", 0.82), ("16", 0.66)))
+    text, conf, ok = unsure.cell("cpt1", _day_ok, fmt.reading_key, unsure_below=UNSURE_DATE_READING)
+    assert (text, ok) == ("16", True) and conf <= 0.6
+    assert unsure.doubt(["cpt1"]) == "line 1 procedure code: 16, read unsurely"
+    sure = _reader(_cell(("15", 0.96), ("15", 0.91), ("15", 0.95)))
+    assert sure.cell("cpt1", _day_ok, fmt.reading_key, unsure_below=UNSURE_DATE_READING)[1] >= 0.9
+    # other boxes (codes Tesseract is unsure of in every mode) keep the agreement's lift
+    assert _reader(_cell(("16", 0.78), ("16", 0.82))).cell("cpt1", _day_ok, fmt.reading_key)[1] >= 0.9
