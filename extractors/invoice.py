@@ -1204,19 +1204,12 @@ def _nearly_closes(total: Hit, subs: list[Hit], taxes: list[Hit]) -> bool:
     )
 
 
-def _unsigned_if_it_closes(taxes: list[Hit], subs: list[Hit], totals: list[Hit]) -> list[Hit]:
-    """``taxes`` with those read below zero turned positive where a net sum and a total above
-    zero say so (net sum + the tax unsigned = total)."""
-    def closes(tax: Decimal) -> bool:
-        return any(
-            isinstance(s.value, Decimal) and isinstance(t.value, Decimal) and s.value > 0
-            and t.value > 0 and abs(s.value + tax - t.value) <= SUM_TOLERANCE
-            for s in subs for t in totals
-        )
-
+def _unsigned_where(hits: list[Hit], closes: Callable[[Decimal], bool]) -> list[Hit]:
+    """``hits`` with those read below zero turned positive where their value unsigned
+    ``closes`` the invoice's sums (a speck before it read as a minus)."""
     return [replace(h, value=-h.value)
             if isinstance(h.value, Decimal) and h.value < 0 and closes(-h.value) else h
-            for h in taxes]
+            for h in hits]
 
 
 def read_amounts(ctx: DocContext) -> dict[str, Field]:
@@ -1247,16 +1240,11 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     if ctx.scanned:
         # "Rechnungsbetrag - 12.122,71 €": a dash set apart before a total read as a minus; a
         # net sum above zero and a tax that add up to it without the minus say it is none
-        totals = [
-            replace(h, value=-h.value)
-            if isinstance(h.value, Decimal) and h.value < 0 and any(
-                isinstance(s.value, Decimal) and s.value > 0 and isinstance(x.value, Decimal)
-                and abs(s.value + x.value + h.value) <= SUM_TOLERANCE
-                for s in subs for x in rated
-            )
-            else h
-            for h in totals
-        ]
+        totals = _unsigned_where(totals, lambda total: any(
+            isinstance(s.value, Decimal) and s.value > 0 and isinstance(x.value, Decimal)
+            and abs(s.value + x.value - total) <= SUM_TOLERANCE
+            for s in subs for x in rated
+        ))
     if (totals and all(isinstance(t.value, Decimal) and t.value > 0 for t in totals)) or (
         not totals and ctx.scanned and rated
         and all(isinstance(x.value, Decimal) and x.value > 0 for x in rated)
@@ -1273,7 +1261,14 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
     if ctx.scanned:
         # "VAT (20%) - £1,408.50": a speck before the tax read as a minus; a net sum and a
         # total above zero that the tax closes without it say it is none
-        taxes, rated = (_unsigned_if_it_closes(hits, subs, totals) for hits in (taxes, rated))
+        def closes(tax: Decimal) -> bool:
+            return any(
+                isinstance(s.value, Decimal) and isinstance(t.value, Decimal) and s.value > 0
+                and t.value > 0 and abs(s.value + tax - t.value) <= SUM_TOLERANCE
+                for s in subs for t in totals
+            )
+
+        taxes, rated = _unsigned_where(taxes, closes), _unsigned_where(rated, closes)
     if any(h.notes.get("label_row") not in sub_rows for h in totals):
         # "Net amount" is a subtotal's label too: the grand total is another row ("Net total"
         # never is one: TOTAL_EXCLUDE)
@@ -3589,10 +3584,6 @@ def _one_digit_off(read: str, printed: str) -> bool:
     )
 
 
-_MARK_LOST = re.compile(r"-?\d{3,9}|-?\d{1,7}[:;]\d{2}")
-"""An amount read without its decimal mark, or with a colon or semicolon for it."""
-
-
 GARBLED = "garbled_amount"
 """Key of a scanned item row's amount as read when OCR garbled it (``€7.A7``), until the
 printed sums give it (``_amount_from_sums``); no item keeps it."""
@@ -3668,7 +3659,8 @@ def _amount_mark_lost(cell: list[Word], qty: str | None, prices: list[object]) -
     if qty is None or not prices or not isinstance(prices[-1], Decimal):
         return None
     product = money(Decimal(qty) * prices[-1])
-    numbers = [re.sub("[:;]", "", w.text) for w in cell if _MARK_LOST.fullmatch(w.text)]
+    unmarked = [_COLON_MARK.sub("", w.text) for w in cell]  # "22:17": a colon for the mark
+    numbers = [text for text in unmarked if re.fullmatch(r"-?\d{3,9}", text)]
     if len(numbers) == 1:
         return product if f"{product:f}".replace(".", "") == numbers[0] else None
     # the table's sum against the printed one then says whether the product is right
