@@ -33,7 +33,7 @@ from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
 from extractors.ocr import binarise, installed_languages, run_tesseract
 from extractors.parsers import SUM_TOLERANCE, fold
-from extractors.registry import GERMAN_LETTERS, Extractor, posting_confidence
+from extractors.registry import OTHER_LANGUAGE_LETTERS, Extractor, posting_confidence
 
 Source = bytes | Path
 log = logging.getLogger(__name__)
@@ -356,49 +356,137 @@ def reread_bands(r: Rereader, fields: dict[str, Field], weak: list[str]) -> dict
 GERMAN_FORM = re.compile(r"\b(?:GmbH|AG|KG|OHG|UG|GbR|e\.\s?K\.)(?=$|[\s,.;)&])")
 """A German company's legal form: its name may hold ä, ö, ü and ß, which an English reading
 of the page cannot (``Schafer & Kiihn``, ``WeifR``, ``Brétchen``)."""
+_FORM_END = r"(?=$|[\s,;)&])"
+PARTY_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("deu", GERMAN_FORM),
+    ("fra", re.compile(
+        rf"(?<!\S)(?:S\.?A\.?R\.?L\.?|S\.A\.S\.?|SAS|EURL|SNC|S\.A\.){_FORM_END}|\bSoci[ée]t[ée]\b")),
+    ("ita", re.compile(rf"(?<!\S)S\.(?:r\.\s?l|p\.\s?A|n\.\s?c|a\.\s?s)\.?{_FORM_END}")),
+    ("spa", re.compile(rf"(?<!\S)S\.L\.(?:U\.)?{_FORM_END}")),
+    ("nld", re.compile(rf"(?<!\S)[BN]\.V\.?{_FORM_END}")),
+)
+"""A company's legal form and the language its name is written in (``S.A.`` is taken for
+French): ``Société d'Équipement Alpin S.A.`` on a page read in English is ``d'Equipement``."""
+COUNTRY_LANGUAGES = {"DE": "deu", "AT": "deu", "FR": "fra", "IT": "ita", "ES": "spa", "NL": "nld"}
+"""The language of an address in these countries (an address's value ends with its country's
+code); Switzerland and Belgium write several."""
+_ADDRESS_COUNTRY = re.compile(r",\s*([A-Z]{2})$")
+PARTY_FIELDS = ("vendor_name", "buyer_name", "address")
 NAME_KEPT = 0.8
-"""How alike (Levenshtein similarity of the accent-free names) a German reading of a name
-must be to the English one to replace it: the same name, other letters in a few places."""
+"""How alike (Levenshtein similarity of the accent-free values) a reading in the party's
+language must be to the English one to lend it its letters: the same words, other letters in a
+few places."""
+WORD_KEPT = 2
+"""How many letters (accent-free) a word may differ by and still be the same word read with
+the other language's letters (``Kiihn`` and ``Kühn``, ``WeifR`` and ``Weiß``)."""
 
 
-def _german_name_read_in_english(
-    field: Field | None, pages: list[Page], settings: Settings
-) -> bool:
-    """Whether ``field`` is a German company's name (``… GmbH``) on a scanned page read in
-    English, with the German data installed to read it again."""
+def _language_of(name: str, value: str) -> str | None:
+    """The language a party's name (by its legal form) or an address (by its country) is
+    written in, when that can be told."""
+    if name == "address":
+        country = _ADDRESS_COUNTRY.search(value)
+        return COUNTRY_LANGUAGES.get(country.group(1)) if country else None
+    return next((lang for lang, form in PARTY_FORMS if form.search(value)), None)
+
+
+def read_in_english(name: str, field: Field | None, pages: list[Page],
+                    settings: Settings) -> str | None:
+    """The language ``field`` (a party's name or address) is written in, when it was read from
+    a scanned page in English and that language's data is installed to read it again; else
+    None."""
     if (
         field is None or not isinstance(field.value, str) or field.box is None
-        or field.page is None
-        or field.page >= len(pages) or not GERMAN_FORM.search(field.value)
-        or "deu" not in settings.ocr_auto_langs or "deu" not in installed_languages()
+        or field.page is None or field.page >= len(pages)
     ):
-        return False
+        return None
+    lang = _language_of(name, field.value)
+    if lang is None or lang not in settings.ocr_auto_langs or lang not in installed_languages():
+        return None
     page = pages[field.page]
-    return page.origin == Origin.OCR and "deu" not in (page.ocr_lang or settings.ocr_lang).split("+")
+    if page.origin != Origin.OCR or lang in (page.ocr_lang or settings.ocr_lang).split("+"):
+        return None
+    return lang
 
 
-def name_in_its_language(r: Rereader, fields: dict[str, Field]) -> dict[str, Field]:
-    """The seller's name of a German company (``… GmbH``) on a page read in English, read again
-    from its own line with the German model: where that reading is the same name with umlauts
-    or ß (as many words, the letters alike but for a few), it replaces the English one, at the
-    English reading's confidence (the value is put right; nothing is posted for it)."""
-    field = fields.get("vendor_name")
-    if not _german_name_read_in_english(field, r.pages, r.settings):
-        return fields
-    assert field is not None and field.box is not None and field.page is not None
-    assert isinstance(field.value, str)
-    page = r.pages[field.page]
-    again = (r.reread_band(page, _band(field.box, page), Variant(6, 1.0, "none"), "deu")
-             or {}).get("vendor_name")
-    if (
-        again is not None and isinstance(again.value, str) and again.value != field.value
-        and GERMAN_LETTERS.search(again.value)
-        and len(again.value.split()) == len(field.value.split())  # no speck read as a word
-        and Levenshtein.normalized_similarity(fold(again.value), fold(field.value)) >= NAME_KEPT
+def with_letters_of(english: str, again: object) -> str:
+    """``english`` with the letters the English model lacks taken from the other language's
+    reading where that reading has them (``Kiihn`` → ``Kühn``, ``d'Equipement`` →
+    ``d'Équipement``), every other letter as read in English (the French reading's
+    ``Équipemént`` lends its É, not its é, which the English model would have read). Unchanged
+    unless both readings have as many words and are alike throughout (:data:`NAME_KEPT`)."""
+    if not isinstance(again, str) or again == english:
+        return english
+    old, new = english.split(), again.split()
+    if len(old) != len(new) or (
+        Levenshtein.normalized_similarity(fold(english), fold(again)) < NAME_KEPT
     ):
-        fields = {**fields, "vendor_name": field.model_copy(
-            update={"value": again.value, "raw": again.value})}
-    return fields
+        return english
+    return " ".join(
+        _lent_letters(o, n) if Levenshtein.distance(fold(n), fold(o)) <= WORD_KEPT else o
+        for o, n in zip(old, new, strict=True)
+    )
+
+
+def _lent_letters(english: str, other: str) -> str:
+    """``english`` with each stretch where ``other`` differs from it taken from ``other`` when
+    that stretch holds a letter the English model lacks (``ii`` → ``ü``, ``fR`` → ``ß``)."""
+    out: list[str] = []
+    was, now = "", ""
+    for op in Levenshtein.opcodes(english, other):
+        if op.tag != "equal":
+            was += english[op.src_start:op.src_end]
+            now += other[op.dest_start:op.dest_end]
+            continue
+        out.append(now if OTHER_LANGUAGE_LETTERS.search(now) else was)
+        out.append(english[op.src_start:op.src_end])
+        was, now = "", ""
+    out.append(now if OTHER_LANGUAGE_LETTERS.search(now) else was)
+    return "".join(out)
+
+
+def names_in_their_language(r: Rereader, fields: dict[str, Field]) -> dict[str, Field]:
+    """A party's name or address on a page read in English, written in another language (a
+    German seller's ``… GmbH`` and its ``München``, a French buyer's ``… S.A.``): its lines are
+    read again with that language's model, one band for the fields that lie together, and the
+    words that reading spells with letters the English model lacks replace the English ones
+    (:func:`with_letters_of`), at the English reading's confidence (the value is put right;
+    nothing is posted for it)."""
+    wanted: dict[tuple[int, str], list[tuple[str, tuple[int, int]]]] = {}
+    for name in PARTY_FIELDS:
+        field = fields.get(name)
+        lang = read_in_english(name, field, r.pages, r.settings)
+        if lang is not None and field is not None and field.box is not None:
+            assert field.page is not None
+            band = _band(field.box, r.pages[field.page])
+            wanted.setdefault((field.page, lang), []).append((name, band))
+    out = dict(fields)
+    for (index, lang), named in wanted.items():
+        page = r.pages[index]
+        for band, names in _joined_bands(named):
+            again = r.reread_band(page, band, Variant(6, 1.0, "none"), lang) or {}
+            for name in names:
+                field = out[name]
+                assert isinstance(field.value, str)
+                value = with_letters_of(field.value, getattr(again.get(name), "value", None))
+                if value != field.value:
+                    out[name] = field.model_copy(update={"value": value, "raw": value})
+    return out
+
+
+def _joined_bands(
+    named: list[tuple[str, tuple[int, int]]]
+) -> list[tuple[tuple[int, int], list[str]]]:
+    """Bands that overlap or touch joined into one (a seller's name and the address under it
+    are read together), with the fields each holds."""
+    out: list[tuple[tuple[int, int], list[str]]] = []
+    for name, (top, bottom) in sorted(named, key=lambda item: item[1]):
+        if out and top <= out[-1][0][1]:
+            (first, last), names = out[-1]
+            out[-1] = ((first, max(last, bottom)), [*names, name])
+        else:
+            out.append(((top, bottom), [name]))
+    return out
 
 
 VOTED = ("vendor_name", "invoice_date")
@@ -420,6 +508,19 @@ def _part_of(value: object, whole: object) -> bool:
     )
 
 
+def _cut_from(value: object, whole: object) -> bool:
+    """Whether a name read is the end of another reading cut inside a word (``hnik GmbH`` of
+    ``WeifR Elektrotechnik GmbH``): a re-read whose layout analysis split the name's line."""
+    if not (isinstance(value, str) and isinstance(whole, str)):
+        return False
+    part, words = value.casefold().split(), whole.casefold().split()
+    n = len(part)
+    return 0 < n <= len(words) and any(
+        words[k] != part[0] and words[k].endswith(part[0]) and words[k + 1 : k + n] == part[1:]
+        for k in range(len(words) - n + 1)
+    )
+
+
 _DOTTED_END = re.compile(r"\b[A-Za-z]\.(?:[A-Za-z]+\.)*[A-Za-z]+\.$")
 """A name closing with a legal form written with stops (``B.V.``, ``S.p.A.``): its last stop
 is print. After a one-word form (``Ltd.``) a stop may be a speck, and the reader settles it."""
@@ -437,7 +538,7 @@ def vote(readings: list[Field]) -> Field:
     only one reading gave, against others that read something else, is only as sure as its share
     of their confidence: one reading of three (``… Logistics`` against two ``… Logistics Ltd``)
     is no surer for having won on its own. A reading that holds only some of its words (``&
-    Daughters Ltd``) is not against it."""
+    Daughters Ltd``) is not against it; one cut inside a word (``hnik GmbH``) is no reading."""
     # readings of a name that differ only in the last stop of a dotted legal form (``… B.V``
     # and ``… B.V.``) are one value, written with the stop
     stopped = {bare: f.value for f in readings if (bare := _unstopped(f.value)) != f.value}
@@ -445,6 +546,9 @@ def vote(readings: list[Field]) -> Field:
         f.model_copy(update={"value": stopped[f.value]}) if f.value in stopped else f
         for f in readings
     ]
+    # a reading cut inside the name's first word counts for nothing where the whole was read
+    readings = [f for f in readings
+                if not any(_cut_from(f.value, g.value) for g in readings)] or readings
     groups: dict[object, list[Field]] = {}
     for field in readings:
         groups.setdefault(field.value, []).append(field)
@@ -518,9 +622,9 @@ def run_cascade(
     items_off = _items_off(extraction)
     # however sure, a German company's name read in English may have lost its umlauts
     # (``Brotchen-Technik Nord GmbH`` at 0.96, twice on the page, posted)
-    german_name = _german_name_read_in_english(extraction.fields.get("vendor_name"), pages,
-                                               settings)
-    if not weak and not items_off and not german_name:
+    in_english = any(read_in_english(name, extraction.fields.get(name), pages, settings)
+                     for name in PARTY_FIELDS)
+    if not weak and not items_off and not in_english:
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
         BEFORE[str(source)] = dict(extraction.fields)
@@ -565,8 +669,8 @@ def run_cascade(
         weak = _weak(fields, weak, extractor.name, pages)
     if weak and r.spent < budget:
         fields = reread_bands(r, fields, weak)
-    if ("vendor_name" in weak or german_name) and r.spent < budget:
-        fields = name_in_its_language(r, fields)
+    if r.spent < budget:
+        fields = names_in_their_language(r, fields)
     if items_off and r.spent < budget:
         fields = reread_items(r, fields, budget)
     stats = {**extraction.stats, "cascade_reads": float(r.reads)}

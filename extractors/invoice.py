@@ -46,7 +46,7 @@ from extractors.parsers import (
     fold,
     guess_decimal_mark,
     money,
-    vat_is_valid,
+    vat_check_passes,
     vat_shape_ok,
 )
 from extractors.registry import ENGLISH_U_UMLAUT
@@ -2079,10 +2079,10 @@ def read_vat(
             if _in_section(row, row.words_in(_s, _e), buyer_section):
                 continue
             vat = raw
-            valid = vat_is_valid(vat)
+            valid = vat_check_passes(vat)
             if not valid:  # "DE777777777 999 / 9…": try the match without trailing digit groups
                 for cut in range(len(vat), 8, -1):
-                    if vat_is_valid(vat[:cut]):
+                    if vat_check_passes(vat[:cut]):
                         vat, valid = vat[:cut], True
                         break
                 else:
@@ -2123,10 +2123,15 @@ _OCR_SRL = re.compile(r"\b([Ss])\.\s?([Rr])\.\s?[1I]?\.(?=$|[\s,;)])")
 as a 1, an I or nothing."""
 _OCR_LTD = re.compile(r"(?<=\S )Ltc(?=\.?$)")
 """``Co. Ltc``: the d of a name's closing ``Ltd`` read as a c (``LTC`` in capitals is a word)."""
-_OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?z\s?[o0]\.\s?[o0]\.")
-"""``Sp. z 0.0.``: the o's of a Polish company's ``Sp. z o.o.`` read as zeros."""
+_OCR_SP_ZOO = re.compile(r"\b([Ss]p)\.\s?[zZ2]{1,2}\s?[o0O]\.\s?[o0O]\.")
+"""``Sp. z 0.0.``, ``Sp. Z 0.0.``, ``Sp. zZ 0.0.``, ``Sp. 20.0.``: a Polish company's ``Sp. z
+o.o.`` with its o's read as zeros and its z as a capital, twice or as a 2."""
 
 
+_FORM_WITHOUT_STOP = re.compile(r"(?<=\S )(GmbH|AG|KG|UG|OHG|GbR|LLC|AB|[A-Z][a-z]{5,})\.$")
+"""Legal forms written without a stop (``Ltd.``, ``Inc.`` take one), and whole words (an
+abbreviation is shorter: ``Assoc.``, ``Bros.``): a stop after one at the name's end is a speck
+OCR read (``Weiß Elektrotechnik GmbH. TAX INVOICE``, ``O'Reilly Veterinary Clinic.``)."""
 _OCR_BV = re.compile(r"(?<=\S )BV\.$")
 """``Drukwerk BV.``: a closing ``B.V.`` whose first stop OCR lost (the second one tells)."""
 
@@ -2154,6 +2159,7 @@ def _clean_name(text: str) -> str:
     text = _OCR_LTD.sub("Ltd", _OCR_SRL.sub(r"\1.\2.l.", text))
     text = _OCR_SP_ZOO.sub(r"\1. z o.o.", text)
     text = _OCR_BV.sub("B.V.", text)
+    text = _FORM_WITHOUT_STOP.sub(r"\1", text)
     # an apostrophe read as a double quote between a letter and a word (``L"Artigiano``)
     text = re.sub(r"(?<=\b[A-Za-z])[\"“”](?=[A-Z][a-z])", "'", text)
     text = _ELISION.sub(r"\1", text)
@@ -2274,9 +2280,10 @@ def _sender_line(ctx: DocContext, *, commas: bool = False) -> tuple[int, Row, li
     for i, row in enumerate(ctx.rows[:25]):
         if row.page != ctx.rows[0].page or (height and row.box[1] > 0.4 * height):
             break  # a footer imprint ("Name - SAS au capital … - SIRET …") is no sender line
-        # "Kanaaldijk 4-5611 ZN Eindhoven": the spaces round a separator lost between the house
-        # number and a postcode (4 or 5 digits, then the town or a Dutch postcode's letters)
-        text = re.sub(r"(?<=\d)\s?[-–]\s?(?=\d{4,5}\s+[A-Z])", " - ", row.text)
+        # "Kanaaldijk 4-5611 ZN Eindhoven", "Prinsengracht 811 +1017 KB": the spaces round a
+        # separator lost between the house number and a postcode (4 or 5 digits, then the town
+        # or a Dutch postcode's letters)
+        text = re.sub(r"(?<=\d)\s?[-–+]\s?(?=\d{4,5}\s+[A-Z])", " - ", row.text)
         parts = [p.strip() for p in re.split(r"\s[•·|–\-°*.»«+~]\s|\s?[•·|]\s?", text) if p.strip()]
         if len(parts) >= 3 and re.search(r"\d{4,5}", row.text) and len(parts[0]) >= 3:
             return i, row, parts
@@ -2824,22 +2831,12 @@ _STREET = re.compile(
 _PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}
 
 
-def _passes_check(vat: str) -> bool:
-    """Whether a VAT id's check digits pass: an EU member's, or a British one (which the EU's
-    list no longer holds)."""
-    if vat.startswith("GB"):
-        from stdnum.gb import vat as gb_vat
-
-        return bool(gb_vat.is_valid(vat))
-    return vat_is_valid(vat)
-
-
 def _vat_country(ctx: DocContext) -> str | None:
     """The country of the page's first VAT id that passes its check digits, else of the first
     of the right shape, else of the first one (``DEMO 0000 1245 00`` in a bank line has a
     German id's prefix and no German id's shape); else the page's language's."""
     vats = sorted(find_vat_ids(ctx.text), key=lambda v: v[1])
-    for good in (_passes_check, vat_shape_ok, lambda _v: True):
+    for good in (vat_check_passes, vat_shape_ok, lambda _v: True):
         vat = next((v for v, _, _ in vats if good(v)), None)
         if vat is not None:
             return vat[:2]
@@ -2861,8 +2858,26 @@ def country_code(line: str) -> str | None:
 _ADDRESS_SPECK = re.compile(r"(?<=\d)°|\s+[_\"“”|~*•°](?=\s|$)")
 """Specks OCR read in an address line: a word of one mark alone (``20123 Milano _ MI``,
 ``33602 Bielefeld "``), a degree sign after a number (``Spaldingstraße 64°``)."""
-_COUNTRY_AFTER = re.compile(r"^(?P<line>.*\S)\s+[:·|\-–]\s+(?P<country>[^\W\d][^\d:·|]*)$")
-"""A line that ends in a country after a separator (``50122 Firenze FI : Italy``)."""
+_COUNTRY_AFTER = re.compile(
+    r"^(?P<line>.*\S)(?:\s+[:·|\-–]\s+|\.[.\-–]+\s+|\s+[“”\"«»])(?P<country>[^\W\d][^\d:·|]*)$"
+)
+"""A line that ends in a country after a separator (``50122 Firenze FI : Italy``), or after a
+separator OCR read as a stop glued to the line and more (``Shannon V14 DR59.. Ireland``,
+``DR59.- Ireland``) or as a quote glued to the country (``1017 KB Amsterdam “Netherlands``)."""
+_EIRCODE_READ = re.compile(r"\b(?P<key>[AC-FHKNPRTV-Y]\d[\dW]) (?P<id>[A-Z\d]{5})(?=\W|$)")
+_EIRCODE_LETTERS = re.compile(r"[^AC-FHKNPRTV-Y\d]")
+"""An Eircode's unique part is four of these letters and digits: read with a fifth character,
+one the code never uses (``V14 DRS59``: no Eircode holds an S), that one is a speck."""
+
+
+def _eircode_healed(line: str) -> str:
+    def heal(m: re.Match[str]) -> str:
+        outside = _EIRCODE_LETTERS.findall(m["id"])
+        if len(outside) != 1:
+            return m.group(0)
+        return f"{m['key']} {_EIRCODE_LETTERS.sub('', m['id'])}"
+
+    return _EIRCODE_READ.sub(heal, line)
 
 
 def format_address(parts: list[str], country_hint: str | None = None) -> str | None:
@@ -2873,7 +2888,7 @@ def format_address(parts: list[str], country_hint: str | None = None) -> str | N
     seller's VAT id prefix does.
     """
     lines: list[str] = []
-    parts = [_ADDRESS_SPECK.sub("", _OCR_STRASSE.sub("straße", p)) for p in parts]
+    parts = [_eircode_healed(_ADDRESS_SPECK.sub("", _OCR_STRASSE.sub("straße", p))) for p in parts]
     for part in parts:  # "Lilienthalallee 26, 80786 München" on one line
         pieces = re.split(
             rf",\s*(?=(?:[A-Z]{{1,2}}-)?\d{{4,5}}\s+\D|[^\d,]{{2,}}?\s+{_UK_IE_POSTCODE}\s*$)", part
@@ -2986,7 +3001,10 @@ def _vendor_address(
     value = format_address(parts, country_hint=_vat_country(ctx))
     method = "below_name+zip" if value is not None else "below_name"
     if value is None:
-        value = ", ".join(country_code(p) or _clean_name(p) for p in parts)
+        # a line of specks alone (``|`` under the name, beside a page number) cleans to nothing
+        value = ", ".join(kept for p in parts if (kept := country_code(p) or _clean_name(p)))
+        if not value:
+            return None
     ocr = min((w.conf for w in words_used), default=1.0)
     return Field(
         name="address",
@@ -3348,11 +3366,18 @@ def _knit_split_rows(rows: Iterable[Row]) -> Iterator[Row]:
 def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
     alone, an underscore or a dash glued to the first word (``-Office cleaning``), a colon
-    glued to the last (``monthly contract:``), an opening
+    glued to the last (``monthly contract:``), a stop after a whole word or a unit, an l read
+    as ``!`` (``alcoho!``), an opening
     quote never closed, a closing one never opened (``monthly contract»``)."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
     text = re.sub(r"^-(?=[A-Z][a-z])", "", text)
     text = re.sub(r"(?<=[^\W\d])[:;]$", "", text)  # "monthly contract:": no label ends an item
+    # an l read as "!" at a word's end (``alcoho!``, ``Stee!``), or a speck read as one after it
+    # (``Isopropyl!``): no item description exclaims
+    text = re.sub(r"(?<=[a-z])l?!(?=[\s,.;:]|$)", "l", text)
+    # a stop after a whole word (``heat treated.``) or a unit after its number (``4000 K.``)
+    # ending it: no item ends a sentence (an abbreviation is shorter: ``incl.``, ``etc.``)
+    text = re.sub(r"(?:(?<=[a-z]{5})|(?<=\d [A-Za-z]))\.$", "", text)
     if _never_closed(text):
         text = text[1:]
     if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(

@@ -384,10 +384,19 @@ Italian ``P.IVA``, Portuguese ``NIF`` (Spanish when it starts with a letter)."""
 
 
 def find_vat_ids(text: str) -> list[tuple[str, int, int]]:
-    """EU-style VAT numbers (compact form, start, end); `vat_is_valid` checks their digits."""
-
-    out = []
+    """EU-style VAT numbers (compact form, start, end); `vat_is_valid` checks their digits. A
+    yen sign is a V or a Y OCR read so (``IE5699072¥``): the one whose id passes its check."""
     text = text.upper()
+    if "¥" in text:
+        for letter in "VY":
+            found = _vat_ids(text.replace("¥", letter))
+            if any(vat_check_passes(vat) for vat, _, _ in found):
+                return found
+    return _vat_ids(text)
+
+
+def _vat_ids(text: str) -> list[tuple[str, int, int]]:
+    out = []
     for m in _VAT_RE.finditer(text):
         if _IBAN_SHAPE.match(text, m.start()):
             continue
@@ -488,11 +497,23 @@ def vat_is_valid(value: str) -> bool:
         return False
 
 
+def vat_check_passes(vat: str) -> bool:
+    """Whether a VAT id's check digits pass: an EU member's, or a British one (which the EU's
+    list no longer holds)."""
+    if vat.startswith("GB"):
+        from stdnum.gb import vat as gb_vat
+
+        return bool(gb_vat.is_valid(vat))
+    return vat_is_valid(vat)
+
+
 def vat_shape_ok(value: str) -> bool:
     """Right length and characters for its country, whatever the check digit says."""
     from stdnum.eu import vat as eu_vat
     from stdnum.exceptions import InvalidChecksum, ValidationError
 
+    if value.startswith("GB"):  # no longer in the EU's list: 9 or 12 digits, or a GD/HA number
+        return bool(re.fullmatch(r"GB(?:\d{9}|\d{12}|(?:GD|HA)\d{3})", value))
     try:
         eu_vat.validate(value)
     except InvalidChecksum:

@@ -137,6 +137,12 @@ def test_a_reading_that_wins_a_vote_alone_is_only_as_sure_as_its_share() -> None
     assert vote([reading("Kite & Key Ltd.", 0.54), reading("Kite & Key Ltd", 0.72)]).value == (
         "Kite & Key Ltd"
     )
+    # a re-read that cut the name inside a word is no reading of it, however sure
+    weiss = reading("WeifR Elektrotechnik GmbH", 0.22)
+    assert vote([weiss, reading("hnik GmbH", 0.58)]) is weiss
+    # … but a whole word's end, or a reading of its own, still is
+    assert vote([weiss, reading("Elektrotechnik GmbH", 0.58)]).value == "Elektrotechnik GmbH"
+    assert vote([reading("hnik GmbH", 0.58)]).value == "hnik GmbH"
 
 
 def test_an_amount_whose_printed_sum_closes_is_kept_over_a_surer_one_whose_does_not() -> None:
@@ -154,6 +160,27 @@ def test_an_amount_whose_printed_sum_closes_is_kept_over_a_surer_one_whose_does_
     )
 
 
+def _scanned_letter(tmp_path: Path, settings: Settings,
+                    lines: list[tuple[int, str, str, int]]) -> tuple[Path, list[Page]]:
+    """A page of ``(y, font, text, size)`` lines printed, rendered at 300 dpi and read by OCR."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    from extractors.pages import open_pdf, render_pdf_page
+
+    pdf_path = tmp_path / "invoice.pdf"
+    pdf = Canvas(str(pdf_path), pagesize=A4, invariant=1)
+    for y, font, text, size in lines:
+        pdf.setFont(font, size)
+        pdf.drawString(50, A4[1] - y, text)
+    pdf.save()
+    png = tmp_path / "scan.png"
+    document = open_pdf(pdf_path.read_bytes())
+    cv2.imwrite(str(png), render_pdf_page(document, 0, 300))
+    document.close()
+    return png, load_pages(png, png.name, settings)
+
+
 @pytest.mark.skipif("deu" not in installed_languages(), reason="needs Tesseract's German data")
 def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     tmp_path: Path, settings: Settings
@@ -161,36 +188,24 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     """An English invoice from a German company, scanned: the English model has no ä, ü or ß
     and reads ``Schäfer & Kühn`` without them; the name's own line read with the German model
     puts them back, at the English reading's confidence."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen.canvas import Canvas
+    from extractors.cascade import Rereader, names_in_their_language
 
-    from extractors.cascade import Rereader, name_in_its_language
-    from extractors.pages import open_pdf, render_pdf_page
-
-    pdf_path = tmp_path / "invoice.pdf"
-    pdf = Canvas(str(pdf_path), pagesize=A4, invariant=1)
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawString(50, A4[1] - 60, "Schäfer & Kühn Maschinenbau GmbH")
-    pdf.setFont("Helvetica", 10)
-    for y, text in ((90, "Industriestrasse 7, 33602 Bielefeld, Germany"),
-                    (140, "TAX INVOICE   Invoice No. INV-2024-0117   Date: 12 March 2024"),
-                    (170, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
-                    (400, "Total due for the invoice: EUR 1,250.00"),
-                    (420, "Thank you for your payment and for your order.")):
-        pdf.drawString(50, A4[1] - y, text)
-    pdf.save()
-    png = tmp_path / "scan.png"
-    document = open_pdf(pdf_path.read_bytes())
-    cv2.imwrite(str(png), render_pdf_page(document, 0, 300))
-    document.close()
-    pages = load_pages(png, png.name, settings)
+    png, pages = _scanned_letter(tmp_path, settings, [
+        (60, "Helvetica-Bold", "Schäfer & Kühn Maschinenbau GmbH", 16),
+        *((y, "Helvetica", text, 10) for y, text in (
+            (90, "Industriestrasse 7, 33602 Bielefeld, Germany"),
+            (140, "TAX INVOICE   Invoice No. INV-2024-0117   Date: 12 March 2024"),
+            (170, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
+            (400, "Total due for the invoice: EUR 1,250.00"),
+            (420, "Thank you for your payment and for your order."))),
+    ])
     assert pages[0].ocr_lang == "eng"
     extractor = next(e for e in all_extractors() if e.name == "invoice")
     fields = extractor.extract(pages, png, settings).fields
     english = fields["vendor_name"]
     assert "ü" not in english.value and "GmbH" in english.value
     r = Rereader(pages, png, settings, extractor)
-    out = name_in_its_language(r, fields)
+    out = names_in_their_language(r, fields)
     assert r.spent > 0 and r.reads == 1
     assert out["vendor_name"].value == "Schäfer & Kühn Maschinenbau GmbH"
     assert out["vendor_name"].confidence == english.confidence
@@ -199,6 +214,63 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     extraction = Extraction(doc_type=DocType.INVOICE, fields=sure, engine={"extractor": "invoice"})
     capped = apply_calibration(extraction, pages=pages).fields["vendor_name"]
     assert capped.confidence <= GUESSED_LETTER_CAP
+
+
+@pytest.mark.skipif(not {"deu", "fra"} <= installed_languages(),
+                    reason="needs Tesseract's German and French data")
+def test_a_french_buyer_and_a_german_address_on_an_english_page_get_their_letters(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """An English invoice from Munich to a French company, scanned: the English model reads
+    ``80807 Munchen`` and ``Société d'Equipement`` (its one accented letter is é, not É). The
+    address, by its country, is read again in German and the buyer, by its legal form
+    (``S.A.``), in French: each takes the letters the English model lacks, nothing else."""
+    from extractors.cascade import Rereader, names_in_their_language
+
+    png, pages = _scanned_letter(tmp_path, settings, [
+        (60, "Helvetica-Bold", "Hofmann Logistik AG", 16),
+        *((y, "Helvetica", text, 10) for y, text in (
+            (85, "Frankfurter Ring 150"),
+            (100, "80807 München"),
+            (115, "Germany"),
+            (160, "INVOICE   Invoice No. HL-2025-0042   Date: 12 March 2025"),
+            (200, "Bill to:"),
+            (215, "Société d'Équipement Alpin S.A."),
+            (230, "5 avenue du Mont-Blanc"),
+            (245, "74400 Chamonix, France"),
+            (400, "Total due for the invoice: EUR 1,250.00"),
+            (420, "Thank you for your payment and for your order."))),
+    ])
+    assert pages[0].ocr_lang == "eng"
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    fields = extractor.extract(pages, png, settings).fields
+    assert fields["address"].value == "Frankfurter Ring 150, 80807 Munchen, DE"
+    assert fields["buyer_name"].value == "Société d'Equipement Alpin S.A."
+    r = Rereader(pages, png, settings, extractor)
+    out = names_in_their_language(r, fields)
+    assert r.reads == 2  # one band in German, one in French
+    assert out["address"].value == "Frankfurter Ring 150, 80807 München, DE"
+    assert out["buyer_name"].value == "Société d'Équipement Alpin S.A."
+    assert out["vendor_name"] == fields["vendor_name"]  # AG is German, but nothing to lend
+    assert out["buyer_name"].confidence == fields["buyer_name"].confidence
+
+
+def test_only_letters_the_english_model_lacks_are_taken_from_another_languages_reading() -> None:
+    from extractors.cascade import with_letters_of
+
+    assert with_letters_of("Schafer & Kiihn Maschinenbau GmbH",
+                           "Schäfer & Kühn Maschinenbav GmbH") == "Schäfer & Kühn Maschinenbau GmbH"
+    assert with_letters_of("WeifR Elektrotechnik GmbH", "Weiß Elektrotechnik GmbH") == (
+        "Weiß Elektrotechnik GmbH")
+    # the French reading's é where English read e is not taken: English reads é itself
+    assert with_letters_of("Société d'Equipement Alpin S.A.", "Société d'Équipemént Alpin S.A.") == (
+        "Société d'Équipement Alpin S.A.")
+    # other words, another count of words, or another value altogether: the English reading
+    assert with_letters_of("Am Hafen 21, 28217 Bremen, DE", "Am Häfen 21, 28217 Brémen DE") == (
+        "Am Häfen 21, 28217 Bremen, DE")
+    assert with_letters_of("Hofmann Logistik AG", "Hof mann Logistik AG") == "Hofmann Logistik AG"
+    assert with_letters_of("Kite & Key Ltd", "Küte & Kéy Gmbh") == "Kite & Key Ltd"
+    assert with_letters_of("Munchen", None) == "Munchen"
 
 
 def test_a_name_capped_for_its_letters_is_re_read_however_sure(settings: Settings) -> None:

@@ -570,6 +570,47 @@ def test_british_and_irish_addresses_put_the_postcode_after_the_town() -> None:
     ) == "Unit 12, Marina Commercial Park, Centre Park Road, Cork T12 X8N2, IE"
 
 
+def test_an_eircode_read_with_a_speck_and_a_country_after_glued_separators() -> None:
+    """Scans of a one-line sender address: OCR read the Eircode ``V14 DR59`` with an S no
+    Eircode uses (``DRS59``), and the separator dot before the country as stops glued to the
+    line (``DRS59.. Ireland``, ``DRS59.- Ireland``) or as a quote glued to the country."""
+    from extractors.invoice import format_address
+
+    shannon = "Shannon Free Zone East, Shannon V14 DR59, IE"
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DRS59", "Ireland"]) == shannon
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DRS59.. Ireland"]) == shannon
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DRS59.- Ireland"]) == shannon
+    assert format_address(["Prinsengracht 811", "1017 KB Amsterdam “Netherlands"]) == (
+        "Prinsengracht 811, 1017 KB Amsterdam, NL"
+    )
+    # five characters the code may all hold, or two it never does: left as read
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DR594", "Ireland"]) is None
+    assert format_address(["Shannon Free Zone East", "Shannon V14 DSS59", "Ireland"]) is None
+
+
+def test_a_sender_line_whose_separator_ocr_read_as_a_plus_glued_to_the_postcode(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """``Prinsengracht 811 +1017 KB Amsterdam``: the separator dot read as a plus, its space
+    lost; and a row of nothing but a speck under the name is no address."""
+    fields = _read(
+        tmp_path,
+        settings,
+        [
+            (55, 40, "Groot & Klein Drukwerk B.V."),
+            (455, 40, "INVOICE"),
+            (55, 58, "|"),
+            (55, 75, "Prinsengracht 811 +1017 KB Amsterdam - Netherlands - VAT NL277910742B01 - "
+                     "accounts@groot.example"),
+            (55, 120, "Invoice number 15191"),
+            (55, 135, "Invoice date 2026-07-14"),
+            (363, 566, "Total GBP 13,370.90"),
+        ],
+    )
+    assert fields["vendor_name"].value == "Groot & Klein Drukwerk B.V."
+    assert fields["address"].value == "Prinsengracht 811, 1017 KB Amsterdam, NL"
+
+
 def test_a_german_place_s_u_umlaut_read_as_ii_is_mended() -> None:
     """Tesseract's English model reads the ü of ``München`` as ``ii``, which German words do
     not hold: mended in German, Austrian and Swiss addresses only."""
@@ -769,6 +810,14 @@ def test_invoice_number_under_a_misread_legal_form_is_no_seller(
         ("PO Box 11223 1223", "PO Box 11223 1223"),  # … but not a number's
         ("Pacific . Northwest Research Consortium .", "Pacific Northwest Research Consortium"),
         ("Acme Ltd.", "Acme Ltd."),
+        ("Kowalski & Nowak Sp. z 0.0.", "Kowalski & Nowak Sp. z o.o."),
+        ("Kowalski & Nowak Sp. Z 0.0.", "Kowalski & Nowak Sp. z o.o."),  # a capital z
+        ("Kowalski & Nowak Sp. zZ 0.0.", "Kowalski & Nowak Sp. z o.o."),  # the z read twice
+        ("Kowalski & Nowak Sp. 20.0.", "Kowalski & Nowak Sp. z o.o."),  # the z read as a 2
+        ("Weiß Elektrotechnik GmbH.", "Weiß Elektrotechnik GmbH"),  # a form written without a stop
+        ("Acme Inc.", "Acme Inc."),  # … and one written with it
+        ("O'Reilly Veterinary Clinic.", "O'Reilly Veterinary Clinic"),  # a whole word's stop
+        ("Smith Engineering Assoc.", "Smith Engineering Assoc."),  # … an abbreviation's
     ],
 )
 def test_a_legal_form_ocr_misread_is_repaired(read: str, name: str) -> None:
@@ -3248,6 +3297,26 @@ def test_an_article_code_read_with_a_dollar_sign_and_specks_ending_a_description
                                                  "Printing A3 posters, full colour"]
 
 
+def test_an_l_read_as_an_exclamation_mark_and_a_stop_ending_a_scanned_description() -> None:
+    """Tesseract reads a description's l as ``!`` (``alcoho!``, ``Stee!``) or a speck as one
+    after it (``Isopropyl!``), and a speck after the last word as a stop (``heat treated.``,
+    ``4000 K.``): no item description exclaims or ends a sentence. An abbreviation keeps its
+    stop (``incl.``)."""
+    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "AMOUNT")]
+    rows = [("1", "CHM-IPA", "Isopropyl! alcoho! 99.9%, canister", "4", "176.00", "704.00"),
+            ("2", "MAT-ST12", "Stee! sheet S235, heat treated.", "6", "559.10", "3354.60"),
+            ("3", "LED-P", "Lamp, 40 W.", "36", "8.33", "299.88"),
+            ("4", "MNT-Q", "Quarterly maintenance visit, parts incl.", "1", "10.00", "10.00")]
+    cells = [[(180, n), (270, code), (570, d), (1560, q), (1850, p), _amount(a)]
+             for n, code, d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, "4368.48", head))["line_items"].value
+    assert [i["description"] for i in items] == ["Isopropyl alcohol 99.9%, canister",
+                                                 "Steel sheet S235, heat treated",
+                                                 "Lamp, 40 W",
+                                                 "Quarterly maintenance visit, parts incl."]
+
+
 def test_a_scanned_address_word_takes_the_spelling_read_surer_beside_the_same_word() -> None:
     """The sender line's small print read ``Frankfurter Rina 150`` at 0.85 (seeds 54000 and
     55000: ``Rina``, ``Spaldinastraße``), the imprint at the foot ``Frankfurter Ring 150`` at
@@ -3336,3 +3405,17 @@ def test_scanned_amounts_read_with_one_mark_throughout_or_split_before_the_thous
         (1400, 1920, "Total USD 217.736.80"),
     ]))
     assert fields["total_amount"].value == Decimal("217736.80")
+
+
+def test_a_british_vat_id_read_with_a_speck_digit_after_it() -> None:
+    """``VAT Reg. No.: GB493856646 6``: a British id (whose check the EU's list no longer
+    holds) read with a speck as a tenth digit is cut to the digits whose check passes, as an
+    EU member's already was."""
+    pages = _ocr_page([
+        (200, 150, "Bramley Precision Engineering Ltd"),
+        (200, 200, "17 Cheapside"),
+        (200, 250, "Manchester M2 4WB"),
+        (200, 400, "VAT Reg. No.: GB493856646 6"),
+        (1400, 1500, "Total due £1,190.00"),
+    ])
+    assert read_invoice(pages)["vendor_vat"].value == "GB493856646"

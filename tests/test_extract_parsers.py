@@ -219,6 +219,15 @@ def test_a_decimal_mark_ocr_read_twice_after_a_currency_sign() -> None:
     assert parse_amount("€3..125") == Decimal("3")  # three digits after it: not a price
 
 
+def test_a_vat_ids_letter_read_as_a_yen_sign() -> None:
+    """``IE5699072¥``: an Irish id's closing V read as a yen sign is the V or the Y whose id
+    passes its check; where neither does, the id is read as it was before."""
+    from extractors.parsers import find_vat_ids
+
+    assert [v for v, _, _ in find_vat_ids("VAT No. IE5699072¥")] == ["IE5699072V"]
+    assert [v for v, _, _ in find_vat_ids("VAT No. IE5699073¥")] == ["IE5699073"]
+
+
 def test_a_vat_id_whose_country_letter_ocr_read_as_a_digit() -> None:
     from extractors.parsers import find_vat_ids
 

@@ -133,3 +133,17 @@ def test_an_ocr_invoice_number_with_swappable_characters_is_not_trusted() -> Non
     for trusted in ("SI/5824/26", "INV-2024-0012"):
         assert _calibrated("invoice_number", trusted, Origin.OCR, "eng") == 0.99
     assert _calibrated("invoice_number", "S1/5824/26", Origin.TEXT_LAYER, None) == 0.99
+
+
+def test_a_scanned_vat_id_of_a_shape_its_country_never_gives_is_not_trusted() -> None:
+    """Every scanned VAT id of the dev sets has its country's shape, so that group's accuracy
+    lifted a scanned ``GB4938566466`` (a speck read as a tenth digit) and ``IE5699072`` (its
+    letter lost) to 0.95: such an id is capped below posting. One whose check passes is not,
+    nor a placeholder of the right shape whose check fails (sample e-invoices print
+    ``DE123456789``, read right), nor a text layer's."""
+    assert _calibrated("vendor_vat", "GB4938566466", Origin.OCR, "eng") == GUESSED_LETTER_CAP
+    assert _calibrated("vendor_vat", "IE5699072", Origin.OCR, "eng") == GUESSED_LETTER_CAP
+    assert _calibrated("vendor_vat", "GB493856646", Origin.OCR, "eng") == 0.99
+    assert _calibrated("vendor_vat", "IE5699072V", Origin.OCR, "eng") == 0.99
+    assert _calibrated("vendor_vat", "DE123456789", Origin.OCR, "eng") == 0.99
+    assert _calibrated("vendor_vat", "GB4938566466", Origin.TEXT_LAYER, None) == 0.99
