@@ -33,7 +33,7 @@ from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
 from extractors.ocr import binarise, installed_languages, run_tesseract
 from extractors.parsers import SUM_TOLERANCE, fold
-from extractors.registry import OTHER_LANGUAGE_LETTERS, Extractor, posting_confidence
+from extractors.registry import Extractor, letters_lacking, posting_confidence
 
 Source = bytes | Path
 log = logging.getLogger(__name__)
@@ -88,11 +88,13 @@ def _repeats_first_reading(variant: Variant, page: Page) -> bool:
 
 def reocr_band(
     gray: np.ndarray, band: tuple[int, int] | None, variant: Variant, settings: Settings,
-    lang: str | None = None,
+    lang: str | None = None, span: tuple[int, int] | None = None,
 ) -> tuple[list[Word], float]:
-    """Words of a horizontal band of the page image, read with ``variant``, in page pixels."""
+    """Words of a horizontal band of the page image (of its ``span`` of columns only, when
+    given), read with ``variant``, in page pixels."""
     top, bottom = band if band is not None else (0, gray.shape[0])
-    crop = gray[top:bottom, :]
+    left, right = span if span is not None else (0, gray.shape[1])
+    crop = gray[top:bottom, left:right]
     if crop.size == 0:
         return [], 0.0
     scale = max(1.0, min(variant.scale, MAX_WIDTH / max(1, crop.shape[1])))
@@ -104,17 +106,23 @@ def reocr_band(
     out = []
     for w in words:
         x0, y0, x1, y1 = (v / scale for v in w.box)
-        box: Box = (x0, y0 + top, x1, y1 + top)
+        box: Box = (x0 + left, y0 + top, x1 + left, y1 + top)
         out.append(w.model_copy(update={"box": box}))
     return out, seconds
 
 
-def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word]) -> Page:
+def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word],
+                 span: tuple[int, int] | None = None) -> Page:
+    """``page`` with the words of ``band`` (of its ``span`` of columns only, when given; the
+    whole page: None) replaced by ``words``."""
     if band is None:
         kept: list[Word] = []
     else:
         top, bottom = band
-        kept = [w for w in page.words if not top <= (w.box[1] + w.box[3]) / 2 <= bottom]
+        left, right = span if span is not None else (float("-inf"), float("inf"))
+        kept = [w for w in page.words
+                if not (top <= (w.box[1] + w.box[3]) / 2 <= bottom
+                        and left <= (w.box[0] + w.box[2]) / 2 <= right)]
     merged = assign_lines(kept + words)
     return page.model_copy(update={"words": merged, "text": page_text(merged)})
 
@@ -282,7 +290,7 @@ class Rereader:
     read_with: dict[tuple[int, Variant], list[Word]] = dataclass_field(default_factory=dict)
 
     def reocr(self, page: Page, band: tuple[int, int] | None, variant: Variant,
-              lang: str | None) -> list[Word] | None:
+              lang: str | None, span: tuple[int, int] | None = None) -> list[Word] | None:
         """The words of ``band`` of ``page`` (the whole page: None) read again with ``variant``
         in ``lang``, counted in ``spent`` and ``reads``; None when the page image cannot be had
         or Tesseract fails (logged: the first reading stands)."""
@@ -291,7 +299,8 @@ class Rereader:
         try:
             if page.index not in self.images:
                 self.images[page.index] = page_image(self.source, page, self.settings)
-            words, seconds = reocr_band(self.images[page.index], band, variant, self.settings, lang)
+            words, seconds = reocr_band(self.images[page.index], band, variant, self.settings,
+                                        lang, span)
         except (BadDocumentError, RuntimeError, OSError) as exc:
             log.warning("cascade re-OCR of page %d failed: %s", page.index + 1, exc)
             return None
@@ -313,19 +322,21 @@ class Rereader:
         """The fields the extractor reads from ``pages`` (some of them read again)."""
         return self.extractor.extract(pages, self.source, self.settings).fields
 
-    def extract_with(self, page: Page, band: tuple[int, int] | None,
-                     words: list[Word]) -> dict[str, Field]:
-        """The fields the extractor reads once ``band`` of ``page`` (the whole page: None) is
-        these words."""
-        return self.extract([replace_band(p, band, words) if p is page else p for p in self.pages])
+    def extract_with(self, page: Page, band: tuple[int, int] | None, words: list[Word],
+                     span: tuple[int, int] | None = None) -> dict[str, Field]:
+        """The fields the extractor reads once ``band`` of ``page`` (the whole page: None; its
+        ``span`` of columns only, when given) is these words."""
+        return self.extract([replace_band(p, band, words, span) if p is page else p
+                             for p in self.pages])
 
     def reread_band(self, page: Page, band: tuple[int, int], variant: Variant,
-                    lang: str | None) -> dict[str, Field] | None:
-        """The fields the extractor reads once ``band`` of ``page`` is read again with
-        ``variant`` in ``lang``; None when the band could not be read again (see
-        :meth:`reocr`)."""
-        words = self.reocr(page, band, variant, lang)
-        return None if words is None else self.extract_with(page, band, words)
+                    lang: str | None, span: tuple[int, int] | None = None
+                    ) -> dict[str, Field] | None:
+        """The fields the extractor reads once ``band`` of ``page`` (its ``span`` of columns
+        only, when given) is read again with ``variant`` in ``lang``; None when the band could
+        not be read again (see :meth:`reocr`)."""
+        words = self.reocr(page, band, variant, lang, span)
+        return None if words is None else self.extract_with(page, band, words, span)
 
 
 def reread_bands(r: Rereader, fields: dict[str, Field], weak: list[str]) -> dict[str, Field]:
@@ -390,11 +401,11 @@ def _language_of(name: str, value: str) -> str | None:
     return next((lang for lang, form in PARTY_FORMS if form.search(value)), None)
 
 
-def read_in_english(name: str, field: Field | None, pages: list[Page],
-                    settings: Settings) -> str | None:
+def read_in_another_language(name: str, field: Field | None, pages: list[Page],
+                             settings: Settings) -> str | None:
     """The language ``field`` (a party's name or address) is written in, when it was read from
-    a scanned page in English and that language's data is installed to read it again; else
-    None."""
+    a scanned page in another (a French buyer on a page read in English or in German) and that
+    language's data is installed to read it again; else None."""
     if (
         field is None or not isinstance(field.value, str) or field.box is None
         or field.page is None or field.page >= len(pages)
@@ -409,83 +420,90 @@ def read_in_english(name: str, field: Field | None, pages: list[Page],
     return lang
 
 
-def with_letters_of(english: str, again: object) -> str:
-    """``english`` with the letters the English model lacks taken from the other language's
-    reading where that reading has them (``Kiihn`` → ``Kühn``, ``d'Equipement`` →
-    ``d'Équipement``), every other letter as read in English (the French reading's
-    ``Équipemént`` lends its É, not its é, which the English model would have read). Unchanged
-    unless both readings have as many words and are alike throughout (:data:`NAME_KEPT`)."""
-    if not isinstance(again, str) or again == english:
-        return english
-    old, new = english.split(), again.split()
+def with_letters_of(first: str, again: object, page_lang: str | None = "eng") -> str:
+    """``first`` (as the page's model read it, English unless ``page_lang`` says otherwise)
+    with the letters that model lacks taken from the other language's reading where that
+    reading has them (``Kiihn`` → ``Kühn``, ``d'Equipement`` → ``d'Équipement``), every other
+    letter as first read (the French reading's ``Équipemént`` lends an English page its É, not
+    its é, which the English model would have read; a German page, whose model has no é, both).
+    Unchanged unless both readings have as many words and are alike throughout
+    (:data:`NAME_KEPT`)."""
+    if not isinstance(again, str) or again == first:
+        return first
+    old, new = first.split(), again.split()
     if len(old) != len(new) or (
-        Levenshtein.normalized_similarity(fold(english), fold(again)) < NAME_KEPT
+        Levenshtein.normalized_similarity(fold(first), fold(again)) < NAME_KEPT
     ):
-        return english
+        return first
+    lacking = letters_lacking(page_lang)
     return " ".join(
-        _lent_letters(o, n) if Levenshtein.distance(fold(n), fold(o)) <= WORD_KEPT else o
+        _lent_letters(o, n, lacking) if Levenshtein.distance(fold(n), fold(o)) <= WORD_KEPT else o
         for o, n in zip(old, new, strict=True)
     )
 
 
-def _lent_letters(english: str, other: str) -> str:
-    """``english`` with each stretch where ``other`` differs from it taken from ``other`` when
-    that stretch holds a letter the English model lacks (``ii`` → ``ü``, ``fR`` → ``ß``)."""
+def _lent_letters(first: str, other: str, lacking: re.Pattern[str]) -> str:
+    """``first`` with each stretch where ``other`` differs from it taken from ``other`` when
+    that stretch holds a letter the first reading's model lacks (``ii`` → ``ü``, ``fR`` →
+    ``ß``)."""
     out: list[str] = []
     was, now = "", ""
-    for op in Levenshtein.opcodes(english, other):
+    for op in Levenshtein.opcodes(first, other):
         if op.tag != "equal":
-            was += english[op.src_start:op.src_end]
+            was += first[op.src_start:op.src_end]
             now += other[op.dest_start:op.dest_end]
             continue
-        out.append(now if OTHER_LANGUAGE_LETTERS.search(now) else was)
-        out.append(english[op.src_start:op.src_end])
+        out.append(now if lacking.search(now) else was)
+        out.append(first[op.src_start:op.src_end])
         was, now = "", ""
-    out.append(now if OTHER_LANGUAGE_LETTERS.search(now) else was)
+    out.append(now if lacking.search(now) else was)
     return "".join(out)
 
 
 def names_in_their_language(r: Rereader, fields: dict[str, Field]) -> dict[str, Field]:
-    """A party's name or address on a page read in English, written in another language (a
-    German seller's ``… GmbH`` and its ``München``, a French buyer's ``… S.A.``): its lines are
-    read again with that language's model, one band for the fields that lie together, and the
-    words that reading spells with letters the English model lacks replace the English ones
-    (:func:`with_letters_of`), at the English reading's confidence (the value is put right;
-    nothing is posted for it)."""
-    wanted: dict[tuple[int, str], list[tuple[str, tuple[int, int]]]] = {}
+    """A party's name or address on a page read in another language than its own (a German
+    seller's ``… GmbH`` and its ``München`` on an English page, a French buyer's ``… S.A.`` on
+    an English or a German one): its lines are read again with its language's model, one band
+    for the fields that lie together, and the letters that reading has where the page's model
+    lacks them are lent to the first reading (:func:`with_letters_of`), at its confidence (the
+    value is put right; nothing is posted for it)."""
+    wanted: dict[tuple[int, str], list[tuple[str, Box]]] = {}
     for name in PARTY_FIELDS:
         field = fields.get(name)
-        lang = read_in_english(name, field, r.pages, r.settings)
+        lang = read_in_another_language(name, field, r.pages, r.settings)
         if lang is not None and field is not None and field.box is not None:
             assert field.page is not None
-            band = _band(field.box, r.pages[field.page])
-            wanted.setdefault((field.page, lang), []).append((name, band))
+            wanted.setdefault((field.page, lang), []).append((name, field.box))
     out = dict(fields)
     for (index, lang), named in wanted.items():
         page = r.pages[index]
-        for band, names in _joined_bands(named):
-            again = r.reread_band(page, band, Variant(6, 1.0, "none"), lang) or {}
+        for box, names in _joined_boxes(named):
+            # the fields' own columns: a window address's lines beside the information block
+            # read as one band come out garbled (``Société d'Équi ement Alpin S.A V7``)
+            pad = max(1.0, box[3] - box[1]) / 2
+            span = (max(0, int(box[0] - 4 * pad)), min(int(page.width), int(box[2] + 4 * pad)))
+            again = r.reread_band(page, _band(box, page), Variant(6, 1.0, "none"), lang,
+                                  span) or {}
             for name in names:
                 field = out[name]
                 assert isinstance(field.value, str)
-                value = with_letters_of(field.value, getattr(again.get(name), "value", None))
+                value = with_letters_of(field.value, getattr(again.get(name), "value", None),
+                                        page.ocr_lang or r.settings.ocr_lang)
                 if value != field.value:
                     out[name] = field.model_copy(update={"value": value, "raw": value})
     return out
 
 
-def _joined_bands(
-    named: list[tuple[str, tuple[int, int]]]
-) -> list[tuple[tuple[int, int], list[str]]]:
-    """Bands that overlap or touch joined into one (a seller's name and the address under it
-    are read together), with the fields each holds."""
-    out: list[tuple[tuple[int, int], list[str]]] = []
-    for name, (top, bottom) in sorted(named, key=lambda item: item[1]):
-        if out and top <= out[-1][0][1]:
-            (first, last), names = out[-1]
-            out[-1] = ((first, max(last, bottom)), [*names, name])
+def _joined_boxes(named: list[tuple[str, Box]]) -> list[tuple[Box, list[str]]]:
+    """Fields whose lines overlap or lie within a line of each other joined into one box (a
+    seller's name and the address under it are read together), with the fields each holds."""
+    out: list[tuple[Box, list[str]]] = []
+    for name, box in sorted(named, key=lambda item: item[1][1]):
+        if out and box[1] <= out[-1][0][3] + (box[3] - box[1]):
+            (x0, y0, x1, y1), names = out[-1]
+            out[-1] = ((min(x0, box[0]), y0, max(x1, box[2]), max(y1, box[3])), [*names, name])
         else:
-            out.append(((top, bottom), [name]))
+            out.append((box, [name]))
     return out
 
 
@@ -622,7 +640,7 @@ def run_cascade(
     items_off = _items_off(extraction)
     # however sure, a German company's name read in English may have lost its umlauts
     # (``Brotchen-Technik Nord GmbH`` at 0.96, twice on the page, posted)
-    in_english = any(read_in_english(name, extraction.fields.get(name), pages, settings)
+    in_english = any(read_in_another_language(name, extraction.fields.get(name), pages, settings)
                      for name in PARTY_FIELDS)
     if not weak and not items_off and not in_english:
         return extraction, 0.0

@@ -175,11 +175,31 @@ any other (``Brötchen`` was read ``Brétchen`` at 0.96, and posted)."""
 GUESSED_LETTER_CAP = 0.8
 """Confidence at most of a name or address read by the English model with such a letter, and
 of an OCR'd invoice number whose characters OCR may have swapped (``AMBIGUOUS_ID``)."""
-OTHER_LANGUAGE_LETTERS = re.compile(r"[^\W\d_a-zA-Zé]")
+MODEL_LETTERS = {
+    "eng": "é",
+    "deu": "ÄÖÜßäöü",
+    "fra": "ÀÂÆÇÈÉÊËÎÏÔÙÛÜàâäæçèéêëîïñôùûüÿŒœŸ",
+    "ita": "ÀÈÉÌÒÓÙàèéìíòóù",
+    "spa": "ÁÉÍÑÓÚÜáéíñóúü",
+    "nld": "ÁÉËÏÓÖÜáéëïóöü",
+}
+"""The letters beyond a-z each Tesseract language model reads (its LSTM unicharset, as
+``combine_tessdata -u`` lists it; Spanish, Italian and Dutch as their alphabets): any other
+letter in a scanned page's word came from a re-read in another language."""
+
+
+def letters_lacking(lang: str | None) -> re.Pattern[str]:
+    """Letters the model of ``lang`` (a page's ``ocr_lang``, ``deu+eng`` as its first) cannot
+    read: English's are ``ä``, ``ß``, ``É``, ``ç``…, German's ``é``, ``É``, ``ç``…"""
+    known = MODEL_LETTERS.get((lang or "eng").split("+")[0], MODEL_LETTERS["eng"])
+    return re.compile(rf"[^\W\d_a-zA-Z{known}]")
+
+
+OTHER_LANGUAGE_LETTERS = letters_lacking("eng")
 """Letters the English model cannot read (``ä``, ``ß``, ``É``, ``ç``…): in a name or an address
 on a page read in English, they come from its lines read once more in the party's language
 (``cascade.names_in_their_language``), one reading of one band, so the value is capped like a
-guessed letter."""
+guessed letter (and so on a page read in another language, :func:`letters_lacking`)."""
 ENGLISH_U_UMLAUT = re.compile(r"(?<=[A-Za-z])ii(?=[a-z])")
 """The English model's reading of ü (``Kiihn``, ``Miinchen``): a name read so has lost its
 umlauts, and may have lost others the model reads as plain letters (``Schafer``); it was
@@ -211,7 +231,11 @@ def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
         or ENGLISH_U_UMLAUT.search(field.value)
     ):
         page = _page_of(field, pages)
-        return page is not None and page.origin == Origin.OCR and page.ocr_lang in (None, "eng")
+        if page is None or page.origin != Origin.OCR:
+            return False
+        if page.ocr_lang in (None, "eng"):
+            return True
+        return bool(letters_lacking(page.ocr_lang).search(field.value))  # lent by a re-read
     if name == "vendor_vat" and origin == "ocr":
         from extractors.parsers import vat_check_passes, vat_shape_ok
 

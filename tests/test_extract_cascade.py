@@ -10,7 +10,7 @@ import pytest
 
 from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
-from extractors.cascade import closing_tax, merge, run_cascade, vote
+from extractors.cascade import Rereader, closing_tax, merge, run_cascade, vote
 from extractors.ocr import installed_languages
 from extractors.pages import load_pages
 from extractors.registry import GUESSED_LETTER_CAP, all_extractors, apply_calibration
@@ -181,6 +181,24 @@ def _scanned_letter(tmp_path: Path, settings: Settings,
     return png, load_pages(png, png.name, settings)
 
 
+def _in_their_language(
+    tmp_path: Path, settings: Settings, title: str, body: list[tuple[int, str]], lang: str,
+    size: int = 10,
+) -> tuple[list[Page], dict[str, Field], dict[str, Field], Rereader]:
+    """A scanned letter (``title`` in bold, ``body`` lines of (y, text) in ``size`` points)
+    read by OCR, which must settle on ``lang``: its pages, its invoice fields, those fields
+    after :func:`names_in_their_language`, and the re-reader that did it."""
+    from extractors.cascade import names_in_their_language
+
+    lines = [(60, "Helvetica-Bold", title, 16), *((y, "Helvetica", t, size) for y, t in body)]
+    png, pages = _scanned_letter(tmp_path, settings, lines)
+    assert pages[0].ocr_lang == lang
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    fields = extractor.extract(pages, png, settings).fields
+    r = Rereader(pages, png, settings, extractor)
+    return pages, fields, names_in_their_language(r, fields), r
+
+
 @pytest.mark.skipif("deu" not in installed_languages(), reason="needs Tesseract's German data")
 def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     tmp_path: Path, settings: Settings
@@ -188,24 +206,15 @@ def test_a_german_sellers_name_on_an_english_page_is_read_again_in_german(
     """An English invoice from a German company, scanned: the English model has no ä, ü or ß
     and reads ``Schäfer & Kühn`` without them; the name's own line read with the German model
     puts them back, at the English reading's confidence."""
-    from extractors.cascade import Rereader, names_in_their_language
-
-    png, pages = _scanned_letter(tmp_path, settings, [
-        (60, "Helvetica-Bold", "Schäfer & Kühn Maschinenbau GmbH", 16),
-        *((y, "Helvetica", text, 10) for y, text in (
-            (90, "Industriestrasse 7, 33602 Bielefeld, Germany"),
-            (140, "TAX INVOICE   Invoice No. INV-2024-0117   Date: 12 March 2024"),
-            (170, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
-            (400, "Total due for the invoice: EUR 1,250.00"),
-            (420, "Thank you for your payment and for your order."))),
-    ])
-    assert pages[0].ocr_lang == "eng"
-    extractor = next(e for e in all_extractors() if e.name == "invoice")
-    fields = extractor.extract(pages, png, settings).fields
+    pages, fields, out, r = _in_their_language(tmp_path, settings, "Schäfer & Kühn Maschinenbau GmbH", [
+        (90, "Industriestrasse 7, 33602 Bielefeld, Germany"),
+        (140, "TAX INVOICE   Invoice No. INV-2024-0117   Date: 12 March 2024"),
+        (170, "Bill to: Blue Ridge Outfitters LLC, Asheville, NC"),
+        (400, "Total due for the invoice: EUR 1,250.00"),
+        (420, "Thank you for your payment and for your order."),
+    ], "eng")
     english = fields["vendor_name"]
     assert "ü" not in english.value and "GmbH" in english.value
-    r = Rereader(pages, png, settings, extractor)
-    out = names_in_their_language(r, fields)
     assert r.spent > 0 and r.reads == 1
     assert out["vendor_name"].value == "Schäfer & Kühn Maschinenbau GmbH"
     assert out["vendor_name"].confidence == english.confidence
@@ -225,34 +234,55 @@ def test_a_french_buyer_and_a_german_address_on_an_english_page_get_their_letter
     ``80807 Munchen`` and ``Société d'Equipement`` (its one accented letter is é, not É). The
     address, by its country, is read again in German and the buyer, by its legal form
     (``S.A.``), in French: each takes the letters the English model lacks, nothing else."""
-    from extractors.cascade import Rereader, names_in_their_language
-
-    png, pages = _scanned_letter(tmp_path, settings, [
-        (60, "Helvetica-Bold", "Hofmann Logistik AG", 16),
-        *((y, "Helvetica", text, 10) for y, text in (
-            (85, "Frankfurter Ring 150"),
-            (100, "80807 München"),
-            (115, "Germany"),
-            (160, "INVOICE   Invoice No. HL-2025-0042   Date: 12 March 2025"),
-            (200, "Bill to:"),
-            (215, "Société d'Équipement Alpin S.A."),
-            (230, "5 avenue du Mont-Blanc"),
-            (245, "74400 Chamonix, France"),
-            (400, "Total due for the invoice: EUR 1,250.00"),
-            (420, "Thank you for your payment and for your order."))),
-    ])
-    assert pages[0].ocr_lang == "eng"
-    extractor = next(e for e in all_extractors() if e.name == "invoice")
-    fields = extractor.extract(pages, png, settings).fields
+    _, fields, out, r = _in_their_language(tmp_path, settings, "Hofmann Logistik AG", [
+        (85, "Frankfurter Ring 150"),
+        (100, "80807 München"),
+        (115, "Germany"),
+        (160, "INVOICE   Invoice No. HL-2025-0042   Date: 12 March 2025"),
+        (200, "Bill to:"),
+        (215, "Société d'Équipement Alpin S.A."),
+        (230, "5 avenue du Mont-Blanc"),
+        (245, "74400 Chamonix, France"),
+        (400, "Total due for the invoice: EUR 1,250.00"),
+        (420, "Thank you for your payment and for your order."),
+    ], "eng")
     assert fields["address"].value == "Frankfurter Ring 150, 80807 Munchen, DE"
     assert fields["buyer_name"].value == "Société d'Equipement Alpin S.A."
-    r = Rereader(pages, png, settings, extractor)
-    out = names_in_their_language(r, fields)
     assert r.reads == 2  # one band in German, one in French
     assert out["address"].value == "Frankfurter Ring 150, 80807 München, DE"
     assert out["buyer_name"].value == "Société d'Équipement Alpin S.A."
     assert out["vendor_name"] == fields["vendor_name"]  # AG is German, but nothing to lend
     assert out["buyer_name"].confidence == fields["buyer_name"].confidence
+
+
+@pytest.mark.skipif(not {"deu", "fra"} <= installed_languages(),
+                    reason="needs Tesseract's German and French data")
+def test_a_french_buyer_in_a_german_letters_window_gets_the_letters_german_lacks(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A German invoice (DIN 5008: the window address on the left, the information block on
+    the right, on the same lines) to a French company, scanned: the German model has no é
+    and reads ``Societe d'Equipement``. The buyer's own columns are read again in French (the
+    whole band, with the information block beside it, read garbled), and lend it é and É."""
+    _, fields, out, _ = _in_their_language(tmp_path, settings, "Hofmann Logistik AG", [
+        (100, "Hofmann Logistik AG - Frankfurter Ring 150 - 80807 München"),
+        (125, "Société d'Équipement Alpin S.A.                                  "
+              "Rechnungsnummer:   A25-4075"),
+        (140, "5 avenue du Mont-Blanc                                           "
+              "Rechnungsdatum:   16.07.2025"),
+        (155, "74400 Chamonix                                                    "
+              "Kundennummer:   79764"),
+        (170, "Frankreich"),
+        (500, "Sehr geehrte Damen und Herren, für unsere Lieferung berechnen wir Ihnen:"),
+        (540, "Nettobetrag 1.000,00 EUR    zzgl. 19 % MwSt. 190,00 EUR"),
+        (560, "Rechnungsbetrag 1.190,00 EUR"),
+        (600, "Zahlbar bis zum 15.08.2025 ohne Abzug. Bitte geben Sie die Rechnungsnummer an."),
+        (620, "Vielen Dank für Ihre Bestellung und die gute Zusammenarbeit mit der Firma."),
+    ], "deu", size=11)
+    first = fields["buyer_name"].value  # ``Societe`` or ``Societ&``
+    assert first.startswith("Societ") and first.endswith(" d'Equipement Alpin S.A.")
+    assert out["buyer_name"].value == "Société d'Équipement Alpin S.A."
+    assert out["vendor_name"] == fields["vendor_name"]
 
 
 def test_only_letters_the_english_model_lacks_are_taken_from_another_languages_reading() -> None:

@@ -3280,19 +3280,25 @@ def test_an_item_amount_garbled_with_its_quantity_is_what_the_printed_sum_leaves
     assert items_for("€9.A7") is None
 
 
+def _scanned_descriptions(rows: list[tuple[str, str, str, str, str, str]], subtotal: str) -> list[str]:
+    """The descriptions read from a scanned table of (#, code, description, qty, price, amount)
+    rows under ``# Item QTY UNIT PRICE AMOUNT`` that add up to ``subtotal``."""
+    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
+                   (2074, "AMOUNT")]
+    cells = [[(180, n), (270, code), (570, d), (1560, q), (1850, p), _amount(a)]
+             for n, code, d, q, p, a in rows]
+    items = read_invoice(_item_table(cells, subtotal, head))["line_items"].value
+    return [str(i["description"]) for i in items]
+
+
 def test_an_article_code_read_with_a_dollar_sign_and_specks_ending_a_description() -> None:
     """``$VC-TRV Travel and accommodation`` (seed 55000's invoice 29): the code's S read as a
     dollar sign kept it in the description; a colon glued to a description's last word and a
     degree sign after it (``monthly contract:``, ``full colour °``) are specks."""
-    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
-                   (2074, "AMOUNT")]
     rows = [("4", "$VC-TRV", "Travel and accommodation, per diem", "4", "176.00", "704.00"),
             ("5", "SVC-CLN", "Office cleaning, monthly contract:", "6", "559.10", "3354.60"),
             ("6", "PRT-A3", "Printing A3 posters, full colour °", "36", "8.33", "299.88")]
-    cells = [[(180, n), (270, code), (570, d), (1560, q), (1850, p), _amount(a)]
-             for n, code, d, q, p, a in rows]
-    items = read_invoice(_item_table(cells, "4358.48", head))["line_items"].value
-    assert [i["description"] for i in items] == ["Travel and accommodation, per diem",
+    assert _scanned_descriptions(rows, "4358.48") == ["Travel and accommodation, per diem",
                                                  "Office cleaning, monthly contract",
                                                  "Printing A3 posters, full colour"]
 
@@ -3302,16 +3308,11 @@ def test_an_l_read_as_an_exclamation_mark_and_a_stop_ending_a_scanned_descriptio
     after it (``Isopropyl!``), and a speck after the last word as a stop (``heat treated.``,
     ``4000 K.``): no item description exclaims or ends a sentence. An abbreviation keeps its
     stop (``incl.``)."""
-    head: Cells = [(180, "#"), (270, "Item"), (1525, "QTY"), (1732, "UNIT PRICE"),
-                   (2074, "AMOUNT")]
     rows = [("1", "CHM-IPA", "Isopropyl! alcoho! 99.9%, canister", "4", "176.00", "704.00"),
             ("2", "MAT-ST12", "Stee! sheet S235, heat treated.", "6", "559.10", "3354.60"),
             ("3", "LED-P", "Lamp, 40 W.", "36", "8.33", "299.88"),
             ("4", "MNT-Q", "Quarterly maintenance visit, parts incl.", "1", "10.00", "10.00")]
-    cells = [[(180, n), (270, code), (570, d), (1560, q), (1850, p), _amount(a)]
-             for n, code, d, q, p, a in rows]
-    items = read_invoice(_item_table(cells, "4368.48", head))["line_items"].value
-    assert [i["description"] for i in items] == ["Isopropyl alcohol 99.9%, canister",
+    assert _scanned_descriptions(rows, "4368.48") == ["Isopropyl alcohol 99.9%, canister",
                                                  "Steel sheet S235, heat treated",
                                                  "Lamp, 40 W",
                                                  "Quarterly maintenance visit, parts incl."]
