@@ -507,6 +507,46 @@ def _joined_boxes(named: list[tuple[str, Box]]) -> list[tuple[Box, list[str]]]:
     return out
 
 
+BUYER_WEAK = 0.45
+"""Raw confidence under which a scanned buyer's name is read again from its own columns: a
+window address read on the same lines as the information block beside it comes out garbled
+(``Pacific au North orthwest R Research``, ``a se En Sn``) at 0.19-0.36, one read whole at
+0.53 and up (random invoices, DIN 5008 letters)."""
+BUYER_COLUMNS = 0.42
+"""How far right of the name's first letter a buyer's address block reaches, as a share of
+the page's width (a DIN 5008 window is 85 mm of the page's 210)."""
+
+
+def buyer_in_its_columns(r: Rereader, fields: dict[str, Field]) -> dict[str, Field]:
+    """A scanned buyer's name read unsurely (:data:`BUYER_WEAK`), read again from its own
+    columns (psm 6, the page's language): the new reading replaces it when clearly surer
+    (:data:`MARGIN`)."""
+    field = fields.get("buyer_name")
+    if not _weak_buyer(field, r.pages):
+        return fields
+    assert field is not None and field.box is not None and field.page is not None
+    page = r.pages[field.page]
+    pad = max(1.0, field.box[3] - field.box[1]) / 2
+    span = (max(0, int(field.box[0] - 4 * pad)),
+            min(int(page.width), int(field.box[0] + BUYER_COLUMNS * page.width)))
+    again = (r.reread_band(page, _band(field.box, page), Variant(6, 1.0, "none"),
+                           page.ocr_lang, span) or {}).get("buyer_name")
+    if (
+        again is not None and isinstance(again.value, str) and again.value != field.value
+        and again.confidence >= field.confidence + MARGIN
+    ):
+        return {**fields, "buyer_name": again}
+    return fields
+
+
+def _weak_buyer(field: Field | None, pages: list[Page]) -> bool:
+    return (
+        field is not None and isinstance(field.value, str) and field.box is not None
+        and field.page is not None and field.page < len(pages)
+        and pages[field.page].origin == Origin.OCR and field.confidence < BUYER_WEAK
+    )
+
+
 VOTED = ("vendor_name", "invoice_date")
 """Fields settled by all readings together rather than reading by reading. A name or a date is a
 string of characters where each reading slips on other ones; the value most readings share
@@ -640,9 +680,12 @@ def run_cascade(
     items_off = _items_off(extraction)
     # however sure, a German company's name read in English may have lost its umlauts
     # (``Brotchen-Technik Nord GmbH`` at 0.96, twice on the page, posted)
-    in_english = any(read_in_another_language(name, extraction.fields.get(name), pages, settings)
-                     for name in PARTY_FIELDS)
-    if not weak and not items_off and not in_english:
+    other_language = any(
+        read_in_another_language(name, extraction.fields.get(name), pages, settings)
+        for name in PARTY_FIELDS
+    )
+    weak_buyer = _weak_buyer(extraction.fields.get("buyer_name"), pages)
+    if not weak and not items_off and not other_language and not weak_buyer:
         return extraction, 0.0
     if BEFORE is not None and isinstance(source, Path):
         BEFORE[str(source)] = dict(extraction.fields)
@@ -687,6 +730,8 @@ def run_cascade(
         weak = _weak(fields, weak, extractor.name, pages)
     if weak and r.spent < budget:
         fields = reread_bands(r, fields, weak)
+    if r.spent < budget:
+        fields = buyer_in_its_columns(r, fields)
     if r.spent < budget:
         fields = names_in_their_language(r, fields)
     if items_off and r.spent < budget:

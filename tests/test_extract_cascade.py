@@ -285,6 +285,45 @@ def test_a_french_buyer_in_a_german_letters_window_gets_the_letters_german_lacks
     assert out["vendor_name"] == fields["vendor_name"]
 
 
+@pytest.mark.skipif("deu" not in installed_languages(), reason="needs Tesseract's German data")
+def test_a_buyer_read_unsurely_is_read_again_from_its_own_columns(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A DIN 5008 letter's window address shares its lines with the information block beside
+    it, and Tesseract's line finding can garble it (``Pacific au North orthwest R Research``
+    at 0.36 raw, on random invoices seed 52000). A buyer read that unsurely is read again from
+    its own columns, and the clearer reading replaces it; a buyer read surely is left alone."""
+    from extractors.cascade import BUYER_WEAK, buyer_in_its_columns
+
+    pages, fields, _, _ = _in_their_language(tmp_path, settings, "Hofmann Logistik AG", [
+        (100, "Hofmann Logistik AG - Frankfurter Ring 150 - 80807 München"),
+        (125, "Pacific Northwest Research Consortium LLC                        "
+              "Rechnungsnummer:   A25-4075"),
+        (140, "2200 Westlake Ave                                                "
+              "Rechnungsdatum:   16.07.2025"),
+        (155, "Seattle, WA 98121                                                "
+              "Kundennummer:   79764"),
+        (170, "USA"),
+        (500, "Sehr geehrte Damen und Herren, für unsere Lieferung berechnen wir Ihnen:"),
+        (560, "Rechnungsbetrag 1.190,00 EUR"),
+        (600, "Zahlbar bis zum 15.08.2025 ohne Abzug. Bitte geben Sie die Rechnungsnummer an."),
+        (620, "Vielen Dank für Ihre Bestellung und die gute Zusammenarbeit mit der Firma."),
+    ], "deu", size=11)
+    buyer = fields["buyer_name"]
+    assert buyer.value == "Pacific Northwest Research Consortium LLC"
+    extractor = next(e for e in all_extractors() if e.name == "invoice")
+    png = tmp_path / "scan.png"
+    sure = Rereader(pages, png, settings, extractor)
+    assert buyer.confidence >= BUYER_WEAK and buyer_in_its_columns(sure, fields) == fields
+    assert sure.reads == 0
+    garbled = buyer.model_copy(update={"value": "Pacific au North orthwest R Research",
+                                       "confidence": 0.19})
+    r = Rereader(pages, png, settings, extractor)
+    out = buyer_in_its_columns(r, {**fields, "buyer_name": garbled})
+    assert r.reads == 1
+    assert out["buyer_name"].value == "Pacific Northwest Research Consortium LLC"
+
+
 def test_only_letters_the_english_model_lacks_are_taken_from_another_languages_reading() -> None:
     from extractors.cascade import with_letters_of
 
