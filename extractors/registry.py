@@ -179,13 +179,13 @@ MODEL_LETTERS = {
     "eng": "é",
     "deu": "ÄÖÜßäöü",
     "fra": "ÀÂÆÇÈÉÊËÎÏÔÙÛÜàâäæçèéêëîïñôùûüÿŒœŸ",
-    "ita": "ÀÈÉÌÒÓÙàèéìíòóù",
-    "spa": "ÁÉÍÑÓÚÜáéíñóúü",
-    "nld": "ÁÉËÏÓÖÜáéëïóöü",
+    "ita": "ÀÈÉÌÎÒÙàèéìîòù",
+    "spa": "ÁÉÍÑÓÚáéíñóú",
+    "nld": "ÀÁÂÄÈÉÊËÌÍÎÏÒÓÔÖÙÚÛÜàáâäèéêëìíîïòóôöùúûü",
 }
 """The letters beyond a-z each Tesseract language model reads (its LSTM unicharset, as
-``combine_tessdata -u`` lists it; Spanish, Italian and Dutch as their alphabets): any other
-letter in a scanned page's word came from a re-read in another language."""
+``combine_tessdata -u`` lists it for the models Debian ships): any other letter in a scanned
+page's word came from a re-read in another language."""
 
 
 def letters_lacking(lang: str | None) -> re.Pattern[str]:
