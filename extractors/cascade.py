@@ -480,10 +480,8 @@ def names_in_their_language(r: Rereader, fields: dict[str, Field]) -> dict[str, 
         for box, names in _joined_boxes(named):
             # the fields' own columns: a window address's lines beside the information block
             # read as one band come out garbled (``Société d'Équi ement Alpin S.A V7``)
-            pad = max(1.0, box[3] - box[1]) / 2
-            span = (max(0, int(box[0] - 4 * pad)), min(int(page.width), int(box[2] + 4 * pad)))
             again = r.reread_band(page, _band(box, page), Variant(6, 1.0, "none"), lang,
-                                  span) or {}
+                                  _own_columns(box, page)) or {}
             for name in names:
                 field = out[name]
                 assert isinstance(field.value, str)
@@ -492,6 +490,14 @@ def names_in_their_language(r: Rereader, fields: dict[str, Field]) -> dict[str, 
                 if value != field.value:
                     out[name] = field.model_copy(update={"value": value, "raw": value})
     return out
+
+
+def _own_columns(box: Box, page: Page, right: float | None = None) -> tuple[int, int]:
+    """The columns of the page a field's own lines are read again from: from twice its line's
+    height left of ``box`` to ``right`` (as far past the box, when None)."""
+    pad = max(1.0, box[3] - box[1]) / 2
+    right = box[2] + 4 * pad if right is None else right
+    return max(0, int(box[0] - 4 * pad)), min(int(page.width), int(right))
 
 
 def _joined_boxes(named: list[tuple[str, Box]]) -> list[tuple[Box, list[str]]]:
@@ -526,9 +532,7 @@ def buyer_in_its_columns(r: Rereader, fields: dict[str, Field]) -> dict[str, Fie
         return fields
     assert field is not None and field.box is not None and field.page is not None
     page = r.pages[field.page]
-    pad = max(1.0, field.box[3] - field.box[1]) / 2
-    span = (max(0, int(field.box[0] - 4 * pad)),
-            min(int(page.width), int(field.box[0] + BUYER_COLUMNS * page.width)))
+    span = _own_columns(field.box, page, field.box[0] + BUYER_COLUMNS * page.width)
     again = (r.reread_band(page, _band(field.box, page), Variant(6, 1.0, "none"),
                            page.ocr_lang, span) or {}).get("buyer_name")
     if (
@@ -678,8 +682,9 @@ def run_cascade(
         return extraction, 0.0
     weak = _weak(extraction.fields, REQUIRED.get(extraction.doc_type, ()), extractor.name, pages)
     items_off = _items_off(extraction)
-    # however sure, a German company's name read in English may have lost its umlauts
-    # (``Brotchen-Technik Nord GmbH`` at 0.96, twice on the page, posted)
+    # however sure, a party's name or address read in another language than its own may
+    # have lost its letters (``Brotchen-Technik Nord GmbH`` at 0.96, twice on the page, posted);
+    # and a scanned buyer read unsurely may be a window address garbled beside its neighbours
     other_language = any(
         read_in_another_language(name, extraction.fields.get(name), pages, settings)
         for name in PARTY_FIELDS

@@ -489,9 +489,14 @@ class _Reader:
         if not fmt.letter_lookalike_first(code) or not letters:
             return text, conf, ok
         best_conf, best_text = max(letters, key=lambda r: r[0])
+        doubt = f"{fmt.repair_procedure(best_text)}, also read {code}"
+        return best_text, self._second_opinion(name, best_conf, doubt), ok
+
+    def _second_opinion(self, name: str, conf: float, doubt: str) -> float:
+        """``conf`` capped as a second opinion on box ``name``, the reviewer told ``doubt``."""
         self.second_opinions.add(name)
-        self.doubts[name] = f"{fmt.repair_procedure(best_text)}, also read {code}"
-        return best_text, min(best_conf, SECOND_OPINION_CONF), ok
+        self.doubts[name] = doubt
+        return min(conf, SECOND_OPINION_CONF)
 
     def cell(
         self, name: str, check: Any = None, key: Callable[[str], object] | None = None,
@@ -535,19 +540,15 @@ class _Reader:
         if voted is None:
             return text, conf, False
         chosen, agreeing, rivals = voted
+        text = chosen.text.strip()
         if agreeing is None:
-            self.second_opinions.add(name)
-            self.doubts[name] = chosen.text.strip() + (
-                f", also read {' or '.join(rivals)}" if rivals else ", in one reading only"
-            )
-            return chosen.text.strip(), min(chosen.conf, SECOND_OPINION_CONF), True
+            doubt = f", also read {' or '.join(rivals)}" if rivals else ", in one reading only"
+            return text, self._second_opinion(name, chosen.conf, text + doubt), True
         if agreeing > 1 and unsure_below is not None and chosen.conf < unsure_below:
-            self.second_opinions.add(name)
-            self.doubts[name] = f"{chosen.text.strip()}, read unsurely"
-            return chosen.text.strip(), min(chosen.conf, SECOND_OPINION_CONF), True
+            return text, self._second_opinion(name, chosen.conf, f"{text}, read unsurely"), True
         if agreeing > 1:
-            return chosen.text.strip(), max(chosen.conf + (1 - chosen.conf) / 2, AGREED_CONF), True
-        return chosen.text.strip(), chosen.conf, True
+            return text, max(chosen.conf + (1 - chosen.conf) / 2, AGREED_CONF), True
+        return text, chosen.conf, True
 
 
 class Vote(NamedTuple):

@@ -2413,8 +2413,7 @@ def _with_imprint_form(name: str, imprint: str, after: str = "") -> str:
             return name  # "… Pte Ltd Co. Reg. No.": the company's number, no second form
         return f"{name} {_without_sentence_stop(form.group())}"
     lost = ""
-    head = after.split()[0] if after.strip() else ""
-    if form is None and (LEGAL_FORMS.match(after) is not None or len(head.rstrip(".")) >= 2):
+    if form is None and after.strip():
         # the words lost: one or two, or a piece elided onto the last word read (``dell'Adige``)
         for lost_words in (r"['’][A-Z][\w&-]*", r"\s+[A-Z][\w&'-]*", r"(?:\s+[A-Z][\w&'-]*){2}"):
             m = re.search(rf"(?i:{words})({lost_words})\s+", imprint)

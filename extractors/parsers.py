@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from types import ModuleType
 
 CENT = Decimal("0.01")
 SUM_TOLERANCE = Decimal("0.011")
@@ -497,25 +498,32 @@ def vat_is_valid(value: str) -> bool:
         return False
 
 
-def vat_check_passes(vat: str) -> bool:
-    """Whether a VAT id's check digits pass: an EU member's, or a British one (which the EU's
-    list no longer holds)."""
+def _vat_module(vat: str) -> ModuleType:
+    """python-stdnum's module for a VAT id: the EU's, or Britain's (which the EU's list no
+    longer holds)."""
     if vat.startswith("GB"):
         from stdnum.gb import vat as gb_vat
 
-        return bool(gb_vat.is_valid(vat))
-    return vat_is_valid(vat)
+        return gb_vat
+    from stdnum.eu import vat as eu_vat
+
+    return eu_vat
+
+
+def vat_check_passes(vat: str) -> bool:
+    """Whether a VAT id's check digits pass: an EU member's, or a British one."""
+    try:
+        return bool(_vat_module(vat).is_valid(vat))
+    except Exception:
+        return False
 
 
 def vat_shape_ok(value: str) -> bool:
     """Right length and characters for its country, whatever the check digit says."""
-    from stdnum.eu import vat as eu_vat
     from stdnum.exceptions import InvalidChecksum, ValidationError
 
-    if value.startswith("GB"):  # no longer in the EU's list: 9 or 12 digits, or a GD/HA number
-        return bool(re.fullmatch(r"GB(?:\d{9}|\d{12}|(?:GD|HA)\d{3})", value))
     try:
-        eu_vat.validate(value)
+        _vat_module(value).validate(value)
     except InvalidChecksum:
         return True
     except (ValidationError, Exception):

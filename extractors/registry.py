@@ -14,12 +14,13 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from core.models import DocType, Extraction, Field, Origin, Page
 from core.settings import Settings
+from extractors.parsers import vat_check_passes, vat_shape_ok
 
 Source = bytes | Path
 
@@ -188,6 +189,7 @@ MODEL_LETTERS = {
 page's word came from a re-read in another language."""
 
 
+@cache
 def letters_lacking(lang: str | None) -> re.Pattern[str]:
     """Letters the model of ``lang`` (a page's ``ocr_lang``, ``deu+eng`` as its first) cannot
     read: English's are ``ä``, ``ß``, ``É``, ``ç``…, German's ``é``, ``É``, ``ç``…"""
@@ -237,8 +239,6 @@ def _doubtful(name: str, field: Field, origin: str, pages: list[Page]) -> bool:
             return True
         return bool(letters_lacking(page.ocr_lang).search(field.value))  # lent by a re-read
     if name == "vendor_vat" and origin == "ocr":
-        from extractors.parsers import vat_check_passes, vat_shape_ok
-
         # the dev sets' scanned VAT ids all have their country's shape (sample invoices print
         # placeholders such as DE123456789 whose check fails, read right): that group's
         # accuracy says nothing of one of another length (``GB4938566466``, a speck read as a
