@@ -23,7 +23,6 @@ from dataclasses import field as dataclass_field
 from decimal import Decimal
 from pathlib import Path
 
-import cv2
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
@@ -31,7 +30,7 @@ from core.errors import BadDocumentError
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
 from extractors.layout import assign_lines, lines_of, page_text
-from extractors.ocr import binarise, installed_languages, run_tesseract
+from extractors.ocr import MAX_WIDTH, Variant, installed_languages, reocr_band
 from extractors.parsers import SUM_TOLERANCE, fold
 from extractors.registry import Extractor, letters_lacking, posting_confidence
 
@@ -54,15 +53,6 @@ BEFORE: dict[str, dict[str, Field]] | None = None
 source path) so that eval can show what the cascade changed. Unused in production."""
 
 
-@dataclass(frozen=True)
-class Variant:
-    psm: int
-    scale: float
-    binarise: str
-
-
-MAX_WIDTH = 2400
-"""Upscaling stops at this width: a 300 dpi page is already as large as Tesseract wants."""
 VARIANTS = (
     Variant(6, 1.0, "none"),
     Variant(3, 1.0, "none"),
@@ -84,31 +74,6 @@ def _repeats_first_reading(variant: Variant, page: Page) -> bool:
         and variant.binarise == "none"
         and (variant.scale == 1.0 or page.width * variant.scale > MAX_WIDTH)
     )
-
-
-def reocr_band(
-    gray: np.ndarray, band: tuple[int, int] | None, variant: Variant, settings: Settings,
-    lang: str | None = None, span: tuple[int, int] | None = None,
-) -> tuple[list[Word], float]:
-    """Words of a horizontal band of the page image (of its ``span`` of columns only, when
-    given), read with ``variant``, in page pixels."""
-    top, bottom = band if band is not None else (0, gray.shape[0])
-    left, right = span if span is not None else (0, gray.shape[1])
-    crop = gray[top:bottom, left:right]
-    if crop.size == 0:
-        return [], 0.0
-    scale = max(1.0, min(variant.scale, MAX_WIDTH / max(1, crop.shape[1])))
-    if scale != 1.0:
-        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    if variant.binarise != "none":
-        crop = binarise(cv2.medianBlur(crop, 3), variant.binarise)
-    words, seconds = run_tesseract(crop, lang=lang or settings.ocr_lang, psm=variant.psm, workers=1)
-    out = []
-    for w in words:
-        x0, y0, x1, y1 = (v / scale for v in w.box)
-        box: Box = (x0 + left, y0 + top, x1 + left, y1 + top)
-        out.append(w.model_copy(update={"box": box}))
-    return out, seconds
 
 
 def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word],

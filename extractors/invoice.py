@@ -3231,8 +3231,11 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
     slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
     x0 = word.box[0]
     if len(word.text) > 2 and word.text[0] in "\"'“”‘’„‚_~":
-        # a speck read as a quote before the word ("Office): the word starts a glyph later
-        x0 += (word.box[2] - word.box[0]) / len(word.text)
+        # a speck read as a quote before the word ("Office): the word starts a glyph later,
+        # or further right where the speck lay apart (``"Copper`` boxed from 90 px left of
+        # its C): it belongs to the column its centre is in at the latest
+        glyph = (word.box[2] - word.box[0]) / len(word.text)
+        x0 = max(x0 + glyph, (word.box[0] + word.box[2]) / 2 - slack)
     for col in columns:
         if col.x0 <= x0 + slack:
             pick = col
@@ -3288,11 +3291,11 @@ def _row_columns(columns: list[_Column], row: Row, desc_col: _Column) -> list[_C
     return cols
 
 
-_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·©°&\-—–]+"
+_SPECK = r"[.,:;_~'\"‘’“”=|*?!«»•·©°&+\-—–]+"
 _SPECK_WORDS = re.compile(rf"^(?:{_SPECK}\s+)+|(?:\s+{_SPECK})+$")
-"""Specks OCR reads as words of their own (``.``, ``:``, ``_``, ``&``) at either end of a
-description on a scanned page (an ampersand ends no description: its next line would follow
-it)."""
+"""Specks OCR reads as words of their own (``.``, ``:``, ``_``, ``&``, ``+``) at either end
+of a description on a scanned page (an ampersand ends no description: its next line would
+follow it; ``+ FUEL-D Diesel fuel`` hid the article code from ``_ITEM_CODE``)."""
 
 
 _OCR_SQUARE = re.compile(r"(?<![^\s\d/])(per(?=[cdkm]?m\?)|)([cdkm]?m)\?(?=[\s,.;:)]|$)")

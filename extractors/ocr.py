@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.models import Word
+from core.models import Box, Word
+from core.settings import Settings
 from extractors.parsers import fold
 
 # Configures the tesseract child processes, not this process's behaviour.
@@ -472,6 +473,67 @@ def text_height(gray: np.ndarray) -> float:
     return float(np.median(h[keep])) / scale
 
 
+UNREAD_INK = 150
+"""Grey level under which a prepared page's pixel counts as print when looking for text
+Tesseract left out (the faint-print step has already darkened light-grey print)."""
+UNREAD_MIN_PIECES = 2
+"""Word-sized pieces of print a region needs before it is read again: one alone is more often
+a stamp's letter, a logo's part or a smudge than a value."""
+
+
+def unread_print(gray: np.ndarray, boxes: list[Box]) -> list[Box]:
+    """Regions of word-sized print that no word Tesseract read covers, as boxes in ``gray``.
+
+    Tesseract's page layout sometimes leaves a whole column out of every block (a table's
+    quantity column, between the descriptions and the prices, on a 200 dpi scan enlarged to
+    300 dpi): its words are then missing from the page, not misread. Print is found at half
+    size; what lies under or just beside a word read is cleared; the rest is joined into word-
+    sized pieces (a line's height, as the words read measure it, and not a speck, a rule, a
+    logo or a picture); pieces side by side or in one column make a region, and a region of at
+    least ``UNREAD_MIN_PIECES`` pieces is returned.
+    """
+    heights = sorted(y1 - y0 for x0, y0, x1, y1 in boxes)
+    if len(heights) < 10:
+        return []
+    scale = 0.5
+    line = heights[len(heights) // 2] * scale
+    if line < 4:
+        return []
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ink = (small < UNREAD_INK).astype(np.uint8)
+    pad_x, pad_y = int(0.4 * line) + 1, int(0.25 * line) + 1
+    for x0, y0, x1, y1 in boxes:
+        ink[max(0, int(y0 * scale) - pad_y):int(y1 * scale) + pad_y,
+            max(0, int(x0 * scale) - pad_x):int(x1 * scale) + pad_x] = 0
+    # a word's letters joined into one piece, its neighbours in the line left apart
+    joined = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, int(0.7 * line)), 1)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    pieces = []
+    found = np.zeros_like(ink)
+    for x, y, w, h, _area in stats[1:count]:
+        if not (0.5 * line <= h <= 1.7 * line and w >= 0.5 * line):
+            continue
+        share = float(ink[y:y + h, x:x + w].mean())
+        if not 0.08 <= share <= 0.7:  # hairlines and specks; solid blots and pictures
+            continue
+        pieces.append((int(x), int(y), int(x + w), int(y + h)))
+        found[y:y + h, x:x + w] = 1
+    if len(pieces) < UNREAD_MIN_PIECES:
+        return []
+    # a region: pieces beside each other in a line, or one above the other in a column
+    # (rows apart, where Tesseract read some of its cells)
+    near = cv2.getStructuringElement(cv2.MORPH_RECT, (int(line) + 1, int(8 * line) + 1))
+    count, labels = cv2.connectedComponents(cv2.dilate(found, near), connectivity=8)
+    regions: dict[int, list[tuple[int, int, int, int]]] = {}
+    for piece in pieces:
+        regions.setdefault(int(labels[piece[1], piece[0]]), []).append(piece)
+    return [
+        (min(p[0] for p in group) / scale, min(p[1] for p in group) / scale,
+         max(p[2] for p in group) / scale, max(p[3] for p in group) / scale)
+        for group in regions.values() if len(group) >= UNREAD_MIN_PIECES
+    ]
+
+
 NOISY = 8.0
 """Grain (see ``noise_level``) above which a page is smoothed before Tesseract: speckle reads as
 letters (``ee``, ``Sas``) between the words. The dev sets' pages measure at most 6.1 (a SROIE
@@ -610,3 +672,39 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
         words.append(Word(text=text, box=(x, y, x + w, y + h), conf=min(1.0, conf / 100.0),
                           block=int(data["block_num"][i])))
     return words, seconds
+
+
+@dataclass(frozen=True)
+class Variant:
+    psm: int
+    scale: float
+    binarise: str
+
+
+MAX_WIDTH = 2400
+"""Upscaling stops at this width: a 300 dpi page is already as large as Tesseract wants."""
+
+
+def reocr_band(
+    gray: np.ndarray, band: tuple[int, int] | None, variant: Variant, settings: Settings,
+    lang: str | None = None, span: tuple[int, int] | None = None,
+) -> tuple[list[Word], float]:
+    """Words of a horizontal band of the page image (of its ``span`` of columns only, when
+    given), read with ``variant``, in page pixels."""
+    top, bottom = band if band is not None else (0, gray.shape[0])
+    left, right = span if span is not None else (0, gray.shape[1])
+    crop = gray[top:bottom, left:right]
+    if crop.size == 0:
+        return [], 0.0
+    scale = max(1.0, min(variant.scale, MAX_WIDTH / max(1, crop.shape[1])))
+    if scale != 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    if variant.binarise != "none":
+        crop = binarise(cv2.medianBlur(crop, 3), variant.binarise)
+    words, seconds = run_tesseract(crop, lang=lang or settings.ocr_lang, psm=variant.psm, workers=1)
+    out = []
+    for w in words:
+        x0, y0, x1, y1 = (v / scale for v in w.box)
+        box: Box = (x0 + left, y0 + top, x1 + left, y1 + top)
+        out.append(w.model_copy(update={"box": box}))
+    return out, seconds

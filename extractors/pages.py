@@ -39,13 +39,16 @@ from core.settings import Settings
 from extractors.layout import assign_lines, mean_conf, page_text, reading_order
 from extractors.ocr import (
     Prepared,
+    Variant,
     clear_dark_margins,
     guess_language,
     installed_languages,
     is_grainy,
     preprocess,
+    reocr_band,
     run_tesseract,
     text_height,
+    unread_print,
 )
 
 Source = bytes | Path
@@ -513,6 +516,8 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         words, seconds = _read_thin_print_too(prepared.gray, language, psm, settings)
         guess = guess_language(" ".join(w.text for w in words))
         if guess in (None, language):
+            words, more = _with_unread_print(prepared.gray, words, language, settings)
+            seconds += more
             return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds,
                          language)
     lang = settings.ocr_lang
@@ -529,7 +534,103 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         seconds += more
         if _sure_text(again) >= LANGUAGE_KEEP * _sure_text(words):
             words, lang = again, other
+    words, more = _with_unread_print(prepared.gray, words, lang, settings)
+    seconds += more
     return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds, lang)
+
+
+UNREAD_CONF = 0.5
+"""A word read from print the page's reading left out is added when Tesseract is at least
+this sure of it (what else such a region holds, a logo's or a stamp's shapes, reads unsure)."""
+UNREAD_BANDS = 3
+"""At most this many bands of a page are read again for print its reading left out."""
+UNREAD_MARGIN = 40
+"""Pixels of the page around a region of print left out that are read with it alone."""
+AS_A_BLOCK = Variant(psm=6, scale=1.0, binarise="none")
+
+
+def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
+                       settings: Settings) -> tuple[list[Word], float]:
+    """The page's words, with those of print its reading left out (``unread_print``); and the
+    seconds spent. Each region is read twice as one block of text (psm 6): in the band of the
+    page's whole width that holds its lines, of which only the words in the region are
+    taken, and alone. Where the two readings differ the surer is kept: a column's lone ``1``
+    read alone came out ``4`` (0.44) and ``1`` (0.91) within its rows, while ``€·8.64``
+    with a speck read ``€864`` (0.70) within its rows and ``€ 8.64`` (0.95) alone."""
+    if is_roll(gray):
+        # a till roll is one column of print: what its reading leaves out is mostly a pen's
+        # marks (a total circled by hand read 99.45 for 50.45 beside its label, SROIE dev)
+        return words, 0.0
+    regions = unread_print(gray, [w.box for w in words])
+    if not regions:
+        return words, 0.0
+    height = gray.shape[0]
+    bands: list[tuple[int, int, list[Box]]] = []  # regions whose lines overlap share a band
+    for region in sorted(regions, key=lambda b: b[1]):
+        margin = int(max(region[3] - region[1], 40) * 0.1) + 10
+        top, bottom = max(0, int(region[1]) - margin), min(height, int(region[3]) + margin)
+        if bands and top <= bands[-1][1]:
+            first, last, inside = bands[-1]
+            bands[-1] = (first, max(last, bottom), [*inside, region])
+        else:
+            bands.append((top, bottom, [region]))
+    bands.sort(key=lambda b: sum((r[2] - r[0]) * (r[3] - r[1]) for r in b[2]), reverse=True)
+    block = max((w.block for w in words), default=0)
+    seconds = 0.0
+    added: list[Word] = []
+    for top, bottom, inside in bands[:UNREAD_BANDS]:
+        found, more = reocr_band(gray, (top, bottom), AS_A_BLOCK, settings, lang)
+        seconds += more
+        in_band = [w for w in found if any(_within(w.box, region) for region in inside)]
+        in_crops: list[Word] = []
+        for region in inside:
+            m = UNREAD_MARGIN
+            found, more = reocr_band(gray, (max(0, int(region[1]) - m), int(region[3]) + m),
+                                     AS_A_BLOCK, settings, lang,
+                                     span=(max(0, int(region[0]) - m), int(region[2]) + m))
+            seconds += more
+            in_crops += found
+        block += 1
+        for w in _surer_of(in_band, in_crops):
+            if w.conf < UNREAD_CONF or not any(c.isalnum() for c in w.text):
+                continue
+            if any(_overlap(w.box, other.box) for other in words):
+                continue
+            added.append(w.model_copy(update={"block": block}))
+    return words + added, seconds
+
+
+def _surer_of(first: list[Word], second: list[Word]) -> list[Word]:
+    """Two readings of the same print merged: where their words lie over each other, the
+    reading Tesseract is surer of there (on average over its words) is taken; a word only one
+    reading has is kept."""
+    taken: list[Word] = []
+    used: set[int] = set()
+    for word in first:
+        rivals = [i for i, other in enumerate(second) if _overlap(word.box, other.box)]
+        if rivals and sum(second[i].conf for i in rivals) / len(rivals) > word.conf:
+            taken += [second[i] for i in rivals if i not in used]
+        else:
+            taken.append(word)
+        used.update(rivals)
+    return taken + [w for i, w in enumerate(second) if i not in used]
+
+
+def _within(box: Box, region: Box, slack: float = 8) -> bool:
+    """Whether ``box``'s centre lies in ``region`` (give or take ``slack`` pixels)."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return (region[0] - slack <= x <= region[2] + slack
+            and region[1] - slack <= y <= region[3] + slack)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share more than a third of the smaller one's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return False
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h > smaller / 3
 
 
 def _read_thin_print_too(gray: np.ndarray, lang: str, psm: int,

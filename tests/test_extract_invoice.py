@@ -3420,3 +3420,43 @@ def test_a_british_vat_id_read_with_a_speck_digit_after_it() -> None:
         (1400, 1500, "Total due £1,190.00"),
     ])
     assert read_invoice(pages)["vendor_vat"].value == "GB493856646"
+
+
+def _specked_rows(head: Cells, quote_apart: bool, plus: bool) -> list[str]:
+    """Descriptions of two scanned rows under ``head``: the first's first word read with a
+    speck quote 90 px left of it (``"Copper``, boxed from the speck), the second's article
+    code with a ``+`` speck before it."""
+    rows = [("Copper cable, per metre", "6", "1.25", "7.50"),
+            ("Diesel fuel, per litre", "24", "1.24", "29.76")]
+    cells = [[(226, f"ITM-{n}"), (535, description), (1560, qty), (1850, price), _amount(amount)]
+             for n, (description, qty, price, amount) in enumerate(rows)]
+    page = _item_table(cells, "37.26", head)[0]
+    words = list(page.words)
+    if quote_apart:
+        k, copper = next((k, w) for k, w in enumerate(words) if w.text == "Copper")
+        words[k] = copper.model_copy(update={"text": '"Copper',
+                                             "box": (copper.box[0] - 90, *copper.box[1:])})
+    if plus:
+        y = next(w for w in words if w.text == "ITM-1").box[1] + 8
+        words.append(Word(text="+", box=(190, y, 197, y + 7), conf=0.93))
+    items = read_invoice(_with_words([page.model_copy(update={"words": []})], words))[
+        "line_items"].value
+    return [str(i["description"]) for i in items]
+
+
+def test_a_quote_speck_apart_from_a_description_word() -> None:
+    """Seed 52000's invoice 25, once the quantity column Tesseract had left out was read: a
+    speck read as a quote 90 px left of a description's first word put the word in the
+    article code's column, and the description lost it."""
+    head = [(226, "ITEM"), *ITEM_HEAD]
+    assert _specked_rows(head, quote_apart=True, plus=False) == ["Copper cable, per metre",
+                                                                 "Diesel fuel, per litre"]
+
+
+def test_a_plus_speck_before_an_article_code() -> None:
+    """Seed 49000's invoice 27: ``+ FUEL-D Diesel fuel`` on a table whose amount head read cut
+    (``LINE T!``), so its rows are read without the head's columns; the ``+`` is a speck, and
+    the article code after it is no part of the description."""
+    head = [(226, "ITEM"), *ITEM_HEAD[:3], (2074, "LINE T!")]
+    assert _specked_rows(head, quote_apart=False, plus=True) == ["Copper cable, per metre",
+                                                                 "Diesel fuel, per litre"]
