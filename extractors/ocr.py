@@ -676,6 +676,9 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
 
 @dataclass(frozen=True)
 class Variant:
+    """A way of reading part of a page again: Tesseract's page segmentation mode, an
+    enlargement (up to ``MAX_WIDTH``) and a binarisation (``none``, or a ``binarise`` mode)."""
+
     psm: int
     scale: float
     binarise: str

@@ -542,11 +542,15 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
 UNREAD_CONF = 0.5
 """A word read from print the page's reading left out is added when Tesseract is at least
 this sure of it (what else such a region holds, a logo's or a stamp's shapes, reads unsure)."""
-UNREAD_BANDS = 3
-"""At most this many bands of a page are read again for print its reading left out."""
+UNREAD_REGIONS = 3
+"""A page with more regions of print its reading left out than this is not read again for
+them: it is a form (a CMS-1500 claim's reading leaves 4 to 18 of its printed captions out, and
+reading them cost 2.4 to 11 s a page, for no field) or a page of noise. The tables and numbers
+Tesseract left out of invoices lay in one or two regions."""
 UNREAD_MARGIN = 40
 """Pixels of the page around a region of print left out that are read with it alone."""
 AS_A_BLOCK = Variant(psm=6, scale=1.0, binarise="none")
+"""Print left out read as one block of text, as it is on the prepared page."""
 
 
 def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
@@ -562,7 +566,7 @@ def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
         # marks (a total circled by hand read 99.45 for 50.45 beside its label, SROIE dev)
         return words, 0.0
     regions = unread_print(gray, [w.box for w in words])
-    if not regions:
+    if not regions or len(regions) > UNREAD_REGIONS:
         return words, 0.0
     height = gray.shape[0]
     bands: list[tuple[int, int, list[Box]]] = []  # regions whose lines overlap share a band
@@ -574,11 +578,10 @@ def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
             bands[-1] = (first, max(last, bottom), [*inside, region])
         else:
             bands.append((top, bottom, [region]))
-    bands.sort(key=lambda b: sum((r[2] - r[0]) * (r[3] - r[1]) for r in b[2]), reverse=True)
     block = max((w.block for w in words), default=0)
     seconds = 0.0
     added: list[Word] = []
-    for top, bottom, inside in bands[:UNREAD_BANDS]:
+    for top, bottom, inside in bands:
         found, more = reocr_band(gray, (top, bottom), AS_A_BLOCK, settings, lang)
         seconds += more
         in_band = [w for w in found if any(_within(w.box, region) for region in inside)]

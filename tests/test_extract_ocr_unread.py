@@ -17,6 +17,7 @@ from core.models import Word
 from core.settings import Settings
 from extractors.ocr import run_tesseract, unread_print
 from extractors.pages import (
+    UNREAD_REGIONS,
     _ocr_page,
     _surer_of,
     _with_unread_print,
@@ -35,7 +36,11 @@ QTY_X = (300, 360)
 """Points from the left where the quantity column is drawn."""
 
 
-def _table(tmp_path, picture: bool = False) -> np.ndarray:
+UNIT_X = 370
+"""Points from the left where a unit column is drawn (``units=True``)."""
+
+
+def _table(tmp_path, picture: bool = False, units: bool = False) -> np.ndarray:
     pdf_path = tmp_path / "table.pdf"
     canvas = Canvas(str(pdf_path), pagesize=A4, invariant=1)
     canvas.setFont("Helvetica", 10)
@@ -47,6 +52,8 @@ def _table(tmp_path, picture: bool = False) -> np.ndarray:
         canvas.drawString(60, y, description)
         canvas.drawString(QTY_X[0], y, qty)
         canvas.drawString(430, y, amount)
+        if units:
+            canvas.drawString(UNIT_X, y, "each")
     if picture:  # a solid logo and a few specks, which are no text
         canvas.rect(60, A4[1] - 400, 120, 80, fill=1)
         for x in (200, 260, 320):
@@ -145,3 +152,22 @@ def test_a_till_roll_is_not_searched_for_print_left_out(tmp_path) -> None:
     assert unread_print(roll, [w.box for w in kept])  # there is print to find
     again, seconds = _with_unread_print(roll, kept, "eng", Settings())
     assert again == kept and seconds == 0.0
+
+
+def test_a_page_with_print_left_out_in_many_places_is_not_read_again(tmp_path) -> None:
+    # a form (a CMS-1500 claim's reading leaves 4 to 18 of its captions out) or a page of
+    # noise: reading every region would cost seconds a page for no field
+    gray = _table(tmp_path, units=True)
+    words, _ = run_tesseract(gray, psm=3)
+    words, _ = _with_unread_print(gray, words, "eng", Settings())
+    first_rows = {w.box[1] for w in words if w.text in ("Rack", "Calibration")}
+    unit = UNIT_X * 300 / 72
+    kept = [w for w in words
+            if not (_in_qty_column(w) or w.box[0] > unit - 20 or w.box[1] in first_rows)]
+    regions = unread_print(gray, [w.box for w in kept])
+    assert len(regions) > UNREAD_REGIONS  # quantities, units, amounts, two descriptions
+    again, seconds = _with_unread_print(gray, kept, "eng", Settings())
+    assert again == kept and seconds == 0.0
+    # with one of those regions only, it is read
+    some = [w for w in words if not _in_qty_column(w)]
+    assert len(_with_unread_print(gray, some, "eng", Settings())[0]) > len(some)
