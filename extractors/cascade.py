@@ -29,7 +29,7 @@ from rapidfuzz.distance import Levenshtein
 from core.errors import BadDocumentError
 from core.models import Box, DocType, Extraction, Field, Origin, Page, Word
 from core.settings import Settings
-from extractors.layout import assign_lines, lines_of, page_text
+from extractors.layout import assign_lines, centre_within, lines_of, page_text, stacked
 from extractors.ocr import MAX_WIDTH, Variant, installed_languages, reocr_band
 from extractors.parsers import SUM_TOLERANCE, fold
 from extractors.registry import Extractor, letters_lacking, posting_confidence
@@ -83,11 +83,9 @@ def replace_band(page: Page, band: tuple[int, int] | None, words: list[Word],
     if band is None:
         kept: list[Word] = []
     else:
-        top, bottom = band
         left, right = span if span is not None else (float("-inf"), float("inf"))
-        kept = [w for w in page.words
-                if not (top <= (w.box[1] + w.box[3]) / 2 <= bottom
-                        and left <= (w.box[0] + w.box[2]) / 2 <= right)]
+        region = (left, band[0], right, band[1])
+        kept = [w for w in page.words if not centre_within(w.box, region)]
     merged = assign_lines(kept + words)
     return page.model_copy(update={"words": merged, "text": page_text(merged)})
 
@@ -468,14 +466,7 @@ def _own_columns(box: Box, page: Page, right: float | None = None) -> tuple[int,
 def _joined_boxes(named: list[tuple[str, Box]]) -> list[tuple[Box, list[str]]]:
     """Fields whose lines overlap or lie within a line of each other joined into one box (a
     seller's name and the address under it are read together), with the fields each holds."""
-    out: list[tuple[Box, list[str]]] = []
-    for name, box in sorted(named, key=lambda item: item[1][1]):
-        if out and box[1] <= out[-1][0][3] + (box[3] - box[1]):
-            (x0, y0, x1, y1), names = out[-1]
-            out[-1] = ((min(x0, box[0]), y0, max(x1, box[2]), max(y1, box[3])), [*names, name])
-        else:
-            out.append((box, [name]))
-    return out
+    return stacked(named, reach=lambda box: box[3] - box[1])
 
 
 BUYER_WEAK = 0.45

@@ -7,8 +7,9 @@ extractor sees the same notion of a visual row across the whole page width.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from core.models import Box, Page, Word
 
@@ -84,13 +85,38 @@ def lines_of(page: Page) -> list[Line]:
     return [Line(i, sorted(ws, key=lambda w: w.box[0])) for i, ws in sorted(groups.items())]
 
 
-def union_box(words: list[Word]) -> tuple[float, float, float, float]:
-    return (
-        min(w.box[0] for w in words),
-        min(w.box[1] for w in words),
-        max(w.box[2] for w in words),
-        max(w.box[3] for w in words),
-    )
+def bounds(boxes: Iterable[Box]) -> Box:
+    """The smallest box that holds all of ``boxes`` (at least one)."""
+    x0, y0, x1, y1 = zip(*boxes, strict=True)
+    return min(x0), min(y0), max(x1), max(y1)
+
+
+def union_box(words: list[Word]) -> Box:
+    return bounds(w.box for w in words)
+
+
+T = TypeVar("T")
+
+
+def stacked(items: Iterable[tuple[T, Box]],
+            reach: Callable[[Box], float] = lambda box: 0.0) -> list[tuple[Box, list[T]]]:
+    """Boxes taken from the top down, each joined with the one above when it overlaps it or
+    starts within ``reach(box)`` below it: the joined boxes, each with the items it holds."""
+    out: list[tuple[Box, list[T]]] = []
+    for item, box in sorted(items, key=lambda pair: pair[1][1]):
+        if out and box[1] <= out[-1][0][3] + reach(box):
+            joined, held = out[-1]
+            out[-1] = (bounds((joined, box)), [*held, item])
+        else:
+            out.append((box, [item]))
+    return out
+
+
+def centre_within(box: Box, region: Box, slack: float = 0.0) -> bool:
+    """Whether ``box``'s centre lies in ``region``, give or take ``slack``."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return (region[0] - slack <= x <= region[2] + slack
+            and region[1] - slack <= y <= region[3] + slack)
 
 
 def mean_conf(words: list[Word]) -> float:

@@ -22,6 +22,7 @@ import numpy as np
 
 from core.models import Box, Word
 from core.settings import Settings
+from extractors.layout import bounds
 from extractors.parsers import fold
 
 # Configures the tesseract child processes, not this process's behaviour.
@@ -527,11 +528,12 @@ def unread_print(gray: np.ndarray, boxes: list[Box]) -> list[Box]:
     regions: dict[int, list[tuple[int, int, int, int]]] = {}
     for piece in pieces:
         regions.setdefault(int(labels[piece[1], piece[0]]), []).append(piece)
-    return [
-        (min(p[0] for p in group) / scale, min(p[1] for p in group) / scale,
-         max(p[2] for p in group) / scale, max(p[3] for p in group) / scale)
-        for group in regions.values() if len(group) >= UNREAD_MIN_PIECES
-    ]
+    out: list[Box] = []
+    for group in regions.values():
+        if len(group) >= UNREAD_MIN_PIECES:
+            x0, y0, x1, y1 = bounds(group)
+            out.append((x0 / scale, y0 / scale, x1 / scale, y1 / scale))
+    return out
 
 
 NOISY = 8.0

@@ -36,7 +36,14 @@ from core.errors import (
 )
 from core.models import Box, Origin, Page, Word
 from core.settings import Settings
-from extractors.layout import assign_lines, mean_conf, page_text, reading_order
+from extractors.layout import (
+    assign_lines,
+    centre_within,
+    mean_conf,
+    page_text,
+    reading_order,
+    stacked,
+)
 from extractors.ocr import (
     Prepared,
     Variant,
@@ -511,17 +518,24 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
     preprocessing = time.thread_time() - started  # CPU, not wall: pages run side by side
     # Tesseract's own thresholding beat Otsu here (SROIE dev: 48 vs 43 of 75 values read), so
     # it gets the deskewed grayscale; the binarised variants serve the re-OCR cascade.
+    words, lang, seconds = _read_in_its_language(prepared.gray, psm, settings, language)
+    words, more = _with_unread_print(prepared.gray, words, lang, settings)
+    return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds + more, lang)
+
+
+def _read_in_its_language(gray: np.ndarray, psm: int, settings: Settings,
+                          language: str | None) -> tuple[list[Word], str, float]:
+    """The page's words read in its own language, that language and the seconds spent: in
+    ``language`` (an earlier page's) when given and the reading bears it out, else in the
+    configured one, and again in the language that reading shows (``language_to_add``)."""
     seconds = 0.0
     if language is not None:
-        words, seconds = _read_thin_print_too(prepared.gray, language, psm, settings)
+        words, seconds = _read_thin_print_too(gray, language, psm, settings)
         guess = guess_language(" ".join(w.text for w in words))
         if guess in (None, language):
-            words, more = _with_unread_print(prepared.gray, words, language, settings)
-            seconds += more
-            return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds,
-                         language)
+            return words, language, seconds
     lang = settings.ocr_lang
-    words, more = _read_thin_print_too(prepared.gray, lang, psm, settings)
+    words, more = _read_thin_print_too(gray, lang, psm, settings)
     seconds += more
     other = language_to_add(words, settings)
     if other is not None:
@@ -530,14 +544,11 @@ def _ocr_page(image: np.ndarray, index: int, dpi: int, settings: Settings,
         # no better (scanned ZUGFeRD, 14 documents: fields 94.0 % with deu+eng, 94.6 % with deu
         # alone; scanned invoice2data the same).
         # The English reading stays to fall back on.
-        again, more = run_tesseract(prepared.gray, lang=other, psm=psm, workers=settings.workers)
+        again, more = run_tesseract(gray, lang=other, psm=psm, workers=settings.workers)
         seconds += more
         if _sure_text(again) >= LANGUAGE_KEEP * _sure_text(words):
             words, lang = again, other
-    words, more = _with_unread_print(prepared.gray, words, lang, settings)
-    seconds += more
-    return _page(words, prepared, index, dpi, image_dir, preprocessing + seconds, lang)
-
+    return words, lang, seconds
 
 UNREAD_CONF = 0.5
 """A word read from print the page's reading left out is added when Tesseract is at least
@@ -549,6 +560,8 @@ reading them cost 2.4 to 11 s a page, for no field) or a page of noise. The tabl
 Tesseract left out of invoices lay in one or two regions."""
 UNREAD_MARGIN = 40
 """Pixels of the page around a region of print left out that are read with it alone."""
+UNREAD_SLACK = 8
+"""Pixels a word's centre may lie outside a region of print left out and still be its."""
 AS_A_BLOCK = Variant(psm=6, scale=1.0, binarise="none")
 """Print left out read as one block of text, as it is on the prepared page."""
 
@@ -568,23 +581,15 @@ def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
     regions = unread_print(gray, [w.box for w in words])
     if not regions or len(regions) > UNREAD_REGIONS:
         return words, 0.0
-    height = gray.shape[0]
-    bands: list[tuple[int, int, list[Box]]] = []  # regions whose lines overlap share a band
-    for region in sorted(regions, key=lambda b: b[1]):
-        margin = int(max(region[3] - region[1], 40) * 0.1) + 10
-        top, bottom = max(0, int(region[1]) - margin), min(height, int(region[3]) + margin)
-        if bands and top <= bands[-1][1]:
-            first, last, inside = bands[-1]
-            bands[-1] = (first, max(last, bottom), [*inside, region])
-        else:
-            bands.append((top, bottom, [region]))
     block = max((w.block for w in words), default=0)
     seconds = 0.0
     added: list[Word] = []
-    for top, bottom, inside in bands:
-        found, more = reocr_band(gray, (top, bottom), AS_A_BLOCK, settings, lang)
+    # regions whose rows overlap are read in one band
+    for (_, top, _, bottom), inside in stacked((region, _rows_of(region)) for region in regions):
+        found, more = reocr_band(gray, (int(top), int(bottom)), AS_A_BLOCK, settings, lang)
         seconds += more
-        in_band = [w for w in found if any(_within(w.box, region) for region in inside)]
+        in_band = [w for w in found
+                   if any(centre_within(w.box, region, UNREAD_SLACK) for region in inside)]
         in_crops: list[Word] = []
         for region in inside:
             m = UNREAD_MARGIN
@@ -603,6 +608,12 @@ def _with_unread_print(gray: np.ndarray, words: list[Word], lang: str,
     return words + added, seconds
 
 
+def _rows_of(region: Box) -> Box:
+    """``region`` with a margin of its rows above and below it."""
+    margin = int(max(region[3] - region[1], 40) * 0.1) + 10
+    return region[0], max(0, int(region[1]) - margin), region[2], int(region[3]) + margin
+
+
 def _surer_of(first: list[Word], second: list[Word]) -> list[Word]:
     """Two readings of the same print merged: where their words lie over each other, the
     reading Tesseract is surer of there (on average over its words) is taken; a word only one
@@ -617,13 +628,6 @@ def _surer_of(first: list[Word], second: list[Word]) -> list[Word]:
             taken.append(word)
         used.update(rivals)
     return taken + [w for i, w in enumerate(second) if i not in used]
-
-
-def _within(box: Box, region: Box, slack: float = 8) -> bool:
-    """Whether ``box``'s centre lies in ``region`` (give or take ``slack`` pixels)."""
-    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return (region[0] - slack <= x <= region[2] + slack
-            and region[1] - slack <= y <= region[3] + slack)
 
 
 def _overlap(a: Box, b: Box) -> bool:
