@@ -1,4 +1,5 @@
-"""OpenCV preprocessing and Tesseract (through pytesseract) for one page image.
+"""OpenCV preprocessing and Tesseract for one page image (the ``tesseract`` command, run here to
+get its CPU time; pytesseract finds it, lists its languages and parses its TSV).
 
 Tesseract runs single-threaded (``OMP_THREAD_LIMIT=1``): its own OpenMP threading is 3–4×
 slower on this class of machine than running one process per core, so parallelism comes from
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import threading
@@ -639,15 +641,73 @@ TIFF_RAW = [cv2.IMWRITE_TIFF_COMPRESSION, 1]
 """No compression: writing and reading it cost less than any compression saves."""
 
 
+_spent = threading.local()
+
+
+def cpu_clock() -> float:
+    """CPU seconds this thread has used, its Tesseract runs included.
+
+    A budget counted on this clock holds the same reading on a busy machine as on an idle one:
+    a wall-clock budget was cut short when other work shared the cores (a claim's re-reads
+    under a load of 8 on two cores lost a service line's code).
+    """
+    return time.thread_time() + getattr(_spent, "tesseract", 0.0)
+
+
+def _tesseract_tsv(path: str, lang: str, config: str) -> tuple[str, float]:
+    """Tesseract's TSV of the image at ``path`` and the CPU seconds its process used.
+
+    The process is run here rather than by pytesseract, which reaps it without its resource
+    usage: ``os.wait4`` hands back the child's own user and system time, which a process-wide
+    count of children cannot give while other threads run Tesseract too. One run longer than
+    ``TESSERACT_TIMEOUT_SECONDS`` is killed.
+    """
+    import pytesseract
+
+    args = [pytesseract.pytesseract.tesseract_cmd, path, "stdout", "-l", lang,
+            *shlex.split(config), "tsv"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        except FileNotFoundError as exc:
+            raise pytesseract.TesseractNotFoundError() from exc
+        lock = threading.Lock()
+        state = {"reaped": False, "killed": False}
+
+        def kill() -> None:
+            with lock:  # a reaped pid may be another process's by now
+                if not state["reaped"]:
+                    state["killed"] = True
+                    os.kill(proc.pid, 9)
+
+        timer = threading.Timer(TESSERACT_TIMEOUT_SECONDS, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            with lock:
+                state["reaped"] = True
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if state["killed"]:
+            raise RuntimeError("Tesseract process timeout")
+        if proc.returncode:
+            err.seek(0)
+            raise pytesseract.TesseractError(proc.returncode,
+                                             err.read().decode("utf-8", "replace").strip())
+        out.seek(0)
+        return out.read().decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime
+
+
 def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers: int = 1,
                   extra: str = "") -> tuple[list[Word], float]:
-    """Words with boxes and confidences in [0, 1], and the seconds Tesseract took."""
+    """Words with boxes and confidences in [0, 1], and the CPU seconds Tesseract used (also
+    added to this thread's :func:`cpu_clock`)."""
     # imported here: it imports pandas (~0.2 s), which a process reading text layers never needs
     import pytesseract
 
     config = f"--oem 1 --psm {psm} {extra}".strip()
     with _tesseract_slots(workers):
-        started = time.perf_counter()
         # Handed over as an uncompressed TIFF: pytesseract's own PNG encoding of a 300 dpi
         # page cost ~80 ms of Python-side CPU per call; a PGM is as quick to write, but
         # Leptonica reads it so slowly that Tesseract took ~20 % longer per page (the bench
@@ -658,14 +718,13 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
         try:
             if not cv2.imwrite(path, image, TIFF_RAW):
                 raise RuntimeError("could not write the page image for Tesseract")
-            data = pytesseract.image_to_data(path, lang=lang, config=config,
-                                             output_type=pytesseract.Output.DICT,
-                                             timeout=TESSERACT_TIMEOUT_SECONDS)
+            tsv, seconds = _tesseract_tsv(path, lang, config)
         finally:
             os.unlink(path)
-        seconds = time.perf_counter() - started
+    _spent.tesseract = getattr(_spent, "tesseract", 0.0) + seconds
+    data = pytesseract.pytesseract.file_to_dict(tsv, "\t", -1)
     words = []
-    for i, text in enumerate(data["text"]):
+    for i, text in enumerate(data.get("text", [])):
         text = text.strip()
         conf = float(data["conf"][i])
         if not text or conf < 0:

@@ -1,18 +1,23 @@
 """The page image handed to Tesseract: ``run_tesseract`` must read exactly what the ``tesseract``
 command reads from the same pixels. The hand-over file (an uncompressed TIFF, chosen for speed)
 must carry no resolution of its own: a stray 72 dpi tag would make Tesseract scale every line
-differently from the bench's physical limit and from what the page was tuned on."""
+differently from the bench's physical limit and from what the page was tuned on. The seconds
+it reports are Tesseract's CPU seconds, which the re-reading budgets count."""
 
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import cv2
+import numpy as np
+import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from extractors.ocr import run_tesseract
+from extractors.ocr import cpu_clock, run_tesseract
 from extractors.pages import open_pdf, render_pdf_page
 
 LINES = [
@@ -54,3 +59,44 @@ def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) ->
     assert all(abs(w.conf - e[2]) < 0.01 for w, e in zip(words, expected, strict=True))
     assert "INV-2041" in [w.text for w in words]
     assert seconds > 0
+
+
+def _printed_lines() -> np.ndarray:
+    gray = np.full((600, 1400), 255, np.uint8)
+    for i, text in enumerate(LINES):
+        cv2.putText(gray, text, (40, 80 + 100 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    return gray
+
+
+def test_tesseract_seconds_are_its_cpu_seconds_on_the_calling_threads_clock() -> None:
+    """Budgets count CPU, not the wall clock: a claim's re-reads were cut short on a machine
+    whose cores other work shared, which does not change what reading a box costs."""
+    gray = _printed_lines()
+    before = cpu_clock()
+    words, seconds = run_tesseract(gray, psm=3)
+    spent = cpu_clock() - before
+    assert "INV-2041" in [w.text for w in words]
+    assert 0 < seconds <= spent  # Tesseract's own CPU, and this thread's Python work besides
+
+    time.sleep(0.5)  # waiting is not spending
+    assert cpu_clock() - before - spent < 0.1
+
+    other: list[float] = []
+    mark = cpu_clock()
+    thread = threading.Thread(target=lambda: other.append(run_tesseract(gray, psm=3)[1]))
+    thread.start()
+    thread.join()
+    assert other[0] > 0
+    assert cpu_clock() - mark < other[0]  # another thread's Tesseract is not this thread's
+
+
+def test_a_tesseract_failure_says_why_and_a_stuck_run_is_killed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pytesseract
+
+    with pytest.raises(pytesseract.TesseractError, match="traineddata"):
+        run_tesseract(_printed_lines(), lang="xxx")
+    monkeypatch.setattr("extractors.ocr.TESSERACT_TIMEOUT_SECONDS", 0.05)
+    with pytest.raises(RuntimeError, match="timeout"):
+        run_tesseract(_printed_lines())
