@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import shlex
+import signal
 import subprocess
 import tempfile
 import threading
@@ -678,17 +679,21 @@ def _tesseract_tsv(path: str, lang: str, config: str) -> tuple[str, float]:
             with lock:  # a reaped pid may be another process's by now
                 if not state["reaped"]:
                     state["killed"] = True
-                    os.kill(proc.pid, 9)
+                    os.kill(proc.pid, signal.SIGKILL)
 
         timer = threading.Timer(TESSERACT_TIMEOUT_SECONDS, kill)
+        started = time.perf_counter()
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): its time and status are lost
+            proc.returncode, cpu = 0, time.perf_counter() - started
         finally:
             with lock:
                 state["reaped"] = True
             timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if state["killed"]:
             raise RuntimeError("Tesseract process timeout")
         if proc.returncode:
@@ -696,7 +701,7 @@ def _tesseract_tsv(path: str, lang: str, config: str) -> tuple[str, float]:
             raise pytesseract.TesseractError(proc.returncode,
                                              err.read().decode("utf-8", "replace").strip())
         out.seek(0)
-        return out.read().decode("utf-8", "replace"), usage.ru_utime + usage.ru_stime
+        return out.read().decode("utf-8", "replace"), cpu
 
 
 def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers: int = 1,

@@ -6,6 +6,7 @@ it reports are Tesseract's CPU seconds, which the re-reading budgets count."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 import time
@@ -100,3 +101,15 @@ def test_a_tesseract_failure_says_why_and_a_stuck_run_is_killed(
     monkeypatch.setattr("extractors.ocr.TESSERACT_TIMEOUT_SECONDS", 0.05)
     with pytest.raises(RuntimeError, match="timeout"):
         run_tesseract(_printed_lines())
+
+
+def test_tesseract_is_read_where_children_are_reaped_for_us() -> None:
+    """A host process that ignores SIGCHLD (its children are reaped by the kernel) leaves no
+    resource usage to take: the words are still read, and the wall seconds stand in."""
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        words, seconds = run_tesseract(_printed_lines(), psm=3)
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+    assert "INV-2041" in [w.text for w in words]
+    assert seconds > 0

@@ -115,10 +115,10 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_hostile_file_is_a_clear_typed_error(name: str, settings: Settings) -> None:
     data, expected = CASES[name]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, so that a busy machine does not fail it
     with pytest.raises(expected) as info:
         load_pages(data, "invoice.pdf", settings)
-    assert time.perf_counter() - started < 10
+    assert time.process_time() - started < 10  # refused, not worked through
     assert len(info.value.message) > 10 and "\n" not in info.value.message
     assert isinstance(info.value, BadDocumentError)
 

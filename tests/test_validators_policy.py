@@ -220,7 +220,7 @@ def test_validate_fields_for_the_review_page(config_dir: Path) -> None:
     broken = {**corrected, "total_amount": "1100.00", "vendor_name": "Unbekannt AG", "currency": ""}
     found = validate_fields("invoice", broken, ctx, document_id="me")
     assert sorted(f.code for f in found) == ["missing_field", "total_mismatch", "unknown_vendor"]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, so that a busy machine does not fail it
     for _ in range(20):
         validate_fields("invoice", broken, ctx, document_id="me")
-    assert (time.perf_counter() - started) / 20 < 0.1
+    assert (time.process_time() - started) / 20 < 0.1
