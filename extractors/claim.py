@@ -50,7 +50,7 @@ from extractors.claim_read import (
     read_single,
 )
 from extractors.claim_template import LAYOUT_PATH, FormLayout, Rect, load_layout, shifted
-from extractors.ocr import cpu_clock, tesseract_version
+from extractors.ocr import cpu_clock, tesseract_seconds, tesseract_version
 
 Source = bytes | Path
 ENGINE = "cms1500-template/1"
@@ -407,6 +407,7 @@ class _Reader:
         self.prepared = prepared
         self.deadline = cpu_clock() + budget
         self.cascade_seconds = 0.0
+        """Tesseract's CPU seconds in the re-readings (the budget also counts the Python work)."""
         self.rereads = 0
         self.second_opinions: set[str] = set()
         self.extended: set[str] = set()
@@ -419,7 +420,7 @@ class _Reader:
         number and time are counted."""
         if self.prepared is None or cpu_clock() > self.deadline:
             return
-        started = cpu_clock()
+        started = tesseract_seconds()
         kind = KIND_OF.get(name, "text")
         box = self.layout.widgets[name]
         try:
@@ -431,7 +432,7 @@ class _Reader:
                 if cpu_clock() > self.deadline:
                     return
         finally:
-            self.cascade_seconds += cpu_clock() - started
+            self.cascade_seconds += tesseract_seconds() - started
 
     def unless_mended(
         self, name: str, text: str, conf: float, value: str, from_char: int = 0

@@ -645,6 +645,11 @@ TIFF_RAW = [cv2.IMWRITE_TIFF_COMPRESSION, 1]
 _spent = threading.local()
 
 
+def tesseract_seconds() -> float:
+    """CPU seconds of the Tesseract runs this thread has made."""
+    return getattr(_spent, "tesseract", 0.0)
+
+
 def cpu_clock() -> float:
     """CPU seconds this thread has used, its Tesseract runs included.
 
@@ -652,7 +657,7 @@ def cpu_clock() -> float:
     a wall-clock budget was cut short when other work shared the cores (a claim's re-reads
     under a load of 8 on two cores lost a service line's code).
     """
-    return time.thread_time() + getattr(_spent, "tesseract", 0.0)
+    return time.thread_time() + tesseract_seconds()
 
 
 def _tesseract_tsv(path: str, lang: str, config: str) -> tuple[str, float]:
@@ -726,7 +731,7 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
             tsv, seconds = _tesseract_tsv(path, lang, config)
         finally:
             os.unlink(path)
-    _spent.tesseract = getattr(_spent, "tesseract", 0.0) + seconds
+    _spent.tesseract = tesseract_seconds() + seconds
     data = pytesseract.pytesseract.file_to_dict(tsv, "\t", -1)
     words = []
     for i, text in enumerate(data.get("text", [])):

@@ -111,7 +111,8 @@ def read_one(
         )
     analysis.pages = pages
     analysis.extraction = extraction
-    ocr = sum(p.ocr_seconds for p in pages) + extraction.stats.get("cascade_seconds", 0.0)
+    # every Tesseract CPU second: the pages', then a claim's boxes and the cascade's re-readings
+    ocr = sum(p.ocr_seconds for p in pages) + extraction.stats.get("extract_ocr_seconds", 0.0)
     # "other" is this thread's CPU time (text layer, classification, fields), not wall time:
     # with several documents in flight, wall time also counts the wait for a Tesseract slot.
     analysis.seconds = {"ocr": ocr, "cpu": time.thread_time() - cpu_started}

@@ -193,16 +193,19 @@ def _record_costs(session: Any, doc: DocumentRow, analysis: Analysis, outcome: O
     text_pages = sum(1 for p in analysis.pages if p.origin.value == "text-layer")
     ocr_pages = len(analysis.pages) - text_pages
     stats = analysis.extraction.stats if analysis.extraction else {}
+    cascade = float(stats.get("cascade_seconds", 0.0))
+    # the OCR seconds hold the cascade's; billed once, as ocr_cascade
+    ocr = max(0.0, analysis.seconds.get("ocr", 0.0) - cascade)
     events: list[tuple[str, float | int | Decimal, float, dict[str, Any]]] = [
         ("pages_text_layer", text_pages, 0.0, {}),
         ("pages_ocr", ocr_pages, 0.0, {}),
-        ("cpu", 0, analysis.seconds.get("ocr", 0.0), {"stage": "ocr"}),
+        ("cpu", 0, ocr, {"stage": "ocr"}),
         ("cpu", 0, analysis.seconds.get("other", 0.0), {"stage": "extract_validate"}),
         ("storage", doc.size, 0.0, {"area": "archive"}),
         ("outcome", 1, 0.0, {"outcome": outcome.value}),
     ]
-    if stats.get("cascade_seconds"):
-        events.append(("ocr_cascade", 0, float(stats["cascade_seconds"]), {}))
+    if cascade:
+        events.append(("ocr_cascade", 0, cascade, {}))
     if (doc.attempts or 0) > 1:
         events.append(("reprocess", 1, 0.0, {"attempt": doc.attempts}))
     ledger.record_many(session, doc.id, doc.client, events)

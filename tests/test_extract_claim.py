@@ -109,11 +109,25 @@ def test_a_scanned_claim_read_right_is_sure_enough_to_post(tmp_path: Path, seed:
 
     (path,) = generate(tmp_path, count=1, seed=seed)
     label = json.loads(path.with_suffix(".json").read_text())
-    # a budget no loaded test machine exhausts (it is wall-clock): the readings decide
+    # a budget the readings never reach: they decide
     extraction = ClaimExtractor().extract([], path, Settings(workers=1, cpu_budget_seconds=300))
     wrong, _ = _score(extraction, label["fields"])
     assert wrong == [], f"{path.name}: wrong {wrong}"
     assert field_findings(extraction, load_policy(Settings(), "default")) == []
+
+
+def test_a_scanned_claims_box_readings_are_counted_as_ocr(tmp_path: Path) -> None:
+    """The CMS-1500 reader reads a scan's boxes with Tesseract itself, after the page's own
+    reading: those CPU seconds are the document's OCR too (the ledger had only the page's)."""
+    from extractors import read_document
+    from samples.stress_claims import generate
+
+    scanned = generate(tmp_path, count=2, seed=7114)[1]
+    _, extraction = read_document(scanned, scanned.name, Settings(workers=1))
+    assert extraction.doc_type == "claim"
+    boxes = extraction.stats["extract_ocr_seconds"]
+    assert boxes > 0.2  # several Tesseract calls over the boxes
+    assert boxes >= extraction.stats["cascade_seconds"]  # re-readings are among them
 
 
 def test_random_claims_never_seen_clean_and_scanned(tmp_path: Path) -> None:

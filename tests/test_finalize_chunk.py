@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 import pipeline.finalize as finalize_mod
+from billing.costs import load_usage
 from core.db import DocumentRow, PostingRow, QueueItemRow, init_db, session_scope
 from core.models import Status
 from core.settings import Settings
@@ -102,3 +104,21 @@ def test_the_chunks_queue_items_are_looked_up_once_and_a_done_item_is_reopened(
         items = {i.document_id: i for i in session.scalars(select(QueueItemRow))}
     assert len(items) == 4 and {i.state for i in items.values()} == {"open"}
     assert items[first].resolution is None  # reopened
+
+
+def test_the_cascades_seconds_are_billed_once(settings: Settings, tmp_path: Path) -> None:
+    """A document's OCR seconds hold its cascade's re-readings; the ledger bills those once,
+    as ``ocr_cascade``, and the rest as OCR (they had been billed twice)."""
+    engine, analyses = _decided(settings, tmp_path, 1)
+    (analysis,) = analyses
+    assert analysis.extraction is not None
+    analysis.seconds = {"ocr": 5.0, "other": 1.0}
+    stats = {**analysis.extraction.stats, "cascade_seconds": 2.0}
+    analysis.extraction = analysis.extraction.model_copy(update={"stats": stats})
+    finalize_chunk(engine, settings, analyses, tmp_path / "spool")
+    with session_scope(engine) as session:
+        usage = load_usage(session, "default", select(DocumentRow.id))[analysis.document_id]
+    assert usage.cpu_seconds == Decimal(6)
+    assert usage.cpu_seconds_by_stage == {
+        "ocr": Decimal(3), "ocr_cascade": Decimal(2), "extract_validate": Decimal(1)
+    }
