@@ -30,8 +30,10 @@ LINES = [
 ]
 
 
-def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) -> None:
-    pdf_path = tmp_path / "page.pdf"
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """``LINES`` printed on an A4 page and rendered at 300 dpi."""
+    pdf_path = tmp_path_factory.mktemp("tesseract") / "page.pdf"
     canvas = Canvas(str(pdf_path), pagesize=A4, invariant=1)
     for i, text in enumerate(LINES):  # two columns, two sizes: layout analysis has work to do
         canvas.setFont("Helvetica", 11 if i % 2 else 8)
@@ -41,8 +43,14 @@ def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) ->
     pdf = open_pdf(pdf_path.read_bytes())
     gray = render_pdf_page(pdf, 0, 300)
     pdf.close()
+    return gray
+
+
+def test_run_tesseract_reads_what_the_tesseract_command_reads(
+    page: np.ndarray, tmp_path: Path
+) -> None:
     png = tmp_path / "page.png"
-    cv2.imwrite(str(png), gray)
+    cv2.imwrite(str(png), page)
 
     done = subprocess.run(["tesseract", str(png), "stdout", "--oem", "1", "--psm", "3", "tsv"],
                           capture_output=True, text=True, check=True)
@@ -54,7 +62,7 @@ def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) ->
             box = (left, top, left + width, top + height)
             expected.append((cols[11].strip(), box, float(cols[10]) / 100, int(cols[2])))
 
-    words, seconds = run_tesseract(gray, lang="eng", psm=3)
+    words, seconds = run_tesseract(page, lang="eng", psm=3)
     assert [(w.text, w.box, w.block) for w in words] == [(t, b, n) for t, b, _, n in expected]
     # and the same confidences (pytesseract keeps whole percents)
     assert all(abs(w.conf - e[2]) < 0.01 for w, e in zip(words, expected, strict=True))
@@ -62,19 +70,13 @@ def test_run_tesseract_reads_what_the_tesseract_command_reads(tmp_path: Path) ->
     assert seconds > 0
 
 
-def _printed_lines() -> np.ndarray:
-    gray = np.full((600, 1400), 255, np.uint8)
-    for i, text in enumerate(LINES):
-        cv2.putText(gray, text, (40, 80 + 100 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
-    return gray
-
-
-def test_tesseract_seconds_are_its_cpu_seconds_on_the_calling_threads_clock() -> None:
+def test_tesseract_seconds_are_its_cpu_seconds_on_the_calling_threads_clock(
+    page: np.ndarray,
+) -> None:
     """Budgets count CPU, not the wall clock: a claim's re-reads were cut short on a machine
     whose cores other work shared, which does not change what reading a box costs."""
-    gray = _printed_lines()
     before = cpu_clock()
-    words, seconds = run_tesseract(gray, psm=3)
+    words, seconds = run_tesseract(page, psm=3)
     spent = cpu_clock() - before
     assert "INV-2041" in [w.text for w in words]
     assert 0 < seconds <= spent  # Tesseract's own CPU, and this thread's Python work besides
@@ -84,7 +86,7 @@ def test_tesseract_seconds_are_its_cpu_seconds_on_the_calling_threads_clock() ->
 
     other: list[float] = []
     mark = cpu_clock()
-    thread = threading.Thread(target=lambda: other.append(run_tesseract(gray, psm=3)[1]))
+    thread = threading.Thread(target=lambda: other.append(run_tesseract(page, psm=3)[1]))
     thread.start()
     thread.join()
     assert other[0] > 0
@@ -92,23 +94,23 @@ def test_tesseract_seconds_are_its_cpu_seconds_on_the_calling_threads_clock() ->
 
 
 def test_a_tesseract_failure_says_why_and_a_stuck_run_is_killed(
-    monkeypatch: pytest.MonkeyPatch,
+    page: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pytesseract
 
     with pytest.raises(pytesseract.TesseractError, match="traineddata"):
-        run_tesseract(_printed_lines(), lang="xxx")
+        run_tesseract(page, lang="xxx")
     monkeypatch.setattr("extractors.ocr.TESSERACT_TIMEOUT_SECONDS", 0.05)
     with pytest.raises(RuntimeError, match="timeout"):
-        run_tesseract(_printed_lines())
+        run_tesseract(page)
 
 
-def test_tesseract_is_read_where_children_are_reaped_for_us() -> None:
+def test_tesseract_is_read_where_children_are_reaped_for_us(page: np.ndarray) -> None:
     """A host process that ignores SIGCHLD (its children are reaped by the kernel) leaves no
     resource usage to take: the words are still read, and the wall seconds stand in."""
     before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     try:
-        words, seconds = run_tesseract(_printed_lines(), psm=3)
+        words, seconds = run_tesseract(page, psm=3)
     finally:
         signal.signal(signal.SIGCHLD, before)
     assert "INV-2041" in [w.text for w in words]
