@@ -93,6 +93,16 @@ def text_width_inches(page: Page) -> float:
     return (xs1[len(xs1) - 1 - k] - xs0[k]) / max(page.dpi, 1)
 
 
+CLAIM_FORM_HITS = 5.0
+"""Weight of claim cues from which a page is a claim form whatever else it shows: a CMS-1500's
+printed captions (its title alone weighs 6, the words ``claim form`` 2)."""
+
+
+def shows_claim_form(text: str) -> bool:
+    """Whether ``text`` (a page's words) holds the printed captions of a CMS-1500 claim form."""
+    return _hits(fold(text), CLAIM_CUES) >= CLAIM_FORM_HITS
+
+
 def classify(pages: list[Page]) -> tuple[DocType, float]:
     """The document type and a confidence in [0, 1]."""
     if not pages or not any(p.words for p in pages):
@@ -112,7 +122,7 @@ def classify(pages: list[Page]) -> tuple[DocType, float]:
         invoice += 2.0
     if words_per_line < 4.5:
         receipt += 0.5
-    if claim >= 5.0:
+    if claim >= CLAIM_FORM_HITS:
         return DocType.CLAIM, min(1.0, 0.6 + claim / 20)
     scores = {DocType.INVOICE: invoice, DocType.RECEIPT: receipt, DocType.CLAIM: claim * 0.5}
     best = max(scores, key=lambda k: scores[k])

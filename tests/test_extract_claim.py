@@ -141,3 +141,29 @@ def test_random_claims_never_seen_clean_and_scanned(tmp_path: Path) -> None:
         extraction = ClaimExtractor().extract([], path, Settings(workers=1))
         wrong, _ = _score(extraction, label["fields"])
         assert wrong == [], f"{path.name}: wrong {wrong}"
+
+
+@pytest.mark.skipif(not (DEV / "worst_00005.png").exists(),
+                    reason="the shared dev claims are not beside the project")
+@pytest.mark.parametrize("name", ["fax_00003", "worst_00005"])
+def test_a_claim_forms_page_is_read_once(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose reading shows a CMS-1500 is not read again, neither with thickened strokes
+    (the fax's thin print) nor for print the reading left out (the form's captions): the claim
+    reader reads the boxes from the image. Before, the fax was read twice and the worst scan
+    six times."""
+    import extractors.ocr as ocr
+    from extractors.classify import classify
+    from extractors.pages import load_pages
+
+    calls: list[str] = []
+    real = ocr._tesseract_tsv
+
+    def counted(path: str, lang: str, config: str) -> tuple[str, float]:
+        calls.append(config)
+        return real(path, lang, config)
+
+    monkeypatch.setattr(ocr, "_tesseract_tsv", counted)
+    path = DEV / f"{name}.png"
+    pages = load_pages(path, path.name, Settings(workers=1))
+    assert classify(pages)[0] == "claim"
+    assert calls == ["--oem 1 --psm 3"]

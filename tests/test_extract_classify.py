@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.models import DocType, Origin, Page, Word
-from extractors.classify import classify
+from extractors.classify import classify, shows_claim_form
 from extractors.layout import assign_lines, page_text
 
 
@@ -103,3 +103,14 @@ def test_spanish_and_italian_invoices_are_invoices() -> None:
     ):
         page = _page(rows, width=2480, height=3508, dpi=300, x0=150, line_h=28)
         assert classify([page])[0] == DocType.INVOICE, rows[1]
+
+
+def test_a_claim_forms_captions_show_a_claim_form_and_an_invoice_does_not() -> None:
+    form = ("HEALTH INSURANCE CLAIM FORM APPROVED BY NATIONAL UNIFORM CLAIM COMMITTEE (NUCC) "
+            "PICA MEDICARE MEDICAID 2. PATIENT'S NAME 3. PATIENT'S BIRTH DATE")
+    assert shows_claim_form(form)
+    assert shows_claim_form(form.lower())
+    invoice = ("INVOICE No. 2041 Date 2024-03-01 Bill to: Health Insurance Partners Ltd "
+               "Claim handling services 10 h 95.00 950.00 Total 950.00 EUR")
+    assert not shows_claim_form(invoice)
+    assert not shows_claim_form("Insurance claim form handling fee 1 x 45.00 Total 45.00")
