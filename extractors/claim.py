@@ -388,8 +388,11 @@ def _norm_text(text: str) -> str:
 
 
 def _person_name(text: str) -> str:
+    """Box 2 as the NUCC has it written, ``LAST, FIRST M``: a period after a closing middle
+    initial (a speck, or a habit the NUCC's instructions rule out: "do not use periods within
+    the name") is left out. One inside a name (``ST. CLAIR``) stays as written."""
     text = _norm_text(text).upper()
-    return text
+    return re.sub(r"(?<=[ ,][A-Z])\.$", "", text)
 
 
 def _procedure_ok(text: str) -> bool:
@@ -637,7 +640,8 @@ def interpret(
             break
 
     # --- box 2, 1a, carrier, 26, 25
-    text, conf, ok = r.cell("pt_name", lambda t: bool(NAME_RE.match(_person_name(t))))
+    text, conf, ok = r.cell("pt_name", lambda t: bool(NAME_RE.match(_person_name(t))),
+                            key=lambda t: fmt.compact(_person_name(t)))
     if text:
         out["patient_name"] = Value(_person_name(text), text, soft(conf, ok, 0.97), ["pt_name"])
     text, conf, ok = r.cell(

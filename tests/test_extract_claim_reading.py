@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from extractors import claim_formats as fmt
-from extractors.claim import AGREED_CONF, Cells, _norm_text, _procedure_ok, _Reader
+from extractors.claim import AGREED_CONF, Cells, _norm_text, _person_name, _procedure_ok, _Reader
 from extractors.claim_align import (
     form_channel,
     local_displacements,
@@ -317,6 +317,13 @@ def test_lone_punctuation_is_not_text() -> None:
     assert _norm_text("21911 ALEJANDRO TURNPIKE .") == "21911 ALEJANDRO TURNPIKE"
     assert _norm_text("KYLE BEST MD —") == "KYLE BEST MD"
     assert _norm_text("SMITH & JONES, APT. 4") == "SMITH & JONES, APT. 4"
+
+
+def test_a_patients_closing_initial_loses_its_period_and_a_name_keeps_its_own() -> None:
+    # random claims seed 11000, scan 13: a speck after the initial read as a period (0.86)
+    assert _person_name("De La Cruz, Anne-Marie Q.") == "DE LA CRUZ, ANNE-MARIE Q"
+    assert _person_name("ST. CLAIR, JO M") == "ST. CLAIR, JO M"
+    assert _person_name("SMITH, JOHN.") == "SMITH, JOHN."  # not an initial: left to the check
 
 
 def test_typographic_apostrophes_and_dashes_are_typed_ones() -> None:
