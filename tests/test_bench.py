@@ -72,3 +72,21 @@ def test_cpu_per_document_counts_this_process_ended_children_and_live_ones() -> 
     assert cpu["flow_process"] is not None and cpu["flow_process"] >= 15  # 200 ms / 10 documents
     assert cpu["read_workers"] is not None and cpu["read_workers"] >= 35  # 400 ms, and its start
     assert cpu["prefect_server"] is not None and cpu["prefect_server"] > 0
+
+
+def test_peak_memory_is_the_measured_processs_own_not_an_earlier_childs() -> None:
+    """The memory figure is the worker's own peak: a larger child this process ran and waited
+    for before (the bench's born-digital part runs several) does not stand in for it, as it did
+    with the process-wide count of children."""
+    import resource
+    import subprocess
+    import sys
+
+    from flows.bench import peak_rss_mb
+
+    subprocess.run([sys.executable, "-c", "x = bytearray(400 * 2**20)"], check=True)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 >= 400
+    peak = peak_rss_mb([sys.executable, "-c", "x = bytearray(120 * 2**20)"])
+    assert 120 <= peak < 300
+    with pytest.raises(subprocess.CalledProcessError):
+        peak_rss_mb([sys.executable, "-c", "raise SystemExit(3)"])
