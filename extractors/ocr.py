@@ -12,7 +12,6 @@ import functools
 import os
 import re
 import shlex
-import signal
 import subprocess
 import tempfile
 import threading
@@ -24,6 +23,7 @@ import cv2
 import numpy as np
 
 from core.models import Box, Word
+from core.processes import run_measured
 from core.settings import Settings
 from extractors.layout import bounds
 from extractors.parsers import fold
@@ -668,49 +668,23 @@ def _tesseract_tsv(path: str, lang: str, config: str) -> tuple[str, float]:
     """Tesseract's TSV of the image at ``path`` and the CPU seconds its process used.
 
     The process is run here rather than by pytesseract, which reaps it without its resource
-    usage: ``os.wait4`` hands back the child's own user and system time, which a process-wide
-    count of children cannot give while other threads run Tesseract too. One run longer than
+    usage (``core.processes.run_measured`` takes the child's own). One run longer than
     ``TESSERACT_TIMEOUT_SECONDS`` is killed.
     """
     import pytesseract
 
     args = [pytesseract.pytesseract.tesseract_cmd, path, "stdout", "-l", lang,
             *shlex.split(config), "tsv"]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        except FileNotFoundError as exc:
-            raise pytesseract.TesseractNotFoundError() from exc
-        lock = threading.Lock()
-        state = {"reaped": False, "killed": False}
-
-        def kill() -> None:
-            with lock:  # a reaped pid may be another process's by now
-                if not state["reaped"]:
-                    state["killed"] = True
-                    os.kill(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(TESSERACT_TIMEOUT_SECONDS, kill)
-        started = time.perf_counter()
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            cpu = usage.ru_utime + usage.ru_stime
-        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): its time and status are lost
-            proc.returncode, cpu = 0, time.perf_counter() - started
-        finally:
-            with lock:
-                state["reaped"] = True
-            timer.cancel()
-        if state["killed"]:
-            raise RuntimeError("Tesseract process timeout")
-        if proc.returncode:
-            err.seek(0)
-            raise pytesseract.TesseractError(proc.returncode,
-                                             err.read().decode("utf-8", "replace").strip())
-        out.seek(0)
-        return out.read().decode("utf-8", "replace"), cpu
+    try:
+        done = run_measured(args, timeout=TESSERACT_TIMEOUT_SECONDS)
+    except FileNotFoundError as exc:
+        raise pytesseract.TesseractNotFoundError() from exc
+    if done.killed:
+        raise RuntimeError("Tesseract process timeout")
+    if done.returncode:
+        raise pytesseract.TesseractError(done.returncode,
+                                         done.errors.decode("utf-8", "replace").strip())
+    return done.output.decode("utf-8", "replace"), done.cpu_seconds
 
 
 def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers: int = 1,

@@ -326,17 +326,18 @@ def peak_rss_mb(args: list[str], env: dict[str, str] | None = None) -> float:
     """Run ``args`` to its end and return the peak resident memory (MB) of the largest process
     of its tree (the worker itself: its Tesseracts and Prefect's temporary server are smaller).
 
-    Taken from ``os.wait4`` for that one child: the process-wide count of children this
-    bench has waited for would also hold the earlier parts' processes, whichever was largest.
+    That child's own usage (``core.processes.run_measured``): the process-wide count of
+    children this bench has waited for would also hold the earlier parts' processes, whichever
+    was largest.
     """
-    with tempfile.TemporaryFile() as output:
-        proc = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
-            output.seek(0)
-            raise subprocess.CalledProcessError(proc.returncode, args, output.read())
-    return usage.ru_maxrss / 1024
+    from core.processes import run_measured
+
+    done = run_measured(args, env=env, merge_errors=True)
+    if done.returncode:
+        raise subprocess.CalledProcessError(done.returncode, args, done.output)
+    if done.usage is None:
+        raise RuntimeError("the worker was reaped elsewhere (SIGCHLD ignored): no memory figure")
+    return done.usage.ru_maxrss / 1024
 
 
 def bench_validation(settings: Settings, say: Say) -> dict[str, Any]:
