@@ -6,12 +6,14 @@ Values come from environment variables prefixed ``DOCFLOW_`` (``DOCFLOW_HOME``,
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
 
@@ -30,7 +32,7 @@ class Settings(BaseSettings):
 
     ocr_dpi: int = Field(300, ge=72, le=600)
     ocr_lang: str = "eng"
-    ocr_auto_langs: list[str] = ["deu", "fra", "nld", "spa", "ita"]
+    ocr_auto_langs: Annotated[list[str], NoDecode] = ["deu", "fra", "nld", "spa", "ita"]
     """Languages an OCR page is read again in (that language's data alone) when its reading with
     ``ocr_lang`` looks like one of them and the data is installed; the surer reading is kept.
     Empty: never (one reading per page)."""
@@ -47,13 +49,29 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(120_000_000, ge=1_000_000)
     stable_seconds: float = Field(2.0, ge=0)
     """An object must keep its size this long before intake takes it (partial uploads)."""
-    intake_ignore: list[str] = ["*.json", "*.md", "*.py", "*.pyc", "*.reason.json"]
+    intake_ignore: Annotated[list[str], NoDecode] = ["*.json", "*.md", "*.py", "*.pyc",
+                                                     "*.reason.json"]
     """Sidecar files in an inbox that are not documents (labels, READMEs, the sample generator)."""
     keep_page_images: bool = True
     lease_minutes: int = Field(15, ge=1)
     dispatch_lease_seconds: float = Field(900.0, ge=1)
     """Distributed mode: a batch handed to a worker is handed out again after this long."""
     session_hours: int = Field(8, ge=1)
+
+    @field_validator("ocr_auto_langs", "intake_ignore", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """A list setting as people write it in an environment: ``deu,fra``, ``deu fra``, a
+        JSON list (``["deu","fra"]``), or nothing at all for an empty list."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON list: {text!r} ({exc.msg})") from exc
+        return [item for item in re.split(r"[,\s]+", text) if item]
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
