@@ -13,12 +13,14 @@ from core.settings import Settings
 from extractors.registry import calibrated
 from pipeline.evaluate import (
     _steps,
+    _summary,
     cross_validate,
     evaluate,
     find_labelled,
     fit_calibration,
     format_report,
     held_back,
+    suggest_thresholds,
 )
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -264,3 +266,25 @@ def test_the_report_says_why_documents_were_not_posted() -> None:
     text = format_report(report)
     assert "not posted: 4 documents (3 to review, 1 rejected; 2 reviewed with every required" in text
     assert "low confidence in: vendor_name 2, total_amount 1" in text
+
+
+def _posted(i: int, address_ok: bool, address_conf: float) -> dict[str, object]:
+    return {
+        "dataset": "set", "id": str(i), "decision": "post", "required": ["total_amount"],
+        "findings": [], "fields": {"total_amount": "1.00", "address": "x"},
+        "correct": {"total_amount": True, "address": address_ok},
+        "confidence": {"total_amount": 0.99, "address": address_conf},
+    }
+
+
+def test_posted_accuracy_counts_every_scored_field_of_what_was_posted() -> None:
+    """Issue 3: the share of scored fields that are right among the documents posted; an
+    address delivered wrong on a posted invoice counts, although the policy did not require it."""
+    records = [_posted(i, address_ok=i != 0, address_conf=0.7 if i == 0 else 0.99) for i in range(4)]
+    summary = _summary(records)
+    assert summary["posted_accuracy"] == 7 / 8
+    assert summary["posted_accuracy_required"] == 1.0
+    # the suggested thresholds hold back the unsure address too, and what is left is right
+    suggested = suggest_thresholds(records)
+    assert suggested["fields"]["address"]["threshold"] == 0.99
+    assert suggested["simulated"] == {"stp_rate": 0.75, "posted_accuracy": 1.0}

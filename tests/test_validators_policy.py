@@ -149,6 +149,29 @@ def test_per_field_threshold(config_dir: Path) -> None:
     ]
 
 
+def test_other_delivered_fields_can_be_checked_too(config_dir: Path) -> None:
+    """By default only the required fields decide, and an unsure address is delivered with its
+    confidence; a client that sets ``other_fields`` sends such an invoice to review, so that
+    what it posts is right field by field. A field that was not found is no reason (nothing
+    unsure is delivered)."""
+    extraction = clean_invoice(confidence=0.97)
+    extraction.fields["address"] = Field(name="address", value="Spaldinastraße 64", confidence=0.72)
+    extraction.fields["buyer_name"] = Field(name="buyer_name", value=None, confidence=0.1)
+    default = load_policy(Settings(config_dir=config_dir), "default")
+    assert default.thresholds.other_fields is None
+    assert decide(extraction, [], default).outcome == Outcome.POST
+
+    write_client(config_dir, "strict", "policy:\n  thresholds:\n    other_fields: '0.75'\n")
+    strict = load_policy(Settings(config_dir=config_dir), "strict")
+    decision = decide(extraction, [], strict)
+    assert decision.outcome == Outcome.REVIEW
+    assert [(f.code, f.field) for f in decision.findings] == [("low_confidence", "address")]
+    assert "confidence 0.72, below the 0.75 needed" in decision.findings[0].message
+    sure = extraction.model_copy(deep=True)
+    sure.fields["address"] = sure.fields["address"].model_copy(update={"confidence": 0.9})
+    assert decide(sure, [], strict).outcome == Outcome.POST
+
+
 def test_invalid_yaml_fails_clearly(config_dir: Path) -> None:
     write_client(config_dir, "acme", "policy:\n  thresholds: {default: 0.8\n  blocking: [a]\n")
     with pytest.raises(ConfigError, match=r"acme\.yaml: invalid YAML at line \d+"):

@@ -30,6 +30,10 @@ class Thresholds(BaseModel):
 
     default: Decimal = PydField(Decimal("0.90"), ge=0, le=1)
     fields: dict[str, Decimal] = {}
+    other_fields: Decimal | None = PydField(None, ge=0, le=1)
+    """Minimum confidence of every other field a document delivers (present, neither required
+    nor listed in ``fields``): what is posted is then right field by field, its address and
+    line items too, not only in its required fields. None: those fields are not checked."""
 
     @model_validator(mode="after")
     def _in_range(self) -> Thresholds:
@@ -38,8 +42,12 @@ class Thresholds(BaseModel):
             raise ValueError(f"thresholds must be between 0 and 1: {', '.join(bad)}")
         return self
 
-    def for_field(self, name: str) -> Decimal:
-        return self.fields.get(name, self.default)
+    def for_field(self, name: str, *, required: bool = True) -> Decimal | None:
+        """The threshold of a field: its own, else ``default`` for a required field and
+        ``other_fields`` (maybe None: not checked) for any other."""
+        if name in self.fields:
+            return self.fields[name]
+        return self.default if required else self.other_fields
 
 
 class MasterDataConfig(BaseModel):
@@ -192,7 +200,8 @@ def _present(value: Any) -> bool:
 
 def field_findings(extraction: Extraction, policy: Policy) -> list[Finding]:
     """``missing_field`` for each required field that is absent or empty, ``low_confidence`` for
-    each required field (and each present field with its own threshold) below its threshold."""
+    each present field below its threshold (a required field's, a field's own, or
+    ``other_fields`` for the rest)."""
     out: list[Finding] = []
     required = policy.required_fields.get(extraction.doc_type, [])
     for name in required:
@@ -208,12 +217,13 @@ def field_findings(extraction: Extraction, policy: Policy) -> list[Finding]:
                 )
             )
     checked = list(required) + [n for n in policy.thresholds.fields if n not in required]
+    checked += [n for n in extraction.fields if n not in checked]
     for name in checked:
         field = extraction.fields.get(name)
         if field is None or not _present(field.value):
             continue
-        threshold = policy.thresholds.for_field(name)
-        if Decimal(str(field.confidence)) < threshold:
+        threshold = policy.thresholds.for_field(name, required=name in required)
+        if threshold is not None and Decimal(str(field.confidence)) < threshold:
             out.append(
                 Finding(
                     code="low_confidence",
