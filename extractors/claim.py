@@ -383,6 +383,11 @@ def _norm_text(text: str) -> str:
     text = text.translate(_TYPOGRAPHIC)
     # a token of punctuation alone is a speck or a stray mark, not part of a name or address
     text = " ".join(t for t in text.replace("|", " ").split() if re.search(r"[A-Za-z0-9&#]", t))
+    # a speck read at a word's end or beside a period: a hyphen joins words and never closes
+    # one (``BLDG C-, COEUR D'ALENE``), and periods come one at a time (``ST..MARY'S``)
+    text = re.sub(r"(?<=\w)-+(?=,|\s|$)", "", text)
+    text = re.sub(r"(?<=[A-Za-z])\.{2,}(?=[A-Za-z])", ". ", text)
+    text = re.sub(r"\.{2,}", ".", text)
     text = re.sub(r"\s*,\s*", ", ", text).strip(" ,")
     return text
 

@@ -319,6 +319,15 @@ def test_lone_punctuation_is_not_text() -> None:
     assert _norm_text("SMITH & JONES, APT. 4") == "SMITH & JONES, APT. 4"
 
 
+def test_a_speck_at_a_words_end_or_beside_a_period_is_left_out() -> None:
+    # random claims seed 11400: scan 12's street (posted: the address is not required) and
+    # scan 16's billing provider
+    assert _norm_text("5585 MEDICAL PARK PKWY BLDG C-") == "5585 MEDICAL PARK PKWY BLDG C"
+    assert _norm_text("BLDG C-, COEUR D'ALENE") == "BLDG C, COEUR D'ALENE"
+    assert _norm_text("ST..MARY'S MEDICAL GROUP") == "ST. MARY'S MEDICAL GROUP"
+    assert _norm_text("ANNE-MARIE, 12-B MAIN ST.. ") == "ANNE-MARIE, 12-B MAIN ST."
+
+
 def test_a_patients_closing_initial_loses_its_period_and_a_name_keeps_its_own() -> None:
     # random claims seed 11000, scan 13: a speck after the initial read as a period (0.86)
     assert _person_name("De La Cruz, Anne-Marie Q.") == "DE LA CRUZ, ANNE-MARIE Q"
