@@ -720,7 +720,44 @@ def run_tesseract(image: np.ndarray, *, lang: str = "eng", psm: int = 3, workers
         x, y, w, h = data["left"][i], data["top"][i], data["width"][i], data["height"][i]
         words.append(Word(text=text, box=(x, y, x + w, y + h), conf=min(1.0, conf / 100.0),
                           block=int(data["block_num"][i])))
-    return words, seconds
+    return without_pieces(words), seconds
+
+
+PIECE_INSIDE = 0.8
+"""Share of a word's box that lies within a larger word's box for it to be a piece of that
+word's reading rather than a word of its own."""
+SAME_LINE = 1.5
+"""… and that larger word's box is at most this many times as tall: a word of the same line."""
+
+
+def without_pieces(words: list[Word]) -> list[Word]:
+    """Words less those Tesseract read a second time as a piece of a larger word: now and then
+    it gives the same ink twice, a word and, inside its box, part of it (``Stockport SK4 1AA``
+    came out as ``… 1AA 1A``, the ``1A`` within the ``1AA``'s box and its text). The larger
+    reading, which spans all the ink, is kept."""
+    if len(words) < 2:
+        return words
+    boxes = np.array([w.box for w in words], dtype=float)
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    wide = np.clip(np.minimum(boxes[:, None, 2], boxes[None, :, 2])
+                   - np.maximum(boxes[:, None, 0], boxes[None, :, 0]), 0, None)
+    high = np.clip(np.minimum(boxes[:, None, 3], boxes[None, :, 3])
+                   - np.maximum(boxes[:, None, 1], boxes[None, :, 1]), 0, None)
+    shared = wide * high  # [i, j]: the area word i shares with word j
+    height = boxes[:, 3] - boxes[:, 1]
+    # on the same line: a tall box over several lines (a logo or stamp read as one word) holds
+    # words of their own
+    larger = (area[None, :] > area[:, None]) & (height[None, :] <= SAME_LINE * height[:, None])
+    piece = ((shared >= PIECE_INSIDE * area[:, None]) & larger & (area[:, None] > 0)).any(axis=1)
+    if not piece.any():
+        return words
+    # and its text is part of the larger word's: Tesseract also gives a label a box stretched
+    # over its value (``Date`` over ``Date 20260815``), whose value is a word of its own
+    inside = (shared >= PIECE_INSIDE * area[:, None]) & larger
+    return [
+        w for i, w in enumerate(words)
+        if not (piece[i] and any(w.text in words[j].text for j in np.flatnonzero(inside[i])))
+    ]
 
 
 @dataclass(frozen=True)

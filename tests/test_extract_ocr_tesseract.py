@@ -18,7 +18,8 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from extractors.ocr import cpu_clock, run_tesseract
+from core.models import Word
+from extractors.ocr import cpu_clock, run_tesseract, without_pieces
 from extractors.pages import open_pdf, render_pdf_page
 
 LINES = [
@@ -115,3 +116,24 @@ def test_tesseract_is_read_where_children_are_reaped_for_us(page: np.ndarray) ->
         signal.signal(signal.SIGCHLD, before)
     assert "INV-2041" in [w.text for w in words]
     assert seconds > 0
+
+
+def test_a_piece_read_inside_a_larger_word_is_left_out() -> None:
+    """Tesseract gave random invoice seed 43000's ``Stockport SK4 1AA`` as ``… 1AA 1A``, the
+    ``1A`` inside the ``1AA``'s box, and the address was posted with it. A piece of a word on
+    the same line goes; words beside each other, words of their own inside a tall box (a logo
+    read as one word over several lines), a value inside its label's stretched box and a word
+    read twice alike stay."""
+    def word(text: str, box: tuple[float, float, float, float], conf: float = 0.9) -> Word:
+        return Word(text=text, box=box, conf=conf)
+
+    line = [word("Stockport", (217, 315, 382, 372), 0.93), word("SK4", (396, 315, 467, 345)),
+            word("1AA", (482, 315, 553, 344), 0.58), word("1A", (502, 315, 527, 345), 0.89)]
+    assert [w.text for w in without_pieces(line)] == ["Stockport", "SK4", "1AA"]
+    logo = [word("ACME", (100, 100, 900, 400), 0.3), word("Invoice", (150, 200, 300, 240))]
+    assert without_pieces(logo) == logo
+    # a label's box stretched over its value (scanned zugferd dev: the due date's own word)
+    label = [word("Échéance", (570, 403, 930, 438)), word("20260914", (771, 403, 930, 438))]
+    assert without_pieces(label) == label
+    twice = [word("Total", (10, 10, 60, 30)), word("Total", (10, 10, 60, 30))]
+    assert without_pieces(twice) == twice
