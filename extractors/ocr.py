@@ -748,15 +748,14 @@ def without_pieces(words: list[Word]) -> list[Word]:
     # on the same line: a tall box over several lines (a logo or stamp read as one word) holds
     # words of their own
     larger = (area[None, :] > area[:, None]) & (height[None, :] <= SAME_LINE * height[:, None])
-    piece = ((shared >= PIECE_INSIDE * area[:, None]) & larger & (area[:, None] > 0)).any(axis=1)
-    if not piece.any():
+    inside = (shared >= PIECE_INSIDE * area[:, None]) & larger & (area[:, None] > 0)
+    if not inside.any():
         return words
     # and its text is part of the larger word's: Tesseract also gives a label a box stretched
     # over its value (``Date`` over ``Date 20260815``), whose value is a word of its own
-    inside = (shared >= PIECE_INSIDE * area[:, None]) & larger
     return [
         w for i, w in enumerate(words)
-        if not (piece[i] and any(w.text in words[j].text for j in np.flatnonzero(inside[i])))
+        if not any(w.text in words[j].text for j in np.flatnonzero(inside[i]))
     ]
 
 
