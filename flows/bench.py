@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.processes import run_measured
 from core.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
@@ -322,22 +323,40 @@ def bench_memory(settings: Settings, pages: int, work: Path, say: Say) -> float:
     return peak_mb
 
 
+OWN_PEAK = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+"""
+"""A small launcher that forks the measured program and writes its peak RSS (KiB). Linux keeps
+a process's peak across ``exec``, and a child forked from this bench starts with the bench's
+own resident pages, so the bench's size (650 MB once it has run the other parts) would stand
+in for a smaller worker's. Forked from this launcher instead, the worker starts from the
+launcher's ~10 MB."""
+
+
 def peak_rss_mb(args: list[str], env: dict[str, str] | None = None) -> float:
     """Run ``args`` to its end and return the peak resident memory (MB) of the largest process
     of its tree (the worker itself: its Tesseracts and Prefect's temporary server are smaller).
 
-    That child's own usage (``core.processes.run_measured``): the process-wide count of
-    children this bench has waited for would also hold the earlier parts' processes, whichever
-    was largest.
+    That child's own usage, taken with ``os.wait4`` by :data:`OWN_PEAK`: neither the
+    process-wide count of children this bench has waited for (it holds the earlier parts'
+    processes, whichever was largest) nor a child forked from the bench itself will do.
     """
-    from core.processes import run_measured
-
-    done = run_measured(args, env=env, merge_errors=True)
-    if done.returncode:
-        raise subprocess.CalledProcessError(done.returncode, args, done.output)
-    if done.usage is None:
-        raise RuntimeError("the worker was reaped elsewhere (SIGCHLD ignored): no memory figure")
-    return done.usage.ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        done = run_measured([sys.executable, "-S", "-c", OWN_PEAK, str(peak_file), *args],
+                            env=env, merge_errors=True)
+        if done.returncode:
+            raise subprocess.CalledProcessError(done.returncode, args, done.output)
+        if not peak_file.exists():
+            raise RuntimeError(f"the launcher reported no memory figure: {done.output[-500:]!r}")
+        return int(peak_file.read_text()) / 1024
 
 
 def bench_validation(settings: Settings, say: Say) -> dict[str, Any]:

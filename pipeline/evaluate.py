@@ -28,6 +28,7 @@ from core.models import Outcome, to_label_value
 from core.settings import Settings
 from extractors.registry import CALIBRATED_EXTRACTORS, calibration_keys, field_origin
 from pipeline.scoring import is_correct, label_view, scored_fields
+from validators.policy import present
 
 TARGET_POSTED_ACCURACY = 0.995
 HIGH_CONFIDENCE = 0.95
@@ -415,7 +416,7 @@ def suggest_thresholds(
             }
     def threshold_for(name: str, required: bool) -> float | None:
         if name not in thresholds:  # not scored: no evidence either way
-            return None if not required else math.inf
+            return math.inf if required else None
         threshold = thresholds[name].get("threshold")
         return math.inf if threshold is None else threshold  # none reaches it: never posted
 
@@ -445,7 +446,7 @@ def _would_post(record: dict[str, Any], threshold_for: Threshold) -> bool:
         if threshold is None or record["confidence"].get(name, 0.0) < threshold:
             return False
     for name, confidence in record["confidence"].items():
-        if name in record["required"] or record.get("fields", {}).get(name) in (None, "", []):
+        if name in record["required"] or not present(record.get("fields", {}).get(name)):
             continue
         threshold = threshold_for(name, False)
         if threshold is not None and confidence < threshold:

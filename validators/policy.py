@@ -188,7 +188,8 @@ def load_policy(settings: Settings, client: str) -> Policy:
 # --- the decision ---------------------------------------------------------------------------
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
+    """Whether a field's value was found: not None, not blank, not an empty list."""
     if value is None:
         return False
     if isinstance(value, str):
@@ -206,7 +207,7 @@ def field_findings(extraction: Extraction, policy: Policy) -> list[Finding]:
     required = policy.required_fields.get(extraction.doc_type, [])
     for name in required:
         field = extraction.fields.get(name)
-        if field is None or not _present(field.value):
+        if field is None or not present(field.value):
             kind = "list" if name in LIST_FIELDS else "field"
             out.append(
                 Finding(
@@ -216,11 +217,10 @@ def field_findings(extraction: Extraction, policy: Policy) -> list[Finding]:
                     message=f"Required {kind} {label(name).lower()} was not found on the document.",
                 )
             )
-    checked = list(required) + [n for n in policy.thresholds.fields if n not in required]
-    checked += [n for n in extraction.fields if n not in checked]
-    for name in checked:
+    # required fields first, then those with a threshold of their own, then the rest
+    for name in dict.fromkeys([*required, *policy.thresholds.fields, *extraction.fields]):
         field = extraction.fields.get(name)
-        if field is None or not _present(field.value):
+        if field is None or not present(field.value):
             continue
         threshold = policy.thresholds.for_field(name, required=name in required)
         if threshold is not None and Decimal(str(field.confidence)) < threshold:
