@@ -25,9 +25,11 @@ app = typer.Typer(
 queue_app = typer.Typer(help="Inspect the exceptions review queue.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage web-app users (reviewers, finance, admins).", no_args_is_help=True)
 billing_app = typer.Typer(help="Billing reports for finance.", no_args_is_help=True)
+vendors_app = typer.Typer(help="A client's vendor master (CSV).", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
 app.add_typer(users_app, name="users")
 app.add_typer(billing_app, name="billing")
+app.add_typer(vendors_app, name="vendors")
 
 
 def settings_from_env() -> Settings:
@@ -273,6 +275,27 @@ def billing_report(
             typer.echo(f"report written to {out}", err=True)
     except DocflowError as exc:
         fail(exc)
+
+
+@vendors_app.command("learn")
+def vendors_learn(
+    paths: Annotated[list[Path], typer.Argument(help="Folders (searched recursively) or files of "
+                                                "label JSON, as in ../shared/datasets.")],
+    into: Annotated[Path, typer.Option(help="The vendor master CSV to write.")] = Path(
+        "config/vendors/default.csv"),
+) -> None:
+    """Add the vendors of labelled invoices and receipts (name, address, VAT id) to a vendor
+    master. Each learned row names the documents it came from, so `docflow eval` on those
+    documents does not let a row vouch for the document it was learned from. Rows without
+    sources (kept by hand) stay; learned rows are learned again."""
+    from validators.masterdata import learn_into
+
+    try:
+        kept, learned = learn_into(into, paths)
+    except DocflowError as exc:
+        fail(exc)
+    typer.echo(f"{into}: {kept} rows kept, {len(learned)} learned from "
+               f"{sum(len(v.sources) for v in learned)} labelled documents")
 
 
 @app.command()

@@ -43,6 +43,8 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
     error: BadDocumentError | None = None
+    as_read: Extraction | None = None
+    """The extraction before the vendor master confirmed it (``extraction`` is after)."""
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -181,8 +183,10 @@ def validate_and_decide(
     items = []
     for analysis in readable:
         assert analysis.extraction is not None
+        analysis.as_read = analysis.extraction
         analysis.extraction = confirm_vendor(
-            analysis.extraction, ctx.vendor_master, md.vendor_match_score, md.vendor_doc_types
+            analysis.extraction, ctx.vendor_master, md.vendor_match_score, md.vendor_doc_types,
+            analysis.document_id,
         )
         items.append(
             validators.ValidationItem(

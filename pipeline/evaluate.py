@@ -217,12 +217,17 @@ def _record(
     correct = {name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored}
     cascade_before: dict[str, Any] = {}
     if before is not None:
+        # against the cascade's own reading, before the vendor master mended any of it
+        as_read = getattr(analysis, "as_read", None) or extraction
         for name in scored:
             field = before.get(name)
-            value = to_label_value(field.value) if field is not None else None
+            value = label_view(name, to_label_value(field.value)) if field is not None else None
+            after_field = as_read.fields.get(name) if as_read is not None else None
+            after = label_view(name, to_label_value(after_field.value)) if after_field else None
             cascade_before[name] = {
                 "correct": is_correct(name, label["fields"][name], value),
-                "changed": value != fields_out.get(name),
+                "changed": value != after,
+                "correct_after": is_correct(name, label["fields"][name], after),
             }
     decision = analysis.decision.outcome.value if analysis.decision else Outcome.REVIEW.value
     decided = analysis.decision.findings if analysis.decision else []
@@ -461,8 +466,9 @@ def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
         for name, before in r["cascade_before"].items():
             if before["changed"]:
                 changed += 1
-                gained += int(r["correct"][name] and not before["correct"])
-                lost += int(before["correct"] and not r["correct"][name])
+                after = before.get("correct_after", r["correct"][name])
+                gained += int(after and not before["correct"])
+                lost += int(before["correct"] and not after)
     seconds = sum(r["cascade_seconds"] for r in records)
     pages = sum(r["pages"] for r in records) or 1
     return {

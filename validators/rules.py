@@ -539,13 +539,15 @@ def check_master_data(
     open_pos: OpenPOs | None,
     min_score: float,
     vendor_doc_types: Sequence[DocType],
+    document_id: str | None = None,
 ) -> list[Finding]:
     """The vendor is in the client's vendor master; the PO number is an open PO."""
     out: list[Finding] = []
     if vendor_master is not None and doc_type in vendor_doc_types and doc.vendor_name:
         vat = (getattr(doc, "vendor_vat", None) or "").upper()
-        by_vat = next((v for v in vendor_master.vendors if vat and v.vat == vat), None)
-        match = vendor_master.match(doc.vendor_name, min_score)
+        by_vat = next((v for v in vendor_master.vendors
+                       if vat and v.vat == vat and v.vouches_for(document_id)), None)
+        match = vendor_master.match(doc.vendor_name, min_score, document_id)
         if match is None and by_vat is None:
             out.append(
                 _f(
@@ -606,7 +608,8 @@ def run_rules(
     checks.append(lambda: check_history(doc_type, doc, history, client, document_id))
     checks.append(
         lambda: check_master_data(
-            doc_type, doc, vendor_master, open_pos, vendor_match_score, vendor_doc_types
+            doc_type, doc, vendor_master, open_pos, vendor_match_score, vendor_doc_types,
+            document_id,
         )
     )
     return [finding for check in checks for finding in check()]
