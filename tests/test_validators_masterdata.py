@@ -63,8 +63,9 @@ def test_confirmed_vendor_keeps_the_printed_spelling_and_mends_a_misreading() ->
     same = confirm_vendor(receipt("Segi Cash & Carry SDN BHD"), master, 88, [DocType.RECEIPT])
     name = same.fields["vendor_name"]
     assert name.value == "Segi Cash & Carry SDN BHD"  # the page's own spelling
-    # a row learned from labels vouches less than one kept by hand
-    assert name.confidence == LEARNED < CONFIRMED and name.method == "vendor_master"
+    # a row learned from labels vouches less than one kept by hand: under the default
+    # threshold of a required field (0.88), so it alone posts nothing
+    assert name.confidence == LEARNED < 0.88 < CONFIRMED and name.method == "vendor_master"
     kept = VendorMaster([Vendor(name=SHOP.name, vendor_id="V-7")])
     by_hand = confirm_vendor(receipt("SEGI CASH & CARRY"), kept, 88, [DocType.RECEIPT])
     assert by_hand.fields["vendor_name"].confidence == CONFIRMED
@@ -72,6 +73,14 @@ def test_confirmed_vendor_keeps_the_printed_spelling_and_mends_a_misreading() ->
     assert misread.value("vendor_name") == STATIONER.name
     # … which a person confirms: under the default threshold of a required field (0.88)
     assert misread.fields["vendor_name"].confidence == MENDED < 0.88
+    # a near name read surer than the master could mend it is another vendor's, as read
+    sure = confirm_vendor(receipt("WAN HING STATIONERY SDN BHD", confidence=0.99), master, 88,
+                          [DocType.RECEIPT])
+    assert sure.value("vendor_name") == "WAN HING STATIONERY SDN BHD"
+    # a row kept by hand vouches for a near name as it always has
+    kept = VendorMaster([Vendor(name=STATIONER.name, vendor_id="V-8")])
+    mended = confirm_vendor(receipt("WAN HING STATIONERY SDN BHD"), kept, 88, [DocType.RECEIPT])
+    assert mended.fields["vendor_name"].confidence == CONFIRMED
     # a document type the policy does not check is left alone, and so is an unknown vendor
     assert confirm_vendor(receipt("WAN HING STATIONERY"), master, 88, [DocType.INVOICE]).value(
         "vendor_name") == "WAN HING STATIONERY"
@@ -103,6 +112,10 @@ def test_a_read_address_near_the_one_on_file_becomes_it() -> None:
     bare = STATIONER.address.replace(",", "").replace("/", "")
     out = confirm_vendor(receipt("LIAN HING STATIONERY", bare), master, 88, [DocType.RECEIPT])
     assert out.fields["address"].value == STATIONER.address
+    # an address read surer than the master vouches (an e-invoice's XML) stays as read
+    xml = receipt("LIAN HING STATIONERY", near)
+    xml.fields["address"] = xml.fields["address"].model_copy(update={"confidence": 0.99})
+    assert confirm_vendor(xml, master, 88, [DocType.RECEIPT]).fields["address"].value == near
     # another branch's address is not this one misread: it stays as read
     other = "LOT 1-5, JALAN PUCHONG, 47100 PUCHONG, SELANGOR"
     kept = confirm_vendor(receipt("LIAN HING STATIONERY", other), master, 88, [DocType.RECEIPT])
