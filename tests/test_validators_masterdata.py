@@ -73,6 +73,8 @@ def test_confirmed_vendor_keeps_the_printed_spelling_and_mends_a_misreading() ->
     assert misread.value("vendor_name") == STATIONER.name
     # … which a person confirms: under the default threshold of a required field (0.88)
     assert misread.fields["vendor_name"].confidence == MENDED < 0.88
+    # … and is told what the page reads
+    assert misread.fields["vendor_name"].doubt == f"{STATIONER.name}, read WAN HING STATIONERY SDN BHD"
     # a near name read surer than the master could mend it is another vendor's, as read
     sure = confirm_vendor(receipt("WAN HING STATIONERY SDN BHD", confidence=0.99), master, 88,
                           [DocType.RECEIPT])
@@ -108,6 +110,7 @@ def test_a_read_address_near_the_one_on_file_becomes_it() -> None:
     address = out.fields["address"]
     assert address.value == STATIONER.address
     assert address.confidence == ADDRESS_CONFIRMED and address.method == "vendor_master"
+    assert address.doubt == f"{STATIONER.address}, read {near}"
     # … punctuation too: a reading drops commas and slashes
     bare = STATIONER.address.replace(",", "").replace("/", "")
     out = confirm_vendor(receipt("LIAN HING STATIONERY", bare), master, 88, [DocType.RECEIPT])

@@ -263,6 +263,9 @@ def confirm_vendor(extraction: Extraction, master: VendorMaster | None, min_scor
                        field.confidence if field else 0.0),
         page=field.page if field else None, box=field.box if field else None,
         method="vendor_master",
+        doubt=None if not vendor.sources else (
+            f"{vendor.name}, read {read}" if read and not as_read
+            else f"{vendor.name}, a vendor learned from labelled documents"),
     )
     address = fields.get("address")
     if address is not None and address.value and address.confidence < ADDRESS_CONFIRMED:
@@ -270,7 +273,7 @@ def confirm_vendor(extraction: Extraction, master: VendorMaster | None, min_scor
         if known is not None:
             fields["address"] = address.model_copy(update={
                 "value": known, "confidence": max(ADDRESS_CONFIRMED, address.confidence),
-                "method": "vendor_master",
+                "method": "vendor_master", "doubt": f"{known}, read {address.value}",
             })
     return extraction.model_copy(update={"fields": fields})
 
