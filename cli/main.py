@@ -281,20 +281,25 @@ def billing_report(
 def vendors_learn(
     paths: Annotated[list[Path], typer.Argument(help="Folders (searched recursively) or files of "
                                                 "label JSON, as in ../shared/datasets.")],
-    into: Annotated[Path, typer.Option(help="The vendor master CSV to write.")] = Path(
-        "config/vendors/default.csv"),
+    into: Annotated[Path | None, typer.Option(
+        help="The vendor master CSV to write [default: vendors/default.csv in the config dir, "
+        "DOCFLOW_CONFIG_DIR].")] = None,
 ) -> None:
-    """Add the vendors of labelled invoices and receipts (name, address, VAT id) to a vendor
-    master. Each learned row names the documents it came from, so `docflow eval` on those
-    documents does not let a row vouch for the document it was learned from. Rows without
-    sources (kept by hand) stay; learned rows are learned again."""
+    """Learn the vendors of labelled documents into a vendor master CSV.
+
+    Adds the name, address and VAT id of every labelled invoice and receipt. Each learned row
+    names the documents it came from, so `docflow eval` on those documents never lets a row
+    vouch for the document it was learned from. Rows without sources (kept by hand) stay;
+    learned rows are learned again.
+    """
     from validators.masterdata import learn_into
 
+    target = into or load_settings().config_dir / "vendors" / "default.csv"
     try:
-        kept, learned = learn_into(into, paths)
+        kept, learned = learn_into(target, paths)
     except DocflowError as exc:
         fail(exc)
-    typer.echo(f"{into}: {kept} rows kept, {len(learned)} learned from "
+    typer.echo(f"{target}: {kept} rows kept, {len(learned)} learned from "
                f"{sum(len(v.sources) for v in learned)} labelled documents")
 
 

@@ -163,6 +163,13 @@ def test_docflow_vendors_learn(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "0 rows kept, 1 learned from 1 labelled documents" in out.stdout
     assert load_vendor_master(tmp_path / "v.csv").vendors[0].sources == ("sroie/r1",)
+    # without --into: the default client's master in the config dir
+    config = tmp_path / "config"
+    (config / "vendors").mkdir(parents=True)
+    out = run_docflow("vendors", "learn", str(tmp_path / "labels"),
+                      env={**os.environ, "DOCFLOW_CONFIG_DIR": str(config)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert load_vendor_master(config / "vendors" / "default.csv").vendors[0].name == "MEI LET RESTAURANT"
 
 
 def test_a_placeholder_vat_id_names_nobody() -> None:
