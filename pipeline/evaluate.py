@@ -215,19 +215,26 @@ def _record(
             raw_conf[name] = round(float(extraction.stats.get(f"raw_conf.{name}", field.confidence)), 4)
     scored = scored_fields(doc_type, label["fields"])
     correct = {name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored}
+    # what the readers read, before the vendor master confirmed or mended any of it
+    as_read = getattr(analysis, "as_read", None) or extraction
+
+    def read_value(fields: Any, name: str) -> Any:
+        field = fields.get(name) if fields is not None else None
+        return label_view(name, to_label_value(field.value)) if field is not None else None
+
+    read = {name: read_value(as_read.fields if as_read else None, name) for name in scored}
+    master_before = {
+        name: {"correct": is_correct(name, label["fields"][name], read[name])}
+        for name in scored if read[name] != fields_out.get(name)
+    }
     cascade_before: dict[str, Any] = {}
     if before is not None:
-        # against the cascade's own reading, before the vendor master mended any of it
-        as_read = getattr(analysis, "as_read", None) or extraction
         for name in scored:
-            field = before.get(name)
-            value = label_view(name, to_label_value(field.value)) if field is not None else None
-            after_field = as_read.fields.get(name) if as_read is not None else None
-            after = label_view(name, to_label_value(after_field.value)) if after_field else None
+            value = read_value(before, name)
             cascade_before[name] = {
                 "correct": is_correct(name, label["fields"][name], value),
-                "changed": value != after,
-                "correct_after": is_correct(name, label["fields"][name], after),
+                "changed": value != read[name],
+                "correct_after": is_correct(name, label["fields"][name], read[name]),
             }
     decision = analysis.decision.outcome.value if analysis.decision else Outcome.REVIEW.value
     decided = analysis.decision.findings if analysis.decision else []
@@ -255,6 +262,7 @@ def _record(
         "seconds": {k: round(v, 4) for k, v in analysis.seconds.items()},
         "cascade_seconds": round(float(stats.get("cascade_seconds", 0.0)), 4),
         "cascade_before": cascade_before,
+        "master_before": master_before,
         "extractor": extraction.engine.get("extractor") if extraction is not None else None,
     }
 
@@ -482,6 +490,18 @@ def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def master_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the vendor master changed in what was read (a name or address taken as one on
+    file), and whether that made it right or wrong."""
+    changed = gained = lost = 0
+    for r in records:
+        for name, before in r.get("master_before", {}).items():
+            changed += 1
+            gained += int(r["correct"][name] and not before["correct"])
+            lost += int(before["correct"] and not r["correct"][name])
+    return {"fields_changed": changed, "fields_fixed": gained, "fields_broken": lost}
+
+
 def build_report(
     records: list[dict[str, Any]], required: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:
@@ -505,6 +525,7 @@ def build_report(
         "worst_errors": worst_errors(records),
         "suggested_thresholds": suggest_thresholds(records),
         "cascade": cascade_effect(records),
+        "vendor_master": master_effect(records),
         "held_back": held_back(records),
         "pages": pages,
     }
@@ -563,6 +584,12 @@ def format_report(report: dict[str, Any]) -> str:
         f"{c['fields_fixed']} fixed, {c['fields_broken']} broken, "
         f"{c['cascade_seconds']} s ({c['cascade_seconds_per_page']} s/page)"
     )
+    m = report.get("vendor_master")
+    if m and m["fields_changed"]:
+        lines.append(
+            f"vendor master: {m['fields_changed']} fields changed, {m['fields_fixed']} fixed, "
+            f"{m['fields_broken']} broken"
+        )
     hb = report.get("held_back")
     if hb and hb["documents"]:
         lines.append("")

@@ -288,3 +288,27 @@ def test_posted_accuracy_counts_every_scored_field_of_what_was_posted() -> None:
     suggested = suggest_thresholds(records)
     assert suggested["fields"]["address"]["threshold"] == 0.99
     assert suggested["simulated"] == {"stp_rate": 0.75, "posted_accuracy": 1.0}
+
+
+def test_the_vendor_master_mends_a_shop_it_learned_from_another_receipt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two receipts of one shop, each read with its name's first letters misread (``UAN HING``,
+    ``WAN HING``). The default master learned the shop from both labels, so each receipt is
+    mended by what the other one's label says, and the report counts the mends apart from the
+    cascade's."""
+    root = tmp_path / "sroie"
+    root.mkdir()
+    for stem in ("X51005453729", "X51009453804"):
+        for ext in (".json", ".jpg"):
+            shutil.copy(DATASETS / "sroie" / "dev" / f"{stem}{ext}", root / f"{stem}{ext}")
+    report = evaluate(root, settings)
+    for doc in report["documents"]:
+        assert doc["fields"]["vendor_name"] == "LIAN HING STATIONERY SDN BHD"
+        assert doc["method"]["vendor_name"] == "vendor_master"
+        assert doc["confidence"]["vendor_name"] < 0.88  # a learned row's mend: a person confirms
+        assert doc["decision"] != "post"
+        assert doc["master_before"]["vendor_name"] == {"correct": False}
+    master = report["vendor_master"]
+    assert master["fields_fixed"] >= 2 and master["fields_broken"] == 0
+    assert "vendor master:" in format_report(report)
