@@ -126,11 +126,18 @@ def _fold_char(ch: str) -> str:
     return f if len(f) == 1 else (f[:1] or " ")
 
 
+_GLUED_SPECK = re.compile(r"(?<!\S)_+(?=\w)")
+"""Underscores opening a word: dust OCR glued on (``_PO NUMBER``), after which no label's
+``\b`` matched, since ``_`` is a word character."""
+
+
 @functools.lru_cache(maxsize=65536)
 def _fold_same_length(text: str) -> str:
     """``fold`` character by character, so that offsets into the text stay valid (cached: the
-    same row texts are folded again each time a row is split into columns)."""
-    return "".join(map(_fold_char, text))
+    same row texts are folded again each time a row is split into columns); a speck glued
+    before a word folds to spaces."""
+    folded = "".join(map(_fold_char, text))
+    return _GLUED_SPECK.sub(lambda m: " " * len(m.group()), folded)
 
 
 def make_row(page: int, index: int, words: list[Word]) -> Row:
@@ -651,7 +658,8 @@ tax; such a row's amount is taken only where it closes subtotal + tax = total.""
 PO_LABELS = [
     (
         _re(
-            r"purchase\s*order(?:\s*(?:no|number|#|nr))?|\bp\.?\s?o\.?\s*(?:no|number|#|nr)\b|"
+            r"purchase\s*order(?:\s*(?:no|number|#|nr))?|"
+            r"\bp\.?\s?o[.,]?\s*(?:no|number|#|nr)\b|"  # ``PO,NUMBER``: a comma read for a space
             r"\border\s*(?:no|number|#|ref(?:erence)?)\b|your\s*order|"
             r"bestell(?:ung)?-?\s*(?:nummer|nr\b\.?)(?:\s*(?:des\s*)?(?:kunden?|k(?:a|ae)ufers?))?|"
             r"bestellung|"

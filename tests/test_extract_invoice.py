@@ -3460,3 +3460,25 @@ def test_a_plus_speck_before_an_article_code() -> None:
     head = [(226, "ITEM"), *ITEM_HEAD[:3], (2074, "LINE T!")]
     assert _specked_rows(head, quote_apart=False, plus=True) == ["Copper cable, per metre",
                                                                  "Diesel fuel, per litre"]
+
+
+def test_a_po_label_with_a_speck_glued_on_or_a_comma_for_its_space_is_read() -> None:
+    """Random scanned invoices (seeds 66000, 67000) were posted without their PO number: OCR
+    read the header ``PO NUMBER`` as ``_PO NUMBER`` (the underscore made ``PO`` part of a word,
+    so no label's ``\\b`` matched) and as ``PO,NUMBER``."""
+    for label in ("_PO NUMBER", "PO,NUMBER", "P.O. NUMBER", "PO NUMBER"):
+        fields = read_invoice(_ocr_page([
+            (210, 598, "INVOICE #"), (637, 598, "INVOICE DATE"), (1065, 598, label),
+            (210, 680, "A25-8839"), (636, 680, "22/06/2025"), (1066, 680, "61927"),
+        ]))
+        assert fields["po_number"].value == "61927", label
+    # any label: the speck folds to a space
+    fields = read_invoice(_ocr_page([
+        (210, 598, "INVOICE #"), (637, 598, "_INVOICE DATE"), (1065, 598, "_DUE DATE"),
+        (210, 680, "A25-8839"), (636, 680, "22/06/2025"), (1066, 680, "20/09/2025"),
+    ]))
+    assert fields["invoice_date"].value == dt.date(2025, 6, 22)
+    assert fields["due_date"].value == dt.date(2025, 9, 20)
+    # a word ending in ``po`` is no PO label
+    fields = read_invoice(_ocr_page([(200, 200, "Invoice No. RE-1"), (200, 300, "Tempo no 44")]))
+    assert "po_number" not in fields
