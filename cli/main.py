@@ -280,7 +280,8 @@ def billing_report(
 @vendors_app.command("learn")
 def vendors_learn(
     paths: Annotated[list[Path], typer.Argument(help="Folders (searched recursively) or files of "
-                                                "label JSON, as in ../shared/datasets.")],
+                                                "label JSON with their documents beside them, "
+                                                "as `docflow eval` reads them.")],
     into: Annotated[Path | None, typer.Option(
         help="The vendor master CSV to write [default: vendors/default.csv in the config dir, "
         "DOCFLOW_CONFIG_DIR].")] = None,
@@ -292,11 +293,13 @@ def vendors_learn(
     vouch for the document it was learned from. Rows without sources (kept by hand) stay;
     learned rows are learned again.
     """
+    from pipeline.evaluate import find_labelled
     from validators.masterdata import learn_into
 
     target = into or load_settings().config_dir / "vendors" / "default.csv"
+    labelled = [(doc.key, doc.label) for path in paths for doc in find_labelled(path)]
     try:
-        kept, learned = learn_into(target, paths)
+        kept, learned = learn_into(target, labelled)
     except DocflowError as exc:
         fail(exc)
     typer.echo(f"{target}: {kept} rows kept, {len(learned)} learned from "

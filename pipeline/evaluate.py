@@ -194,6 +194,11 @@ def evaluate(
     return report
 
 
+def _label_form(name: str, field: Any) -> Any:
+    """A field's value as the label would hold it (None when not found)."""
+    return label_view(name, to_label_value(field.value)) if field is not None else None
+
+
 def _record(
     doc: LabelledDoc, analysis: Any, required: dict[str, list[str]], before: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -207,7 +212,7 @@ def _record(
     origin: dict[str, str] = {}
     for name in label["fields"]:
         field = extraction.fields.get(name) if extraction is not None else None
-        fields_out[name] = label_view(name, to_label_value(field.value)) if field is not None else None
+        fields_out[name] = _label_form(name, field)
         if field is not None:
             confidence[name] = round(field.confidence, 4)
             method[name] = field.method
@@ -216,13 +221,8 @@ def _record(
     scored = scored_fields(doc_type, label["fields"])
     correct = {name: is_correct(name, label["fields"][name], fields_out.get(name)) for name in scored}
     # what the readers read, before the vendor master confirmed or mended any of it
-    as_read = getattr(analysis, "as_read", None) or extraction
-
-    def read_value(fields: Any, name: str) -> Any:
-        field = fields.get(name) if fields is not None else None
-        return label_view(name, to_label_value(field.value)) if field is not None else None
-
-    read = {name: read_value(as_read.fields if as_read else None, name) for name in scored}
+    as_read = analysis.as_read or extraction
+    read = {name: _label_form(name, as_read.fields.get(name) if as_read else None) for name in scored}
     master_before = {
         name: {"correct": is_correct(name, label["fields"][name], read[name])}
         for name in scored if read[name] != fields_out.get(name)
@@ -230,7 +230,7 @@ def _record(
     cascade_before: dict[str, Any] = {}
     if before is not None:
         for name in scored:
-            value = read_value(before, name)
+            value = _label_form(name, before.get(name))
             cascade_before[name] = {
                 "correct": is_correct(name, label["fields"][name], value),
                 "changed": value != read[name],
@@ -471,12 +471,11 @@ def cascade_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
     touched = [r for r in records if r["cascade_before"]]
     changed = gained = lost = 0
     for r in touched:
-        for name, before in r["cascade_before"].items():
+        for before in r["cascade_before"].values():
             if before["changed"]:
                 changed += 1
-                after = before.get("correct_after", r["correct"][name])
-                gained += int(after and not before["correct"])
-                lost += int(before["correct"] and not after)
+                gained += int(before["correct_after"] and not before["correct"])
+                lost += int(before["correct"] and not before["correct_after"])
     seconds = sum(r["cascade_seconds"] for r in records)
     pages = sum(r["pages"] for r in records) or 1
     return {
@@ -495,7 +494,7 @@ def master_effect(records: list[dict[str, Any]]) -> dict[str, Any]:
     file), and whether that made it right or wrong."""
     changed = gained = lost = 0
     for r in records:
-        for name, before in r.get("master_before", {}).items():
+        for name, before in r["master_before"].items():
             changed += 1
             gained += int(r["correct"][name] and not before["correct"])
             lost += int(before["correct"] and not r["correct"][name])

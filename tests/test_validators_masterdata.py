@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from core.models import DocType, Extraction, Field
+from pipeline.evaluate import find_labelled
 from tests.cli import run_docflow
 from validators.masterdata import (
     ADDRESS_CONFIRMED,
@@ -126,9 +127,12 @@ def test_a_read_address_near_the_one_on_file_becomes_it() -> None:
 
 
 def write_label(folder: Path, dataset: str, doc_id: str, doc_type: str, **fields: str) -> None:
+    """A label JSON and its document, as ``../shared/datasets`` holds them."""
     folder.mkdir(parents=True, exist_ok=True)
-    label = {"id": doc_id, "dataset": dataset, "doc_type": doc_type, "fields": fields}
+    label = {"id": doc_id, "dataset": dataset, "doc_type": doc_type, "fields": fields,
+             "files": [f"{doc_id}.pdf"]}
     (folder / f"{doc_id}.json").write_text(json.dumps(label), encoding="utf-8")
+    (folder / f"{doc_id}.pdf").write_bytes(b"%PDF-1.4\n")
 
 
 def test_learning_keeps_hand_kept_rows_and_names_the_sources(tmp_path: Path) -> None:
@@ -145,7 +149,7 @@ def test_learning_keeps_hand_kept_rows_and_names_the_sources(tmp_path: Path) -> 
     master.write_text("vendor_id,name,vat,aliases\nV-1,Quayside Hardware,IE0207199F,\n",
                       encoding="utf-8")
     for _ in range(2):  # learning again gives the same file
-        kept, learned = learn_into(master, [labels])
+        kept, learned = learn_into(master, [(d.key, d.label) for d in find_labelled(labels)])
         assert kept == 1
     vendors = load_vendor_master(master).vendors
     assert [(v.name, v.vat, v.address, v.sources) for v in vendors] == [

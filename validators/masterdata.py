@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,42 +98,50 @@ class VendorMaster:
     vendors: list[Vendor]
     _names: list[str] = field(default_factory=list, repr=False)
     _owners: list[Vendor] = field(default_factory=list, repr=False)
-    _keys: dict[str, Vendor] = field(default_factory=dict, repr=False)
+    _keys: dict[str, list[Vendor]] = field(default_factory=dict, repr=False)
+    _alone: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    """Document id → the ``_names`` of rows learned from that document alone."""
 
     def __post_init__(self) -> None:
         for vendor in self.vendors:
             for name in (vendor.name, *vendor.aliases):
+                if len(set(vendor.sources)) == 1:
+                    self._alone.setdefault(vendor.sources[0], set()).add(len(self._names))
                 self._names.append(vendor_words(name))
                 self._owners.append(vendor)
-                self._keys.setdefault(vendor_key(name), vendor)
+                self._keys.setdefault(vendor_key(name), []).append(vendor)
+
+    def holders(self, vat: str) -> list[Vendor]:
+        """The rows on file with this VAT id (compared as ``number_key``)."""
+        key = number_key(vat)
+        return [v for v in self.vendors if v.vat and number_key(v.vat) == key] if key else []
 
     def match(self, name: str, min_score: float, document_id: str | None = None) -> VendorMatch | None:
         """The vendor ``name`` most likely means: one whose name or alias has the same
         ``vendor_key``, else the likeliest by ``_best_of`` of at least ``min_score``; rows
         that do not vouch for ``document_id`` are left out."""
-        key = vendor_key(name)
-        usable = [i for i, owner in enumerate(self._owners) if owner.vouches_for(document_id)]
-        hits = _best_of(vendor_words(name), [self._names[i] for i in usable], min_score)
-        near = [self._owners[usable[index]] for _, index in hits]
-        exact = self._keys.get(key)
-        if exact is not None and not exact.vouches_for(document_id):
-            exact = next((v for v in self.vendors if v.vouches_for(document_id)
-                          and key in {vendor_key(n) for n in (v.name, *v.aliases)}), None)
+        left_out = self._alone.get(document_id or "", set())
+        usable = [i for i in range(len(self._names)) if i not in left_out] if left_out else None
+        names = self._names if usable is None else [self._names[i] for i in usable]
+        hits = [(score, i if usable is None else usable[i])
+                for score, i in _best_of(vendor_words(name), names, min_score)]
+        near = [self._owners[i] for _, i in hits]
+        exact = next((v for v in self._keys.get(vendor_key(name), []) if v.vouches_for(document_id)),
+                     None)
         if exact is not None:
-            found = VendorMatch(exact, 100.0, exact.name)
+            vendor, score, matched = exact, 100.0, exact.name
         elif hits:
-            score, index = hits[0]
-            found = VendorMatch(near[0], score, self._names[usable[index]])
+            (score, index), vendor = hits[0], near[0]
+            matched = self._names[index]
         else:
             return None
-        rivals = tuple(v for v in near if vendor_key(v.name) != vendor_key(found.vendor.name))
-        return VendorMatch(found.vendor, found.score, found.matched_name, rivals)
+        rivals = tuple(v for v in near if vendor_key(v.name) != vendor_key(vendor.name))
+        return VendorMatch(vendor, score, matched, rivals)
 
     def by_vat(self, vat: str, document_id: str | None = None) -> Vendor | None:
         """The vendor on file with this VAT id, if it is the only one: sample and test invoices
         share placeholder ids (``DE123456789``), which name nobody."""
-        key = number_key(vat)
-        holders = [v for v in self.vendors if v.vat and number_key(v.vat) == key]
+        holders = self.holders(vat)
         if len({vendor_key(v.name) for v in holders}) != 1:
             return None
         return next((v for v in holders if v.vouches_for(document_id)), None)
@@ -247,12 +255,10 @@ def confirm_vendor(extraction: Extraction, master: VendorMaster | None, min_scor
     sure = field is not None and field.confidence >= CONFIRMED
     if vendor is None and vat_field is not None and vat_field.value and not sure:
         vendor = master.by_vat(str(vat_field.value), document_id)
-    if vendor is None:
-        return extraction
-    fields = dict(extraction.fields)
     fuzzy = match is not None and match.score < 100.0
-    if sure and fuzzy:
-        return extraction  # a near name read surer than a mend (an e-invoice's XML) is another's
+    if vendor is None or (sure and fuzzy):
+        return extraction  # unknown; or a near name read surer than a mend (XML) is another's
+    fields = dict(extraction.fields)
     as_read = bool(read) and vendor_key(read) == vendor_key(vendor.name)  # the page's spelling
     fields["vendor_name"] = Field(
         name="vendor_name",
@@ -281,26 +287,21 @@ def confirm_vendor(extraction: Extraction, master: VendorMaster | None, min_scor
 COLUMNS = ("vendor_id", "name", "vat", "aliases", "address", "sources")
 
 
-def learn(label_files: list[Path], doc_types: tuple[str, ...] = ("invoice", "receipt")) -> list[Vendor]:
-    """Vendor rows from labelled documents (the label JSON of ``../shared/datasets``): one row a
-    name and address as labelled, with the documents (``dataset/id``, as ``docflow eval`` names
-    them) it was learned from."""
+def learn(labelled: Iterable[tuple[str, dict[str, Any]]],
+          doc_types: tuple[str, ...] = ("invoice", "receipt")) -> list[Vendor]:
+    """Vendor rows from labelled documents, given as (source, label JSON) pairs: the source is
+    how ``docflow eval`` names the document (``LabelledDoc.key``, ``dataset/id``). One row a
+    name and address as labelled, with the documents it was learned from."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in label_files:
-        try:
-            label = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        fields = label.get("fields") if isinstance(label, dict) else None
-        if not isinstance(fields, dict) or label.get("doc_type") not in doc_types:
-            continue
+    for source, label in labelled:
+        fields = label.get("fields") or {}
         name = str(fields.get("vendor_name") or "").strip()
-        if not name:
+        if label.get("doc_type") not in doc_types or not name:
             continue
         address = " ".join(str(fields.get("address") or "").split())
         row = rows.setdefault((name, address), {"vat": "", "sources": []})
         row["vat"] = row["vat"] or str(fields.get("vendor_vat") or "").replace(" ", "").upper()
-        row["sources"].append(f"{label.get('dataset', '?')}/{label.get('id', path.stem)}")
+        row["sources"].append(source)
     return [
         Vendor(name=name, vat=row["vat"], address=address, sources=tuple(sorted(row["sources"])))
         for (name, address), row in sorted(rows.items())
@@ -316,12 +317,11 @@ def write_vendor_master(path: Path, vendors: list[Vendor]) -> None:
                              "|".join(v.sources)])
 
 
-def learn_into(master: Path, paths: list[Path]) -> tuple[int, list[Vendor]]:
-    """Write ``master`` with the vendors of the label files under ``paths``: rows it holds
-    without sources (kept by hand) stay, learned rows are learned again. Returns how many rows
-    were kept and the learned ones."""
+def learn_into(master: Path, labelled: Iterable[tuple[str, dict[str, Any]]]) -> tuple[int, list[Vendor]]:
+    """Write ``master`` with the vendors of ``labelled`` (see ``learn``): rows it holds without
+    sources (kept by hand) stay, learned rows are learned again. Returns how many rows were
+    kept and the learned ones."""
     kept = [v for v in load_vendor_master(master).vendors if not v.sources] if master.is_file() else []
-    files = sorted(f for p in paths for f in (p.rglob("*.json") if p.is_dir() else [p]))
-    learned = learn(files)
+    learned = learn(labelled)
     write_vendor_master(master, kept + learned)
     return len(kept), learned

@@ -545,10 +545,9 @@ def check_master_data(
     out: list[Finding] = []
     if vendor_master is not None and doc_type in vendor_doc_types and doc.vendor_name:
         vat = (getattr(doc, "vendor_vat", None) or "").upper()
-        by_vat = next((v for v in vendor_master.vendors
-                       if vat and v.vat == vat and v.vouches_for(document_id)), None)
+        by_vat = any(v.vouches_for(document_id) for v in vendor_master.holders(vat))
         match = vendor_master.match(doc.vendor_name, min_score, document_id)
-        if match is None and by_vat is None:
+        if match is None and not by_vat:
             out.append(
                 _f(
                     "unknown_vendor",
