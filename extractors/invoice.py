@@ -1182,12 +1182,58 @@ def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[D
                 gross = s.value - d + x.value
                 whole = f"{gross:.2f}"
                 if (
-                    (len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read))
+                    (len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read)
+                     and ((less := _less_lead(s.value, whole[: -len(read)])) is None
+                          or less - d + x.value != total.value
+                          or (_rate_printed(ctx, x) and _at_its_rate(ctx, x, s.value) is x)))
                     or gross in joined
                 ):
+                    # (unless the net sum without those digits closes it with the total as
+                    # read, and the tax's printed rate does not say the net sum is right: a
+                    # speck before the net sum read as a digit is as likely)
                     return replace(total, value=gross,
                                    notes={**total.notes, "lead_digits": whole[: -len(read)]})
     return total
+
+
+def _less_lead(value: Decimal, lead: str) -> Decimal | None:
+    """``value`` without the leading digits ``lead`` (2235.26 less ``2`` is 235.26), or None
+    when it does not start with them or they are all its whole part."""
+    text = f"{value:.2f}"
+    return Decimal(text[len(lead):]) if text.startswith(lead) and text[len(lead)].isdigit() else None
+
+
+def _without_speck_digit(sub: Hit, totals: list[Hit], taxes: list[Hit], off: list[Decimal],
+                         ctx: DocContext) -> Hit:
+    """A scanned net sum read with a speck before it taken for a digit (``Nettobetrag
+    2.235,26 €`` for 235,26), larger than the gross total as read, is the sum without that
+    digit when that and a labelled tax printed at its rate add up to the total (19 % of 235.26
+    is 44.70, and 235.26 + 44.70 is the total 279.96 read). Without a printed rate to tell it
+    from a total that lost a digit, the sum is returned as it is."""
+    if not isinstance(sub.value, Decimal) or sub.value <= 0:
+        return sub
+    less = _less_lead(sub.value, f"{sub.value:.2f}"[0])
+    if less is None:
+        return sub
+    for t in totals:
+        if not (isinstance(t.value, Decimal) and 0 < t.value < sub.value):
+            continue
+        for x in taxes:
+            if (
+                isinstance(x.value, Decimal)
+                and any(less - d + x.value == t.value for d in off)
+                and _rate_printed(ctx, x)
+                and _at_its_rate(ctx, x, less) is x
+            ):
+                return replace(sub, value=less, notes={**sub.notes, "speck_digit": True})
+    return sub
+
+
+def _rate_printed(ctx: DocContext, tax: Hit) -> bool:
+    """Whether the row a tax was read on prints its rate (``zzgl. 19 % MwSt.``)."""
+    key = tax.notes.get("label_row")
+    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
+    return row is not None and _RATE.search(row.text) is not None
 
 
 NEARLY_CLOSED = 0.6
@@ -1294,6 +1340,7 @@ def read_amounts(ctx: DocContext) -> dict[str, Field]:
         for a in found
     ]
     if ctx.scanned:
+        subs = [_without_speck_digit(s, totals, rated, off, ctx) for s in subs]
         totals = [_with_lead_digits(t, subs, rated, off, ctx) for t in totals]
     triple: tuple[Hit, Hit, Hit] | None = None
     discount = Decimal(0)
@@ -2715,6 +2762,7 @@ def read_vendor(ctx: DocContext, buyer_rows: set[tuple[int, int]]) -> dict[str, 
                 if (
                     len(seg.words) <= 5
                     and not re.search(r"\d|@|www\.|\.(?:com|de|fr|nl)\b", name)
+                    and not _ENDS_IN_STREET.search(name)
                     and _matches_domain(seg.words[0].text, domains)
                 ):
                     extra = 0.01 * min(len(name.split()) - 1, 2)
@@ -2835,6 +2883,14 @@ _STREET = re.compile(
     r"\bsquare\b|\bcrescent\b|\bterrace\b|\bunit\b|\bvia\b|\bviale\b|\bzone\b",
     re.IGNORECASE,
 )
+_ENDS_IN_STREET = re.compile(
+    r"\b(?:road|street|lane|avenue|drive|way|quay|square|crescent|terrace|close|place|"
+    r"stra(?:ss|ß)e|weg|allee|platz|gasse|laan|straat|rue|chemin|boulevard|via|viale)\.?$",
+    re.IGNORECASE,
+)
+"""A letterhead line ending in a kind of street is the sender's address, even when its first
+word is the mail domain's (``Bramley Mill, Canal Road`` under ``… Ltd``, mail at
+``bramley.example``)."""
 _PLATE_CC = {"D": "DE", "F": "FR", "A": "AT", "B": "BE", "NL": "NL", "L": "LU", "CH": "CH"}
 
 
@@ -3375,12 +3431,13 @@ def _knit_split_rows(rows: Iterable[Row]) -> Iterator[Row]:
 
 def _without_specks(text: str) -> str:
     """An OCR'd description without the specks read at its ends: words of punctuation
-    alone, an underscore or a dash glued to the first word (``-Office cleaning``), a colon
+    alone, an underscore, a dash or a stop glued to the first word (``-Office cleaning``,
+    ``.Consulting``), a colon
     glued to the last (``monthly contract:``), a stop after a whole word or a unit, an l read
     as ``!`` (``alcoho!``), an opening
     quote never closed, a closing one never opened (``monthly contract»``)."""
     text = _SPECK_WORDS.sub("", text.strip()).lstrip("_ ")
-    text = re.sub(r"^-(?=[A-Z][a-z])", "", text)
+    text = re.sub(r"^[-.,](?=[A-Z][a-z])", "", text)  # "-Office", ".Consulting"
     text = re.sub(r"(?<=[^\W\d])[:;]$", "", text)  # "monthly contract:": no label ends an item
     # an l read as "!" at a word's end (``alcoho!``, ``Stee!``), or a speck read as one after it
     # (``Isopropyl!``): no item description exclaims
@@ -3436,6 +3493,12 @@ def _number_of(text: str) -> str | None:
     if "," in text and "." not in text:
         text = text.replace(",", ".")
     return text
+
+
+def _colon_as_mark(text: str, ocr: bool) -> str:
+    """A scanned number with its decimal mark read as a colon (``2:25``) as a number; any
+    other text as it is."""
+    return text.replace(":", ".") if ocr and re.fullmatch(r"\d+:\d{1,2}", text) else text
 
 
 def _cell_texts(words: list[Word]) -> list[str]:
@@ -3823,11 +3886,13 @@ def _table_items(
                 qty = _derived_quantity(amount, unit)  # its quantity misread ("5" as "fs)")
                 if qty is not None and len(desc_words) > 1 and (
                     desc == " ".join(w.text for w in desc_words)  # nothing glued to it
-                    and (printed := _number_of(desc_words[-1].text)) is not None
+                    and (printed := _number_of(_colon_as_mark(desc_words[-1].text, ocr)))
+                    is not None
                     and Decimal(printed) == Decimal(qty)
                 ):
                     # "… with certificate - 250": the quantity itself, boxed with the
-                    # description (the quantity cell holds its unit alone)
+                    # description (the quantity cell holds its unit alone); on a scan its
+                    # decimal mark perhaps read as a colon ("… 4000 K 2:25" for 2.25)
                     desc = " ".join(w.text for w in desc_words[:-1])
             elif qty is not None and isinstance(unit, Decimal) and unit != 0:
                 qty = (_lost_digit_quantity(qty, amount, unit)

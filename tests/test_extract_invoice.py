@@ -2038,6 +2038,40 @@ def test_a_square_metre_read_without_its_space_and_a_bracket_never_closed() -> N
                                                  "Office cleaning, monthly"]
 
 
+def test_a_quantity_read_with_a_colon_and_a_stop_before_a_description() -> None:
+    """Seed 68000's invoices 16 and 18: a quantity right-aligned under its head whose decimal
+    mark OCR read as a colon (``2:25``) starts left of the head and went to the description
+    (``… 4000 K 2:25``); the quantity was amount / price all the same, and the number read is
+    now left out of the description when it is that quantity. A stop read before the first word
+    (``.Consulting``) is a speck, as a dash is."""
+    head: Cells = [(226, "Description"), (1431, "Qty"), (1689, "Unit"), (1776, "Price"),
+                   (2094, "Amount")]
+    rows = [("LED panel 600 x 600 mm, 4000 K", "2:25", "€69.09", "€155.45"),
+            (".Consulting services (hours)", "3", "€137.85", "€413.55")]
+    cells = [[(226, description), (1404, qty), (1751, price), _amount(amount)]
+             for description, qty, price, amount in rows]
+    items = read_invoice(_item_table(cells, "569.00", head))["line_items"].value
+    assert [(i["description"], i["quantity"]) for i in items] == [
+        ("LED panel 600 x 600 mm, 4000 K", "2.25"), ("Consulting services (hours)", "3")]
+
+
+def test_a_letterhead_street_line_is_no_name_though_its_first_word_is_the_mail_domain() -> None:
+    """Seed 68000's invoice 20 posted ``Bramley Mill, Canal Road`` as the seller at 0.96: the
+    name's own line read badly (``Beanies Precision Engineering Ltd``) and the street line
+    under it starts with the mail domain's word (``accounts@bramley.example``). A line ending
+    in a kind of street is the address: it is no name, and the address keeps it."""
+    fields = read_invoice(_ocr_page([
+        (203, 200, "Beanies Precision Engineering Ltd"), (1900, 200, "INVOICE"),
+        (201, 276, "Bramley Mill, Canal Road"), (201, 328, "Stockport SK4 1AA"),
+        (1603, 355, "Invoice No.: F202412-014"), (202, 381, "United Kingdom"),
+        (200, 432, "accounts@bramley.example"), (200, 484, "VAT Reg. No.: GB600247981"),
+        (1476, 1435, "Subtotal £6,813.50"), (1474, 1575, "Total GBP £6,813.50"),
+    ]))
+    assert fields["vendor_name"].value != "Bramley Mill, Canal Road"
+    assert fields["vendor_name"].confidence < 0.88
+    assert fields["address"].value == "Bramley Mill, Canal Road, Stockport SK4 1AA, GB"
+
+
 def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() -> None:
     """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
     0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
@@ -2321,6 +2355,27 @@ def test_a_scanned_total_that_lost_its_first_digits_is_its_net_plus_tax() -> Non
     split = total_of("3,44 2.47")
     assert split.value == Decimal("3442.47") and split.method == "label+sum"
     assert total_of("3,54 2.47").value == Decimal("2.47")  # 3,542.47 is not the sum
+
+
+def test_a_speck_read_as_a_digit_before_a_scanned_net_sum_is_not_a_digit_the_total_lost() -> None:
+    """Seed 69000's invoice 22 posted a total of 2,279.96 at 0.98: ``Nettobetrag 2.235,26 €``
+    (a speck read as ``2.``) above ``zzgl. 19 % MwSt. 44,70 €`` and ``Rechnungsbetrag
+    279,96 €``. The net sum without its first digit closes the sum with the total as read, as
+    the total with that digit closes it with the net sum as read; the printed rate tells
+    which (19 % of 235.26 is 44.70). With no rate printed, neither is mended and the total is
+    unsure; a rate that fits the net sum as read mends the total as before."""
+    def sums(net: str, tax_label: str, total: str) -> dict[str, tuple[str, float]]:
+        fields = _scanned_sums("Rechnung Nr. RE-2026-118", ("Nettobetrag", tax_label,
+                                                             "Rechnungsbetrag"),
+                               (f"{net} €", "44,70 €", f"{total} €"))
+        return {name: (str(fields[name].value), fields[name].confidence)
+                for name in ("subtotal", "total_amount")}
+
+    mended = sums("2.235,26", "zzgl. 19 % MwSt.", "279,96")
+    assert [mended[name][0] for name in ("subtotal", "total_amount")] == ["235.26", "279.96"]
+    unsure = sums("2.235,26", "zzgl. MwSt.", "279,96")
+    assert unsure["total_amount"][0] == "279.96" and unsure["total_amount"][1] < 0.5
+    assert sums("2.235,00", "zzgl. 2 % MwSt.", "79,70")["total_amount"][0] == "2279.70"
 
 
 def test_a_rule_read_as_letters_is_no_label() -> None:
