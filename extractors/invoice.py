@@ -131,13 +131,17 @@ _GLUED_SPECK = re.compile(r"(?<!\S)_+(?=\w)")
 ``\b`` matched, since ``_`` is a word character."""
 
 
+_FOTAL = re.compile(r"\bfotal\b")
+"""``Net fotal``: a t Tesseract read as an f in the one word no label does without."""
+
+
 @functools.lru_cache(maxsize=65536)
 def _fold_same_length(text: str) -> str:
     """``fold`` character by character, so that offsets into the text stay valid (cached: the
     same row texts are folded again each time a row is split into columns); a speck glued
-    before a word folds to spaces."""
+    before a word folds to spaces, and ``fotal`` to ``total``."""
     folded = "".join(map(_fold_char, text))
-    return _GLUED_SPECK.sub(lambda m: " " * len(m.group()), folded)
+    return _FOTAL.sub("total", _GLUED_SPECK.sub(lambda m: " " * len(m.group()), folded))
 
 
 def make_row(page: int, index: int, words: list[Word]) -> Row:
@@ -3292,7 +3296,7 @@ def _column_of(columns: list[_Column], word: Word) -> _Column:
     if _NUMERIC_WORD.match(word.text) or _garbled_amount(word.text):
         return _column_by_centre(columns, word)
     pick = columns[0]
-    slack = 0.5 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
+    slack = 0.75 * (word.box[3] - word.box[1])  # OCR boxes start a little off the head's edge
     x0 = word.box[0]
     if len(word.text) > 2 and word.text[0] in "\"'“”‘’„‚_~":
         # a speck read as a quote before the word ("Office): the word starts a glyph later,

@@ -2072,6 +2072,19 @@ def test_a_letterhead_street_line_is_no_name_though_its_first_word_is_the_mail_d
     assert fields["address"].value == "Bramley Mill, Canal Road, Stockport SK4 1AA, GB"
 
 
+def test_a_description_read_a_little_left_of_its_head_is_the_description_s() -> None:
+    """Seed 69000's invoice 18 posted ``sheet S235 2 mm, per m²``: its ``Steel`` was boxed
+    16 px left of the ``Bezeichnung`` head (a scan's skew left over), one pixel more than a
+    text word was given, so it went to the article code's column and was lost. A text word
+    may start three quarters of its height left of its head."""
+    head: Cells = [(292, "Pos."), (408, "Art.-Nr."), (659, "Bezeichnung"), (1479, "Menge"),
+                   (1733, "Einzelpreis"), (2016, "Gesamtpreis")]
+    cells = [[(293, "1"), (409, "MAT-ST12"), (643, "Steel sheet S235 2 mm"), (1513, "8"),
+              (1806, "39,62"), _amount("316,96")]]
+    items = read_invoice(_item_table(cells, "316,96", head))["line_items"].value
+    assert items[0]["description"] == "Steel sheet S235 2 mm"
+
+
 def test_a_litre_glued_to_a_quantity_as_a_one_is_dropped_when_the_row_says_so() -> None:
     """``0,75l`` at 1.00 read ``0.751`` (seed 39000's invoice 26): 0.751 x 1.00 still rounds to
     0.75, so the row's arithmetic held as read. The quantity is 0.75 when that gives the amount
@@ -2376,6 +2389,16 @@ def test_a_speck_read_as_a_digit_before_a_scanned_net_sum_is_not_a_digit_the_tot
     unsure = sums("2.235,26", "zzgl. MwSt.", "279,96")
     assert unsure["total_amount"][0] == "279.96" and unsure["total_amount"][1] < 0.5
     assert sums("2.235,00", "zzgl. 2 % MwSt.", "79,70")["total_amount"][0] == "2279.70"
+
+
+def test_a_net_total_read_as_fotal_is_the_subtotal() -> None:
+    """Seed 70000's invoice 29: ``VAT summary Net fotal 5,827.33`` (a t read as an f) was no
+    label, so the invoice was posted without its net sum, its tax and its items, which are
+    checked against the net sum."""
+    fields = _scanned_sums("Invoice 007485", ("VAT summary Net fotal", "VAT 13.5%", "Total USD"),
+                           ("5,827.33", "786.69", "6,614.02"))
+    assert fields["subtotal"].value == Decimal("5827.33")
+    assert fields["subtotal"].method == fields["total_amount"].method == "label+sum"
 
 
 def test_a_rule_read_as_letters_is_no_label() -> None:

@@ -67,6 +67,22 @@ def test_the_rules_are_whitened_and_the_print_is_kept() -> None:
     assert (dark_after[text_rows] == dark_before[text_rows]).all()  # the long word as well
 
 
+def test_a_pale_line_along_the_letter_tops_of_a_shaded_row_is_no_rule() -> None:
+    """Seed 40000's invoice 21: on a shaded table row (grain of 212 to 250 on white paper),
+    the tops of ``and accommodation`` closed into a line of 234 to 238, one pixel thick, that the
+    grain above and below left standing out by more than the rule contrast. It was whitened
+    with two pixels around it, which cut the words in two (``anu avcummivuuauun``). A rule
+    is darker than that at its core; the faint rules of a scan still are."""
+    rng = np.random.default_rng(3)
+    page = np.full((2200, 2480), 255, np.uint8)
+    page[1000:1080, 150:2330] = rng.integers(212, 251, (80, 2180))  # the shaded row
+    page[1037, 600:1000] = 234  # the letters' tops, closed into one line
+    out = clear_rules(page)
+    assert (out[1030:1045, 600:1000] == page[1030:1045, 600:1000]).all()
+    ruled, rules = _ruled_table()
+    assert clear_rules(ruled)[rules[0] : rules[0] + 3, 150:2330].min() == 255
+
+
 def test_a_page_without_rules_is_left_as_it_is() -> None:
     page = np.full((1200, 900), 240, np.uint8)
     cv2.putText(page, "TOTAL 12.00", (60, 300), FONT, 1.4, 0, 3)
