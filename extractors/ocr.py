@@ -255,7 +255,7 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     for n, x, y, bw, bh in blocks:
         y0, y1, x0, x1 = y * block, (y + bh) * block, x * block, (x + bw) * block
         core, shades = dark[y0:y1, x0:x1], gray[y0:y1, x0:x1]
-        tilted = _tilted_box(cells[y : y + bh, x : x + bw] == n, block)
+        tilted, tilt = _tilted_box(cells[y : y + bh, x : x + bw] == n, block)
         if core[tilted].mean() < 0.6:
             continue
         # a printed band is far darker than the paper and holds nothing darker than itself;
@@ -263,13 +263,11 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
         shade = float(np.median(shades[core > 0]))
         if shade > BAND_SHADE * paper or (shades < shade - 40).mean() > 0.02:
             continue
-        # the band's rows (mostly dark across the core; a line of print under it is not) and
-        # its tilted box (a skewed bar's ends lie on rows it crosses only in part), and on
-        # them the band with its letters filled in, followed to its ends across the page
+        # the band's rows (mostly dark across the core; a line of print under it is not), or
+        # on a skewed scan its tilted box (see UPRIGHT_DEGREES), and there the band with its
+        # letters filled in, followed to its ends across the page
         top, bottom = max(0, y0 - block), min(h, y1 + block)
-        on_band = np.zeros((bottom - top, w), np.uint8)
-        on_band[y0 - top : y1 - top, x0:x1] = tilted
-        on_band = on_band.astype(bool) | (dark[top:bottom, x0:x1].mean(axis=1) >= 0.5)[:, None]
+        on_band = _band_rows(dark[top:bottom], x0, x1, tilt)
         filled = cv2.morphologyEx(dark[top:bottom], cv2.MORPH_CLOSE, stroke) & on_band
         _, labels = cv2.connectedComponents(filled.astype(np.uint8), connectivity=8)
         inside = labels[y0 - top : y1 - top, x0:x1]
@@ -290,18 +288,39 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
     return out
 
 
-def _tilted_box(cells: np.ndarray, block: int) -> np.ndarray:
+def _tilted_box(cells: np.ndarray, block: int) -> tuple[np.ndarray, float]:
     """The pixels of the smallest box, tilted as it needs, around the cells of one solid
-    region (``cells``: a mask of ``block``-pixel cells): the band itself, where its upright
-    box would take in paper above one end and below the other of a bar on a skewed scan
-    (a 2,100 px bar tilted 1.7° is 64 px higher at one end)."""
+    region (``cells``: a mask of ``block``-pixel cells), and its tilt in degrees: the band
+    itself, where its upright box would take in paper above one end and below the other of a
+    bar on a skewed scan (a 2,100 px bar tilted 1.7° is 64 px higher at one end)."""
     ys, xs = np.nonzero(cells)
-    rect = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32) + 0.5)
-    (cx, cy), (rw, rh), angle = rect
-    corners = cv2.boxPoints(((cx * block, cy * block), ((rw + 1) * block, (rh + 1) * block), angle))
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32) + 0.5)
+    corners = cv2.boxPoints(((cx * block, cy * block), (rw * block, rh * block), angle))
     mask = np.zeros((cells.shape[0] * block, cells.shape[1] * block), np.uint8)
     cv2.fillPoly(mask, [np.round(corners).astype(np.int32)], 1)
-    return mask.astype(bool)
+    return mask.astype(bool), (angle + 45.0) % 90.0 - 45.0
+
+
+UPRIGHT_DEGREES = 0.2
+"""A band tilted less than this has its rows measured as they are; one tilted more, along its
+tilt (see ``_band_rows``)."""
+
+
+def _band_rows(dark: np.ndarray, x0: int, x1: int, tilt: float) -> np.ndarray:
+    """The rows of a strip of the page that are mostly dark across a band's columns ``x0:x1``
+    (the band's own rows; a line of print above or below it is not), as a mask of the strip.
+    On a skewed scan they are measured along the band's tilt: its level rows cross it only in
+    part, and counting them as a whole took in the paper, and the print, over one end of a bar
+    beside the other."""
+    h, w = dark.shape
+    if abs(tilt) < UPRIGHT_DEGREES:
+        return np.broadcast_to((dark[:, x0:x1].mean(axis=1) >= 0.5)[:, None], (h, w))
+    level = cv2.getRotationMatrix2D(((x0 + x1) / 2, h / 2), tilt, 1.0)
+    flat = cv2.warpAffine(dark.astype(np.uint8), level, (w, h), flags=cv2.INTER_NEAREST)
+    rows = np.broadcast_to((flat[:, x0:x1].mean(axis=1) >= 0.5)[:, None], (h, w))
+    back = cv2.warpAffine(rows.astype(np.uint8), level, (w, h),
+                          flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    return back.astype(bool)
 
 
 def _with_holes(mask: np.ndarray) -> np.ndarray | None:

@@ -160,8 +160,8 @@ def test_a_header_bar_on_a_skewed_scan_is_turned_over_to_its_ends(
     """Seed 68000's invoice 23: a header bar scanned 1.7° askew is 64 px higher at one end
     than at the other, so its upright box held as much paper as bar and it was left dark:
     no column head was read and the item table was lost. A band's density is now measured in
-    its own tilted box, and the band is turned over to its ends, where it crosses its rows
-    only in part (no dark wedge is left over the heads there)."""
+    its own tilted box, and its rows along its tilt, so it is turned over to its ends, where
+    it crosses the page's rows only in part (no dark wedge is left over the heads there)."""
     page = _tilted(_table_page(), 1.7)
     out = invert_dark_bands(page, 300)
     bar = _tilted(out, -1.7)[1410:1510, 170:2310]
