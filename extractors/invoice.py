@@ -3451,6 +3451,8 @@ def _without_specks(text: str) -> str:
     text = re.sub(r"(?:(?<=[a-z]{5})|(?<=\d [A-Za-z]))\.$", "", text)
     if _never_closed(text):
         text = text[1:]
+    if text.endswith("’") and "‘" not in text and re.search(r"[^\Wsz]’$", text):
+        text = text[:-1]  # "per metre’": a word's apostrophe at its end follows an s (workers’)
     if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(
         text.count(mark) for mark in _OPENED_BY[text[-1]]
     ):

@@ -444,8 +444,9 @@ def clear_rules(gray: np.ndarray) -> np.ndarray:
     # a rule has a core darker than the paper by twice the contrast, with its fringe: on a
     # shaded table row, the tops of a long word's letters can close into a pale line (238
     # on paper of 255) that is no rule, and whitening it cut the word in two
-    core = (rules & (closed <= paper - 2 * RULE_CONTRAST)).astype(np.uint8)
-    rules &= cv2.dilate(core, np.ones((5, 1), np.uint8)).astype(bool)
+    if rules.any():
+        core = (rules & (closed <= paper - 2 * RULE_CONTRAST)).astype(np.uint8)
+        rules &= cv2.dilate(core, np.ones((5, 1), np.uint8)).astype(bool)
     rules |= _dotted_rules(gray, paper, length, reach)
     if not rules.any():
         return gray

@@ -2026,16 +2026,22 @@ def test_a_square_metre_read_without_its_space_and_a_bracket_never_closed() -> N
             ("(EU) pallet, heat treated", "2", "12.00", "24.00"),
             # a speck read as a quote before the first word, which it moves left of the head
             # (seed 48000's invoice 18: the word had gone to the item code's column)
-            ('"Office cleaning, monthly', "1", "50.00", "50.00")]
+            ('"Office cleaning, monthly', "1", "50.00", "50.00"),
+            # a speck read as an apostrophe after a word not ending in s (seed 37000's invoice
+            # 17, ``per metre’``); a plural's apostrophe stays
+            ("Copper cable, per metre’", "1", "2.00", "2.00"),
+            ("Workers’ gloves, pair", "1", "3.00", "3.00")]
     cells = [[(226, f"ITM-{n}"), (535 - 24 * description.startswith('"'), description),
               (1560, qty), (1850, price), _amount(amount)]
              for n, (description, qty, price, amount) in enumerate(rows)]
-    items = read_invoice(_item_table(cells, "253.38", [(226, "ITEM"), *ITEM_HEAD]))[
+    items = read_invoice(_item_table(cells, "258.38", [(226, "ITEM"), *ITEM_HEAD]))[
         "line_items"].value
     assert [i["description"] for i in items] == ["Steel sheet S235 2 mm, per m²",
                                                  "Enterprise licence, annual",
                                                  "(EU) pallet, heat treated",
-                                                 "Office cleaning, monthly"]
+                                                 "Office cleaning, monthly",
+                                                 "Copper cable, per metre",
+                                                 "Workers’ gloves, pair"]
 
 
 def test_a_quantity_read_with_a_colon_and_a_stop_before_a_description() -> None:
