@@ -263,9 +263,9 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
         shade = float(np.median(shades[core > 0]))
         if shade > BAND_SHADE * paper or (shades < shade - 40).mean() > 0.02:
             continue
-        # the band's rows (mostly dark across the core; a line of print under it is not), or
-        # on a skewed scan its tilted box (see UPRIGHT_DEGREES), and there the band with its
-        # letters filled in, followed to its ends across the page
+        # the band's rows (mostly dark across the core, along its tilt on a skewed scan; a
+        # line of print under it is not), and on them the band with its letters filled in,
+        # followed to its ends across the page
         top, bottom = max(0, y0 - block), min(h, y1 + block)
         on_band = _band_rows(dark[top:bottom], x0, x1, tilt)
         filled = cv2.morphologyEx(dark[top:bottom], cv2.MORPH_CLOSE, stroke) & on_band
@@ -289,10 +289,11 @@ def invert_dark_bands(gray: np.ndarray, dpi: int = 300) -> np.ndarray:
 
 
 def _tilted_box(cells: np.ndarray, block: int) -> tuple[np.ndarray, float]:
-    """The pixels of the smallest box, tilted as it needs, around the cells of one solid
-    region (``cells``: a mask of ``block``-pixel cells), and its tilt in degrees: the band
-    itself, where its upright box would take in paper above one end and below the other of a
-    bar on a skewed scan (a 2,100 px bar tilted 1.7° is 64 px higher at one end)."""
+    """The pixels of the smallest box, tilted as it needs, through the centres of the outer
+    cells of one solid region (``cells``: a mask of ``block``-pixel cells), and its tilt in
+    degrees: the band itself, where its upright box would take in paper above one end and
+    below the other of a bar on a skewed scan (a 2,100 px bar tilted 1.7° is 64 px higher at
+    one end)."""
     ys, xs = np.nonzero(cells)
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32) + 0.5)
     corners = cv2.boxPoints(((cx * block, cy * block), (rw * block, rh * block), angle))
