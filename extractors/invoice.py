@@ -1185,18 +1185,12 @@ def _with_lead_digits(total: Hit, subs: list[Hit], taxes: list[Hit], off: list[D
             for d in off:
                 gross = s.value - d + x.value
                 whole = f"{gross:.2f}"
+                lead = whole[: -len(read)]
                 if (
-                    (len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read)
-                     and ((less := _less_lead(s.value, whole[: -len(read)])) is None
-                          or less - d + x.value != total.value
-                          or (_rate_printed(ctx, x) and _at_its_rate(ctx, x, s.value) is x)))
-                    or gross in joined
-                ):
-                    # (unless the net sum without those digits closes it with the total as
-                    # read, and the tax's printed rate does not say the net sum is right: a
-                    # speck before the net sum read as a digit is as likely)
-                    return replace(total, value=gross,
-                                   notes={**total.notes, "lead_digits": whole[: -len(read)]})
+                    len(read) < len(whole) <= len(read) + LOST_LEAD_DIGITS and whole.endswith(read)
+                    and not _speck_before_net_sum(ctx, s, lead, x, total.value - x.value + d)
+                ) or gross in joined:
+                    return replace(total, value=gross, notes={**total.notes, "lead_digits": lead})
     return total
 
 
@@ -1205,6 +1199,16 @@ def _less_lead(value: Decimal, lead: str) -> Decimal | None:
     when it does not start with them or they are all its whole part."""
     text = f"{value:.2f}"
     return Decimal(text[len(lead):]) if text.startswith(lead) and text[len(lead)].isdigit() else None
+
+
+def _speck_before_net_sum(ctx: DocContext, sub: Hit, lead: str, tax: Hit, due: Decimal) -> bool:
+    """Whether ``sub``, a net sum read larger than the total, is as likely a net sum read with
+    a speck before it as the digits ``lead`` as the total is one that lost them: ``sub``
+    without them is the net sum ``due`` (the total as read, less the tax, plus a discount),
+    and the tax's printed rate does not say ``sub`` as read is right."""
+    less = _less_lead(sub.value, lead)  # type: ignore[arg-type]
+    return (less is not None and abs(less - due) <= SUM_TOLERANCE
+            and not _fits_printed_rate(ctx, tax, sub.value))  # type: ignore[arg-type]
 
 
 def _without_speck_digit(sub: Hit, totals: list[Hit], taxes: list[Hit], off: list[Decimal],
@@ -1225,19 +1229,11 @@ def _without_speck_digit(sub: Hit, totals: list[Hit], taxes: list[Hit], off: lis
         for x in taxes:
             if (
                 isinstance(x.value, Decimal)
-                and any(less - d + x.value == t.value for d in off)
-                and _rate_printed(ctx, x)
-                and _at_its_rate(ctx, x, less) is x
+                and any(abs(less - d + x.value - t.value) <= SUM_TOLERANCE for d in off)
+                and _fits_printed_rate(ctx, x, less)
             ):
                 return replace(sub, value=less, notes={**sub.notes, "speck_digit": True})
     return sub
-
-
-def _rate_printed(ctx: DocContext, tax: Hit) -> bool:
-    """Whether the row a tax was read on prints its rate (``zzgl. 19 % MwSt.``)."""
-    key = tax.notes.get("label_row")
-    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
-    return row is not None and _RATE.search(row.text) is not None
 
 
 NEARLY_CLOSED = 0.6
@@ -1641,13 +1637,23 @@ def _rate_of_net(ctx: DocContext, net: Decimal, total: Decimal) -> Field | None:
     return None
 
 
+def _printed_rates(ctx: DocContext, tax: Hit) -> tuple[Row | None, set[Decimal]]:
+    """The row a tax was read on, and the rates it prints (``zzgl. 19 % MwSt.``)."""
+    key = tax.notes.get("label_row")
+    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
+    return row, {Decimal(m.group(1).replace(",", ".")) for m in _RATE.finditer(row.text)} if row else set()
+
+
+def _fits_printed_rate(ctx: DocContext, tax: Hit, net: Decimal) -> bool:
+    """Whether a tax's row prints a rate and the tax is ``net`` at it."""
+    return tax.value in {money(net * rate / 100) for rate in _printed_rates(ctx, tax)[1]}
+
+
 def _at_its_rate(ctx: DocContext, tax: Hit, net: Decimal) -> Hit | None:
     """A tax read on a row that prints its rate, checked against it: as read when it is the
     net sum at that rate (or no rate is printed), the row's other amount that is (``Rate 19%
     Net 1,038.47 VAT 197.31 VAT 19% 497.31``, a 1 read as 4 in the repeat), else None."""
-    key = tax.notes.get("label_row")
-    row = ctx.row_at.get(key) if isinstance(key, tuple) else None
-    rates = [Decimal(m.group(1).replace(",", ".")) for m in _RATE.finditer(row.text)] if row else []
+    row, rates = _printed_rates(ctx, tax)
     if row is None or not rates:
         return tax
     due = {money(net * rate / 100) for rate in rates}
@@ -3451,8 +3457,8 @@ def _without_specks(text: str) -> str:
     text = re.sub(r"(?:(?<=[a-z]{5})|(?<=\d [A-Za-z]))\.$", "", text)
     if _never_closed(text):
         text = text[1:]
-    if text.endswith("’") and "‘" not in text and re.search(r"[^\Wsz]’$", text):
-        text = text[:-1]  # "per metre’": a word's apostrophe at its end follows an s (workers’)
+    if "‘" not in text:  # "per metre’": a word's apostrophe at its end follows an s (workers’)
+        text = re.sub(r"(?<=[^\Wsz])’$", "", text)
     if text[-1:] in _OPENED_BY and text.count(text[-1]) > sum(
         text.count(mark) for mark in _OPENED_BY[text[-1]]
     ):

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from core.settings import Settings
-from extractors.ocr import darken_faint_print, invert_dark_bands
+from extractors.ocr import darken_faint_print, invert_dark_bands, rotate
 from extractors.pages import load_pages
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -148,12 +148,6 @@ def test_a_mid_grey_letterhead_bar_on_a_scan_is_read(tmp_path: Path, settings: S
     assert "3 Verulam Court" in page.text  # the print under the bar is read as before
 
 
-def _tilted(page: np.ndarray, degrees: float) -> np.ndarray:
-    h, w = page.shape
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(page, turn, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
-
-
 def test_a_header_bar_on_a_skewed_scan_is_turned_over_to_its_ends(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -162,9 +156,9 @@ def test_a_header_bar_on_a_skewed_scan_is_turned_over_to_its_ends(
     no column head was read and the item table was lost. A band's density is now measured in
     its own tilted box, and its rows along its tilt, so it is turned over to its ends, where
     it crosses the page's rows only in part (no dark wedge is left over the heads there)."""
-    page = _tilted(_table_page(), 1.7)
+    page = rotate(_table_page(), 1.7)
     out = invert_dark_bands(page, 300)
-    bar = _tilted(out, -1.7)[1410:1510, 170:2310]
+    bar = rotate(out, -1.7)[1410:1510, 170:2310]
     assert np.median(bar) >= 240  # light to its ends
     assert (bar[:, :300] < 128).mean() < 0.25 and (bar[:, -300:] < 128).mean() < 0.25
     path = tmp_path / "skewed.png"
